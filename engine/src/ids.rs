@@ -1,0 +1,29 @@
+//! Handles shared by every part of the model. They are plain indices into the
+//! [`crate`]'s tables, never pointers, so a scenario can name them and a trace can record them.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! id {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub struct $name(pub u32);
+    };
+}
+
+id!(
+    /// A device (PCI function or platform device), numbered in declaration order.
+    DeviceId
+);
+id!(
+    /// An IOMMU group: the kernel's `group->id`, the lowest free id at allocation.
+    GroupId
+);
+id!(
+    /// An `iommu_domain`, numbered in allocation order.
+    DomainId
+);
+id!(
+    /// An IOMMU instance (`struct iommu_device`), numbered in declaration order.
+    IommuId
+);

@@ -1,0 +1,20 @@
+//! `iommu-engine`: a kernel-faithful model of the Linux IOMMU core.
+//!
+//! Pure Rust with no web dependencies: it builds for the host and for
+//! `wasm32-unknown-unknown`, and everything it does is testable with `cargo test`.
+//! See ARCHITECTURE.md at the repository root for the module map.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod errno;
+pub mod generation;
+pub mod ids;
+
+pub use errno::Errno;
+pub use generation::{Config, Generation};
+pub use ids::{DeviceId, DomainId, GroupId, IommuId};
+
+/// The scenario corpus (`tests/scenarios/*.iommu`), embedded at build time so tests run the
+/// same files on native and wasm32 targets.
+pub mod corpus {
+    include!(concat!(env!("OUT_DIR"), "/corpus.rs"));
+}
