@@ -18,3 +18,6 @@ pub use ids::{DeviceId, DomainId, GroupId, IommuId};
 pub mod corpus {
     include!(concat!(env!("OUT_DIR"), "/corpus.rs"));
 }
+
+pub mod iotlb;
+pub mod pgtable;
