@@ -20,4 +20,5 @@ pub mod corpus {
 }
 
 pub mod iotlb;
+pub mod iova;
 pub mod pgtable;
