@@ -19,6 +19,7 @@ pub mod corpus {
     include!(concat!(env!("OUT_DIR"), "/corpus.rs"));
 }
 
+pub mod dma;
 pub mod iotlb;
 pub mod iova;
 pub mod pgtable;
