@@ -17,11 +17,6 @@ impl IovaDomain {
             .map_or((IOVA_ANCHOR, IOVA_ANCHOR), |&hi| (key, hi))
     }
 
-    /// `rb_prev()`.
-    fn prev_node(&self, lo: u64) -> Option<(u64, u64)> {
-        self.nodes.range(..lo).next_back().map(|(&l, &h)| (l, h))
-    }
-
     /// `rb_next()`'s key (the anchor is always above any other node).
     fn next_key(&self, lo: u64) -> u64 {
         self.nodes
@@ -105,14 +100,18 @@ impl IovaDomain {
         let retry_pfn = curr.map_or(IOVA_ANCHOR, |(_, hi)| hi);
         let mut new_pfn;
         loop {
-            // Walk the tree backwards.
+            // Walk the tree backwards (one reverse cursor: each rb_prev() step is O(1)).
+            let (clo, _) = curr.unwrap_or((IOVA_ANCHOR, IOVA_ANCHOR));
+            high_pfn = high_pfn.min(clo);
+            new_pfn = high_pfn.wrapping_sub(size) & align_mask;
+            let mut prevs = self.nodes.range(..clo).rev();
             loop {
-                let (clo, _) = curr.unwrap_or((IOVA_ANCHOR, IOVA_ANCHOR));
-                high_pfn = high_pfn.min(clo);
-                new_pfn = high_pfn.wrapping_sub(size) & align_mask;
-                curr = self.prev_node(clo);
+                curr = prevs.next().map(|(&l, &h)| (l, h));
                 match curr {
-                    Some((_, chi)) if new_pfn <= chi && new_pfn >= low_pfn => {}
+                    Some((plo, phi)) if new_pfn <= phi && new_pfn >= low_pfn => {
+                        high_pfn = high_pfn.min(plo);
+                        new_pfn = high_pfn.wrapping_sub(size) & align_mask;
+                    }
                     _ => break,
                 }
             }

@@ -90,7 +90,7 @@ pub struct ArmLpae {
     pgd_bits: u32,
     ptes_per_table: usize,
     /// Table pages, `ptes_per_table` descriptors each; page 0 is the pgd.
-    mem: Vec<u64>,
+    tables: Vec<Box<[u64]>>,
     free_pages: Vec<u32>,
     stats: PgtableStats,
     walk_flushes: Vec<(u64, u64)>,
@@ -128,7 +128,7 @@ impl ArmLpae {
             start_level,
             pgd_bits,
             ptes_per_table,
-            mem: Vec::new(),
+            tables: Vec::new(),
             free_pages: Vec::new(),
             stats: PgtableStats::default(),
             walk_flushes: Vec::new(),
@@ -199,13 +199,37 @@ impl ArmLpae {
     }
 
     #[inline]
-    fn base(&self, table: u32) -> usize {
-        table as usize * self.ptes_per_table
+    fn pte(&self, table: u32, idx: usize) -> u64 {
+        self.tables
+            .get(table as usize)
+            .and_then(|t| t.get(idx))
+            .copied()
+            .unwrap_or(0)
     }
 
     #[inline]
-    fn pte(&self, table: u32, idx: usize) -> u64 {
-        self.mem.get(self.base(table) + idx).copied().unwrap_or(0)
+    fn set_pte(&mut self, table: u32, idx: usize, v: u64) {
+        if let Some(p) = self
+            .tables
+            .get_mut(table as usize)
+            .and_then(|t| t.get_mut(idx))
+        {
+            *p = v;
+        }
+    }
+
+    /// `n` descriptors from `table[idx]` (clamped to the table).
+    #[inline]
+    fn entries_mut(&mut self, table: u32, idx: usize, n: usize) -> &mut [u64] {
+        match self.tables.get_mut(table as usize) {
+            Some(t) => {
+                let len = t.len();
+                let lo = idx.min(len);
+                let hi = idx.saturating_add(n).min(len);
+                t.get_mut(lo..hi).unwrap_or_default()
+            }
+            None => &mut [],
+        }
     }
 
     /// `iopte_leaf()`.
@@ -262,18 +286,17 @@ impl ArmLpae {
         }
         let n = self.ptes_per_table;
         let page = if let Some(p) = self.free_pages.pop() {
-            let b = p as usize * n;
-            if let Some(s) = self.mem.get_mut(b..b + n) {
-                s.fill(0);
+            if let Some(t) = self.tables.get_mut(p as usize) {
+                t.fill(0);
             }
             p
         } else {
-            let p = (self.mem.len() / n) as u32;
+            let p = self.tables.len() as u32;
             // A table's address must fit the OAS like any other page.
             if (u64::from(p) + 1) << self.pg_shift > 1u64 << self.cfg.oas {
                 return Err(Errno::ENOMEM);
             }
-            self.mem.resize(self.mem.len() + n, 0);
+            self.tables.push(vec![0u64; n].into_boxed_slice());
             p
         };
         self.stats.tables_allocated += 1;
@@ -285,9 +308,8 @@ impl ArmLpae {
     /// and every table below it.
     fn free_pgtable(&mut self, lvl: u32, table: u32) {
         if lvl < MAX_LEVELS - 1 {
-            let base = self.base(table);
             for i in 0..self.ptes_per_table {
-                let pte = self.mem.get(base + i).copied().unwrap_or(0);
+                let pte = self.pte(table, i);
                 if pte != 0 && !self.is_leaf(pte, lvl) {
                     self.free_pgtable(lvl + 1, self.deref(pte));
                 }
@@ -299,10 +321,8 @@ impl ArmLpae {
     }
 
     #[inline]
-    fn write(&mut self, at: usize, v: u64) {
-        if let Some(p) = self.mem.get_mut(at) {
-            *p = v;
-        }
+    fn write(&mut self, table: u32, idx: usize, v: u64) {
+        self.set_pte(table, idx, v);
         self.stats.pte_writes += 1;
     }
 
@@ -319,10 +339,11 @@ impl ArmLpae {
         table: u32,
         idx: usize,
     ) -> Result<(), Errno> {
-        let base = self.base(table) + idx;
         let sz = self.block_size(lvl);
-        for i in 0..num {
-            let pte = self.mem.get(base + i).copied().unwrap_or(0);
+        // Fast path: nothing there yet.
+        let empty = self.entries_mut(table, idx, num).iter().all(|&p| p == 0);
+        for i in 0..if empty { 0 } else { num } {
+            let pte = self.pte(table, idx + i);
             if self.is_leaf(pte, lvl) {
                 // "We require an unmap first"
                 self.warnings.push("map over an existing leaf (-EEXIST)");
@@ -343,13 +364,10 @@ impl ArmLpae {
             PTE_TYPE_BLOCK
         };
         let pte = pte_prot | ty;
-        let end = base + num;
-        if let Some(s) = self.mem.get_mut(base..end) {
-            let mut pa = paddr;
-            for slot in s {
-                *slot = pte | (pa & PTE_ADDR_MASK);
-                pa = pa.wrapping_add(sz);
-            }
+        let mut pa = paddr;
+        for slot in self.entries_mut(table, idx, num) {
+            *slot = pte | (pa & PTE_ADDR_MASK);
+            pa = pa.wrapping_add(sz);
         }
         self.stats.pte_writes += num as u64;
         Ok(())
@@ -384,13 +402,12 @@ impl ArmLpae {
                 self.warnings.push("map: no level for this page size");
                 return Err(Errno::EINVAL);
             }
-            let at = self.base(table) + idx;
-            let mut pte = self.mem.get(at).copied().unwrap_or(0);
+            let mut pte = self.pte(table, idx);
             if pte == 0 {
                 let t = self.alloc_table()?;
                 // arm_lpae_install_table(): coherent walk, no NS quirk.
                 pte = ((u64::from(t) << self.pg_shift) & PTE_ADDR_MASK) | PTE_TYPE_TABLE;
-                self.write(at, pte);
+                self.write(table, idx, pte);
             }
             if self.is_leaf(pte, lvl) {
                 // "We require an unmap first"
@@ -421,8 +438,7 @@ impl ArmLpae {
                 self.warnings.push("unmap: ran out of page table");
                 return 0;
             }
-            let base = self.base(table) + idx;
-            let pte = self.mem.get(base).copied().unwrap_or(0);
+            let pte = self.pte(table, idx);
             if pte == 0 {
                 self.warnings.push("unmap of an empty entry");
                 return 0;
@@ -430,27 +446,33 @@ impl ArmLpae {
             if size == self.block_size(lvl) {
                 let max = self.entries(lvl) - idx;
                 let num = (pgcount.min(max as u64)) as usize;
-                let mut i = 0;
-                while i < num {
-                    let p = self.mem.get(base + i).copied().unwrap_or(0);
-                    if p == 0 {
-                        self.warnings.push("unmap of an empty entry");
-                        break;
-                    }
-                    if !self.is_leaf(p, lvl) {
-                        if let Some(s) = self.mem.get_mut(base + i) {
-                            *s = 0;
+                let last = lvl == MAX_LEVELS - 1;
+                // Entries up to the first hole; whether any of them is a table.
+                let (i, has_tables) = {
+                    let s = self.entries_mut(table, idx, num);
+                    let i = s.iter().position(|&p| p == 0).unwrap_or(s.len());
+                    let t = !last
+                        && s.iter()
+                            .take(i)
+                            .any(|&p| p & PTE_TYPE_MASK == PTE_TYPE_TABLE);
+                    (i, t)
+                };
+                if i < num {
+                    self.warnings.push("unmap of an empty entry");
+                }
+                if has_tables {
+                    for j in 0..i {
+                        let p = self.pte(table, idx + j);
+                        if !self.is_leaf(p, lvl) {
+                            self.set_pte(table, idx + j, 0);
+                            // Also flush any partial walks (io_pgtable_tlb_flush_walk).
+                            self.walk_flushes.push((iova + j as u64 * size, size));
+                            self.free_pgtable(lvl + 1, self.deref(p));
                         }
-                        // Also flush any partial walks (io_pgtable_tlb_flush_walk).
-                        self.walk_flushes.push((iova + i as u64 * size, size));
-                        self.free_pgtable(lvl + 1, self.deref(p));
                     }
-                    i += 1;
                 }
                 // Clear the remaining entries (__arm_lpae_clear_pte(ptep, cfg, i)).
-                if let Some(s) = self.mem.get_mut(base..base + i) {
-                    s.fill(0);
-                }
+                self.entries_mut(table, idx, i).fill(0);
                 self.stats.pte_writes += i as u64;
                 if let Some(g) = gather {
                     if !g.queued {
@@ -466,7 +488,15 @@ impl ArmLpae {
                         .push("Unmap of a partial large IOPTE is not allowed");
                     return 0;
                 }
-                return self.split_blk_unmap(gather, iova, size, pte, lvl + 1, base, pgcount);
+                return self.split_blk_unmap(
+                    gather,
+                    iova,
+                    size,
+                    pte,
+                    lvl + 1,
+                    (table, idx),
+                    pgcount,
+                );
             }
             // Keep on walkin'.
             table = self.deref(pte);
@@ -487,7 +517,7 @@ impl ArmLpae {
         size: u64,
         blk_pte: u64,
         lvl: u32,
-        ptep: usize,
+        ptep: (u32, usize),
         pgcount: u64,
     ) -> u64 {
         if lvl >= MAX_LEVELS {
@@ -512,21 +542,18 @@ impl ArmLpae {
         };
         let prot = blk_pte & PTE_ATTR_MASK;
         let mut blk_paddr = Self::to_paddr(blk_pte);
-        let tb = self.base(t);
         let mut writes = 0u64;
-        for i in 0..n {
+        for (i, slot) in self.entries_mut(t, 0, n).iter_mut().enumerate() {
             let skip = start.is_some_and(|s| i >= s && i < s + num);
             if !skip {
-                if let Some(slot) = self.mem.get_mut(tb + i) {
-                    *slot = prot | ty | (blk_paddr & PTE_ADDR_MASK);
-                }
+                *slot = prot | ty | (blk_paddr & PTE_ADDR_MASK);
                 writes += 1;
             }
             blk_paddr = blk_paddr.wrapping_add(split_sz);
         }
         self.stats.pte_writes += writes;
         let table_pte = ((u64::from(t) << self.pg_shift) & PTE_ADDR_MASK) | PTE_TYPE_TABLE;
-        self.write(ptep, table_pte);
+        self.write(ptep.0, ptep.1, table_pte);
         if start.is_some() {
             // The kernel adds these pages whether or not the gather is queued.
             if let Some(g) = gather {

@@ -437,10 +437,20 @@ impl<P: IoPgtableOps> PagingDomain<P> {
     /// include/linux/iommu.h: iommu_iotlb_sync() → arm_smmu_iotlb_sync() (v6.12): invalidate
     /// the gathered range(s); nothing if no page was gathered (lazy unmaps gather none).
     pub fn iommu_iotlb_sync(&mut self, gather: &mut IotlbGather) {
-        for (start, end, _pgsize) in gather.drain() {
-            self.tlb.inv_range += 1;
-            self.iotlb.invalidate_range(start, end);
+        if !gather.synced_early.is_empty() {
+            for (start, end, _pgsize) in std::mem::take(&mut gather.synced_early) {
+                self.tlb.inv_range += 1;
+                self.iotlb.invalidate_range(start, end);
+            }
         }
+        if gather.pgsize != 0 {
+            self.tlb.inv_range += 1;
+            self.iotlb.invalidate_range(gather.start, gather.end);
+        }
+        *gather = IotlbGather {
+            queued: gather.queued,
+            ..IotlbGather::new()
+        };
     }
 
     /// drivers/iommu/iommu.c: iommu_flush_iotlb_all() → `flush_iotlb_all` (v6.12).
