@@ -2,12 +2,12 @@
 // Build, then run (from the workspace root):
 //   cargo build -p iommu-engine --no-default-features --profile bench \
 //     --target wasm32-unknown-unknown --example wasm_bench
-//   node engine/examples/wasm_bench.mjs
+//   node engine/examples/wasm_bench.mjs   (the bench profile builds into target/…/release)
 import { readFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 
 const path = process.argv[2] ??
-  "target/wasm32-unknown-unknown/bench/examples/wasm_bench.wasm";
+  "target/wasm32-unknown-unknown/release/examples/wasm_bench.wasm";
 const { instance } = await WebAssembly.instantiate(await readFile(path), {});
 const x = instance.exports;
 const runs = [
