@@ -358,6 +358,7 @@ impl ArmLpae {
     #[allow(clippy::too_many_arguments)]
     fn init_pte(
         &mut self,
+        fresh: bool,
         iova: u64,
         paddr: u64,
         pte_prot: u64,
@@ -367,8 +368,8 @@ impl ArmLpae {
         idx: usize,
     ) -> Result<(), Errno> {
         let sz = self.block_size(lvl);
-        // Fast path: nothing there yet.
-        let empty = self.entries_mut(table, idx, num).iter().all(|&p| p == 0);
+        // Fast path: nothing there yet (a table this walk just allocated is known empty).
+        let empty = fresh || self.entries_mut(table, idx, num).iter().all(|&p| p == 0);
         for i in 0..if empty { 0 } else { num } {
             let pte = self.pte(table, idx + i);
             if self.is_leaf(pte, lvl) {
@@ -413,6 +414,7 @@ impl ArmLpae {
     ) -> Result<(), Errno> {
         let mut lvl = self.start_level;
         let mut table = 0u32;
+        let mut fresh = false;
         if size == self.block_size(MAX_LEVELS - 1) {
             if let Some(t) = self.cached_last_table(iova) {
                 lvl = MAX_LEVELS - 1;
@@ -426,7 +428,7 @@ impl ArmLpae {
                 // kernel would run past it (callers keep within the IAS).
                 let max = self.entries(lvl) - idx;
                 let num = (pgcount.min(max as u64)) as usize;
-                self.init_pte(iova, paddr, pte_prot, lvl, num, table, idx)?;
+                self.init_pte(fresh, iova, paddr, pte_prot, lvl, num, table, idx)?;
                 *mapped += num as u64 * size;
                 return Ok(());
             }
@@ -436,6 +438,7 @@ impl ArmLpae {
                 return Err(Errno::EINVAL);
             }
             let mut pte = self.pte(table, idx);
+            fresh = pte == 0;
             if pte == 0 {
                 let t = self.alloc_table()?;
                 // arm_lpae_install_table(): coherent walk, no NS quirk.
@@ -482,7 +485,18 @@ impl ArmLpae {
                 let num = (pgcount.min(max as u64)) as usize;
                 let last = lvl == MAX_LEVELS - 1;
                 // Entries up to the first hole; whether any of them is a table.
-                let (i, has_tables) = {
+                let (i, has_tables) = if last {
+                    // Leaves only: clear up to the first hole in one pass.
+                    let mut i = 0;
+                    for e in self.entries_mut(table, idx, num) {
+                        if *e == 0 {
+                            break;
+                        }
+                        *e = 0;
+                        i += 1;
+                    }
+                    (i, false)
+                } else {
                     let s = self.entries_mut(table, idx, num);
                     let i = s.iter().position(|&p| p == 0).unwrap_or(s.len());
                     let t = !last
@@ -506,7 +520,9 @@ impl ArmLpae {
                     }
                 }
                 // Clear the remaining entries (__arm_lpae_clear_pte(ptep, cfg, i)).
-                self.entries_mut(table, idx, i).fill(0);
+                if !last {
+                    self.entries_mut(table, idx, i).fill(0);
+                }
                 self.stats.pte_writes += i as u64;
                 if let Some(g) = gather {
                     if !g.queued {
