@@ -98,6 +98,49 @@ fn descriptor_bits_follow_prot_flags() {
 }
 
 #[test]
+fn descriptors_for_16k_and_64k_granules() {
+    let mut d = domain(LpaeConfig {
+        granule: 0x4000,
+        ..LpaeConfig::default()
+    });
+    d.iommu_map(0x4000, 0x8000_4000, 0x4000, Prot::RW).unwrap();
+    assert_eq!(d.pgtable.descriptor(0x4000, 3), Some(0x8000_4E43));
+    // 16K granule, IAS 48: pgd (2 entries) → L1 page 1 at 0x4000, L2 page 2, L3 page 3.
+    assert_eq!(d.pgtable.descriptor(0x4000, 0), Some(0x4003));
+    assert_eq!(d.pgtable.descriptor(0x4000, 2), Some(0xC003));
+    d.iommu_map(0x200_0000, 0x4000_0000, 0x200_0000, Prot::RW)
+        .unwrap();
+    assert_eq!(d.pgtable.descriptor(0x200_0000, 2), Some(0x4000_0E41));
+
+    let mut d = domain(LpaeConfig {
+        granule: 0x1_0000,
+        ..LpaeConfig::default()
+    });
+    d.iommu_map(0x1_0000, 0x1_0000_0000, 0x1_0000, Prot::RW)
+        .unwrap();
+    assert_eq!(d.pgtable.descriptor(0x1_0000, 3), Some(0x1_0000_0E43));
+    // 64K granule starts at level 1; its L2 table is page 1 at 0x10000.
+    assert_eq!(d.pgtable.descriptor(0x1_0000, 1), Some(0x1_0003));
+    d.iommu_map(0x2000_0000, 0x2000_0000, 0x2000_0000, Prot::RW)
+        .unwrap();
+    assert_eq!(leaves(&d, 0x2000_0000, 0x2000_0000), vec![0x2000_0000]);
+}
+
+#[test]
+fn unmap_at_table_level_frees_the_subtable_and_returns_the_block_size() {
+    let mut d = dom4k();
+    d.iommu_map(SZ_2M + 5 * SZ_4K, 0, SZ_4K, Prot::RW).unwrap();
+    assert_eq!(d.stats().tables_live, 4);
+    // iommu_pgsize picks 2M; at level 2 the entry is a table: cleared, freed, walk-flushed.
+    assert_eq!(d.iommu_unmap(SZ_2M, SZ_2M), SZ_2M);
+    assert_eq!(d.stats().tables_live, 3);
+    assert_eq!(d.stats().tables_freed, 1);
+    assert_eq!(d.iommu_iova_to_phys(SZ_2M + 5 * SZ_4K), 0);
+    // One walk flush plus the gathered 2M range.
+    assert_eq!(d.tlb.inv_range, 2);
+}
+
+#[test]
 fn iommu_pgsize_model_example_is_4k_then_2m() {
     let bm = SZ_4K | SZ_2M | SZ_1G;
     assert_eq!(
