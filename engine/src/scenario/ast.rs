@@ -603,6 +603,11 @@ impl CallStmt {
     pub fn signature(&self) -> &'static Signature {
         self.call.node.signature()
     }
+
+    /// The `i`-th argument (0-based), if given.
+    pub fn arg(&self, i: usize) -> Option<&Arg> {
+        self.args.get(i).map(|a| &a.node)
+    }
 }
 
 /// One argument, already checked against the call's parameter kind.
@@ -622,6 +627,31 @@ pub enum Arg {
     DmaOwner(DmaOwner),
     /// `managed` after `bind DEV DRIVER`.
     Managed,
+}
+
+impl Arg {
+    /// A domain handle, IOMMU, cookie, driver or IOVA-handle name.
+    pub fn as_name(&self) -> Option<&str> {
+        match self {
+            Arg::Name(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The device of [`Arg::Device`] or of `group(DEV)`.
+    pub fn as_device(&self) -> Option<&Device> {
+        match self {
+            Arg::Device(d) | Arg::Group(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn as_number(&self) -> Option<u64> {
+        match self {
+            Arg::Number(n) => Some(n.value),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Arg {

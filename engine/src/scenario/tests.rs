@@ -294,6 +294,13 @@ fn calls_example_parses() {
         ]
     );
     assert_eq!(c[2].args[2].node, Arg::Managed);
+    assert_eq!(c[0].arg(1).and_then(Arg::as_name), Some("nouveau"));
+    assert_eq!(c[0].arg(2), None);
+    assert_eq!(
+        c[6].arg(1).and_then(Arg::as_device),
+        Some(&Device::Name("host1x".into()))
+    );
+    assert_eq!(c[15].arg(2).and_then(Arg::as_number), Some(4096));
     assert_eq!(c[3].call.node, Call::Unbind);
     assert_eq!(c[4].handle.as_ref().map(|h| h.node.as_str()), Some("d1"));
     assert_eq!(c[4].call.node, Call::IommuDomainAlloc);
