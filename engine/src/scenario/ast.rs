@@ -695,6 +695,8 @@ impl Expectation {
 pub struct Alternative {
     pub value: Spanned<Value>,
     pub generations: Vec<Spanned<Generation>>,
+    /// From the value to the last generation.
+    pub span: Span,
 }
 
 /// An expected call result.

@@ -916,7 +916,12 @@ fn expectation(cur: &mut Cursor) -> Result<Expectation, ParseError> {
     loop {
         let value = value(cur)?;
         let generations = generations(cur)?;
-        alternatives.push(Alternative { value, generations });
+        let span = cur.since(value.span);
+        alternatives.push(Alternative {
+            value,
+            generations,
+            span,
+        });
         if cur.eat(&Tok::Semi).is_none() {
             break;
         }

@@ -912,6 +912,76 @@ fn valid_line() -> impl Strategy<Value = String> {
     })
 }
 
+/// Topology, header and the other `expect` forms, for the round-trip property.
+fn valid_decl() -> impl Strategy<Value = String> {
+    let name = "[a-z_][a-z0-9_.-]{0,8}";
+    let bdf = (prop::option::of(0u16..0x10), 0u8..=255, 0u8..32, 0u8..8).prop_map(
+        |(s, b, d, f)| match s {
+            Some(s) => format!("{s:04x}:{b:02x}:{d:02x}.{f}"),
+            None => format!("{b:02x}:{d:02x}.{f}"),
+        },
+    );
+    let acs = prop::collection::vec(
+        prop::sample::select(&["SV", "TB", "RR", "CR", "UF", "EC", "DT"][..]),
+        0..4,
+    )
+    .prop_map(|v| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(",")
+        }
+    });
+    let onoff = prop::sample::select(&["on", "off"][..]);
+    let key = prop::sample::select(&["strict", "passthrough", "acs-fix", "split-unmap"][..]);
+    prop_oneof![
+        (name, prop::sample::select(&["arm-smmu-v2", "arm-smmu-v3", "generic"][..]), any::<bool>())
+            .prop_map(|(n, k, g)| format!("iommu {n} kind={k}{}", if g { " granule=64K ias=44 smrs=0x80" } else { "" })),
+        (name, name, prop::collection::vec(0u32..0x1000, 0..3), any::<bool>()).prop_map(|(n, i, sids, m)| {
+            let sids: Vec<String> = sids.iter().map(|s| format!("{s:#x}")).collect();
+            let sid = if sids.is_empty() { String::new() } else { format!(" sid={}", sids.join(",")) };
+            format!("platform {n} iommu={i}{sid}{}", if m { " mask=1" } else { "" })
+        }),
+        (name, name, 0u32..4, 0u32..256).prop_map(|(n, i, s, b)| format!("host {n} iommu={i} segment={s} bus={b:#x}")),
+        (bdf.clone(), bdf.clone(), acs.clone(), acs, any::<(u16, u16)>(), name).prop_map(|(a, p, c, d, (v, dv), h)| {
+            format!("pci {a} dsp parent={p} acs-ctl={d} host={h} id={v:04x}:{dv:04X} acs-cap={c} subsys={dv:x}:{v:x}")
+        }),
+        (bdf.clone(), bdf).prop_map(|(a, b)| format!("alias {a} -> {b}")),
+        prop::collection::vec((key, onoff), 1..5).prop_map(|kv| {
+            let kv: Vec<String> = kv.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("config {}", kv.join(" "))
+        }),
+        (name, name, any::<bool>()).prop_map(|(a, c, eq)| format!("expect owner(group({a})) {} {c}", if eq { "==" } else { "!=" })),
+        (any::<u64>(), any::<u64>()).prop_map(|(i, p)| format!("expect iova_to_phys(d1, {i:#x}) == {p}")),
+        (1u8..100).prop_map(|n| format!("expect breach I{n} @current")),
+        Just("expect invariants ok".to_string()),
+    ]
+}
+
+/// A valid scenario with a few characters deleted, replaced or inserted.
+fn mutated_scenario() -> impl Strategy<Value = String> {
+    let text = prop::collection::vec(prop_oneof![valid_line(), valid_decl()], 1..10)
+        .prop_map(|l| l.join("\n"));
+    let edits = prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, any::<char>()), 1..6);
+    (text, edits).prop_map(|(text, edits)| {
+        let mut chars: Vec<char> = text.chars().collect();
+        for (at, op, c) in edits {
+            if chars.is_empty() {
+                break;
+            }
+            let i = at.index(chars.len());
+            match op {
+                0 => {
+                    chars.remove(i);
+                }
+                1 => chars[i] = c,
+                _ => chars.insert(i, c),
+            }
+        }
+        chars.into_iter().collect()
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -934,6 +1004,19 @@ proptest! {
     fn generated_scenarios_round_trip(lines in prop::collection::vec(valid_line(), 0..20)) {
         let text = format!("iommu smmu0\nd1 = iommu_domain_alloc(smmu0)\n{}\n", lines.join("\n"));
         assert_round_trip(&text);
+    }
+
+    #[test]
+    fn generated_declarations_round_trip(lines in prop::collection::vec(valid_decl(), 0..20)) {
+        assert_round_trip(&lines.join("\n"));
+    }
+
+    #[test]
+    fn mutated_scenarios_never_panic(text in mutated_scenario()) {
+        check_errors_in_bounds(&text);
+        if parse(&text).is_ok() {
+            assert_round_trip(&text);
+        }
     }
 
     #[test]
