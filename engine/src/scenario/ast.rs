@@ -839,6 +839,31 @@ impl Scenario {
             .unwrap_or_default()
     }
 
+    /// Sets the header's generation (the UI's era switch): rewrites the `generation` line,
+    /// or adds one after the leading comment block. The new line has an empty span.
+    pub fn set_generation(&mut self, gen: Generation) {
+        for s in &mut self.stmts {
+            if let StmtKind::Generation(g) = &mut s.kind {
+                g.node = gen;
+                return;
+            }
+        }
+        let mut at = self
+            .stmts
+            .iter()
+            .take_while(|s| matches!(s.kind, StmtKind::Comment(_)))
+            .count();
+        if at > 0 && matches!(self.stmts.get(at).map(|s| &s.kind), Some(StmtKind::Blank)) {
+            at += 1;
+        }
+        let stmt = Stmt {
+            kind: StmtKind::Generation(Spanned::new(gen, Span::default())),
+            comment: None,
+            span: Span::default(),
+        };
+        self.stmts.insert(at, stmt);
+    }
+
     /// The header's config: defaults overridden by every `config` line in order.
     pub fn config(&self) -> Config {
         let mut c = Config::default();

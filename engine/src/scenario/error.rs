@@ -98,7 +98,7 @@ pub struct ParseError {
 }
 
 impl ParseError {
-    pub(crate) fn new(kind: ErrorKind, span: Span) -> Self {
+    pub fn new(kind: ErrorKind, span: Span) -> Self {
         ParseError { kind, span }
     }
 

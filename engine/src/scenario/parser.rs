@@ -755,7 +755,9 @@ impl Parser<'_> {
     }
 
     fn expect_stmt(&mut self, cur: &mut Cursor) -> Result<ExpectStmt, ParseError> {
-        let what = cur.word("`groups`, `group`, `domain`, `owner`, `owner_cnt`, `iova_to_phys`, `invariants` or `breach`")?;
+        const CHECKS: &str = "`groups`, `group`, `domain`, `owner`, `owner_cnt`, \
+                              `iova_to_phys`, `invariants` or `breach`";
+        let what = cur.word(CHECKS)?;
         let check = match what.node.as_str() {
             "groups" => {
                 cur.expect(&Tok::Assign, "`=`")?;

@@ -555,6 +555,25 @@ fn corpus_parses_and_round_trips() {
 }
 
 #[test]
+fn set_generation_rewrites_or_adds_the_header() {
+    let mut s = ok("# about\n#  this\n\nunbind x\n");
+    s.set_generation(Generation::Shared);
+    assert_eq!(
+        s.print(),
+        "# about\n#  this\n\ngeneration shared\nunbind x\n"
+    );
+    s.set_generation(Generation::V5_19);
+    assert_eq!(
+        s.print(),
+        "# about\n#  this\n\ngeneration v5.19\nunbind x\n"
+    );
+    let mut s = ok("unbind x\n");
+    s.set_generation(Generation::Legacy);
+    assert_eq!(s.print(), "generation legacy\nunbind x\n");
+    assert_eq!(ok(&s.print()).generation(), Generation::Legacy);
+}
+
+#[test]
 fn a_call_missing_from_a_generation_still_parses() {
     let s = ok("generation legacy\niommu_group_replace_domain(group(x), d) => n/a\n");
     assert_eq!(calls(&s)[0].call.node, Call::IommuGroupReplaceDomain);
