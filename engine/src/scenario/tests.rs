@@ -1045,3 +1045,17 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_megabyte_of_scenario_parses_quickly() {
+    let line =
+        "iommu_map(d1, 0x10_0000, 0x8000_0000, 2M, R|W) => -EINVAL @singleton,v5.19 ; 0 # c\n";
+    let text = line.repeat(MAX_INPUT / line.len());
+    let n = MAX_STATEMENTS.min(text.lines().count());
+    let text: String = text.lines().take(n).map(|l| format!("{l}\n")).collect();
+    let start = std::time::Instant::now();
+    let s = ok(&text);
+    assert_eq!(s.stmts.len(), n);
+    assert_eq!(s.print().lines().count(), n);
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+}
