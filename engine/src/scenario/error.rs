@@ -145,8 +145,23 @@ impl ParseError {
     }
 }
 
+/// `{line, col, start, end, message}`: what the web UI and `--json` show.
+impl serde::Serialize for ParseError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("ParseError", 5)?;
+        st.serialize_field("line", &self.span.line)?;
+        st.serialize_field("col", &self.span.col)?;
+        st.serialize_field("start", &self.span.start)?;
+        st.serialize_field("end", &self.span.end)?;
+        st.serialize_field("message", &self.message())?;
+        st.end()
+    }
+}
+
 /// Every error found in one file (at least one), in source order; one per line at most.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Error, serde::Serialize)]
+#[serde(transparent)]
 pub struct ParseErrors {
     pub errors: Vec<ParseError>,
 }

@@ -674,6 +674,15 @@ fn errors_render_with_file_source_and_caret() {
 }
 
 #[test]
+fn errors_serialize_for_the_web_ui() {
+    let e = parse("unbind x\ntick 5").unwrap_err();
+    assert_eq!(
+        serde_json::to_string(&e).unwrap(),
+        r#"[{"line":2,"col":6,"start":14,"end":15,"message":"bad duration `5`: needs a unit: ns, us, ms or s"}]"#
+    );
+}
+
+#[test]
 fn several_errors_are_reported_one_per_line() {
     let e = parse("unbind x $\nok_line_is_bad\nunbind y\ntick 5").unwrap_err();
     let lines: Vec<u32> = e.errors.iter().map(|e| e.line()).collect();
