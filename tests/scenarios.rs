@@ -17,3 +17,22 @@ fn every_scenario_starts_with_an_explanation() {
         );
     }
 }
+
+/// Every corpus file parses, and its canonical text parses to the same scenario (the UI's
+/// share links and presets are that text).
+#[test]
+fn every_scenario_parses_and_round_trips() {
+    for (name, text) in CORPUS {
+        let parsed = iommu_engine::scenario::parse(text)
+            .unwrap_or_else(|e| panic!("{}", e.render(name, text)));
+        let printed = parsed.print();
+        let again = iommu_engine::scenario::parse(&printed)
+            .unwrap_or_else(|e| panic!("{}", e.render(name, &printed)));
+        assert_eq!(again.print(), printed, "{name}: printing is not stable");
+        assert_eq!(
+            again.stmts.len(),
+            parsed.stmts.len(),
+            "{name}: statements lost"
+        );
+    }
+}

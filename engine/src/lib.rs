@@ -8,6 +8,7 @@
 pub mod errno;
 pub mod generation;
 pub mod ids;
+pub mod scenario;
 
 pub use errno::Errno;
 pub use generation::{Config, Generation};
