@@ -13,8 +13,8 @@ pub mod topology;
 
 pub use errno::Errno;
 pub use generation::{Config, Generation};
-pub use ids::{DeviceId, DomainId, GroupId, IommuId};
 pub use group::{GroupReason, Groups};
+pub use ids::{DeviceId, DomainId, GroupId, IommuId};
 pub use topology::{Topology, TopologyError};
 
 /// The scenario corpus (`tests/scenarios/*.iommu`), embedded at build time so tests run the

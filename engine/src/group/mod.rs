@@ -104,7 +104,10 @@ impl Groups {
         let iommu = topo.iommu(iommu_id).ok_or(Errno::ENODEV)?;
         let decision = match iommu.spec.kind {
             IommuKind::ArmSmmuV2 { smrs } => {
-                let st = self.smmu.entry(iommu_id).or_insert_with(|| arm_smmu::SmmuState::new(smrs));
+                let st = self
+                    .smmu
+                    .entry(iommu_id)
+                    .or_insert_with(|| arm_smmu::SmmuState::new(smrs));
                 st.alloc_smes(topo, dev)?;
                 match self.arm_smmu_device_group(topo, dev, iommu_id) {
                     Ok(dec) => dec,
@@ -154,8 +157,8 @@ impl Groups {
     /// drivers/iommu/iommu.c: iommu_release_device() → __iommu_group_remove_device()
     /// (v6.8): the device leaves its group; an empty group is freed and its id returns to
     /// the ida. SMMUv2 stream map entries are released (`arm_smmu_master_free_smes()`).
-    /// Call before [`Topology::remove`] (or with the ids it returned: the topology is only
-    /// read for nothing here, so either order works).
+    /// The topology is not consulted, so this works with the ids [`Topology::remove`]
+    /// returned (see [`Groups::hot_remove`]).
     pub fn release_device(&mut self, dev: DeviceId) -> Option<GroupId> {
         for st in self.smmu.values_mut() {
             st.free_smes(dev);
@@ -333,7 +336,10 @@ impl GroupDiff {
 }
 
 /// Compares two partitions (lists of member-name lists).
-pub fn diff_partitions(before: &[Vec<String>], after: &[Vec<String>]) -> (Vec<GroupChange>, Vec<GroupChange>) {
+pub fn diff_partitions(
+    before: &[Vec<String>],
+    after: &[Vec<String>],
+) -> (Vec<GroupChange>, Vec<GroupChange>) {
     let index = |p: &[Vec<String>]| -> BTreeMap<String, usize> {
         p.iter()
             .enumerate()
@@ -348,7 +354,10 @@ pub fn diff_partitions(before: &[Vec<String>], after: &[Vec<String>]) -> (Vec<Gr
         if targets.len() > 1 {
             split.push(GroupChange {
                 before: vec![g.clone()],
-                after: targets.iter().filter_map(|&i| after.get(i).cloned()).collect(),
+                after: targets
+                    .iter()
+                    .filter_map(|&i| after.get(i).cloned())
+                    .collect(),
             });
         }
     }
@@ -357,7 +366,10 @@ pub fn diff_partitions(before: &[Vec<String>], after: &[Vec<String>]) -> (Vec<Gr
         let sources: BTreeSet<usize> = g.iter().filter_map(|n| ib.get(n).copied()).collect();
         if sources.len() > 1 {
             merged.push(GroupChange {
-                before: sources.iter().filter_map(|&i| before.get(i).cloned()).collect(),
+                before: sources
+                    .iter()
+                    .filter_map(|&i| before.get(i).cloned())
+                    .collect(),
                 after: vec![g.clone()],
             });
         }
@@ -402,3 +414,6 @@ pub fn what_if_acs(
         after,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -59,6 +59,7 @@ impl Devfns {
 }
 
 /// acs-fix `enum pci_bus_isolation` (patch 02/16, include/linux/pci.h).
+#[allow(clippy::enum_variant_names)] // the kernel's names
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum BusIsolation {
     PcieIsolated,
@@ -83,7 +84,10 @@ impl Groups {
         for a in topo.pci_dma_aliases(dev) {
             last = a.dev;
             if let Some(g) = self.group_of(a.dev) {
-                let bridge_type = topo.pci_dev(a.dev).map(|p| p.ty).unwrap_or(PciType::Endpoint);
+                let bridge_type = topo
+                    .pci_dev(a.dev)
+                    .map(|p| p.ty)
+                    .unwrap_or(PciType::Endpoint);
                 let reason = match a.kind {
                     AliasKind::Own | AliasKind::QuirkDevfn => GroupReason::QuirkAlias {
                         device: topo.name(dev).to_string(),
@@ -303,7 +307,10 @@ impl Groups {
 
     /// acs-fix 10/16: drivers/pci/search.c: pci_mfd_isolated().
     fn pci_mfd_isolated(topo: &Topology, dev: DeviceId) -> bool {
-        if topo.pci_dev(dev).is_some_and(|p| p.ty == PciType::HostBridge) {
+        if topo
+            .pci_dev(dev)
+            .is_some_and(|p| p.ty == PciType::HostBridge)
+        {
             return true;
         }
         crate::topology::quirks::pci_dev_specific_acs_enabled(

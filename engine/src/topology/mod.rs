@@ -49,11 +49,15 @@ pub enum TopologyError {
     UnknownHost(String),
     #[error("no device named {0}")]
     UnknownDevice(String),
-    #[error("parent {parent} of {dev} is not declared (a parent must be declared before its children)")]
+    #[error(
+        "parent {parent} of {dev} is not declared (a parent must be declared before its children)"
+    )]
     UnknownParent { dev: String, parent: String },
     #[error("{0} is not a PCI address (expected BB:DD.F or SSSS:BB:DD.F in hex)")]
     BadBdf(String),
-    #[error("bus {bus:02x} of {dev} does not match parent {parent}'s secondary bus {secondary:02x}")]
+    #[error(
+        "bus {bus:02x} of {dev} does not match parent {parent}'s secondary bus {secondary:02x}"
+    )]
     BusMismatch {
         dev: String,
         bus: u8,
@@ -62,27 +66,31 @@ pub enum TopologyError {
     },
     #[error("bus {bus:02x} of {dev} is already used by {owner}")]
     BusInUse { dev: String, bus: u8, owner: String },
-    #[error("bus {bus:02x} of {dev} must be greater than parent {parent}'s own bus {parent_bus:02x}")]
+    #[error(
+        "bus {bus:02x} of {dev} must be greater than parent {parent}'s own bus {parent_bus:02x}"
+    )]
     BusNotDownstream {
         dev: String,
         bus: u8,
         parent: String,
         parent_bus: u8,
     },
-    #[error("{dev} is on segment {seg:04x} but its parent {parent} is on segment {parent_seg:04x}")]
+    #[error(
+        "{dev} is on segment {seg:04x} but its parent {parent} is on segment {parent_seg:04x}"
+    )]
     SegmentMismatch {
         dev: String,
         seg: u16,
         parent: String,
         parent_seg: u16,
     },
-    #[error("{parent} is a {parent_type} and has no secondary bus, so it cannot be the parent of {dev}")]
+    #[error("{parent} ({parent_type}) has no secondary bus, so it cannot be the parent of {dev}")]
     NotABridge {
         dev: String,
         parent: String,
         parent_type: PciType,
     },
-    #[error("{dev} is a {ty}, which must sit below {expected}; {parent} is a {parent_type}")]
+    #[error("{dev} ({ty}) must sit below {expected}, but {parent} is a {parent_type}")]
     WrongParent {
         dev: String,
         ty: PciType,
@@ -90,7 +98,7 @@ pub enum TopologyError {
         parent: String,
         parent_type: PciType,
     },
-    #[error("{dev} is a {ty}, which sits on a root bus: drop parent={parent}")]
+    #[error("{dev} ({ty}) sits on a root bus: drop parent={parent}")]
     MustBeOnRootBus {
         dev: String,
         ty: PciType,
@@ -501,10 +509,12 @@ impl Topology {
                         dev: name.clone(),
                         parent: pname.clone(),
                     })?;
-                let pdev = self.pci_dev(pid).ok_or_else(|| TopologyError::UnknownParent {
-                    dev: name.clone(),
-                    parent: pname.clone(),
-                })?;
+                let pdev = self
+                    .pci_dev(pid)
+                    .ok_or_else(|| TopologyError::UnknownParent {
+                        dev: name.clone(),
+                        parent: pname.clone(),
+                    })?;
                 let pname = self.name(pid).to_string();
                 if !pdev.ty.can_be_parent() {
                     return Err(TopologyError::NotABridge {
@@ -723,7 +733,9 @@ impl Topology {
     }
 
     fn subtree_post_order(&self, id: DeviceId, out: &mut Vec<DeviceId>) {
-        if let Some(sec) = self.pci_dev(id).and_then(|p| p.secondary.map(|s| (p.bdf.segment, s)))
+        if let Some(sec) = self
+            .pci_dev(id)
+            .and_then(|p| p.secondary.map(|s| (p.bdf.segment, s)))
         {
             if let Some(children) = self.buses.get(&sec) {
                 for &c in children {

@@ -496,10 +496,7 @@ impl Topology {
 
     /// Whether the device is PCI (for device_group dispatch: `dev_is_pci()`).
     pub fn is_pci(&self, dev: DeviceId) -> bool {
-        matches!(
-            self.device(dev).map(|d| &d.kind),
-            Some(DeviceKind::Pci(_))
-        )
+        matches!(self.device(dev).map(|d| &d.kind), Some(DeviceKind::Pci(_)))
     }
 }
 
@@ -540,7 +537,16 @@ mod tests {
             Bdf::parse("0000:01:00.0").map(|b| b.to_string()),
             Some("01:00.0".to_string())
         );
-        for bad in ["", "01:00", "01:20.0", "01:00.8", "1:2:3:00.0", "x1:00.0", "01:00.0.0", "12345:00:00.0"] {
+        for bad in [
+            "",
+            "01:00",
+            "01:20.0",
+            "01:00.8",
+            "1:2:3:00.0",
+            "x1:00.0",
+            "01:00.0.0",
+            "12345:00:00.0",
+        ] {
             assert_eq!(Bdf::parse(bad), None, "{bad}");
         }
     }

@@ -106,7 +106,7 @@ pub fn intel_pch_acs_id(device: u16) -> bool {
     matches!(device,
         0x3b42..=0x3b51 | 0x1c10..=0x1c1f | 0x1e10..=0x1e1f | 0x8c10..=0x8c1f
         | 0x9c10..=0x9c1b | 0x9c90..=0x9c9b | 0x8d10..=0x8d1e)
-        || matches!(device, 0x1d10..=0x1d1e | 0x8c90..=0x8c9e if device % 2 == 0)
+        || matches!(device, 0x1d10..=0x1d1e | 0x8c90..=0x8c9e if device.is_multiple_of(2))
 }
 
 /// pci_quirk_intel_pch_acs(): PCH root ports without an ACS capability.
@@ -129,7 +129,13 @@ pub fn intel_spt_pch_acs_id(device: u16) -> bool {
 
 /// pci_quirk_intel_spt_pch_acs(): the standard test on dword-wide cap/control at cap+8
 /// (the model's `acs-cap`/`acs-ctl` are those corrected registers).
-fn intel_spt_pch_acs(_t: &Topology, _d: DeviceId, p: &PciDev, dev: u16, f: AcsFlags) -> Option<bool> {
+fn intel_spt_pch_acs(
+    _t: &Topology,
+    _d: DeviceId,
+    p: &PciDev,
+    dev: u16,
+    f: AcsFlags,
+) -> Option<bool> {
     if p.ty != PciType::RootPort || !intel_spt_pch_acs_id(dev) {
         return None;
     }
@@ -156,7 +162,13 @@ fn al_acs(_t: &Topology, _d: DeviceId, p: &PciDev, _v: u16, f: AcsFlags) -> Opti
 }
 
 /// pci_quirk_zhaoxin_pcie_ports_acs(): every other Zhaoxin port answers 0.
-fn zhaoxin_ports_acs(_t: &Topology, _d: DeviceId, p: &PciDev, dev: u16, f: AcsFlags) -> Option<bool> {
+fn zhaoxin_ports_acs(
+    _t: &Topology,
+    _d: DeviceId,
+    p: &PciDev,
+    dev: u16,
+    f: AcsFlags,
+) -> Option<bool> {
     if !matches!(p.ty, PciType::RootPort | PciType::DownstreamPort) {
         return None;
     }
@@ -167,10 +179,17 @@ fn zhaoxin_ports_acs(_t: &Topology, _d: DeviceId, p: &PciDev, dev: u16, f: AcsFl
 }
 
 /// pci_quirk_wangxun_nic_acs(): every other Wangxun device answers 0.
-fn wangxun_nic_acs(_t: &Topology, _d: DeviceId, _p: &PciDev, dev: u16, f: AcsFlags) -> Option<bool> {
+fn wangxun_nic_acs(
+    _t: &Topology,
+    _d: DeviceId,
+    _p: &PciDev,
+    dev: u16,
+    f: AcsFlags,
+) -> Option<bool> {
     match dev {
-        0x0100..=0x010f | 0x1001 | 0x2001 | 0x5010 | 0x5025 | 0x5040 | 0x5110 | 0x5125
-        | 0x5140 => asserts(f, SV_RR_CR_UF),
+        0x0100..=0x010f | 0x1001 | 0x2001 | 0x5010 | 0x5025 | 0x5040 | 0x5110 | 0x5125 | 0x5140 => {
+            asserts(f, SV_RR_CR_UF)
+        }
         _ => Some(false),
     }
 }
@@ -271,7 +290,11 @@ static ACS_TABLE: &[Entry] = &[
     e(VENDOR_QCOM, 0x0115, sv_rr_cr_uf, "pci_quirk_qcom_rp_acs"),
     e(VENDOR_HXT, 0x0401, sv_rr_cr_uf, "pci_quirk_qcom_rp_acs"),
     any(VENDOR_INTEL, intel_pch_acs, "pci_quirk_intel_pch_acs"),
-    any(VENDOR_INTEL, intel_spt_pch_acs, "pci_quirk_intel_spt_pch_acs"),
+    any(
+        VENDOR_INTEL,
+        intel_spt_pch_acs,
+        "pci_quirk_intel_spt_pch_acs",
+    ),
     e(0x19a2, 0x0710, mf_endpoint_acs, MF_EP),
     e(0x10df, 0x0720, mf_endpoint_acs, MF_EP),
     any(VENDOR_CAVIUM, cavium_acs, "pci_quirk_cavium_acs"),
@@ -296,17 +319,72 @@ static ACS_TABLE: &[Entry] = &[
     e(VENDOR_BROADCOM, 0x1762, mf_endpoint_acs, MF_EP),
     e(VENDOR_BROADCOM, 0x1763, mf_endpoint_acs, MF_EP),
     e(VENDOR_BROADCOM, 0xd714, sv_rr_cr_uf, "pci_quirk_brcm_acs"),
-    e(VENDOR_LOONGSON, 0x3c09, sv_rr_cr_uf, "pci_quirk_loongson_acs"),
-    e(VENDOR_LOONGSON, 0x3c19, sv_rr_cr_uf, "pci_quirk_loongson_acs"),
-    e(VENDOR_LOONGSON, 0x3c29, sv_rr_cr_uf, "pci_quirk_loongson_acs"),
-    e(VENDOR_LOONGSON, 0x7a09, sv_rr_cr_uf, "pci_quirk_loongson_acs"),
-    e(VENDOR_LOONGSON, 0x7a19, sv_rr_cr_uf, "pci_quirk_loongson_acs"),
-    e(VENDOR_LOONGSON, 0x7a29, sv_rr_cr_uf, "pci_quirk_loongson_acs"),
-    e(VENDOR_LOONGSON, 0x7a39, sv_rr_cr_uf, "pci_quirk_loongson_acs"),
-    e(VENDOR_LOONGSON, 0x7a49, sv_rr_cr_uf, "pci_quirk_loongson_acs"),
-    e(VENDOR_LOONGSON, 0x7a59, sv_rr_cr_uf, "pci_quirk_loongson_acs"),
-    e(VENDOR_LOONGSON, 0x7a69, sv_rr_cr_uf, "pci_quirk_loongson_acs"),
-    e(VENDOR_AMAZON_ANNAPURNA_LABS, 0x0031, al_acs, "pci_quirk_al_acs"),
+    e(
+        VENDOR_LOONGSON,
+        0x3c09,
+        sv_rr_cr_uf,
+        "pci_quirk_loongson_acs",
+    ),
+    e(
+        VENDOR_LOONGSON,
+        0x3c19,
+        sv_rr_cr_uf,
+        "pci_quirk_loongson_acs",
+    ),
+    e(
+        VENDOR_LOONGSON,
+        0x3c29,
+        sv_rr_cr_uf,
+        "pci_quirk_loongson_acs",
+    ),
+    e(
+        VENDOR_LOONGSON,
+        0x7a09,
+        sv_rr_cr_uf,
+        "pci_quirk_loongson_acs",
+    ),
+    e(
+        VENDOR_LOONGSON,
+        0x7a19,
+        sv_rr_cr_uf,
+        "pci_quirk_loongson_acs",
+    ),
+    e(
+        VENDOR_LOONGSON,
+        0x7a29,
+        sv_rr_cr_uf,
+        "pci_quirk_loongson_acs",
+    ),
+    e(
+        VENDOR_LOONGSON,
+        0x7a39,
+        sv_rr_cr_uf,
+        "pci_quirk_loongson_acs",
+    ),
+    e(
+        VENDOR_LOONGSON,
+        0x7a49,
+        sv_rr_cr_uf,
+        "pci_quirk_loongson_acs",
+    ),
+    e(
+        VENDOR_LOONGSON,
+        0x7a59,
+        sv_rr_cr_uf,
+        "pci_quirk_loongson_acs",
+    ),
+    e(
+        VENDOR_LOONGSON,
+        0x7a69,
+        sv_rr_cr_uf,
+        "pci_quirk_loongson_acs",
+    ),
+    e(
+        VENDOR_AMAZON_ANNAPURNA_LABS,
+        0x0031,
+        al_acs,
+        "pci_quirk_al_acs",
+    ),
     e(VENDOR_ZHAOXIN, 0x3038, mf_endpoint_acs, MF_EP),
     e(VENDOR_ZHAOXIN, 0x3104, mf_endpoint_acs, MF_EP),
     e(VENDOR_ZHAOXIN, 0x9083, mf_endpoint_acs, MF_EP),
@@ -334,7 +412,11 @@ static ACS_TABLE: &[Entry] = &[
     e(VENDOR_NXP, 0x8db1, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
     e(VENDOR_NXP, 0x8db8, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
     e(VENDOR_NXP, 0x8db9, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
-    any(VENDOR_ZHAOXIN, zhaoxin_ports_acs, "pci_quirk_zhaoxin_pcie_ports_acs"),
+    any(
+        VENDOR_ZHAOXIN,
+        zhaoxin_ports_acs,
+        "pci_quirk_zhaoxin_pcie_ports_acs",
+    ),
     any(VENDOR_WANGXUN, wangxun_nic_acs, "pci_quirk_wangxun_nic_acs"),
 ];
 
@@ -375,23 +457,21 @@ pub fn apply_header_quirks(p: &mut PciDev) {
     };
     match (vendor, device) {
         // quirk_dma_func0_alias
-        (VENDOR_RICOH, 0xe832 | 0xe476) | (VENDOR_GLENFLY, 0x3d40 | 0x3d41) => {
-            if func != 0 {
-                add(devfn(slot, 0));
-            }
+        (VENDOR_RICOH, 0xe832 | 0xe476) | (VENDOR_GLENFLY, 0x3d40 | 0x3d41) if func != 0 => {
+            add(devfn(slot, 0));
         }
         // quirk_dma_func1_alias
         (
             VENDOR_MARVELL_EXT,
-            0x9120 | 0x9123 | 0x9125 | 0x9128 | 0x9130 | 0x9170 | 0x9172 | 0x917a | 0x9182
-            | 0x9183 | 0x91a0 | 0x9215 | 0x9220 | 0x9230 | 0x9235,
+            0x9120 | 0x9123 | 0x9125 | 0x9128 | 0x9130 | 0x9170 | 0x9172 | 0x917a | 0x9182 | 0x9183
+            | 0x91a0 | 0x9215 | 0x9220 | 0x9230 | 0x9235,
         )
         | (VENDOR_TTI, 0x0642 | 0x0645)
         | (VENDOR_JMICRON, 0x2393)
-        | (0x1c28, 0x0122) => {
-            if func != 1 {
-                add(devfn(slot, 1));
-            }
+        | (0x1c28, 0x0122)
+            if func != 1 =>
+        {
+            add(devfn(slot, 1));
         }
         // quirk_fixed_dma_alias: Adaptec 3405 / 3805 by subsystem
         (VENDOR_ADAPTEC2, 0x0285)
@@ -419,7 +499,9 @@ pub fn apply_header_quirks(p: &mut PciDev) {
     // quirk_use_pcie_bridge_dma_alias
     if matches!(
         (vendor, device),
-        (VENDOR_ASMEDIA, 0x1080) | (VENDOR_TUNDRA, 0x8113) | (VENDOR_ITE, 0x8892 | 0x8893)
+        (VENDOR_ASMEDIA, 0x1080)
+            | (VENDOR_TUNDRA, 0x8113)
+            | (VENDOR_ITE, 0x8892 | 0x8893)
             | (VENDOR_INTEL, 0x244e)
     ) {
         p.flags.pcie_bridge_alias = true;
