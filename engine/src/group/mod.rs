@@ -416,4 +416,6 @@ pub fn what_if_acs(
 }
 
 #[cfg(test)]
+mod real_machines;
+#[cfg(test)]
 mod tests;
