@@ -64,8 +64,9 @@ pub(crate) enum Decision {
 pub struct Groups {
     config: Config,
     groups: BTreeMap<GroupId, Group>,
+    /// `dev->iommu_group`, indexed by [`DeviceId`].
     #[serde(skip)]
-    of_device: BTreeMap<DeviceId, GroupId>,
+    of_device: Vec<Option<GroupId>>,
     /// Ids below `next_id` that are free again.
     #[serde(skip)]
     free_ids: BTreeSet<u32>,
@@ -80,7 +81,7 @@ impl Groups {
         Groups {
             config,
             groups: BTreeMap::new(),
-            of_device: BTreeMap::new(),
+            of_device: Vec::new(),
             free_ids: BTreeSet::new(),
             next_id: 0,
             smmu: BTreeMap::new(),
@@ -96,7 +97,7 @@ impl Groups {
     /// returns that group. Errors are the kernel's: -ENODEV without an IOMMU, -ENOSPC /
     /// -EINVAL from SMMUv2 stream matching, -EPROBE_DEFER (acs-fix) out of order.
     pub fn probe_device(&mut self, topo: &Topology, dev: DeviceId) -> Result<GroupId, Errno> {
-        if let Some(&g) = self.of_device.get(&dev) {
+        if let Some(g) = self.group_of(dev) {
             return Ok(g);
         }
         let d = topo.device(dev).ok_or(Errno::ENODEV)?;
@@ -141,7 +142,13 @@ impl Groups {
         if let Some(group) = self.groups.get_mut(&g) {
             group.members.push(member);
         }
-        self.of_device.insert(dev, g);
+        let i = dev.0 as usize;
+        if self.of_device.len() <= i {
+            self.of_device.resize(i + 1, None);
+        }
+        if let Some(slot) = self.of_device.get_mut(i) {
+            *slot = Some(g);
+        }
         Ok(g)
     }
 
@@ -163,7 +170,7 @@ impl Groups {
         for st in self.smmu.values_mut() {
             st.free_smes(dev);
         }
-        let g = self.of_device.remove(&dev)?;
+        let g = self.of_device.get_mut(dev.0 as usize)?.take()?;
         let empty = match self.groups.get_mut(&g) {
             Some(group) => {
                 group.members.retain(|m| m.device != dev);
@@ -227,7 +234,7 @@ impl Groups {
 
     /// `iommu_group_get(dev)`.
     pub fn group_of(&self, dev: DeviceId) -> Option<GroupId> {
-        self.of_device.get(&dev).copied()
+        self.of_device.get(dev.0 as usize).copied().flatten()
     }
 
     pub fn group(&self, id: GroupId) -> Option<&Group> {
