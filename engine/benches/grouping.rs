@@ -15,20 +15,29 @@ use std::time::Instant;
 fn synth(target: usize) -> Topology {
     let acs = AcsFlags::parse_list("SV,RR,CR,UF").unwrap_or_default();
     let mut t = Topology::new();
-    t.add_iommu(IommuSpec::new("dmar0", IommuKind::Generic)).unwrap();
+    t.add_iommu(IommuSpec::new("dmar0", IommuKind::Generic))
+        .unwrap();
     let mut n = 0usize;
     let mut seg = 0u16;
     while n < target {
         let host = format!("pci{seg}");
-        t.add_host(HostSpec::new(&host, "dmar0").segment(seg)).unwrap();
-        let b = |bus: u8, dev: u8, func: u8| Bdf { segment: seg, bus, dev, func };
+        t.add_host(HostSpec::new(&host, "dmar0").segment(seg))
+            .unwrap();
+        let b = |bus: u8, dev: u8, func: u8| Bdf {
+            segment: seg,
+            bus,
+            dev,
+            func,
+        };
         let mut bus = 1u8;
         for rp in 0..8u8 {
             let rp_bdf = b(0, rp + 1, 0);
-            t.add_pci(PciSpec::new(rp_bdf, PciType::RootPort).host(&host).acs(acs)).unwrap();
+            t.add_pci(PciSpec::new(rp_bdf, PciType::RootPort).host(&host).acs(acs))
+                .unwrap();
             let usp = b(bus, 0, 0);
             bus += 1;
-            t.add_pci(PciSpec::new(usp, PciType::UpstreamPort).parent(&rp_bdf.to_string())).unwrap();
+            t.add_pci(PciSpec::new(usp, PciType::UpstreamPort).parent(&rp_bdf.to_string()))
+                .unwrap();
             let dsp_bus = bus;
             bus += 1;
             for d in 0..16u8 {
@@ -40,8 +49,10 @@ fn synth(target: usize) -> Topology {
                 )
                 .unwrap();
                 for f in 0..8u8 {
-                    t.add_pci(PciSpec::new(b(bus, 0, f), PciType::Endpoint).parent(&dsp.to_string()))
-                        .unwrap();
+                    t.add_pci(
+                        PciSpec::new(b(bus, 0, f), PciType::Endpoint).parent(&dsp.to_string()),
+                    )
+                    .unwrap();
                 }
                 bus += 1;
             }

@@ -425,4 +425,4 @@ pub fn what_if_acs(
 #[cfg(test)]
 mod real_machines;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

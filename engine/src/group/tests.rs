@@ -934,3 +934,45 @@ fn corpus_group_expectations_agree_with_the_model() {
         assert_eq!(g.partition(), part(&want), "{file}");
     }
 }
+
+#[test]
+fn sysfs_listing_and_explanation_read_like_the_kernel() {
+    let (t, g) = mainline(&format!(
+        "{HOST}pci 00:1c.4 rp\npci 02:00.0 ep parent=00:1c.4\npci 00:02.0 rciep"
+    ));
+    assert_eq!(
+        g.sysfs_listing(&t),
+        "/sys/kernel/iommu_groups/0/devices/0000:00:1c.4\n\
+         /sys/kernel/iommu_groups/0/devices/0000:02:00.0\n\
+         /sys/kernel/iommu_groups/1/devices/0000:00:02.0\n"
+    );
+    assert_eq!(
+        g.explain(&t),
+        "/sys/kernel/iommu_groups/0/devices/0000:00:1c.4\n    00:1c.4: first member: a new group\n\
+         /sys/kernel/iommu_groups/0/devices/0000:02:00.0\n    02:00.0: joined 00:1c.4's group: root port 00:1c.4 has no ACS capability\n\
+         /sys/kernel/iommu_groups/1/devices/0000:00:02.0\n    00:02.0: first member: a new group\n"
+    );
+}
+
+#[test]
+fn bad_bdf_fields_from_the_api_are_rejected_not_panicked() {
+    let mut t = build(HOST).unwrap();
+    let bdf = Bdf {
+        segment: 0,
+        bus: 0,
+        dev: 40,
+        func: 9,
+    };
+    assert!(matches!(
+        t.add_pci(PciSpec::new(bdf, PciType::Endpoint)),
+        Err(TopologyError::BadBdf(_))
+    ));
+    assert_eq!(
+        t.remove("00:09.0"),
+        Err(TopologyError::UnknownDevice("00:09.0".into()))
+    );
+    assert_eq!(
+        t.add_alias("00:09.0", "00:09.1"),
+        Err(TopologyError::UnknownDevice("00:09.0".into()))
+    );
+}

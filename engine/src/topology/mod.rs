@@ -496,6 +496,12 @@ impl Topology {
     /// header fixups do at enumeration (drivers/pci/quirks.c).
     pub fn add_pci(&mut self, spec: PciSpec) -> Result<DeviceId, TopologyError> {
         let name = spec.bdf.to_string();
+        if spec.bdf.dev > 0x1f || spec.bdf.func > 7 {
+            return Err(TopologyError::BadBdf(format!(
+                "{:02x}:{:02x}.{}",
+                spec.bdf.bus, spec.bdf.dev, spec.bdf.func
+            )));
+        }
         if self.by_name.contains_key(&name) {
             return Err(TopologyError::Duplicate(name));
         }
@@ -580,7 +586,9 @@ impl Topology {
             }
             None => {
                 let host = self.root_host_for(&spec, &name)?;
-                let h = &self.hosts[host.0 as usize];
+                let h = self
+                    .host(host)
+                    .ok_or_else(|| TopologyError::NoHost { dev: name.clone() })?;
                 if h.bus != bus || h.segment != seg {
                     return Err(TopologyError::RootBusMismatch {
                         dev: name,
@@ -635,7 +643,10 @@ impl Topology {
             return Err(TopologyError::Duplicate(spec.name));
         }
         let iommu = self.iommu_by_name(&spec.iommu)?;
-        let kind = self.iommus[iommu.0 as usize].spec.kind;
+        let kind = self
+            .iommu(iommu)
+            .map(|i| i.spec.kind)
+            .ok_or_else(|| TopologyError::UnknownIommu(spec.iommu.clone()))?;
         let mut sids = Vec::new();
         for &(sid, mask) in &spec.sids {
             if sid > 0xffff || mask > 0xffff {

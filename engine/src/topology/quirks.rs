@@ -515,3 +515,115 @@ pub fn apply_header_quirks(p: &mut PciDev) {
         p.flags.acs_enabled_quirk = true;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::group::tests::build;
+    use crate::topology::pci::AcsDenial;
+    use crate::topology::REQ_ACS_FLAGS;
+
+    /// `pci_acs_enabled(dev, REQ_ACS_FLAGS)` for the last device of a fixture.
+    fn acs(text: &str, dev: &str) -> Result<(), AcsDenial> {
+        let t = build(
+            &format!("iommu i kind={{K}}\nhost h iommu=i\n{text}").replace(
+                "{K}",
+                if text.contains("smmu") {
+                    "arm-smmu-v3"
+                } else {
+                    "generic"
+                },
+            ),
+        )
+        .unwrap();
+        t.pci_acs_enabled(t.lookup(dev).unwrap(), REQ_ACS_FLAGS)
+    }
+
+    #[test]
+    fn spt_quirk_reads_the_corrected_control_register() {
+        assert_eq!(
+            acs(
+                "pci 00:1c.0 rp acs-cap=SV,RR,CR,UF acs-ctl=SV id=8086:a110",
+                "00:1c.0"
+            ),
+            Err(AcsDenial::Quirk {
+                quirk: "pci_quirk_intel_spt_pch_acs"
+            })
+        );
+        // Without a capability the SPT quirk has no opinion and standard ACS says no.
+        assert_eq!(
+            acs("pci 00:1c.0 rp id=8086:a110", "00:1c.0"),
+            Err(AcsDenial::NoCapability)
+        );
+        assert_eq!(
+            acs("pci 00:1c.0 rp acs=SV,RR,CR,UF id=8086:a110", "00:1c.0"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn amd_southbridge_quirk_needs_multifunction_root_bus_and_ivrs() {
+        let mf = "pci 00:14.0 pci id=1022:780f\npci 00:14.3 pci";
+        assert_eq!(acs(mf, "00:14.0"), Ok(()));
+        assert_eq!(
+            acs("pci 00:14.0 pci id=1022:780f", "00:14.0"),
+            Err(AcsDenial::ConventionalPci)
+        );
+        // No IVRS table behind a non-x86 IOMMU: no opinion.
+        assert_eq!(
+            acs(&format!("{mf} # smmu"), "00:14.0"),
+            Err(AcsDenial::ConventionalPci)
+        );
+    }
+
+    #[test]
+    fn vendor_wide_entries_are_gated_by_type_and_id() {
+        // Cavium ThunderX root port range vs an endpoint of the same vendor.
+        assert_eq!(acs("pci 00:01.0 rp id=177d:a001", "00:01.0"), Ok(()));
+        assert_eq!(
+            acs("pci 00:01.0 rp\npci 01:00.0 ep parent=00:01.0 id=177d:a001\npci 01:00.1 ep parent=00:01.0", "01:00.0"),
+            Err(AcsDenial::NoCapability)
+        );
+        assert_eq!(
+            acs("pci 00:01.0 rp\npci 01:00.0 ep parent=00:01.0 id=177d:a026\npci 01:00.1 ep parent=00:01.0", "01:00.0"),
+            Ok(())
+        );
+        // Intel RCiEP quirk; Annapurna root port; Wangxun NIC outside its list answers 0.
+        assert_eq!(
+            acs(
+                "pci 00:02.0 rciep id=8086:1234\npci 00:02.1 rciep",
+                "00:02.0"
+            ),
+            Ok(())
+        );
+        assert_eq!(acs("pci 00:02.0 rp id=1c36:0031", "00:02.0"), Ok(()));
+        assert_eq!(
+            acs("pci 00:02.0 rp acs=SV,RR,CR,UF id=8088:1234", "00:02.0"),
+            Err(AcsDenial::Quirk {
+                quirk: "pci_quirk_wangxun_nic_acs"
+            })
+        );
+        // PCH list: Patsburg takes even IDs only.
+        assert!(intel_pch_acs_id(0x1d10) && !intel_pch_acs_id(0x1d11));
+        assert!(intel_pch_acs_id(0x8d1e) && !intel_pch_acs_id(0x8d1f));
+    }
+
+    #[test]
+    fn dma_alias_quirks_set_the_alias_mask_and_flags() {
+        let t = build(
+            "iommu i kind=generic\nhost h iommu=i\npci 00:1c.0 rp\n\
+             pci 01:00.1 ep parent=00:1c.0 id=1180:e832\n\
+             pci 01:01.0 ep parent=00:1c.0 id=9005:0285 subsys=9005:02bb\n\
+             pci 01:02.0 ep parent=00:1c.0 id=8086:2260\n\
+             pci 01:03.0 pci parent=00:1c.0 id=1b21:1080\n\
+             pci 00:05.0 rp id=14e4:9000",
+        )
+        .unwrap();
+        let p = |d: &str| t.pci_dev(t.lookup(d).unwrap()).unwrap().clone();
+        assert_eq!(p("01:00.1").dma_aliases, vec![0x00]);
+        assert_eq!(p("01:01.0").dma_aliases, vec![0x08]);
+        assert_eq!(p("01:02.0").dma_aliases, vec![0x80, 0x88, 0x93]);
+        assert!(p("01:03.0").flags.pcie_bridge_alias);
+        assert!(p("00:05.0").flags.bridge_xlate_root);
+    }
+}
