@@ -7,12 +7,16 @@
 
 pub mod errno;
 pub mod generation;
+pub mod group;
 pub mod ids;
 pub mod scenario;
+pub mod topology;
 
 pub use errno::Errno;
 pub use generation::{Config, Generation};
+pub use group::{GroupReason, Groups};
 pub use ids::{DeviceId, DomainId, GroupId, IommuId};
+pub use topology::{Topology, TopologyError};
 
 /// The scenario corpus (`tests/scenarios/*.iommu`), embedded at build time so tests run the
 /// same files on native and wasm32 targets.

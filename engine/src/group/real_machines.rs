@@ -1,0 +1,244 @@
+//! Real machines (shared/real-machines/, copied verbatim to `fixtures/`): the topology is
+//! rebuilt from the listing's BDFs and vendor:device IDs (parents inferred from bus numbers
+//! where the listing has no tree), and the computed groups must equal the listing's.
+
+use super::tests::build;
+use super::*;
+
+/// Parses "IOMMU group N BB:DD.F ..." lines and the "IOMMU group N" + "  BB:DD.F" layout.
+fn listing_partition(text: &str) -> Vec<Vec<String>> {
+    let mut groups: BTreeMap<u32, BTreeSet<String>> = BTreeMap::new();
+    let mut current: Option<u32> = None;
+    for line in text.lines() {
+        let l = line.trim();
+        if let Some(rest) = l.strip_prefix("IOMMU group ") {
+            let mut w = rest.split_whitespace();
+            current = w.next().and_then(|n| n.parse().ok());
+            if let (Some(g), Some(bdf)) = (current, w.next()) {
+                groups.entry(g).or_default().insert(bdf.to_string());
+            }
+        } else if let (Some(g), Some(bdf)) = (current, l.split_whitespace().next()) {
+            if line.starts_with("  ") && crate::topology::Bdf::parse(bdf).is_some() {
+                groups.entry(g).or_default().insert(bdf.to_string());
+            }
+        } else if l.starts_with("```") {
+            current = None;
+        }
+    }
+    let mut v: Vec<Vec<String>> = groups
+        .into_values()
+        .map(|s| s.into_iter().collect())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Checks mainline against the listing, and that acs-fix gives the same groups: the series'
+/// cover letter reports "No change in grouping" on Intel 100-series/C230, Sunrise Point and
+/// similar client systems.
+/// `split_by_fix` lists groups acs-fix is expected to split (PCIe-to-PCI bridge groups).
+fn check(
+    topology: &str,
+    listing: &str,
+    groups: usize,
+    split_by_fix: &[(&str, &str)],
+) -> (Topology, Groups) {
+    let t = build(topology).unwrap();
+    let mut want = listing_partition(listing);
+    assert_eq!(want.len(), groups, "fixture parse");
+    let fixed = Config {
+        acs_fix: true,
+        ..Config::default()
+    };
+    let mut out = None;
+    let mainline = want.clone();
+    for &(bridge, below) in split_by_fix {
+        want.retain(|g| g != &[bridge.to_string(), below.to_string()]);
+        want.push(vec![bridge.to_string()]);
+        want.push(vec![below.to_string()]);
+    }
+    want.sort();
+    for config in [fixed, Config::default()] {
+        if !config.acs_fix {
+            want = mainline.clone();
+        }
+        let mut g = Groups::new(config);
+        for (d, r) in g.probe_all(&t) {
+            assert!(r.is_ok(), "{}: {:?}", t.name(d), r);
+        }
+        assert_eq!(g.partition(), want, "acs_fix={}", config.acs_fix);
+        out = Some(g);
+    }
+    (t, out.unwrap_or_else(|| Groups::new(Config::default())))
+}
+
+/// Intel 100/200-series client board. Host bridge, PEG port 8086:1901 (no ACS capability),
+/// iGPU, PCH functions (conventional PCI, no PCIe capability), Sunrise/Union Point root
+/// ports with an ACS capability (pci_quirk_intel_spt_pch_acs), I219 (mf-endpoint quirk).
+const SKYLAKE_PCH: &str = "iommu dmar0 kind=generic\nhost pci0 iommu=dmar0\n\
+    pci 00:00.0 pci id=8086:191f\n\
+    pci 00:01.0 rp id=8086:1901\n\
+    pci 01:00.0 ep parent=00:01.0\n\
+    pci 01:00.1 ep parent=00:01.0\n\
+    pci 00:02.0 pci id=8086:1912\n\
+    pci 00:14.0 pci id=8086:a12f\n\
+    pci 00:14.2 pci id=8086:a131\n\
+    pci 00:16.0 pci id=8086:a13a\n\
+    pci 00:17.0 pci id=8086:a102\n\
+    pci 00:1c.0 rp acs=SV,RR,CR,UF id=8086:a110\n\
+    pci 00:1c.4 rp acs=SV,RR,CR,UF id=8086:a114\n\
+    pci 00:1c.6 rp acs=SV,RR,CR,UF id=8086:a116\n\
+    pci 00:1d.0 rp acs=SV,RR,CR,UF id=8086:a118\n\
+    pci 00:1f.0 pci id=8086:a145\n\
+    pci 00:1f.2 pci id=8086:a121\n\
+    pci 00:1f.3 pci id=8086:a170\n\
+    pci 00:1f.4 pci id=8086:a123\n\
+    pci 00:1f.6 pci id=8086:15b8\n\
+    pci 03:00.0 ep parent=00:1c.4 id=1b21:1242\n\
+    pci 04:00.0 ep parent=00:1c.6 id=8086:08b1\n";
+
+#[test]
+fn asrock_z170_gaming_itx_matches_its_listing() {
+    let (t, g) = check(
+        SKYLAKE_PCH,
+        include_str!("fixtures/asrock-z170-gaming-itx.txt"),
+        14,
+        &[],
+    );
+    let r = |d: &str| g.reason(t.lookup(d).unwrap()).unwrap().to_string();
+    assert_eq!(
+        r("01:00.1"),
+        "joined 00:01.0's group: root port 00:01.0 has no ACS capability"
+    );
+    assert_eq!(
+        r("00:1f.4"),
+        "multifunction slot 00:1f without ACS: joined 00:1f.0's group"
+    );
+    assert_eq!(r("00:1f.6"), "first member: a new group");
+    // Without the SPT quirk IDs the root ports still isolate through their ACS capability,
+    // but without the I219 ID the NIC joins the rest of slot 1f.
+    let t2 = build(&SKYLAKE_PCH.replace(" id=8086:15b8", "")).unwrap();
+    let mut g2 = Groups::new(Config::default());
+    g2.probe_all(&t2);
+    assert_eq!(g2.partition().len(), 13);
+}
+
+#[test]
+fn asrock_z370m_itx_matches_its_listing() {
+    let topo = "iommu dmar0 kind=generic\nhost pci0 iommu=dmar0\n\
+        pci 00:00.0 pci id=8086:3ec2\n\
+        pci 00:01.0 rp id=8086:1901\n\
+        pci 01:00.0 ep parent=00:01.0 id=10de:1d01\n\
+        pci 01:00.1 ep parent=00:01.0 id=10de:0fb8\n\
+        pci 00:02.0 pci id=8086:3e92\n\
+        pci 00:14.0 pci id=8086:a2af\n\
+        pci 00:14.2 pci id=8086:a2b1\n\
+        pci 00:16.0 pci id=8086:a2ba\n\
+        pci 00:17.0 pci id=8086:a282\n\
+        pci 00:1c.0 rp acs=SV,RR,CR,UF id=8086:a290\n\
+        pci 00:1c.5 rp acs=SV,RR,CR,UF id=8086:a295\n\
+        pci 00:1c.6 rp acs=SV,RR,CR,UF id=8086:a296\n\
+        pci 00:1d.0 rp acs=SV,RR,CR,UF id=8086:a298\n\
+        pci 00:1f.0 pci id=8086:a2c9\n\
+        pci 00:1f.2 pci id=8086:a2a1\n\
+        pci 00:1f.3 pci id=8086:a2f0\n\
+        pci 00:1f.4 pci id=8086:a2a3\n\
+        pci 00:1f.6 pci id=8086:15b8\n\
+        pci 03:00.0 ep parent=00:1c.5 id=8086:1539\n\
+        pci 04:00.0 ep parent=00:1c.6 id=8086:24fb\n\
+        pci 05:00.0 ep parent=00:1d.0 id=15b7:5009\n";
+    check(
+        topo,
+        include_str!("fixtures/asrock-z370m-itx-coffeelake.txt"),
+        15,
+        &[],
+    );
+}
+
+#[test]
+fn fujitsu_tx1320m3_server_matches_its_listing() {
+    // I350 (8086:1521) functions are split by pci_quirk_mf_endpoint_acs; the BMC's
+    // Matrox + Emulex iRMC functions (no quirk) share one group.
+    let topo = "iommu dmar0 kind=generic\nhost pci0 iommu=dmar0\n\
+        pci 00:00.0 pci id=8086:5918\n\
+        pci 00:01.0 rp id=8086:1901\n\
+        pci 01:00.0 ep parent=00:01.0 id=1987:5012\n\
+        pci 00:14.0 pci id=8086:a12f\n\
+        pci 00:14.2 pci id=8086:a131\n\
+        pci 00:16.0 pci id=8086:a13a\n\
+        pci 00:16.1 pci id=8086:a13b\n\
+        pci 00:17.0 pci id=8086:a102\n\
+        pci 00:1c.0 rp acs=SV,RR,CR,UF id=8086:a114\n\
+        pci 00:1c.5 rp acs=SV,RR,CR,UF id=8086:a115\n\
+        pci 00:1c.6 rp acs=SV,RR,CR,UF id=8086:a116\n\
+        pci 00:1d.0 rp acs=SV,RR,CR,UF id=8086:a118\n\
+        pci 00:1f.0 pci id=8086:a149\n\
+        pci 00:1f.2 pci id=8086:a121\n\
+        pci 00:1f.4 pci id=8086:a123\n\
+        pci 02:00.0 ep parent=00:1c.0 id=102b:0522\n\
+        pci 02:00.1 ep parent=00:1c.0 id=19a2:0800\n\
+        pci 03:00.0 ep parent=00:1c.5 id=8086:1533\n\
+        pci 04:00.0 ep parent=00:1c.6 id=8086:1533\n\
+        pci 05:00.0 ep parent=00:1d.0 id=8086:1521\n\
+        pci 05:00.1 ep parent=00:1d.0 id=8086:1521\n";
+    let (t, g) = check(
+        topo,
+        include_str!("fixtures/fujitsu-tx1320m3-c236.txt"),
+        15,
+        &[],
+    );
+    assert_eq!(
+        g.reason(t.lookup("02:00.1").unwrap()).unwrap().to_string(),
+        "multifunction slot 02:00 without ACS: joined 02:00.0's group"
+    );
+}
+
+#[test]
+fn supermicro_x11scl_server_matches_its_listing() {
+    // I350 behind the PEG port (no ACS): its quirk does not help, the port's group wins.
+    // AST1150 PCIe-to-PCI bridge: the BMC VGA behind it aliases the bridge.
+    let topo = "iommu dmar0 kind=generic\nhost pci0 iommu=dmar0\n\
+        pci 00:00.0 pci id=8086:3e1f\n\
+        pci 00:01.0 rp id=8086:1901\n\
+        pci 01:00.0 ep parent=00:01.0 id=8086:1521\n\
+        pci 01:00.1 ep parent=00:01.0 id=8086:1521\n\
+        pci 00:08.0 pci id=8086:1911\n\
+        pci 00:12.0 pci id=8086:a379\n\
+        pci 00:14.0 pci id=8086:a36d\n\
+        pci 00:14.2 pci id=8086:a36f\n\
+        pci 00:15.0 pci id=8086:a368\n\
+        pci 00:15.1 pci id=8086:a369\n\
+        pci 00:16.0 pci id=8086:a360\n\
+        pci 00:16.4 pci id=8086:a364\n\
+        pci 00:17.0 pci id=8086:a352\n\
+        pci 00:1b.0 rp acs=SV,RR,CR,UF id=8086:a32d\n\
+        pci 00:1b.6 rp acs=SV,RR,CR,UF id=8086:a32e\n\
+        pci 00:1c.0 rp acs=SV,RR,CR,UF id=8086:a338\n\
+        pci 00:1c.1 rp acs=SV,RR,CR,UF id=8086:a339\n\
+        pci 00:1d.0 rp acs=SV,RR,CR,UF id=8086:a330\n\
+        pci 00:1e.0 pci id=8086:a328\n\
+        pci 00:1f.0 pci id=8086:a30a\n\
+        pci 00:1f.4 pci id=8086:a323\n\
+        pci 00:1f.5 pci id=8086:a324\n\
+        pci 02:00.0 ep parent=00:1b.0 id=8086:1533\n\
+        pci 03:00.0 ep parent=00:1b.6 id=8086:1533\n\
+        pci 05:00.0 bridge parent=00:1c.1 id=1a03:1150\n\
+        pci 06:00.0 pci parent=05:00.0 id=1a03:2000\n\
+        pci 07:00.0 ep parent=00:1d.0 id=15b7:5009\n";
+    // acs-fix: the bridge (no MMIO) leaves the group of the bus behind it.
+    let (t, g) = check(
+        topo,
+        include_str!("fixtures/supermicro-x11scl-if-c242.txt"),
+        19,
+        &[("05:00.0", "06:00.0")],
+    );
+    let r = |d: &str| g.reason(t.lookup(d).unwrap()).unwrap().to_string();
+    assert_eq!(
+        r("06:00.0"),
+        "aliases through PCIe-to-PCI bridge 05:00.0 (requester ID 06:00.0)"
+    );
+    assert_eq!(
+        r("01:00.1"),
+        "joined 00:01.0's group: root port 00:01.0 has no ACS capability"
+    );
+}
