@@ -23,3 +23,8 @@ pub use topology::{Topology, TopologyError};
 pub mod corpus {
     include!(concat!(env!("OUT_DIR"), "/corpus.rs"));
 }
+
+pub mod dma;
+pub mod iotlb;
+pub mod iova;
+pub mod pgtable;

@@ -1,0 +1,27 @@
+// Times the wasm_bench workloads under Node with the loop native_bench uses.
+// Build, then run (from the workspace root):
+//   cargo build -p iommu-engine --no-default-features --profile bench \
+//     --target wasm32-unknown-unknown --example wasm_bench
+//   node engine/examples/wasm_bench.mjs
+import { readFile } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
+
+const path = process.argv[2] ??
+  "target/wasm32-unknown-unknown/bench/examples/wasm_bench.wasm";
+const { instance } = await WebAssembly.instantiate(await readFile(path), {});
+const x = instance.exports;
+const runs = [
+  ["pg_map_unmap_4k (per 4K page)", 262144, 20, x.pg_map_unmap_4k],
+  ["pg_map_unmap_2m (per 2M block)", 512, 2000, x.pg_map_unmap_2m],
+  ["iova_hit_mix (per pair)", 4096, 500, x.iova_hit_mix],
+  ["iova_miss_mix (per pair)", 4096, 200, x.iova_miss_mix],
+  ["dma_strict (per pair)", 1024, 500, x.dma_strict],
+  ["dma_lazy (per pair)", 1024, 500, x.dma_lazy],
+];
+for (const [name, units, iters, f] of runs) {
+  f(1);
+  const t = performance.now();
+  f(iters);
+  const ns = ((performance.now() - t) * 1e6) / (iters * units);
+  console.log(`${name}\t${ns.toFixed(2)} ns/unit`);
+}
