@@ -8,6 +8,7 @@ use std::fmt;
 /// A kernel errno. Engine functions return `Result<T, Errno>` where the kernel returns
 /// `-Exxx`, so a model's result reads exactly like the kernel's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[allow(non_camel_case_types)]
 pub enum Errno {
     EPERM,
     ENOENT,

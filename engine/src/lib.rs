@@ -18,3 +18,16 @@ pub use ids::{DeviceId, DomainId, GroupId, IommuId};
 pub mod corpus {
     include!(concat!(env!("OUT_DIR"), "/corpus.rs"));
 }
+
+pub mod call;
+pub mod domain;
+pub mod driver;
+pub mod era;
+pub mod invariants;
+pub mod iommu;
+pub mod trace;
+
+pub use call::{Call, Cookie, DmaOwnerType};
+pub use domain::{DomainType, Translate};
+pub use iommu::{DeviceFacts, IommuFacts, Kernel};
+pub use trace::{Breach, Event, Ret};
