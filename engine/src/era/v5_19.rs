@@ -7,7 +7,8 @@
 //! group exclusively with `iommu_group_claim_dma_owner` (-EPERM if any driver counts,
 //! -EBUSY off the default domain), which parks it in a blocking domain (no driver had a
 //! BLOCKED domain yet: an empty UNMANAGED one); group attach also accepts a group in its
-//! blocking domain; detach returns to the blocking domain while owned. VFIO's notifier
+//! blocking domain; detach returns to the blocking domain while owned and, like
+//! `iommu_detach_device`, WARNs unless `domain` is the group's. VFIO's notifier
 //! and its BUG_ON are gone: a bad bind fails -EBUSY in `dma_configure` (S1).
 
 use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, Era};
@@ -39,11 +40,13 @@ pub(crate) fn attach_group_v5_19(k: &mut Kernel, d: DomainId, g: GroupId) -> Res
     Ok(())
 }
 
-/// drivers/iommu/iommu.c: `__iommu_detach_group()` (v5.19): owned (or no default) → the
-/// blocking domain; else back to the default domain (WARN on failure).
+/// drivers/iommu/iommu.c: `__iommu_group_attach_core_domain()` (v5.19, added by
+/// 0286300e6045, read from its posting of 4 May 2022): the blocking domain while owned,
+/// else the default domain (`__iommu_group_attach_domain` is a no-op when already there);
+/// a driver failure only WARNs.
 pub(crate) fn detach_group_v5_19(k: &mut Kernel, g: GroupId) -> Result<(), Errno> {
     let grp = k.group(g)?;
-    let target = if grp.default_domain.is_none() || grp.owner.is_some() {
+    let target = if grp.owner.is_some() {
         grp.blocking_domain
     } else {
         grp.default_domain
@@ -51,8 +54,8 @@ pub(crate) fn detach_group_v5_19(k: &mut Kernel, g: GroupId) -> Result<(), Errno
     if let Some(t) = target {
         if k.group(g)?.domain != Some(t) && k.group_set_domain(g, t, false, false).is_err() {
             k.warn(
-                "__iommu_detach_group",
-                "WARN_ON(1): re-attaching the core domain failed",
+                "__iommu_group_attach_core_domain",
+                "iommu driver failed to attach the default/blocking domain",
             );
         }
     }
@@ -83,7 +86,7 @@ pub(crate) fn group_claim_v5_19(
 }
 
 /// drivers/iommu/iommu.c: `iommu_group_release_dma_owner()` (v5.19): WARN unless claimed;
-/// `owner_cnt = 0`, `owner = NULL`, back to the default domain.
+/// `owner_cnt = 0`, `owner = NULL`, `__iommu_group_attach_core_domain` (the default).
 pub(crate) fn group_release_v5_19(k: &mut Kernel, g: GroupId) {
     let Ok(grp) = k.group_mut(g) else { return };
     if grp.owner_cnt == 0 || grp.owner.is_none() {
@@ -95,14 +98,7 @@ pub(crate) fn group_release_v5_19(k: &mut Kernel, g: GroupId) {
     }
     grp.owner_cnt = 0;
     grp.owner = None;
-    if let Some(def) = grp.default_domain {
-        if k.group_set_domain(g, def, false, false).is_err() {
-            k.warn(
-                "iommu_group_release_dma_owner",
-                "iommu driver failed to attach the default domain",
-            );
-        }
-    }
+    let _ = detach_group_v5_19(k, g);
 }
 
 impl Era for V519 {
@@ -127,11 +123,16 @@ impl Era for V519 {
         r.into()
     }
 
-    /// drivers/iommu/iommu.c: `iommu_detach_device()` (v5.19): WARN unless singleton.
-    fn detach_device(&self, k: &mut Kernel, _d: DomainId, dev: DeviceId) -> Ret {
+    /// drivers/iommu/iommu.c: `iommu_detach_device()` (v5.19, from 0286300e6045): WARN and
+    /// nothing unless `domain` is the group's and the group is a singleton.
+    fn detach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
         let Some(g) = k.group_of(dev) else {
             return Ret::Ok;
         };
+        if k.group(g).map(|x| x.domain) != Ok(Some(d)) {
+            k.warn("iommu_detach_device", "WARN_ON(domain != group->domain)");
+            return Ret::Ok;
+        }
         if k.group_device_count(g) != 1 {
             k.warn(
                 "iommu_detach_device",
