@@ -333,6 +333,56 @@ impl Kernel {
             .is_some_and(|drv| !drv.managed)
     }
 
+    /// `group->domain`.
+    pub fn group_domain(&self, g: GroupId) -> Option<DomainId> {
+        self.groups.get(&g).and_then(|g| g.domain)
+    }
+
+    /// What `expect domain(group(X)) == ...` compares against: `default`, `blocking`,
+    /// `identity` (an IDENTITY domain), `none`, or the domain's label.
+    pub fn group_domain_names(&self, g: GroupId) -> Vec<String> {
+        let Some(grp) = self.groups.get(&g) else {
+            return vec!["none".into()];
+        };
+        let Some(d) = grp.domain else {
+            return vec!["none".into()];
+        };
+        let mut v = vec![self.dom_name(d)];
+        if grp.default_domain == Some(d) {
+            v.push("default".into());
+        }
+        if grp.blocking_domain == Some(d) {
+            v.push("blocking".into());
+        }
+        if self
+            .domains
+            .get(&d)
+            .is_some_and(|x| x.ty == DomainType::Identity)
+        {
+            v.push("identity".into());
+        }
+        v
+    }
+
+    /// What `expect owner(group(X)) == ...` compares against: the owner cookie (or VFIO
+    /// container before v5.19), `dma-api` when only DMA-API users count, else `none`.
+    pub fn owner_label(&self, g: GroupId) -> String {
+        let Some(grp) = self.groups.get(&g) else {
+            return "none".into();
+        };
+        if let Some(c) = grp.owner.as_ref().or(grp.vfio_container.as_ref()) {
+            return c.0.clone();
+        }
+        let dma_api = grp.dma_owner == DmaOwnerType::DmaApi
+            || (grp.owner_cnt > grp.attach_cnt)
+            || grp.devices.iter().any(|&d| self.has_dma_api_driver(d));
+        if dma_api {
+            "dma-api".into()
+        } else {
+            "none".into()
+        }
+    }
+
     // ---------------------------------------------------------------- trace plumbing
 
     /// Opens a nested kernel call in the trace.
