@@ -521,7 +521,7 @@ fn current_group_claim_rejects_null_owner_with_warn() {
 }
 
 #[test]
-fn group_claim_is_exclusive() {
+fn group_claim_by_another_owner_is_eperm() {
     per_era(
         [
             NA,
@@ -531,6 +531,33 @@ fn group_claim_is_exclusive() {
             E(Errno::EPERM),
             E(Errno::EPERM),
         ],
+        |k| {
+            probe(k, 0, "01:00.0", 0, 0x100);
+            let c1 = Some(Cookie("vfio1".into()));
+            let c2 = Some(Cookie("vfio2".into()));
+            let _ = run(
+                k,
+                Call::IommuGroupClaimDmaOwner {
+                    group: GroupId(0),
+                    cookie: c1,
+                },
+            );
+            run(
+                k,
+                Call::IommuGroupClaimDmaOwner {
+                    group: GroupId(0),
+                    cookie: c2,
+                },
+            )
+        },
+    );
+}
+
+#[test]
+fn group_claim_by_same_owner_counts_only_in_unified() {
+    // The v5 draft let the same owner claim again; v5.19 made the claim exclusive.
+    per_era(
+        [NA, NA, NA, Ret::Ok, E(Errno::EPERM), E(Errno::EPERM)],
         |k| {
             probe(k, 0, "01:00.0", 0, 0x100);
             let c1 = Some(Cookie("vfio1".into()));
@@ -550,6 +577,64 @@ fn group_claim_is_exclusive() {
             )
         },
     );
+}
+
+#[test]
+fn unified_claim_detaches_group_to_null_domain() {
+    let mut k = kernel(Unified);
+    let a = probe(&mut k, 0, "01:00.0", 0, 0x100);
+    let c1 = Some(Cookie("vfio1".into()));
+    assert_eq!(
+        run(
+            &mut k,
+            Call::IommuGroupClaimDmaOwner {
+                group: GroupId(0),
+                cookie: c1
+            }
+        ),
+        Ret::Ok
+    );
+    assert_eq!(group_domain(&k, 0), None);
+    assert_eq!(
+        run(
+            &mut k,
+            Call::DeviceDma {
+                dev: a,
+                iova: 0x1000,
+                write: false
+            }
+        ),
+        E(Errno::EFAULT)
+    );
+    let d = alloc(&mut k);
+    let g = GroupId(0);
+    assert_eq!(
+        run(
+            &mut k,
+            Call::IommuGroupReplaceDomain {
+                group: g,
+                domain: Some(d)
+            }
+        ),
+        Ret::Ok
+    );
+    assert_eq!(group_domain(&k, 0), Some(d));
+    assert_eq!(
+        run(
+            &mut k,
+            Call::IommuGroupReplaceDomain {
+                group: g,
+                domain: None
+            }
+        ),
+        Ret::Ok
+    );
+    assert_eq!(
+        run(&mut k, Call::IommuGroupReleaseDmaOwner { group: g }),
+        Ret::Ok
+    );
+    assert_eq!(group_domain(&k, 0), default_domain(&k, 0));
+    assert!(breaches(&k).is_empty());
 }
 
 #[test]
@@ -702,8 +787,9 @@ fn current_replace_domain_switches_owned_group_directly() {
 }
 
 #[test]
-fn replace_domain_exists_only_in_current() {
-    per_era([NA, NA, NA, NA, NA, Ret::Ok], |k| {
+fn replace_domain_on_unowned_group_per_era() {
+    // current: iommufd-only by convention, no check; unified (SCRAP 1/8): owner required.
+    per_era([NA, NA, NA, E(Errno::EPERM), NA, Ret::Ok], |k| {
         probe(k, 0, "01:00.0", 0, 0x100);
         let d = alloc(k);
         run(
