@@ -8,11 +8,11 @@
 //! pci-stub, pcieport), so a conflicting claim fails with -EBUSY instead of VFIO's BUG_ON;
 //! VFIO claims DMA_OWNER_PRIVATE_DOMAIN_USER and its notifier is gone;
 //! `iommu_attach_device_shared` lets a PRIVATE_DOMAIN owner (Tegra host1x) attach several
-//! devices of one group to one domain, counted in `attach_cnt`.
+//! devices of one group to one domain, counted in `attach_cnt`. A PRIVATE_DOMAIN_USER claim
+//! detaches the group to no domain until the user attaches one, and group attach accepts
+//! a group in no domain. Read from the LKML postings: v2 11/17 (28 Nov 2021), the v3/v4
+//! `__iommu_group_set_dma_owner` and the v4 07/13 code quoted by Robin Murphy (21 Dec 2021).
 
-use super::singleton::{
-    attach_device_v5_18, attach_group_v5_18, detach_device_v5_18, detach_group_v5_18,
-};
 use super::{is_managed, nested, Era};
 use crate::call::{Cookie, DmaOwnerType};
 use crate::errno::Errno;
@@ -24,8 +24,52 @@ use crate::trace::Ret;
 #[derive(Debug)]
 pub struct Shared;
 
-/// [V3] `__iommu_group_set_dma_owner()`: a claimed group accepts the same type and cookie
-/// again (`owner_cnt++`), anything else -EBUSY.
+/// [V4] `__iommu_attach_group()` (the series' 01/13 change): -EBUSY unless the group is in
+/// no domain or its default domain; members attached in turn.
+fn attach_group_v4(k: &mut Kernel, d: DomainId, g: GroupId) -> Result<(), Errno> {
+    let grp = k.group(g)?;
+    if grp.domain.is_some() && grp.domain != grp.default_domain {
+        return Err(Errno::EBUSY);
+    }
+    let args = vec![k.dom_name(d), Kernel::group_name(g)];
+    nested(k, "__iommu_attach_group", args, |k| {
+        k.group_set_domain(g, d, false, false)
+    })?;
+    k.group_mut(g)?.private_attach = false;
+    Ok(())
+}
+
+/// [V4] `__iommu_detach_group()`: owned for PRIVATE_DOMAIN_USER (or no default domain) →
+/// detach every member, `group->domain = NULL`; else re-attach the default domain.
+fn detach_group_v4(k: &mut Kernel, g: GroupId) -> Result<(), Errno> {
+    let grp = k.group(g)?;
+    if grp.default_domain.is_none() || grp.dma_owner == DmaOwnerType::PrivateDomainUser {
+        for dev in k.members(g) {
+            k.enter("ops->detach_dev", vec![k.dev_name(dev)]);
+            k.dev_detach(dev);
+            k.leave(String::new());
+        }
+        let grp = k.group_mut(g)?;
+        grp.domain = None;
+        grp.private_attach = false;
+        return Ok(());
+    }
+    let def = grp.default_domain;
+    if grp.domain != def {
+        if let Some(def) = def {
+            if k.group_set_domain(g, def, false, false).is_err() {
+                k.warn("__iommu_detach_group", "WARN_ON(1)");
+            }
+        }
+    }
+    k.group_mut(g)?.private_attach = false;
+    Ok(())
+}
+
+/// [V4] `__iommu_group_set_dma_owner()`: a claimed group accepts the same type and cookie
+/// again (`owner_cnt++`), anything else -EBUSY. The first PRIVATE_DOMAIN_USER claim needs
+/// the default domain (-EBUSY) and detaches the group so that no DMA reaches memory until
+/// the user attaches a domain.
 fn group_set_dma_owner(
     k: &mut Kernel,
     g: GroupId,
@@ -33,31 +77,70 @@ fn group_set_dma_owner(
     cookie: Option<Cookie>,
 ) -> Result<(), Errno> {
     let grp = k.group_mut(g)?;
-    if grp.owner_cnt > 0 && (grp.dma_owner != ty || grp.owner != cookie) {
-        return Err(Errno::EBUSY);
+    if grp.owner_cnt > 0 {
+        if grp.dma_owner != ty || grp.owner != cookie {
+            return Err(Errno::EBUSY);
+        }
+        grp.owner_cnt += 1;
+        return Ok(());
     }
+    if ty == DmaOwnerType::PrivateDomainUser && grp.domain.is_some() {
+        if grp.domain != grp.default_domain {
+            return Err(Errno::EBUSY);
+        }
+        grp.dma_owner = ty;
+        detach_group_v4(k, g)?;
+    }
+    let grp = k.group_mut(g)?;
     grp.dma_owner = ty;
     grp.owner = cookie;
-    grp.owner_cnt += 1;
+    grp.owner_cnt = 1;
     Ok(())
 }
 
-/// [V3] `__iommu_group_release_dma_owner()`: WARN on a type mismatch or an unclaimed
-/// group; at zero the group is unowned again.
+/// [V4] `__iommu_group_release_dma_owner()`: WARN on a type mismatch; at zero the group is
+/// unowned again, and a PRIVATE_DOMAIN_USER group gets its default domain back (WARN if
+/// the user left a domain attached).
 fn group_release_dma_owner(k: &mut Kernel, g: GroupId, ty: DmaOwnerType) {
     let Ok(grp) = k.group_mut(g) else { return };
     if grp.owner_cnt == 0 || grp.dma_owner != ty {
         k.warn(
             "iommu_group_release_dma_owner",
-            "WARN_ON(!group->owner_cnt || group->dma_owner != owner)",
+            "WARN_ON(group->dma_owner != owner)",
         );
         return;
     }
     grp.owner_cnt -= 1;
-    if grp.owner_cnt == 0 {
-        grp.dma_owner = DmaOwnerType::None;
-        grp.owner = None;
+    if grp.owner_cnt > 0 {
+        return;
     }
+    grp.dma_owner = DmaOwnerType::None;
+    grp.owner = None;
+    if ty == DmaOwnerType::PrivateDomainUser {
+        let (dom, def) = (grp.domain, grp.default_domain);
+        if dom.is_some() {
+            k.warn("iommu_group_release_dma_owner", "WARN_ON(group->domain)");
+        } else if let Some(def) = def {
+            let _ = attach_group_v4(k, def, g);
+        }
+    }
+}
+
+/// [V4] `iommu_attach_device()`: the singleton rule is unchanged.
+fn attach_device_v4(k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
+    let Some(g) = k.group_of(dev) else {
+        return Ret::Err(Errno::ENODEV);
+    };
+    if k.group_device_count(g) != 1 {
+        return Ret::Err(Errno::EINVAL);
+    }
+    let r = attach_group_v4(k, d, g);
+    if r.is_ok() {
+        if let Ok(grp) = k.group_mut(g) {
+            grp.private_attach = true;
+        }
+    }
+    r.into()
 }
 
 fn is_private(ty: DmaOwnerType) -> bool {
@@ -72,22 +155,34 @@ impl Era for Shared {
         Generation::Shared
     }
 
-    /// Unchanged from `singleton` (the series keeps the singleton rule).
+    /// The singleton rule is kept.
     fn attach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
-        attach_device_v5_18(k, d, dev)
+        attach_device_v4(k, d, dev)
     }
 
+    /// v5.16 `iommu_detach_device()`: WARN unless singleton, then `__iommu_detach_group`.
     fn detach_device(&self, k: &mut Kernel, _d: DomainId, dev: DeviceId) -> Ret {
-        detach_device_v5_18(k, dev)
+        let Some(g) = k.group_of(dev) else {
+            return Ret::Ok;
+        };
+        if k.group_device_count(g) != 1 {
+            k.warn(
+                "iommu_detach_device",
+                "WARN_ON(iommu_group_device_count(group) != 1)",
+            );
+            return Ret::Ok;
+        }
+        let _ = detach_group_v4(k, g);
+        Ret::Ok
     }
 
-    /// Unchanged from `singleton` (kept for VFIO type1).
+    /// Kept for VFIO type1; accepts a group in no domain (claimed for a user).
     fn attach_group(&self, k: &mut Kernel, d: DomainId, g: GroupId) -> Ret {
-        attach_group_v5_18(k, d, g).into()
+        attach_group_v4(k, d, g).into()
     }
 
     fn detach_group(&self, k: &mut Kernel, _d: DomainId, g: GroupId) -> Ret {
-        let _ = detach_group_v5_18(k, g);
+        let _ = detach_group_v4(k, g);
         Ret::Ok
     }
 
@@ -149,7 +244,7 @@ impl Era for Shared {
             if grp.domain != Some(d) {
                 return Ret::Err(Errno::EBUSY);
             }
-        } else if let Err(e) = attach_group_v5_18(k, d, g) {
+        } else if let Err(e) = attach_group_v4(k, d, g) {
             return Ret::Err(e);
         }
         if let Ok(grp) = k.group_mut(g) {
@@ -180,7 +275,7 @@ impl Era for Shared {
             Err(_) => return Ret::Ok,
         };
         if left == 0 {
-            let _ = detach_group_v5_18(k, g);
+            let _ = detach_group_v4(k, g);
         }
         Ret::Ok
     }
