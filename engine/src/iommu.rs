@@ -338,6 +338,11 @@ impl Kernel {
         self.groups.get(&g).and_then(|g| g.domain)
     }
 
+    /// `group->owner_cnt` (0 for an unknown group).
+    pub fn owner_cnt(&self, g: GroupId) -> u32 {
+        self.groups.get(&g).map_or(0, |g| g.owner_cnt)
+    }
+
     /// What `expect domain(group(X)) == ...` compares against: `default`, `blocking`,
     /// `identity` (an IDENTITY domain), `none`, or the domain's label.
     pub fn group_domain_names(&self, g: GroupId) -> Vec<String> {

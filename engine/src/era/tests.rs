@@ -1377,3 +1377,137 @@ fn trace_events_serialise_with_stable_fields() {
     assert!(kinds.contains(&"owner_cnt".to_string()), "{kinds:?}");
     assert!(kinds.contains(&"group_owner".to_string()), "{kinds:?}");
 }
+
+#[test]
+fn s1_trace_shows_the_notifier_verdict() {
+    let mut k = kernel(Legacy);
+    let (_, b, _) = vfio_group(&mut k);
+    let e = ev(
+        &mut k,
+        Call::Bind {
+            dev: b,
+            driver: "e1000e".into(),
+            managed: false,
+        },
+    );
+    assert_eq!(e.result, Ret::Bug);
+    let names: Vec<&str> = e.nested.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, vec!["really_probe", "vfio_group_nb_verify"]);
+    assert_eq!(e.nested[1].result, "-EINVAL");
+    assert!(k.crashed.is_some());
+}
+
+#[test]
+fn device_dma_through_paging_domain_without_mapping_faults() {
+    let mut k = kernel(Current);
+    let a = probe(&mut k, 0, "01:00.0", 0, 0x100);
+    let dma = |k: &mut Kernel| {
+        run(
+            k,
+            Call::DeviceDma {
+                dev: a,
+                iova: 0x2000,
+                write: true,
+            },
+        )
+    };
+    // Default DMA domain with no page table plugged in yet.
+    assert_eq!(dma(&mut k), E(Errno::EFAULT));
+    let d = alloc(&mut k);
+    let _ = k.set_pgtable(d, Box::new(Map(vec![(0x2000, 0x8000_0000, 0x1000)])));
+    assert_eq!(attach_device(&mut k, d, a), Ret::Ok);
+    assert_eq!(dma(&mut k), Ret::Value(0x8000_0000));
+    assert_eq!(
+        run(&mut k, Call::IommuDetachDevice { domain: d, dev: a }),
+        Ret::Ok
+    );
+    assert_eq!(dma(&mut k), E(Errno::EFAULT));
+}
+
+#[test]
+fn dma_through_freed_domain_is_flagged() {
+    let mut k = kernel(Legacy);
+    let a = probe(&mut k, 0, "01:00.0", 0, 0x100);
+    let d = alloc(&mut k);
+    let _ = k.set_pgtable(d, Box::new(Map(vec![(0x2000, 0x8000_0000, 0x1000)])));
+    assert_eq!(attach_device(&mut k, d, a), Ret::Ok);
+    let _ = run(&mut k, Call::IommuDomainFree { domain: d });
+    let e = ev(
+        &mut k,
+        Call::DeviceDma {
+            dev: a,
+            iova: 0x2000,
+            write: false,
+        },
+    );
+    assert_eq!(e.result, Ret::Value(0x8000_0000));
+    assert_eq!(e.warns.len(), 1);
+    assert_eq!(
+        e.breaches.iter().map(|b| b.invariant).collect::<Vec<_>>(),
+        vec!["UAF"]
+    );
+}
+
+#[test]
+fn bind_twice_is_ebusy_and_unbind_unbound_is_enodev() {
+    let mut k = kernel(Current);
+    let a = probe(&mut k, 0, "01:00.0", 0, 0x100);
+    assert_eq!(bind(&mut k, a, "e1000e"), Ret::Ok);
+    assert_eq!(bind(&mut k, a, "igb"), E(Errno::EBUSY));
+    assert_eq!(owner_cnt(&k, 0), 1);
+    assert_eq!(run(&mut k, Call::Unbind { dev: a }), Ret::Ok);
+    assert_eq!(run(&mut k, Call::Unbind { dev: a }), E(Errno::ENODEV));
+    assert_eq!(owner_cnt(&k, 0), 0);
+}
+
+#[test]
+fn driver_managed_dma_drivers_do_not_count() {
+    for g in [V5_19, Current] {
+        let mut k = kernel(g);
+        let a = probe(&mut k, 0, "01:00.0", 0, 0x100);
+        let b = probe(&mut k, 1, "01:00.1", 0, 0x101);
+        assert_eq!(bind(&mut k, a, "vfio-pci"), Ret::Ok);
+        assert_eq!(bind(&mut k, b, "pcieport"), Ret::Ok);
+        assert_eq!(owner_cnt(&k, 0), 0, "{g}");
+        assert_eq!(set_container(&mut k, GroupId(0), "c1"), Ret::Ok, "{g}");
+    }
+}
+
+#[test]
+fn labels_for_expectations() {
+    let mut k = kernel(V5_19);
+    let a = probe(&mut k, 0, "01:00.0", 0, 0x100);
+    assert_eq!(k.owner_label(GroupId(0)), "none");
+    assert!(k
+        .group_domain_names(GroupId(0))
+        .contains(&"default".to_string()));
+    let _ = bind(&mut k, a, "e1000e");
+    assert_eq!(k.owner_label(GroupId(0)), "dma-api");
+    let _ = run(&mut k, Call::Unbind { dev: a });
+    let _ = bind(&mut k, a, "vfio-pci");
+    let _ = set_container(&mut k, GroupId(0), "c1");
+    assert_eq!(k.owner_label(GroupId(0)), "c1");
+    let d = alloc(&mut k);
+    k.label_domain(d, "d1");
+    assert_eq!(
+        run(&mut k, Call::VfioGroupUnsetContainer { group: GroupId(0) }),
+        Ret::Ok
+    );
+    let c = Some(Cookie("vfio1".into()));
+    let _ = run(
+        &mut k,
+        Call::IommuGroupClaimDmaOwner {
+            group: GroupId(0),
+            cookie: c,
+        },
+    );
+    assert!(k
+        .group_domain_names(GroupId(0))
+        .contains(&"blocking".to_string()));
+    assert_eq!(attach_group(&mut k, d, GroupId(0)), Ret::Ok);
+    assert_eq!(k.group_domain_names(GroupId(0)), vec!["d1".to_string()]);
+    assert_eq!(
+        k.events().last().map(|e| e.args[0].clone()),
+        Some("d1".into())
+    );
+}
