@@ -1511,3 +1511,92 @@ fn labels_for_expectations() {
         Some("d1".into())
     );
 }
+
+// ---------------------------------------------------------------- mirrors of the corpus files
+
+#[test]
+fn corpus_s4_attach_device_all_members_ends_consistent() {
+    for g in Generation::ALL {
+        let mut k = kernel(g);
+        let (h, g2, g3, d) = host1x(&mut k);
+        for dev in [h, g2, g3] {
+            let _ = attach_device(&mut k, d, dev);
+        }
+        assert!(breaches(&k).is_empty(), "{g}: {:?}", k.events().last());
+        if matches!(g, Legacy | Unified) {
+            assert_eq!(group_domain(&k, 0), Some(d), "{g}");
+        }
+    }
+}
+
+#[test]
+fn corpus_s4_attach_then_detach_group() {
+    for g in Generation::ALL {
+        let mut k = kernel(g);
+        let (_, _, _, d) = host1x(&mut k);
+        let want = if g == Unified { NA } else { Ret::Ok };
+        assert_eq!(attach_group(&mut k, d, GroupId(0)), want, "{g}");
+        let r = run(
+            &mut k,
+            Call::IommuDetachGroup {
+                domain: d,
+                group: GroupId(0),
+            },
+        );
+        assert_eq!(r, want, "{g}");
+        if !matches!(g, Legacy | Unified) {
+            assert_eq!(group_domain(&k, 0), default_domain(&k, 0), "{g}");
+        }
+        assert!(breaches(&k).is_empty(), "{g}");
+    }
+}
+
+#[test]
+fn corpus_s6_private_attach_keeps_domain_in_every_era() {
+    for g in Generation::ALL {
+        let mut k = kernel(g);
+        let a = probe(&mut k, 0, "01:00.0", 0, 0x100);
+        let _ = bind_managed(&mut k, a, "mydrv");
+        let d = alloc(&mut k);
+        assert_eq!(attach_device(&mut k, d, a), Ret::Ok, "{g}");
+        let c = Some(Cookie("vfio1".into()));
+        let _ = run(
+            &mut k,
+            Call::IommuGroupClaimDmaOwner {
+                group: GroupId(0),
+                cookie: c,
+            },
+        );
+        assert_eq!(group_domain(&k, 0), Some(d), "{g}");
+    }
+}
+
+#[test]
+fn corpus_s7_owner_and_blocking_domain() {
+    let mut k = kernel(Current);
+    let a = probe(&mut k, 0, "01:00.0", 0, 0x100);
+    let b = probe(&mut k, 1, "01:00.1", 0, 0x101);
+    let _ = bind(&mut k, a, "vfio-pci");
+    let _ = bind(&mut k, b, "vfio-pci");
+    let _ = run(
+        &mut k,
+        Call::IommufdDeviceBind {
+            dev: a,
+            ictx: Cookie("ictx1".into()),
+        },
+    );
+    let _ = run(
+        &mut k,
+        Call::IommufdDeviceBind {
+            dev: b,
+            ictx: Cookie("ictx1".into()),
+        },
+    );
+    assert_eq!(k.owner_label(GroupId(0)), "ictx1");
+    assert!(k
+        .group_domain_names(GroupId(0))
+        .contains(&"blocking".to_string()));
+    let blocking = k.groups.get(&GroupId(0)).and_then(|g| g.blocking_domain);
+    let ty = blocking.and_then(|b| k.domains.get(&b)).map(|d| d.ty);
+    assert_eq!(ty, Some(DomainType::Blocked));
+}
