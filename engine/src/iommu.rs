@@ -663,7 +663,10 @@ impl Kernel {
             let args = vec![self.dom_name(d), self.dev_name(dev)];
             self.enter("ops->attach_dev", args);
             let r = self.dev_attach(dev, d);
-            self.leave_res(r)?;
+            if let Err(e) = self.leave_res(r) {
+                result = Err(e);
+                break;
+            }
             done.push((dev, prev));
         }
         if let Err(e) = result {

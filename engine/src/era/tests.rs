@@ -1600,3 +1600,27 @@ fn corpus_s7_owner_and_blocking_domain() {
     let ty = blocking.and_then(|b| k.domains.get(&b)).map(|d| d.ty);
     assert_eq!(ty, Some(DomainType::Blocked));
 }
+
+#[test]
+fn current_failed_group_switch_rolls_members_back() {
+    let mut k = kernel(Current);
+    let a = probe(&mut k, 0, "00:14.0", 0, 0xa0);
+    let mut f = DeviceFacts::new("00:14.2", true, IommuId(0), 0xa2);
+    f.require_direct = true;
+    k.probe_device(DeviceId(1), f, Some(GroupId(0)));
+    let c = Some(Cookie("vfio1".into()));
+    let e = ev(
+        &mut k,
+        Call::IommuGroupClaimDmaOwner {
+            group: GroupId(0),
+            cookie: c,
+        },
+    );
+    assert_eq!(e.result, E(Errno::EINVAL));
+    assert_eq!(e.warns[0].kind, "notice");
+    let def = default_domain(&k, 0);
+    assert_eq!(k.devices.get(&a).and_then(|d| d.domain), def);
+    assert_eq!(group_domain(&k, 0), def);
+    assert_eq!(owner_cnt(&k, 0), 0);
+    assert!(e.breaches.is_empty());
+}
