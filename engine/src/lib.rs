@@ -28,3 +28,15 @@ pub mod dma;
 pub mod iotlb;
 pub mod iova;
 pub mod pgtable;
+pub mod call;
+pub mod domain;
+pub mod driver;
+pub mod era;
+pub mod invariants;
+pub mod iommu;
+pub mod trace;
+
+pub use call::{Call, Cookie, DmaOwnerType};
+pub use domain::{DomainType, Translate};
+pub use iommu::{DeviceFacts, IommuFacts, Kernel};
+pub use trace::{Breach, Event, Ret};
