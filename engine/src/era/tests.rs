@@ -1624,3 +1624,18 @@ fn current_failed_group_switch_rolls_members_back() {
     assert_eq!(owner_cnt(&k, 0), 0);
     assert!(e.breaches.is_empty());
 }
+
+#[test]
+fn conflicting_default_domain_demand_of_a_joining_device_is_reported() {
+    let mut k = kernel(Current);
+    probe(&mut k, 0, "01:00.0", 0, 0x100);
+    let mut f = DeviceFacts::new("01:00.1", true, IommuId(0), 0x101);
+    f.def_domain_type = Some(DomainType::Identity);
+    let e = k.probe_device(DeviceId(1), f, Some(GroupId(0)));
+    assert_eq!(e.warns.len(), 1);
+    assert_eq!(e.warns[0].kind, "notice");
+    let ty = default_domain(&k, 0)
+        .and_then(|d| k.domains.get(&d))
+        .map(|d| d.ty);
+    assert_eq!(ty, Some(DomainType::Dma));
+}
