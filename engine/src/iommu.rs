@@ -213,6 +213,8 @@ pub struct Kernel {
     /// Set when a `BUG_ON` fired: the kernel is dead.
     pub crashed: Option<String>,
     events: Vec<Event>,
+    /// Attach a full [`Snapshot`] to every event (for UIs that scrub through a run).
+    pub record_snapshots: bool,
     // Trace of the call in progress.
     stack: Vec<Nested>,
     nested: Vec<Nested>,
@@ -236,6 +238,7 @@ impl Kernel {
             next_domain: 0,
             crashed: None,
             events: Vec::new(),
+            record_snapshots: false,
             stack: Vec::new(),
             nested: Vec::new(),
             warns: Vec::new(),
@@ -895,6 +898,7 @@ impl Kernel {
             nested: std::mem::take(&mut self.nested),
             deltas,
             breaches,
+            snapshot: self.record_snapshots.then_some(after),
         };
         self.events.push(ev.clone());
         ev
