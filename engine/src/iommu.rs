@@ -861,6 +861,9 @@ impl Kernel {
                         }
                     }
                     self.groups.remove(&g);
+                    for cont in self.containers.values_mut() {
+                        cont.groups.retain(|&x| x != g);
+                    }
                 }
             }
             self.leave(String::new());
