@@ -213,6 +213,8 @@ pub struct Kernel {
     /// Set when a `BUG_ON` fired: the kernel is dead.
     pub crashed: Option<String>,
     events: Vec<Event>,
+    /// Attach a full [`Snapshot`] to every event (for UIs that scrub through a run).
+    pub record_snapshots: bool,
     // Trace of the call in progress.
     stack: Vec<Nested>,
     nested: Vec<Nested>,
@@ -236,6 +238,7 @@ impl Kernel {
             next_domain: 0,
             crashed: None,
             events: Vec::new(),
+            record_snapshots: false,
             stack: Vec::new(),
             nested: Vec::new(),
             warns: Vec::new(),
@@ -756,7 +759,38 @@ impl Kernel {
             return self.setup_default_domain(g);
         }
         self.group_mut(g)?.devices.push(dev);
+        self.check_default_type_demand(dev, g);
         self.era.group_add_device(self, dev, g)
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_get_default_domain_type()` (v6.8) for a device joining
+    /// a group whose default domain exists: a conflicting demand (or an untrusted device in
+    /// a non-DMA group) is only reported; the group keeps its default domain.
+    fn check_default_type_demand(&mut self, dev: DeviceId, g: GroupId) {
+        let Some(x) = self.devices.get(&dev) else {
+            return;
+        };
+        let want = if x.facts.untrusted && x.facts.is_pci {
+            Some(DomainType::Dma)
+        } else {
+            x.facts.def_domain_type
+        };
+        let have = self
+            .groups
+            .get(&g)
+            .and_then(|grp| grp.default_domain)
+            .and_then(|d| self.domains.get(&d))
+            .map(|d| d.ty);
+        if let (Some(want), Some(have)) = (want, have) {
+            let compatible = want == have || (want == DomainType::Dma && have == DomainType::DmaFq);
+            if !compatible {
+                let n = self.dev_name(dev);
+                self.notice(
+                    "iommu_get_default_domain_type",
+                    &format!("{n}: Device needs domain type {want}, but iommu group {} already uses {have} - keeping it", g.0),
+                );
+            }
+        }
     }
 
     /// drivers/iommu/iommu.c: `iommu_setup_default_domain()` (v6.8) for a new group.
@@ -827,6 +861,9 @@ impl Kernel {
                         }
                     }
                     self.groups.remove(&g);
+                    for cont in self.containers.values_mut() {
+                        cont.groups.retain(|&x| x != g);
+                    }
                 }
             }
             self.leave(String::new());
@@ -864,6 +901,7 @@ impl Kernel {
             nested: std::mem::take(&mut self.nested),
             deltas,
             breaches,
+            snapshot: self.record_snapshots.then_some(after),
         };
         self.events.push(ev.clone());
         ev

@@ -154,6 +154,10 @@ pub struct Event {
     pub deltas: Vec<Delta>,
     /// Invariants broken after the call (empty: all hold).
     pub breaches: Vec<Breach>,
+    /// The whole state after the call, when the kernel records snapshots
+    /// ([`crate::iommu::Kernel::record_snapshots`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<crate::iommu::Snapshot>,
 }
 
 impl Event {

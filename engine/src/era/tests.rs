@@ -1624,3 +1624,44 @@ fn current_failed_group_switch_rolls_members_back() {
     assert_eq!(owner_cnt(&k, 0), 0);
     assert!(e.breaches.is_empty());
 }
+
+#[test]
+fn conflicting_default_domain_demand_of_a_joining_device_is_reported() {
+    let mut k = kernel(Current);
+    probe(&mut k, 0, "01:00.0", 0, 0x100);
+    let mut f = DeviceFacts::new("01:00.1", true, IommuId(0), 0x101);
+    f.def_domain_type = Some(DomainType::Identity);
+    let e = k.probe_device(DeviceId(1), f, Some(GroupId(0)));
+    assert_eq!(e.warns.len(), 1);
+    assert_eq!(e.warns[0].kind, "notice");
+    let ty = default_domain(&k, 0)
+        .and_then(|d| k.domains.get(&d))
+        .map(|d| d.ty);
+    assert_eq!(ty, Some(DomainType::Dma));
+}
+
+#[test]
+fn snapshots_are_attached_only_when_recording() {
+    let mut k = kernel(Current);
+    let a = probe(&mut k, 0, "01:00.0", 0, 0x100);
+    assert!(k.events().iter().all(|e| e.snapshot.is_none()));
+    k.record_snapshots = true;
+    let e = ev(
+        &mut k,
+        Call::Bind {
+            dev: a,
+            driver: "e1000e".into(),
+            managed: false,
+        },
+    );
+    let s = e.snapshot.unwrap_or_else(|| k.snapshot());
+    assert_eq!(s.groups[0].owner_cnt, 1);
+    assert_eq!(
+        s.devices[0].driver.as_ref().map(|d| d.name.as_str()),
+        Some("e1000e")
+    );
+    let v = serde_json::to_value(k.events().last()).unwrap_or_default();
+    assert!(v.get("snapshot").is_some());
+    let v0 = serde_json::to_value(&k.events()[0]).unwrap_or_default();
+    assert!(v0.get("snapshot").is_none());
+}
