@@ -161,6 +161,28 @@ pub struct Event {
 }
 
 impl Event {
+    /// `iommu_probe_device()` failed before the core saw the device (the IOMMU driver's
+    /// `device_group()` returned an error, e.g. -ENOSPC when no SMR is free): the device
+    /// has no group and its DMA is not translated.
+    pub fn failed_probe(seq: usize, dev: &str, e: Errno) -> Event {
+        Event {
+            seq,
+            call: "iommu_probe_device".into(),
+            args: vec![dev.to_string()],
+            result: Ret::Err(e),
+            warns: Vec::new(),
+            nested: vec![Nested {
+                name: "device_group".into(),
+                args: vec![dev.to_string()],
+                result: e.to_string(),
+                children: Vec::new(),
+            }],
+            deltas: Vec::new(),
+            breaches: Vec::new(),
+            snapshot: None,
+        }
+    }
+
     /// Whether a `BUG_ON` fired in this call.
     pub fn is_bug(&self) -> bool {
         self.result == Ret::Bug

@@ -80,6 +80,10 @@ pub enum ErrorKind {
     },
     #[error("{0}")]
     Invalid(&'static str),
+    /// A statement the engine cannot run: it names something that does not exist, or the
+    /// topology rejects it (scenario/run.rs).
+    #[error("{0}")]
+    Run(String),
 }
 
 fn did_you_mean(s: &Option<&'static str>) -> String {

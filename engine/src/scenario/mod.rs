@@ -12,10 +12,12 @@ pub mod error;
 pub mod lexer;
 pub mod parser;
 pub mod printer;
+pub mod run;
 
 pub use ast::*;
 pub use calls::{Call, Param, Returns, Signature, Syntax, SIGNATURES};
 pub use error::{ErrorKind, ParseError, ParseErrors};
+pub use run::{run, run_scenario, CheckOutcome, Options, Run, Step};
 pub use parser::{parse, MAX_ERRORS, MAX_INPUT, MAX_LINE, MAX_STATEMENTS};
 
 #[cfg(test)]
