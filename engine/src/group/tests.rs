@@ -337,6 +337,16 @@ fn marvell_sata_function1_alias_joins_function0() {
     // Without the quirk ID the functions (both with ACS) are separate.
     let (_, g2) = mainline(&text.replace(" id=1b4b:9230", ""));
     assert_eq!(g2.partition().len(), 3);
+    // The `alias` statement sets the same dma_alias_mask bit.
+    let (t3, g3) = mainline(&format!(
+        "{}\nalias 04:00.0 -> 04:00.1",
+        text.replace(" id=1b4b:9230", "")
+    ));
+    assert_eq!(g3.partition(), g.partition());
+    assert_eq!(
+        why(&t3, &g3, "04:00.1"),
+        "04:00.1 and 04:00.0 are DMA aliases"
+    );
 }
 
 const SOC: &str = "iommu smmu0 kind=arm-smmu-v2\n";
