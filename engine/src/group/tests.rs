@@ -986,3 +986,40 @@ fn bad_bdf_fields_from_the_api_are_rejected_not_panicked() {
         Err(TopologyError::UnknownDevice("00:09.0".into()))
     );
 }
+
+#[test]
+fn smmuv2_master_spanning_two_groups_is_einval() {
+    let mut t = build(&format!(
+        "{SOC}platform a iommu=smmu0 sid=0x10\nplatform b iommu=smmu0 sid=0x20"
+    ))
+    .unwrap();
+    let c = t
+        .add_platform(PlatformSpec::new("c", "smmu0").sid(0x10, 0).sid(0x20, 0))
+        .unwrap();
+    let mut g = Groups::new(Config::default());
+    g.probe_all(&t);
+    assert_eq!(g.group_of(c), None);
+    assert_eq!(g.probe_device(&t, c), Err(Errno::EINVAL));
+    assert_eq!(g.partition(), part(&[&["a"], &["b"]]));
+}
+
+#[test]
+fn smmuv2_group_comes_from_the_last_stream_match_entry() {
+    // arm_smmu_device_group() keeps the group of the *last* SME: [0x10 -> a's group, 0x30 ->
+    // none] gives a new group, which then overwrites the shared entry's group pointer.
+    let mut t = build(&format!("{SOC}platform a iommu=smmu0 sid=0x10")).unwrap();
+    t.add_platform(PlatformSpec::new("c", "smmu0").sid(0x10, 0).sid(0x30, 0))
+        .unwrap();
+    t.add_platform(PlatformSpec::new("d", "smmu0").sid(0x10, 0))
+        .unwrap();
+    let mut g = Groups::new(Config::default());
+    g.probe_all(&t);
+    assert_eq!(g.partition(), part(&[&["a"], &["c", "d"]]));
+    // In the other order the shared entry decides.
+    let mut t2 = build(&format!("{SOC}platform a iommu=smmu0 sid=0x10")).unwrap();
+    t2.add_platform(PlatformSpec::new("c", "smmu0").sid(0x30, 0).sid(0x10, 0))
+        .unwrap();
+    let mut g2 = Groups::new(Config::default());
+    g2.probe_all(&t2);
+    assert_eq!(g2.partition(), part(&[&["a", "c"]]));
+}
