@@ -1023,3 +1023,104 @@ fn smmuv2_group_comes_from_the_last_stream_match_entry() {
     g2.probe_all(&t2);
     assert_eq!(g2.partition(), part(&[&["a", "c"]]));
 }
+
+/// No panic is reachable from API arguments: random statements (mostly invalid), probes,
+/// hot-removes and what-ifs on both algorithms.
+#[test]
+fn random_statements_never_panic() {
+    let mut seed: u64 = 0x5eed_1234_abcd_0001;
+    let mut rnd = |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n.max(1)
+    };
+    let types = [
+        PciType::RootPort,
+        PciType::UpstreamPort,
+        PciType::DownstreamPort,
+        PciType::Endpoint,
+        PciType::RcIntegratedEndpoint,
+        PciType::PcieToPciBridge,
+        PciType::ConventionalPci,
+        PciType::HostBridge,
+    ];
+    let ids = [
+        (0x8086, 0x1c10),
+        (0x1d17, 0x0999),
+        (0x1b4b, 0x9230),
+        (0x8086, 0x2954),
+        (0x1b21, 0x1080),
+        (0x14e4, 0x9000),
+        (0x8086, 0xa110),
+    ];
+    for round in 0..20 {
+        let mut t = Topology::new();
+        let _ = t.add_iommu(IommuSpec::new("g", IommuKind::Generic));
+        let _ = t.add_iommu(IommuSpec::new("s", IommuKind::ArmSmmuV2 { smrs: 4 }));
+        let _ = t.add_host(HostSpec::new("h0", if round % 2 == 0 { "g" } else { "s" }));
+        let _ = t.add_host(HostSpec::new("h1", "g").segment(1));
+        let mut g = Groups::new(Config {
+            acs_fix: round % 3 == 0,
+            ..Config::default()
+        });
+        let mut names: Vec<String> = Vec::new();
+        for _ in 0..300 {
+            match rnd(10) {
+                0..=5 => {
+                    let bdf = Bdf {
+                        segment: rnd(2) as u16,
+                        bus: rnd(8) as u8,
+                        dev: rnd(4) as u8,
+                        func: rnd(3) as u8,
+                    };
+                    let mut s = PciSpec::new(bdf, types[rnd(8) as usize]);
+                    if rnd(3) > 0 && !names.is_empty() {
+                        s = s.parent(&names[rnd(names.len() as u64) as usize]);
+                    }
+                    if rnd(2) == 0 {
+                        s = s.acs_split(AcsFlags(rnd(128) as u32), AcsFlags(rnd(128) as u32));
+                    }
+                    if rnd(3) == 0 {
+                        let (v, d) = ids[rnd(ids.len() as u64) as usize];
+                        s = s.id(v, d);
+                    }
+                    if let Ok(id) = t.add_pci(s) {
+                        names.push(t.name(id).to_string());
+                        let _ = g.probe_device(&t, id);
+                    }
+                }
+                6 => {
+                    let name = format!("p{}", rnd(20));
+                    let spec = PlatformSpec::new(&name, "s").sid(rnd(64) as u32, rnd(4) as u32);
+                    if let Ok(id) = t.add_platform(spec) {
+                        let _ = g.probe_device(&t, id);
+                    }
+                }
+                7 if !names.is_empty() => {
+                    let n = names[rnd(names.len() as u64) as usize].clone();
+                    let _ = g.hot_remove(&mut t, &n);
+                }
+                8 if !names.is_empty() => {
+                    let n = names[rnd(names.len() as u64) as usize].clone();
+                    let _ = t.add_alias(&n, &format!("{:02x}:01.{}", rnd(8), rnd(8)));
+                }
+                _ if !names.is_empty() => {
+                    let n = names[rnd(names.len() as u64) as usize].clone();
+                    let _ = what_if_acs(&t, g.config(), &n, None, AcsFlags::NONE);
+                }
+                _ => {}
+            }
+        }
+        // Every live device is in at most one group and every member is live.
+        for grp in g.groups() {
+            assert!(!grp.members.is_empty());
+            for m in &grp.members {
+                assert!(t.device(m.device).is_some(), "stale member {}", m.name);
+                assert_eq!(g.group_of(m.device), Some(grp.id));
+            }
+        }
+        let _ = g.sysfs_listing(&t);
+        let _ = g.explain(&t);
+    }
+}
