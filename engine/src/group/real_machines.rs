@@ -5,24 +5,29 @@
 use super::tests::build;
 use super::*;
 
-/// Parses "IOMMU group N BB:DD.F ..." lines and the "IOMMU group N" + "  BB:DD.F" layout.
+/// Parses "IOMMU group N BB:DD.F ..." lines and the "IOMMU group N" / "IOMMU Group N:" +
+/// indented "BB:DD.F" layouts. Any other unindented line ends a group.
 fn listing_partition(text: &str) -> Vec<Vec<String>> {
     let mut groups: BTreeMap<u32, BTreeSet<String>> = BTreeMap::new();
     let mut current: Option<u32> = None;
     for line in text.lines() {
         let l = line.trim();
-        if let Some(rest) = l.strip_prefix("IOMMU group ") {
+        let header = l
+            .get(..12)
+            .filter(|h| h.eq_ignore_ascii_case("IOMMU group "))
+            .and_then(|_| l.get(12..));
+        if let Some(rest) = header {
             let mut w = rest.split_whitespace();
-            current = w.next().and_then(|n| n.parse().ok());
+            current = w.next().and_then(|n| n.trim_end_matches(':').parse().ok());
             if let (Some(g), Some(bdf)) = (current, w.next()) {
                 groups.entry(g).or_default().insert(bdf.to_string());
             }
+        } else if !line.starts_with(char::is_whitespace) {
+            current = None;
         } else if let (Some(g), Some(bdf)) = (current, l.split_whitespace().next()) {
-            if line.starts_with(char::is_whitespace) && crate::topology::Bdf::parse(bdf).is_some() {
+            if crate::topology::Bdf::parse(bdf).is_some() {
                 groups.entry(g).or_default().insert(bdf.to_string());
             }
-        } else if l.starts_with("```") {
-            current = None;
         }
     }
     let mut v: Vec<Vec<String>> = groups
@@ -311,4 +316,68 @@ fn msi_b550m_mortar_amd_matches_its_listing() {
         r("02:00.2"),
         "multifunction slot 02:00 without ACS: joined 02:00.0's group"
     );
+}
+
+#[test]
+fn asus_z690_thunderbolt4_matches_its_listing() {
+    // Alder Lake + Z690: CPU and PCH root ports with ACS; a Navi switch (single-function
+    // USP/DSP) with a GPU whose two functions have ACS (split); a Baffin GPU without ACS
+    // (one group); a Maple Ridge Thunderbolt 4 switch whose downstream ports have ACS, so
+    // the NHI and the TB USB controller are alone. Parents inferred from bus numbers.
+    let topo = "iommu dmar0 kind=generic\nhost pci0 iommu=dmar0\n\
+        pci 00:00.0 pci id=8086:4660\n\
+        pci 00:01.0 rp acs=SV,RR,CR,UF id=8086:460d\n\
+        pci 00:01.1 rp acs=SV,RR,CR,UF id=8086:462d\n\
+        pci 00:02.0 pci id=8086:4680\n\
+        pci 00:06.0 rp acs=SV,RR,CR,UF id=8086:464d\n\
+        pci 00:0a.0 pci id=8086:467d\n\
+        pci 00:0e.0 pci id=8086:467f\n\
+        pci 00:14.0 pci id=8086:7ae0\n\
+        pci 00:14.2 pci id=8086:7aa7\n\
+        pci 00:15.0 pci id=8086:7acc\n\
+        pci 00:15.1 pci id=8086:7acd\n\
+        pci 00:15.2 pci id=8086:7ace\n\
+        pci 00:16.0 pci id=8086:7ae8\n\
+        pci 00:17.0 pci id=8086:7ae2\n\
+        pci 00:1a.0 rp acs=SV,RR,CR,UF id=8086:7ac8\n\
+        pci 00:1b.0 rp acs=SV,RR,CR,UF id=8086:7ac0\n\
+        pci 00:1c.0 rp acs=SV,RR,CR,UF id=8086:7ab8\n\
+        pci 00:1c.2 rp acs=SV,RR,CR,UF id=8086:7aba\n\
+        pci 00:1c.3 rp acs=SV,RR,CR,UF id=8086:7abb\n\
+        pci 00:1c.4 rp acs=SV,RR,CR,UF id=8086:7abc\n\
+        pci 00:1d.0 rp acs=SV,RR,CR,UF id=8086:7ab0\n\
+        pci 00:1f.0 pci id=8086:7a84\n\
+        pci 00:1f.3 pci id=8086:7ad0\n\
+        pci 00:1f.4 pci id=8086:7aa3\n\
+        pci 00:1f.5 pci id=8086:7aa4\n\
+        pci 01:00.0 usp parent=00:01.0 id=1002:1478\n\
+        pci 02:00.0 dsp parent=01:00.0 acs=SV,RR,CR,UF id=1002:1479\n\
+        pci 03:00.0 ep parent=02:00.0 acs=SV,RR,CR,UF id=1002:73df\n\
+        pci 03:00.1 ep parent=02:00.0 acs=SV,RR,CR,UF id=1002:ab28\n\
+        pci 04:00.0 ep parent=00:01.1 id=1002:67ff\n\
+        pci 04:00.1 ep parent=00:01.1 id=1002:aae0\n\
+        pci 05:00.0 ep parent=00:06.0 id=15b7:5011\n\
+        pci 06:00.0 ep parent=00:1a.0 id=144d:a808\n\
+        pci 08:00.0 ep parent=00:1c.0 id=1d6a:94c0\n\
+        pci 09:00.0 ep parent=00:1c.2 id=8086:2725\n\
+        pci 0a:00.0 ep parent=00:1c.3 id=8086:15f3\n\
+        pci 0b:00.0 usp parent=00:1c.4 id=8086:1136\n\
+        pci 0c:00.0 dsp parent=0b:00.0 acs=SV,RR,CR,UF id=8086:1136\n\
+        pci 0c:01.0 dsp parent=0b:00.0 acs=SV,RR,CR,UF id=8086:1136\n\
+        pci 0c:02.0 dsp parent=0b:00.0 acs=SV,RR,CR,UF id=8086:1136\n\
+        pci 0c:03.0 dsp parent=0b:00.0 acs=SV,RR,CR,UF id=8086:1136\n\
+        pci 0d:00.0 ep parent=0c:00.0 id=8086:1137\n\
+        pci 41:00.0 ep parent=0c:02.0 id=8086:1138\n";
+    let (t, g) = check(
+        topo,
+        include_str!("fixtures/asus-z690-alderlake-tb4.txt"),
+        36,
+        Some(&[]),
+    );
+    let r = |d: &str| g.reason(t.lookup(d).unwrap()).unwrap().to_string();
+    assert_eq!(
+        r("04:00.1"),
+        "multifunction slot 04:00 without ACS: joined 04:00.0's group"
+    );
+    assert_eq!(r("03:00.1"), "first member: a new group");
 }
