@@ -16,6 +16,35 @@
 //!
 //! With [`Config::acs_fix`] PCI grouping follows Jason Gunthorpe's series instead
 //! (see [`pci`] for exactly what is implemented).
+//!
+//! How a scenario runner drives it (one builder call per topology statement, then probing;
+//! a statement after the first call is a hot-add: add, then `probe_device`):
+//! ```
+//! use iommu_engine::topology::*;
+//! use iommu_engine::{Config, Groups};
+//!
+//! let mut t = Topology::new();
+//! t.add_iommu(IommuSpec::new("dmar0", IommuKind::Generic))?;        // iommu dmar0 kind=generic
+//! t.add_host(HostSpec::new("pci0", "dmar0"))?;                       // host pci0 iommu=dmar0
+//! let acs = AcsFlags::parse_list("SV,RR,CR,UF").unwrap_or_default();
+//! t.add_pci(PciSpec::new(Bdf::new(0, 0x1c, 0), PciType::RootPort).acs(acs))?; // pci 00:1c.0 rp acs=...
+//! t.add_pci(PciSpec::new(Bdf::new(0, 0x1c, 4), PciType::RootPort))?;          // pci 00:1c.4 rp
+//! t.add_pci(PciSpec::new(Bdf::new(2, 0, 0), PciType::Endpoint).parent("00:1c.4"))?;
+//!
+//! let mut groups = Groups::new(Config::default());
+//! for (_dev, result) in groups.probe_all(&t) {
+//!     result?;                                                        // -ENOSPC, -EINVAL, ...
+//! }
+//! let ep = t.lookup("02:00.0").ok_or("no such device")?;
+//! assert_eq!(groups.group_of(ep), groups.group_of(t.lookup("00:1c.4").ok_or("?")?));
+//! assert_eq!(
+//!     groups.reason(ep).map(|r| r.to_string()).as_deref(),
+//!     Some("joined 00:1c.4's group: root port 00:1c.4 has no ACS capability")
+//! );
+//! groups.hot_remove(&mut t, "02:00.0")?;                               // remove 02:00.0
+//! print!("{}", groups.sysfs_listing(&t));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod arm_smmu;
 pub mod pci;

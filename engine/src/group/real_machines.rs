@@ -5,24 +5,29 @@
 use super::tests::build;
 use super::*;
 
-/// Parses "IOMMU group N BB:DD.F ..." lines and the "IOMMU group N" + "  BB:DD.F" layout.
+/// Parses "IOMMU group N BB:DD.F ..." lines and the "IOMMU group N" / "IOMMU Group N:" +
+/// indented "BB:DD.F" layouts. Any other unindented line ends a group.
 fn listing_partition(text: &str) -> Vec<Vec<String>> {
     let mut groups: BTreeMap<u32, BTreeSet<String>> = BTreeMap::new();
     let mut current: Option<u32> = None;
     for line in text.lines() {
         let l = line.trim();
-        if let Some(rest) = l.strip_prefix("IOMMU group ") {
+        let header = l
+            .get(..12)
+            .filter(|h| h.eq_ignore_ascii_case("IOMMU group "))
+            .and_then(|_| l.get(12..));
+        if let Some(rest) = header {
             let mut w = rest.split_whitespace();
-            current = w.next().and_then(|n| n.parse().ok());
+            current = w.next().and_then(|n| n.trim_end_matches(':').parse().ok());
             if let (Some(g), Some(bdf)) = (current, w.next()) {
                 groups.entry(g).or_default().insert(bdf.to_string());
             }
+        } else if !line.starts_with(char::is_whitespace) {
+            current = None;
         } else if let (Some(g), Some(bdf)) = (current, l.split_whitespace().next()) {
-            if line.starts_with("  ") && crate::topology::Bdf::parse(bdf).is_some() {
+            if crate::topology::Bdf::parse(bdf).is_some() {
                 groups.entry(g).or_default().insert(bdf.to_string());
             }
-        } else if l.starts_with("```") {
-            current = None;
         }
     }
     let mut v: Vec<Vec<String>> = groups
@@ -41,7 +46,7 @@ fn check(
     topology: &str,
     listing: &str,
     groups: usize,
-    split_by_fix: &[(&str, &str)],
+    split_by_fix: Option<&[(&str, &str)]>,
 ) -> (Topology, Groups) {
     let t = build(topology).unwrap();
     let mut want = listing_partition(listing);
@@ -52,13 +57,16 @@ fn check(
     };
     let mut out = None;
     let mainline = want.clone();
-    for &(bridge, below) in split_by_fix {
+    for &(bridge, below) in split_by_fix.unwrap_or(&[]) {
         want.retain(|g| g != &[bridge.to_string(), below.to_string()]);
         want.push(vec![bridge.to_string()]);
         want.push(vec![below.to_string()]);
     }
     want.sort();
     for config in [fixed, Config::default()] {
+        if config.acs_fix && split_by_fix.is_none() {
+            continue;
+        }
         if !config.acs_fix {
             want = mainline.clone();
         }
@@ -103,7 +111,7 @@ fn asrock_z170_gaming_itx_matches_its_listing() {
         SKYLAKE_PCH,
         include_str!("fixtures/asrock-z170-gaming-itx.txt"),
         14,
-        &[],
+        Some(&[]),
     );
     let r = |d: &str| g.reason(t.lookup(d).unwrap()).unwrap().to_string();
     assert_eq!(
@@ -151,7 +159,7 @@ fn asrock_z370m_itx_matches_its_listing() {
         topo,
         include_str!("fixtures/asrock-z370m-itx-coffeelake.txt"),
         15,
-        &[],
+        Some(&[]),
     );
 }
 
@@ -185,7 +193,7 @@ fn fujitsu_tx1320m3_server_matches_its_listing() {
         topo,
         include_str!("fixtures/fujitsu-tx1320m3-c236.txt"),
         15,
-        &[],
+        Some(&[]),
     );
     assert_eq!(
         g.reason(t.lookup("02:00.1").unwrap()).unwrap().to_string(),
@@ -230,7 +238,7 @@ fn supermicro_x11scl_server_matches_its_listing() {
         topo,
         include_str!("fixtures/supermicro-x11scl-if-c242.txt"),
         19,
-        &[("05:00.0", "06:00.0")],
+        Some(&[("05:00.0", "06:00.0")]),
     );
     let r = |d: &str| g.reason(t.lookup(d).unwrap()).unwrap().to_string();
     assert_eq!(
@@ -241,4 +249,135 @@ fn supermicro_x11scl_server_matches_its_listing() {
         r("01:00.1"),
         "joined 00:01.0's group: root port 00:01.0 has no ACS capability"
     );
+}
+
+#[test]
+fn msi_b550m_mortar_amd_matches_its_listing() {
+    // Matisse: dummy host bridges beside ACS GPP bridges; the B550 chipset is a
+    // multifunction device (USB, SATA, switch upstream port 02:00.2) without ACS whose
+    // downstream ports lack ACS too, so everything behind it is one group. The GPU's four
+    // functions share a group; the CPU's 2d:00.x functions have ACS and are each alone.
+    // acs-fix is not checked here (its host-bridge rule would also split 00:18.x).
+    let topo = "iommu amdvi kind=generic\nhost pci0 iommu=amdvi\n\
+        pci 00:01.0 host-bridge id=1022:1482\n\
+        pci 00:01.2 rp acs=SV,RR,CR,UF id=1022:1483\n\
+        pci 00:02.0 host-bridge id=1022:1482\n\
+        pci 00:03.0 host-bridge id=1022:1482\n\
+        pci 00:03.1 rp acs=SV,RR,CR,UF id=1022:1483\n\
+        pci 00:04.0 host-bridge id=1022:1482\n\
+        pci 00:05.0 host-bridge id=1022:1482\n\
+        pci 00:07.0 host-bridge id=1022:1482\n\
+        pci 00:07.1 rp acs=SV,RR,CR,UF id=1022:1484\n\
+        pci 00:08.0 host-bridge id=1022:1482\n\
+        pci 00:08.1 rp acs=SV,RR,CR,UF id=1022:1484\n\
+        pci 00:14.0 pci id=1022:790b\n\
+        pci 00:14.3 pci id=1022:790e\n\
+        pci 00:18.0 host-bridge id=1022:1440\n\
+        pci 00:18.1 host-bridge id=1022:1441\n\
+        pci 00:18.2 host-bridge id=1022:1442\n\
+        pci 00:18.3 host-bridge id=1022:1443\n\
+        pci 00:18.4 host-bridge id=1022:1444\n\
+        pci 00:18.5 host-bridge id=1022:1445\n\
+        pci 00:18.6 host-bridge id=1022:1446\n\
+        pci 00:18.7 host-bridge id=1022:1447\n\
+        pci 02:00.0 ep parent=00:01.2 id=1022:43ee\n\
+        pci 02:00.1 ep parent=00:01.2 id=1022:43eb\n\
+        pci 02:00.2 usp parent=00:01.2 id=1022:43e9\n\
+        pci 03:00.0 dsp parent=02:00.2 id=1022:43ea\n\
+        pci 03:09.0 dsp parent=02:00.2 id=1022:43ea\n\
+        pci 04:00.0 ep parent=03:00.0 id=10de:128b\n\
+        pci 04:00.1 ep parent=03:00.0 id=10de:0e0f\n\
+        pci 2a:00.0 ep parent=03:09.0 id=10ec:8125\n\
+        pci 2b:00.0 ep parent=00:03.1 id=10de:1e84\n\
+        pci 2b:00.1 ep parent=00:03.1 id=10de:10f8\n\
+        pci 2b:00.2 ep parent=00:03.1 id=10de:1ad8\n\
+        pci 2b:00.3 ep parent=00:03.1 id=10de:1ad9\n\
+        pci 2c:00.0 ep parent=00:07.1 id=1022:148a\n\
+        pci 2d:00.0 ep parent=00:08.1 acs=SV,RR,CR,UF id=1022:1485\n\
+        pci 2d:00.1 ep parent=00:08.1 acs=SV,RR,CR,UF id=1022:1486\n\
+        pci 2d:00.3 ep parent=00:08.1 acs=SV,RR,CR,UF id=1022:149c\n\
+        pci 2d:00.4 ep parent=00:08.1 acs=SV,RR,CR,UF id=1022:1487\n";
+    let (t, g) = check(
+        topo,
+        include_str!("fixtures/msi-b550m-mortar.txt"),
+        20,
+        None,
+    );
+    let r = |d: &str| g.reason(t.lookup(d).unwrap()).unwrap().to_string();
+    assert_eq!(
+        r("04:00.0"),
+        "joined 03:00.0's group: switch downstream port 03:00.0 has no ACS capability"
+    );
+    assert_eq!(
+        r("03:00.0"),
+        "joined 02:00.2's group: switch upstream port 02:00.2 has no ACS capability"
+    );
+    assert_eq!(
+        r("02:00.2"),
+        "multifunction slot 02:00 without ACS: joined 02:00.0's group"
+    );
+}
+
+#[test]
+fn asus_z690_thunderbolt4_matches_its_listing() {
+    // Alder Lake + Z690: CPU and PCH root ports with ACS; a Navi switch (single-function
+    // USP/DSP) with a GPU whose two functions have ACS (split); a Baffin GPU without ACS
+    // (one group); a Maple Ridge Thunderbolt 4 switch whose downstream ports have ACS, so
+    // the NHI and the TB USB controller are alone. Parents inferred from bus numbers.
+    let topo = "iommu dmar0 kind=generic\nhost pci0 iommu=dmar0\n\
+        pci 00:00.0 pci id=8086:4660\n\
+        pci 00:01.0 rp acs=SV,RR,CR,UF id=8086:460d\n\
+        pci 00:01.1 rp acs=SV,RR,CR,UF id=8086:462d\n\
+        pci 00:02.0 pci id=8086:4680\n\
+        pci 00:06.0 rp acs=SV,RR,CR,UF id=8086:464d\n\
+        pci 00:0a.0 pci id=8086:467d\n\
+        pci 00:0e.0 pci id=8086:467f\n\
+        pci 00:14.0 pci id=8086:7ae0\n\
+        pci 00:14.2 pci id=8086:7aa7\n\
+        pci 00:15.0 pci id=8086:7acc\n\
+        pci 00:15.1 pci id=8086:7acd\n\
+        pci 00:15.2 pci id=8086:7ace\n\
+        pci 00:16.0 pci id=8086:7ae8\n\
+        pci 00:17.0 pci id=8086:7ae2\n\
+        pci 00:1a.0 rp acs=SV,RR,CR,UF id=8086:7ac8\n\
+        pci 00:1b.0 rp acs=SV,RR,CR,UF id=8086:7ac0\n\
+        pci 00:1c.0 rp acs=SV,RR,CR,UF id=8086:7ab8\n\
+        pci 00:1c.2 rp acs=SV,RR,CR,UF id=8086:7aba\n\
+        pci 00:1c.3 rp acs=SV,RR,CR,UF id=8086:7abb\n\
+        pci 00:1c.4 rp acs=SV,RR,CR,UF id=8086:7abc\n\
+        pci 00:1d.0 rp acs=SV,RR,CR,UF id=8086:7ab0\n\
+        pci 00:1f.0 pci id=8086:7a84\n\
+        pci 00:1f.3 pci id=8086:7ad0\n\
+        pci 00:1f.4 pci id=8086:7aa3\n\
+        pci 00:1f.5 pci id=8086:7aa4\n\
+        pci 01:00.0 usp parent=00:01.0 id=1002:1478\n\
+        pci 02:00.0 dsp parent=01:00.0 acs=SV,RR,CR,UF id=1002:1479\n\
+        pci 03:00.0 ep parent=02:00.0 acs=SV,RR,CR,UF id=1002:73df\n\
+        pci 03:00.1 ep parent=02:00.0 acs=SV,RR,CR,UF id=1002:ab28\n\
+        pci 04:00.0 ep parent=00:01.1 id=1002:67ff\n\
+        pci 04:00.1 ep parent=00:01.1 id=1002:aae0\n\
+        pci 05:00.0 ep parent=00:06.0 id=15b7:5011\n\
+        pci 06:00.0 ep parent=00:1a.0 id=144d:a808\n\
+        pci 08:00.0 ep parent=00:1c.0 id=1d6a:94c0\n\
+        pci 09:00.0 ep parent=00:1c.2 id=8086:2725\n\
+        pci 0a:00.0 ep parent=00:1c.3 id=8086:15f3\n\
+        pci 0b:00.0 usp parent=00:1c.4 id=8086:1136\n\
+        pci 0c:00.0 dsp parent=0b:00.0 acs=SV,RR,CR,UF id=8086:1136\n\
+        pci 0c:01.0 dsp parent=0b:00.0 acs=SV,RR,CR,UF id=8086:1136\n\
+        pci 0c:02.0 dsp parent=0b:00.0 acs=SV,RR,CR,UF id=8086:1136\n\
+        pci 0c:03.0 dsp parent=0b:00.0 acs=SV,RR,CR,UF id=8086:1136\n\
+        pci 0d:00.0 ep parent=0c:00.0 id=8086:1137\n\
+        pci 41:00.0 ep parent=0c:02.0 id=8086:1138\n";
+    let (t, g) = check(
+        topo,
+        include_str!("fixtures/asus-z690-alderlake-tb4.txt"),
+        36,
+        Some(&[]),
+    );
+    let r = |d: &str| g.reason(t.lookup(d).unwrap()).unwrap().to_string();
+    assert_eq!(
+        r("04:00.1"),
+        "multifunction slot 04:00 without ACS: joined 04:00.0's group"
+    );
+    assert_eq!(r("03:00.1"), "first member: a new group");
 }

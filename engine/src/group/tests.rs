@@ -337,6 +337,16 @@ fn marvell_sata_function1_alias_joins_function0() {
     // Without the quirk ID the functions (both with ACS) are separate.
     let (_, g2) = mainline(&text.replace(" id=1b4b:9230", ""));
     assert_eq!(g2.partition().len(), 3);
+    // The `alias` statement sets the same dma_alias_mask bit.
+    let (t3, g3) = mainline(&format!(
+        "{}\nalias 04:00.0 -> 04:00.1",
+        text.replace(" id=1b4b:9230", "")
+    ));
+    assert_eq!(g3.partition(), g.partition());
+    assert_eq!(
+        why(&t3, &g3, "04:00.1"),
+        "04:00.1 and 04:00.0 are DMA aliases"
+    );
 }
 
 const SOC: &str = "iommu smmu0 kind=arm-smmu-v2\n";
@@ -975,4 +985,142 @@ fn bad_bdf_fields_from_the_api_are_rejected_not_panicked() {
         t.add_alias("00:09.0", "00:09.1"),
         Err(TopologyError::UnknownDevice("00:09.0".into()))
     );
+}
+
+#[test]
+fn smmuv2_master_spanning_two_groups_is_einval() {
+    let mut t = build(&format!(
+        "{SOC}platform a iommu=smmu0 sid=0x10\nplatform b iommu=smmu0 sid=0x20"
+    ))
+    .unwrap();
+    let c = t
+        .add_platform(PlatformSpec::new("c", "smmu0").sid(0x10, 0).sid(0x20, 0))
+        .unwrap();
+    let mut g = Groups::new(Config::default());
+    g.probe_all(&t);
+    assert_eq!(g.group_of(c), None);
+    assert_eq!(g.probe_device(&t, c), Err(Errno::EINVAL));
+    assert_eq!(g.partition(), part(&[&["a"], &["b"]]));
+}
+
+#[test]
+fn smmuv2_group_comes_from_the_last_stream_match_entry() {
+    // arm_smmu_device_group() keeps the group of the *last* SME: [0x10 -> a's group, 0x30 ->
+    // none] gives a new group, which then overwrites the shared entry's group pointer.
+    let mut t = build(&format!("{SOC}platform a iommu=smmu0 sid=0x10")).unwrap();
+    t.add_platform(PlatformSpec::new("c", "smmu0").sid(0x10, 0).sid(0x30, 0))
+        .unwrap();
+    t.add_platform(PlatformSpec::new("d", "smmu0").sid(0x10, 0))
+        .unwrap();
+    let mut g = Groups::new(Config::default());
+    g.probe_all(&t);
+    assert_eq!(g.partition(), part(&[&["a"], &["c", "d"]]));
+    // In the other order the shared entry decides.
+    let mut t2 = build(&format!("{SOC}platform a iommu=smmu0 sid=0x10")).unwrap();
+    t2.add_platform(PlatformSpec::new("c", "smmu0").sid(0x30, 0).sid(0x10, 0))
+        .unwrap();
+    let mut g2 = Groups::new(Config::default());
+    g2.probe_all(&t2);
+    assert_eq!(g2.partition(), part(&[&["a", "c"]]));
+}
+
+/// No panic is reachable from API arguments: random statements (mostly invalid), probes,
+/// hot-removes and what-ifs on both algorithms.
+#[test]
+fn random_statements_never_panic() {
+    let mut seed: u64 = 0x5eed_1234_abcd_0001;
+    let mut rnd = |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n.max(1)
+    };
+    let types = [
+        PciType::RootPort,
+        PciType::UpstreamPort,
+        PciType::DownstreamPort,
+        PciType::Endpoint,
+        PciType::RcIntegratedEndpoint,
+        PciType::PcieToPciBridge,
+        PciType::ConventionalPci,
+        PciType::HostBridge,
+    ];
+    let ids = [
+        (0x8086, 0x1c10),
+        (0x1d17, 0x0999),
+        (0x1b4b, 0x9230),
+        (0x8086, 0x2954),
+        (0x1b21, 0x1080),
+        (0x14e4, 0x9000),
+        (0x8086, 0xa110),
+    ];
+    for round in 0..20 {
+        let mut t = Topology::new();
+        let _ = t.add_iommu(IommuSpec::new("g", IommuKind::Generic));
+        let _ = t.add_iommu(IommuSpec::new("s", IommuKind::ArmSmmuV2 { smrs: 4 }));
+        let _ = t.add_host(HostSpec::new("h0", if round % 2 == 0 { "g" } else { "s" }));
+        let _ = t.add_host(HostSpec::new("h1", "g").segment(1));
+        let mut g = Groups::new(Config {
+            acs_fix: round % 3 == 0,
+            ..Config::default()
+        });
+        let mut names: Vec<String> = Vec::new();
+        for _ in 0..300 {
+            match rnd(10) {
+                0..=5 => {
+                    let bdf = Bdf {
+                        segment: rnd(2) as u16,
+                        bus: rnd(8) as u8,
+                        dev: rnd(4) as u8,
+                        func: rnd(3) as u8,
+                    };
+                    let mut s = PciSpec::new(bdf, types[rnd(8) as usize]);
+                    if rnd(3) > 0 && !names.is_empty() {
+                        s = s.parent(&names[rnd(names.len() as u64) as usize]);
+                    }
+                    if rnd(2) == 0 {
+                        s = s.acs_split(AcsFlags(rnd(128) as u32), AcsFlags(rnd(128) as u32));
+                    }
+                    if rnd(3) == 0 {
+                        let (v, d) = ids[rnd(ids.len() as u64) as usize];
+                        s = s.id(v, d);
+                    }
+                    if let Ok(id) = t.add_pci(s) {
+                        names.push(t.name(id).to_string());
+                        let _ = g.probe_device(&t, id);
+                    }
+                }
+                6 => {
+                    let name = format!("p{}", rnd(20));
+                    let spec = PlatformSpec::new(&name, "s").sid(rnd(64) as u32, rnd(4) as u32);
+                    if let Ok(id) = t.add_platform(spec) {
+                        let _ = g.probe_device(&t, id);
+                    }
+                }
+                7 if !names.is_empty() => {
+                    let n = names[rnd(names.len() as u64) as usize].clone();
+                    let _ = g.hot_remove(&mut t, &n);
+                }
+                8 if !names.is_empty() => {
+                    let n = names[rnd(names.len() as u64) as usize].clone();
+                    let _ = t.add_alias(&n, &format!("{:02x}:01.{}", rnd(8), rnd(8)));
+                }
+                _ if !names.is_empty() => {
+                    let n = names[rnd(names.len() as u64) as usize].clone();
+                    let _ = what_if_acs(&t, g.config(), &n, None, AcsFlags::NONE);
+                }
+                _ => {}
+            }
+        }
+        // Every live device is in at most one group and every member is live.
+        for grp in g.groups() {
+            assert!(!grp.members.is_empty());
+            for m in &grp.members {
+                assert!(t.device(m.device).is_some(), "stale member {}", m.name);
+                assert_eq!(g.group_of(m.device), Some(grp.id));
+            }
+        }
+        let _ = g.sysfs_listing(&t);
+        let _ = g.explain(&t);
+    }
 }

@@ -149,6 +149,16 @@ pub enum IommuKind {
 impl IommuKind {
     /// SMMUv2 with the default SMR count (`ARM_SMMU_MAX_SMRS` = 128).
     pub const ARM_SMMU_V2: IommuKind = IommuKind::ArmSmmuV2 { smrs: 128 };
+
+    /// Parses `kind=` (`arm-smmu-v2` gets the default 128 SMRs; `smrs=` overrides).
+    pub fn parse(s: &str) -> Option<IommuKind> {
+        match s {
+            "arm-smmu-v2" => Some(IommuKind::ARM_SMMU_V2),
+            "arm-smmu-v3" => Some(IommuKind::ArmSmmuV3),
+            "generic" => Some(IommuKind::Generic),
+            _ => None,
+        }
+    }
 }
 
 /// Translation granule of the model's ARM LPAE page tables.
@@ -164,6 +174,13 @@ pub enum Granule {
 }
 
 impl Granule {
+    /// Parses `granule=` given in bytes (4096 / 16384 / 65536, i.e. `4K` `16K` `64K`).
+    pub fn from_bytes(bytes: u64) -> Option<Granule> {
+        [Granule::G4K, Granule::G16K, Granule::G64K]
+            .into_iter()
+            .find(|g| g.bytes() == bytes)
+    }
+
     pub const fn bytes(self) -> u64 {
         match self {
             Granule::G4K => 4096,

@@ -559,5 +559,16 @@ mod tests {
         assert_eq!(AcsFlags::parse_list(""), Some(AcsFlags::NONE));
         assert_eq!(AcsFlags::parse_list("SV,XX"), None);
         assert_eq!(Rid::new(5, 0).to_string(), "05:00.0");
+        assert_eq!(PciType::parse("bridge"), Some(PciType::PcieToPciBridge));
+        assert_eq!(PciType::parse("switch"), None);
+        assert_eq!(
+            super::super::IommuKind::parse("arm-smmu-v2"),
+            Some(super::super::IommuKind::ArmSmmuV2 { smrs: 128 })
+        );
+        assert_eq!(
+            super::super::Granule::from_bytes(16384),
+            Some(super::super::Granule::G16K)
+        );
+        assert_eq!(super::super::Granule::from_bytes(8192), None);
     }
 }
