@@ -36,3 +36,41 @@ fn every_scenario_parses_and_round_trips() {
         );
     }
 }
+
+/// Every corpus file runs in its header generation and in every generation its `@` lists
+/// name, and every expectation holds: the corpus is the specification.
+#[test]
+fn every_scenario_holds_in_every_generation_it_names() {
+    use iommu_engine::scenario::{generations_to_check, parse, run_scenario, Options};
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (name, text) in CORPUS {
+        let Ok(s) = parse(text) else {
+            failures.push(format!("{name}: does not parse"));
+            continue;
+        };
+        for g in generations_to_check(&s) {
+            let opts = Options {
+                generation: Some(g),
+                snapshots: false,
+            };
+            match run_scenario(&s, text, &opts) {
+                Err(e) => failures.push(format!("[{g}] {}", e.render(name, text))),
+                Ok(run) => {
+                    checked += run.checks.len();
+                    for f in run.failures() {
+                        failures.push(format!(
+                            "{name}:{}:{}: [{g}] {}: expected {}, got {}",
+                            f.line, f.col, f.source, f.expected, f.actual
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        checked > 0 || CORPUS.is_empty(),
+        "no expectation was checked"
+    );
+}

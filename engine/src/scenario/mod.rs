@@ -17,8 +17,8 @@ pub mod run;
 pub use ast::*;
 pub use calls::{Call, Param, Returns, Signature, Syntax, SIGNATURES};
 pub use error::{ErrorKind, ParseError, ParseErrors};
-pub use run::{run, run_scenario, CheckOutcome, Options, Run, Step};
 pub use parser::{parse, MAX_ERRORS, MAX_INPUT, MAX_LINE, MAX_STATEMENTS};
+pub use run::{generations_to_check, run, run_scenario, CheckOutcome, Options, Run, Step};
 
 #[cfg(test)]
 mod tests;

@@ -205,7 +205,8 @@ impl Runner<'_> {
             }
             StmtKind::Expect(e) => {
                 self.boot()?;
-                if e.generations.is_empty() || e.generations.iter().any(|g| g.node == self.generation)
+                if e.generations.is_empty()
+                    || e.generations.iter().any(|g| g.node == self.generation)
                 {
                     self.expect(&e.check, span)?;
                 }
@@ -265,14 +266,17 @@ impl Runner<'_> {
             super::ast::PciType::SwitchUpstream => topology::pci::PciType::UpstreamPort,
             super::ast::PciType::SwitchDownstream => topology::pci::PciType::DownstreamPort,
             super::ast::PciType::Endpoint => topology::pci::PciType::Endpoint,
-            super::ast::PciType::RcIntegratedEndpoint => topology::pci::PciType::RcIntegratedEndpoint,
+            super::ast::PciType::RcIntegratedEndpoint => {
+                topology::pci::PciType::RcIntegratedEndpoint
+            }
             super::ast::PciType::PcieToPciBridge => topology::pci::PciType::PcieToPciBridge,
             super::ast::PciType::ConventionalPci => topology::pci::PciType::ConventionalPci,
         };
         let mut spec = topology::PciSpec::new(bdf, ty);
         spec.parent = p.parent.as_ref().map(|x| x.node.to_string());
         spec.host = p.host.as_ref().map(|x| x.node.clone());
-        let flags = |f: &Spanned<super::ast::AcsFlags>| topology::pci::AcsFlags(u32::from(f.node.0));
+        let flags =
+            |f: &Spanned<super::ast::AcsFlags>| topology::pci::AcsFlags(u32::from(f.node.0));
         if let Some(a) = &p.acs {
             spec = spec.acs(flags(a));
         }
@@ -298,12 +302,16 @@ impl Runner<'_> {
 
     fn platform(&mut self, p: &PlatformDecl, span: Span) -> Result<DeviceId, ParseError> {
         let Some(iommu) = &p.iommu else {
-            return Err(err(span, format!("platform device {} needs iommu=", p.name.node)));
+            return Err(err(
+                span,
+                format!("platform device {} needs iommu=", p.name.node),
+            ));
         };
         let mask = num_u32(p.mask.as_ref())?.unwrap_or(0);
         let mut spec = topology::PlatformSpec::new(&p.name.node, &iommu.node);
         for sid in &p.sids {
-            let v = u32::try_from(sid.node.value).map_err(|_| err(sid.span, "stream ID too large"))?;
+            let v =
+                u32::try_from(sid.node.value).map_err(|_| err(sid.span, "stream ID too large"))?;
             spec = spec.sid(v, mask);
         }
         self.topo
@@ -368,7 +376,12 @@ impl Runner<'_> {
                     .last()
                     .map_or(p.bdf.rid().0, |a| a.rid.0);
                 let iommu = self.iommu_of(id).unwrap_or(IommuId(0));
-                let mut f = DeviceFacts::new(&name, true, iommu, (u32::from(p.bdf.segment) << 16) | u32::from(rid));
+                let mut f = DeviceFacts::new(
+                    &name,
+                    true,
+                    iommu,
+                    (u32::from(p.bdf.segment) << 16) | u32::from(rid),
+                );
                 f.untrusted = p.untrusted;
                 // VFIO ≤ v5.18 lets devices with a non-normal header type (bridges and
                 // ports) keep their driver in a viable group.
@@ -468,7 +481,9 @@ impl Runner<'_> {
         let owner = |i: usize| -> Result<DmaOwnerType, ParseError> {
             let a = arg(c, i)?;
             match &a.node {
-                Arg::DmaOwner(o) => DmaOwnerType::parse(o.name()).ok_or_else(|| err(a.span, "bad owner type")),
+                Arg::DmaOwner(o) => {
+                    DmaOwnerType::parse(o.name()).ok_or_else(|| err(a.span, "bad owner type"))
+                }
                 _ => Err(err(a.span, "expected DMA_OWNER_...")),
             }
         };
@@ -478,7 +493,9 @@ impl Runner<'_> {
                 driver: self.arg_name(c, 1)?,
                 managed: matches!(c.arg(2), Some(Arg::Managed)),
             },
-            ACall::Unbind => Call::Unbind { dev: self.arg_device(c, 0)? },
+            ACall::Unbind => Call::Unbind {
+                dev: self.arg_device(c, 0)?,
+            },
             ACall::IommuDomainAlloc => {
                 let a = arg(c, 0)?;
                 let name = a.node.as_name().unwrap_or_default();
@@ -488,8 +505,12 @@ impl Runner<'_> {
                     .map_err(|e| err(a.span, e.to_string()))?;
                 Call::IommuDomainAlloc { iommu }
             }
-            ACall::IommuPagingDomainAlloc => Call::IommuPagingDomainAlloc { dev: self.arg_device(c, 0)? },
-            ACall::IommuDomainFree => Call::IommuDomainFree { domain: self.arg_domain(c, 0)? },
+            ACall::IommuPagingDomainAlloc => Call::IommuPagingDomainAlloc {
+                dev: self.arg_device(c, 0)?,
+            },
+            ACall::IommuDomainFree => Call::IommuDomainFree {
+                domain: self.arg_domain(c, 0)?,
+            },
             ACall::IommuAttachDevice => Call::IommuAttachDevice {
                 domain: self.arg_domain(c, 0)?,
                 dev: self.arg_device(c, 1)?,
@@ -521,19 +542,29 @@ impl Runner<'_> {
             },
             ACall::IommuDeviceReleaseDmaOwner => Call::IommuDeviceReleaseDmaOwner {
                 dev: self.arg_device(c, 0)?,
-                owner: if c.args.len() > 1 { Some(owner(1)?) } else { None },
+                owner: if c.args.len() > 1 {
+                    Some(owner(1)?)
+                } else {
+                    None
+                },
             },
             ACall::IommuGroupClaimDmaOwner => Call::IommuGroupClaimDmaOwner {
                 group: self.arg_group(c, 0)?,
                 cookie: self.arg_cookie(c, 1)?,
             },
-            ACall::IommuGroupReleaseDmaOwner => Call::IommuGroupReleaseDmaOwner { group: self.arg_group(c, 0)? },
+            ACall::IommuGroupReleaseDmaOwner => Call::IommuGroupReleaseDmaOwner {
+                group: self.arg_group(c, 0)?,
+            },
             ACall::IommuDeviceClaimDmaOwner => Call::IommuDeviceClaimDmaOwner {
                 dev: self.arg_device(c, 0)?,
                 cookie: self.arg_cookie(c, 1)?,
             },
-            ACall::IommuDeviceUseDefaultDomain => Call::IommuDeviceUseDefaultDomain { dev: self.arg_device(c, 0)? },
-            ACall::IommuDeviceUnuseDefaultDomain => Call::IommuDeviceUnuseDefaultDomain { dev: self.arg_device(c, 0)? },
+            ACall::IommuDeviceUseDefaultDomain => Call::IommuDeviceUseDefaultDomain {
+                dev: self.arg_device(c, 0)?,
+            },
+            ACall::IommuDeviceUnuseDefaultDomain => Call::IommuDeviceUnuseDefaultDomain {
+                dev: self.arg_device(c, 0)?,
+            },
             ACall::IommuGroupReplaceDomain => Call::IommuGroupReplaceDomain {
                 group: self.arg_group(c, 0)?,
                 domain: Some(self.arg_domain(c, 1)?),
@@ -542,17 +573,24 @@ impl Runner<'_> {
                 group: self.arg_group(c, 0)?,
                 container: Cookie(self.arg_name(c, 1)?),
             },
-            ACall::VfioGroupUnsetContainer => Call::VfioGroupUnsetContainer { group: self.arg_group(c, 0)? },
+            ACall::VfioGroupUnsetContainer => Call::VfioGroupUnsetContainer {
+                group: self.arg_group(c, 0)?,
+            },
             ACall::IommufdDeviceBind => Call::IommufdDeviceBind {
                 dev: self.arg_device(c, 0)?,
                 ictx: Cookie(self.arg_name(c, 1)?),
             },
-            ACall::IommufdDeviceUnbind => Call::IommufdDeviceUnbind { dev: self.arg_device(c, 0)? },
+            ACall::IommufdDeviceUnbind => Call::IommufdDeviceUnbind {
+                dev: self.arg_device(c, 0)?,
+            },
             ACall::DeviceDma => {
                 let a = arg(c, 1)?;
                 Call::DeviceDma {
                     dev: self.arg_device(c, 0)?,
-                    iova: a.node.as_number().ok_or_else(|| err(a.span, "expected an IOVA"))?,
+                    iova: a
+                        .node
+                        .as_number()
+                        .ok_or_else(|| err(a.span, "expected an IOVA"))?,
                     write: matches!(c.arg(2), Some(Arg::Access(super::ast::Access::Write))),
                 }
             }
@@ -566,7 +604,10 @@ impl Runner<'_> {
             | ACall::DmaUnmapPage => {
                 return Err(err(
                     span,
-                    format!("`{}` is not wired into the kernel model yet", c.signature().name),
+                    format!(
+                        "`{}` is not wired into the kernel model yet",
+                        c.signature().name
+                    ),
                 ))
             }
         })
@@ -577,9 +618,7 @@ impl Runner<'_> {
             let a = arg(c, 0)?;
             let dev = self.arg_device(c, 0)?;
             let name = self.topo.name(dev).to_string();
-            let removed = self
-                .topo
-                .removal_order(dev);
+            let removed = self.topo.removal_order(dev);
             // Children go first (device_del of a bridge removes its subtree).
             let mut last = None;
             for d in removed {
@@ -587,7 +626,9 @@ impl Runner<'_> {
                 self.groups.release_device(d);
                 last = Some(ev);
             }
-            self.topo.remove(&name).map_err(|e| err(a.span, e.to_string()))?;
+            self.topo
+                .remove(&name)
+                .map_err(|e| err(a.span, e.to_string()))?;
             match last {
                 Some(e) => e,
                 None => return Ok(()),
@@ -666,12 +707,18 @@ impl Runner<'_> {
             }
             Check::Domain { dev, op, is } => {
                 let g = self.groups.group_of(self.device(&dev.node, dev.span)?);
-                let names = g.map_or_else(|| vec!["none".to_string()], |g| self.kernel.group_domain_names(g));
+                let names = g.map_or_else(
+                    || vec!["none".to_string()],
+                    |g| self.kernel.group_domain_names(g),
+                );
                 let want = match &is.node {
                     DomainIs::Handle(h) => {
                         if !self.handles.contains_key(h) {
                             return Err(ParseError::new(
-                                ErrorKind::UnknownHandle { name: h.clone(), producer: "iommu_domain_alloc" },
+                                ErrorKind::UnknownHandle {
+                                    name: h.clone(),
+                                    producer: "iommu_domain_alloc",
+                                },
                                 is.span,
                             ));
                         }
@@ -680,7 +727,11 @@ impl Runner<'_> {
                     other => other.to_string(),
                 };
                 let has = names.contains(&want);
-                (format!("{} {want}", op.symbol()), names.join(" = "), has == (*op == CmpOp::Eq))
+                (
+                    format!("{} {want}", op.symbol()),
+                    names.join(" = "),
+                    has == (*op == CmpOp::Eq),
+                )
             }
             Check::Owner { dev, op, is } => {
                 let g = self.groups.group_of(self.device(&dev.node, dev.span)?);
@@ -691,23 +742,38 @@ impl Runner<'_> {
                     OwnerIs::None => "none".into(),
                 };
                 let eq = label == want;
-                (format!("{} {want}", op.symbol()), label, eq == (*op == CmpOp::Eq))
+                (
+                    format!("{} {want}", op.symbol()),
+                    label,
+                    eq == (*op == CmpOp::Eq),
+                )
             }
             Check::OwnerCnt { dev, op, count } => {
                 let g = self.groups.group_of(self.device(&dev.node, dev.span)?);
                 let n = g.map_or(0, |g| self.kernel.owner_cnt(g));
                 let eq = u64::from(n) == count.node.value;
-                (format!("{} {}", op.symbol(), count.node), n.to_string(), eq == (*op == CmpOp::Eq))
+                (
+                    format!("{} {}", op.symbol(), count.node),
+                    n.to_string(),
+                    eq == (*op == CmpOp::Eq),
+                )
             }
             Check::IovaToPhys { iova, .. } => {
-                return Err(err(iova.span, "iova_to_phys is not wired into the kernel model yet"));
+                return Err(err(
+                    iova.span,
+                    "iova_to_phys is not wired into the kernel model yet",
+                ));
             }
             Check::InvariantsOk => {
                 let breaches = crate::invariants::check(&self.kernel);
                 let actual = if breaches.is_empty() {
                     "ok".to_string()
                 } else {
-                    breaches.iter().map(|b| format!("{}: {}", b.invariant, b.message)).collect::<Vec<_>>().join("; ")
+                    breaches
+                        .iter()
+                        .map(|b| format!("{}: {}", b.invariant, b.message))
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 };
                 ("ok".into(), actual, breaches.is_empty())
             }
@@ -718,7 +784,11 @@ impl Runner<'_> {
                 let actual = if breaches.is_empty() {
                     "invariants ok".to_string()
                 } else {
-                    breaches.iter().map(|b| b.invariant).collect::<Vec<_>>().join(" ")
+                    breaches
+                        .iter()
+                        .map(|b| b.invariant)
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 };
                 (format!("breach {name}"), actual, found)
             }
@@ -736,9 +806,12 @@ impl Runner<'_> {
 }
 
 fn arg(c: &super::ast::CallStmt, i: usize) -> Result<&Spanned<Arg>, ParseError> {
-    c.args
-        .get(i)
-        .ok_or_else(|| err(c.call.span, format!("`{}` is missing argument {}", c.signature().name, i + 1)))
+    c.args.get(i).ok_or_else(|| {
+        err(
+            c.call.span,
+            format!("`{}` is missing argument {}", c.signature().name, i + 1),
+        )
+    })
 }
 
 fn num_u32(n: Option<&Spanned<super::ast::Number>>) -> Result<Option<u32>, ParseError> {
@@ -747,13 +820,17 @@ fn num_u32(n: Option<&Spanned<super::ast::Number>>) -> Result<Option<u32>, Parse
 }
 
 fn num_u16(n: Option<&Spanned<super::ast::Number>>) -> Result<Option<u16>, ParseError> {
-    n.map(|n| u16::try_from(n.node.value).map_err(|_| err(n.span, "number too large (at most 0xffff)")))
-        .transpose()
+    n.map(|n| {
+        u16::try_from(n.node.value).map_err(|_| err(n.span, "number too large (at most 0xffff)"))
+    })
+    .transpose()
 }
 
 fn num_u8(n: Option<&Spanned<super::ast::Number>>) -> Result<Option<u8>, ParseError> {
-    n.map(|n| u8::try_from(n.node.value).map_err(|_| err(n.span, "number too large (at most 0xff)")))
-        .transpose()
+    n.map(|n| {
+        u8::try_from(n.node.value).map_err(|_| err(n.span, "number too large (at most 0xff)"))
+    })
+    .transpose()
 }
 
 fn fmt_group(g: Option<GroupId>) -> String {
@@ -767,3 +844,27 @@ fn fmt_partition(p: &[Vec<String>]) -> String {
         .join(" ")
 }
 
+/// The generations a scenario's expectations are written for: its header generation and
+/// every generation an `@` list names. The corpus test and `iommu-play run --all` check
+/// a file in each of them.
+pub fn generations_to_check(s: &Scenario) -> Vec<Generation> {
+    let mut gens = vec![s.generation()];
+    let mut add = |g: Generation| {
+        if !gens.contains(&g) {
+            gens.push(g);
+        }
+    };
+    for stmt in &s.stmts {
+        match &stmt.kind {
+            StmtKind::Call(c) => {
+                for alt in c.expect.iter().flat_map(|e| &e.alternatives) {
+                    alt.generations.iter().for_each(|g| add(g.node));
+                }
+            }
+            StmtKind::Expect(e) => e.generations.iter().for_each(|g| add(g.node)),
+            _ => {}
+        }
+    }
+    gens.sort();
+    gens
+}
