@@ -40,7 +40,12 @@ fn main() {
         ("dma_strict (per pair)", DMA_PAIRS as f64, 500, dma_strict),
         ("dma_lazy (per pair)", DMA_PAIRS as f64, 500, dma_lazy),
     ];
+    // An optional argument keeps only the workloads whose name contains it (for profiling).
+    let filter = std::env::args().nth(1).unwrap_or_default();
     for (name, units, iters, f) in runs {
+        if !name.contains(filter.as_str()) {
+            continue;
+        }
         std::hint::black_box(f(1));
         let t = Instant::now();
         std::hint::black_box(f(iters));

@@ -9,6 +9,7 @@
 use super::{IoPgtableOps, IotlbGather, Leaf, PgtableStats, Prot};
 use crate::errno::Errno;
 use serde::{Deserialize, Serialize};
+use std::cell::Cell;
 
 /// `ARM_LPAE_MAX_LEVELS`.
 const MAX_LEVELS: u32 = 4;
@@ -95,6 +96,11 @@ pub struct ArmLpae {
     stats: PgtableStats,
     walk_flushes: Vec<(u64, u64)>,
     warnings: Vec<&'static str>,
+    /// A one-entry software walk cache, `(iova >> span of a last-level table, table)`: the
+    /// last-level table the latest walk reached. Not kernel behaviour (the kernel walks from
+    /// the pgd every time) and invisible in results: it is dropped whenever any table is
+    /// freed or a block is split, the only ways a last-level table can go away.
+    last_table: Cell<(u64, u32)>,
 }
 
 impl ArmLpae {
@@ -133,6 +139,7 @@ impl ArmLpae {
             stats: PgtableStats::default(),
             walk_flushes: Vec::new(),
             warnings: Vec::new(),
+            last_table: Cell::new((u64::MAX, 0)),
         };
         t.alloc_table()?;
         Ok(t)
@@ -168,6 +175,25 @@ impl ArmLpae {
             table = self.deref(pte);
             lvl += 1;
         }
+    }
+
+    #[inline]
+    fn cached_last_table(&self, iova: u64) -> Option<u32> {
+        let (k, t) = self.last_table.get();
+        (k == iova >> self.lvl_shift(MAX_LEVELS - 2)).then_some(t)
+    }
+
+    #[inline]
+    fn remember_last_table(&self, iova: u64, lvl: u32, table: u32) {
+        if lvl == MAX_LEVELS - 1 {
+            self.last_table
+                .set((iova >> self.lvl_shift(MAX_LEVELS - 2), table));
+        }
+    }
+
+    #[inline]
+    fn forget_last_table(&self) {
+        self.last_table.set((u64::MAX, 0));
     }
 
     /// `ARM_LPAE_LVL_SHIFT`.
@@ -296,7 +322,7 @@ impl ArmLpae {
             if (u64::from(p) + 1) << self.pg_shift > 1u64 << self.cfg.oas {
                 return Err(Errno::ENOMEM);
             }
-            self.tables.push(vec![0u64; n].into_boxed_slice());
+            self.tables.push(page_pool::take(n));
             p
         };
         self.stats.tables_allocated += 1;
@@ -307,6 +333,7 @@ impl ArmLpae {
     /// drivers/iommu/io-pgtable-arm.c: __arm_lpae_free_pgtable() (v6.12): frees a table
     /// and every table below it.
     fn free_pgtable(&mut self, lvl: u32, table: u32) {
+        self.forget_last_table();
         if lvl < MAX_LEVELS - 1 {
             for i in 0..self.ptes_per_table {
                 let pte = self.pte(table, i);
@@ -386,6 +413,12 @@ impl ArmLpae {
     ) -> Result<(), Errno> {
         let mut lvl = self.start_level;
         let mut table = 0u32;
+        if size == self.block_size(MAX_LEVELS - 1) {
+            if let Some(t) = self.cached_last_table(iova) {
+                lvl = MAX_LEVELS - 1;
+                table = t;
+            }
+        }
         loop {
             let idx = self.lvl_idx(iova, lvl);
             if size == self.block_size(lvl) {
@@ -416,6 +449,7 @@ impl ArmLpae {
             }
             table = self.deref(pte);
             lvl += 1;
+            self.remember_last_table(iova, lvl, table);
         }
     }
 
@@ -501,6 +535,7 @@ impl ArmLpae {
             // Keep on walkin'.
             table = self.deref(pte);
             lvl += 1;
+            self.remember_last_table(iova, lvl, table);
             idx = self.lvl_idx(iova, lvl);
             gather = gather.map(|g| &mut *g);
         }
@@ -524,6 +559,7 @@ impl ArmLpae {
             self.warnings.push("split: ran out of page table");
             return 0;
         }
+        self.forget_last_table();
         let split_sz = self.block_size(lvl);
         let Ok(t) = self.alloc_table() else {
             return 0; // Bytes unmapped.
@@ -565,6 +601,63 @@ impl ArmLpae {
         }
         let idx = self.lvl_idx(iova, lvl);
         self.unmap_at(gather, iova, size, pgcount, lvl, t, idx)
+    }
+}
+
+/// drivers/iommu/io-pgtable-arm.c: arm_lpae_free_pgtable() (v6.12): every table page goes
+/// back to the page allocator when the table is freed.
+impl Drop for ArmLpae {
+    fn drop(&mut self) {
+        page_pool::give(std::mem::take(&mut self.tables));
+    }
+}
+
+/// The page allocator table pages come from (`iommu_alloc_pages_node()` → the buddy
+/// allocator's per-CPU free lists): freed table pages are kept, per thread and up to
+/// 16 MiB, for the next table, so building a table does not fault fresh host memory in.
+mod page_pool {
+    use std::cell::RefCell;
+
+    const MAX_BYTES: usize = 16 << 20;
+
+    thread_local! {
+        static POOL: RefCell<(Vec<Box<[u64]>>, usize)> = const { RefCell::new((Vec::new(), 0)) };
+    }
+
+    /// A zeroed page of `n` descriptors.
+    pub fn take(n: usize) -> Box<[u64]> {
+        let reused = POOL
+            .try_with(|p| {
+                let mut p = p.borrow_mut();
+                let (pages, bytes) = &mut *p;
+                let i = pages.iter().rposition(|b| b.len() == n)?;
+                let b = pages.swap_remove(i);
+                *bytes -= n * 8;
+                Some(b)
+            })
+            .ok()
+            .flatten();
+        match reused {
+            Some(mut b) => {
+                b.fill(0);
+                b
+            }
+            None => vec![0u64; n].into_boxed_slice(),
+        }
+    }
+
+    pub fn give(pages: Vec<Box<[u64]>>) {
+        let _ = POOL.try_with(|p| {
+            let mut p = p.borrow_mut();
+            let (pool, bytes) = &mut *p;
+            for b in pages {
+                if *bytes + b.len() * 8 > MAX_BYTES {
+                    break;
+                }
+                *bytes += b.len() * 8;
+                pool.push(b);
+            }
+        });
     }
 }
 
@@ -618,6 +711,12 @@ impl IoPgtableOps for ArmLpae {
             self.warnings.push("unmap_pages: address beyond IAS");
             return 0;
         }
+        if pgsize == self.block_size(MAX_LEVELS - 1) {
+            if let Some(t) = self.cached_last_table(iova) {
+                let idx = self.lvl_idx(iova, MAX_LEVELS - 1);
+                return self.unmap_at(Some(gather), iova, pgsize, pgcount, MAX_LEVELS - 1, t, idx);
+            }
+        }
         let lvl = self.start_level;
         let idx = self.lvl_idx(iova, lvl);
         self.unmap_at(Some(gather), iova, pgsize, pgcount, lvl, 0, idx)
@@ -635,8 +734,10 @@ impl IoPgtableOps for ArmLpae {
         if iova >> self.cfg.ias != 0 {
             return None;
         }
-        let mut lvl = self.start_level;
-        let mut table = 0u32;
+        let (mut lvl, mut table) = match self.cached_last_table(iova) {
+            Some(t) => (MAX_LEVELS - 1, t),
+            None => (self.start_level, 0u32),
+        };
         loop {
             let pte = self.pte(table, self.lvl_idx(iova, lvl));
             if pte == 0 {
@@ -656,6 +757,7 @@ impl IoPgtableOps for ArmLpae {
                 return None;
             }
             table = self.deref(pte);
+            self.remember_last_table(iova, lvl, table);
         }
     }
 

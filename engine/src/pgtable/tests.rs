@@ -3,7 +3,9 @@
 
 use super::arm_lpae::*;
 use super::*;
+#[cfg(not(target_arch = "wasm32"))]
 use proptest::prelude::*;
+#[cfg(not(target_arch = "wasm32"))]
 use std::collections::BTreeMap;
 
 const SZ_4K: u64 = 0x1000;
@@ -419,12 +421,14 @@ fn prot_parses_and_prints_scenario_spelling() {
     assert_eq!((Prot::RW | Prot::NOEXEC).to_string(), "R|W|NOEXEC");
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Clone, Debug)]
 enum Op {
     Map { pg: u64, npages: u64, pa_pg: u64 },
     Unmap { pg: u64, npages: u64 },
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// 16 MiB window of 4K pages; physical addresses either congruent mod 2M (blocks possible)
 /// or an arbitrary page.
 fn op() -> impl Strategy<Value = Op> {
@@ -447,6 +451,7 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
     #[test]
