@@ -642,7 +642,15 @@ impl Runner<'_> {
             self.kernel.label_domain(d, &h.node);
         }
         let result = event.result;
-        self.push(span, "call", event);
+        // The step shows the call without its `=> ...` expectation.
+        let call_span = match &c.expect {
+            Some(e) => Span {
+                end: e.span.start.max(span.start),
+                ..span
+            },
+            None => span,
+        };
+        self.push(call_span, "call", event);
         if let Some(exp) = &c.expect {
             self.check_result(exp, result, span);
         }
