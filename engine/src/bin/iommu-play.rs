@@ -290,7 +290,13 @@ fn cmd_compare(file: &str, all: bool) -> ExitCode {
         r.steps
             .iter()
             .find(|s| s.line == line && s.phase != "boot")
-            .map_or_else(|| "—".to_string(), |s| s.event.result.to_string())
+            .map_or_else(
+                || "—".to_string(),
+                |s| match (s.event.result, s.source.split_once(" = ")) {
+                    (Ret::Domain(_), Some((handle, _))) => handle.to_string(),
+                    (r, _) => r.to_string(),
+                },
+            )
     };
     let call_w = lines
         .iter()
