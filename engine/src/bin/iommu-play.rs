@@ -206,8 +206,14 @@ fn print_run(file: &str, run: &Run, verbose: bool) {
             (r, _) => r.to_string(),
         };
         let rs = ret_style(&e.result);
+        // A `=> VALUE` on this very call is reported on the call's own line.
+        let verdict = match checks.next_if(|c| c.line == step.line && step.phase != "boot") {
+            Some(c) if c.ok => format!("  {OK}✓{OK:#}"),
+            Some(c) => format!("  {BAD}FAIL: expected {}{BAD:#}", c.expected),
+            None => String::new(),
+        };
         println!(
-            "{DIM}{:>4}{DIM:#}  {label:<width$}  = {rs}{result}{rs:#}",
+            "{DIM}{:>4}{DIM:#}  {label:<width$}  = {rs}{result}{rs:#}{verdict}",
             step.line
         );
         for w in &e.warns {
