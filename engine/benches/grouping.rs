@@ -1,5 +1,5 @@
-//! Grouping speed on synthetic machines (std-only timing; no criterion, to keep the
-//! workspace build light). Run: `cargo bench -p iommu-engine --bench grouping`.
+//! Grouping speed on synthetic machines (criterion). Run:
+//! `cargo bench -p iommu-engine --bench grouping -- --warm-up-time 1 --measurement-time 3`.
 //!
 //! Each PCI segment has 8 ACS root ports, each with a switch of 16 ACS downstream ports,
 //! each with an 8-function endpoint without ACS (one group per card): 1168 functions per
@@ -10,7 +10,7 @@ use iommu_engine::topology::{
     AcsFlags, Bdf, HostSpec, IommuKind, IommuSpec, PciSpec, PciType, Topology,
 };
 use iommu_engine::Config;
-use std::time::Instant;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 fn synth(target: usize) -> Topology {
     let acs = AcsFlags::parse_list("SV,RR,CR,UF").unwrap_or_default();
@@ -63,25 +63,24 @@ fn synth(target: usize) -> Topology {
     t
 }
 
-fn main() {
+fn probe_all(c: &mut Criterion) {
+    let mut g = c.benchmark_group("grouping/probe_all");
+    g.sample_size(10);
     for target in [1_000usize, 10_000, 100_000] {
         let t = synth(target);
-        let devices = t.devices().count();
-        let mut best = f64::MAX;
-        let mut groups = 0;
-        for _ in 0..5 {
-            let start = Instant::now();
-            let mut g = Groups::new(Config::default());
-            let r = g.probe_all(&t);
-            let el = start.elapsed().as_secs_f64();
-            assert!(r.iter().all(|(_, x)| x.is_ok()));
-            groups = g.groups().count();
-            best = best.min(el);
-        }
-        println!(
-            "probe_all: {devices:>6} devices, {groups:>6} groups: {:>9.3} ms (best of 5), {:.0} ns/device",
-            best * 1e3,
-            best * 1e9 / devices as f64
-        );
+        let devices = t.devices().count() as u64;
+        g.throughput(Throughput::Elements(devices));
+        g.bench_with_input(BenchmarkId::from_parameter(devices), &t, |b, t| {
+            b.iter(|| {
+                let mut groups = Groups::new(Config::default());
+                let r = groups.probe_all(t);
+                assert!(r.iter().all(|(_, x)| x.is_ok()));
+                groups
+            })
+        });
     }
+    g.finish();
 }
+
+criterion_group!(benches, probe_all);
+criterion_main!(benches);
