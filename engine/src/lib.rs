@@ -5,21 +5,45 @@
 //! See ARCHITECTURE.md at the repository root for the module map.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+// Shared vocabulary.
 pub mod errno;
 pub mod generation;
 pub mod ids;
 
+// The machine and its groups (drivers/pci, drivers/iommu/iommu.c grouping).
+pub mod group;
+pub mod topology;
+
+// Domains, attachment and ownership by era (drivers/iommu/iommu.c, drivers/base/dd.c, VFIO).
+pub mod call;
+pub mod domain;
+pub mod driver;
+pub mod era;
+pub mod invariants;
+pub mod iommu;
+pub mod trace;
+
+// Mapping and the DMA-API fast path (io-pgtable-arm.c, iova.c, dma-iommu.c).
+pub mod dma;
+pub mod iotlb;
+pub mod iova;
+pub mod pgtable;
+
+// The scenario language.
+pub mod scenario;
+
+pub use call::{Call, Cookie, DmaOwnerType};
+pub use domain::{DomainType, Translate};
 pub use errno::Errno;
 pub use generation::{Config, Generation};
+pub use group::{GroupReason, Groups};
 pub use ids::{DeviceId, DomainId, GroupId, IommuId};
+pub use iommu::{DeviceFacts, IommuFacts, Kernel};
+pub use topology::{Topology, TopologyError};
+pub use trace::{Breach, Event, Ret};
 
 /// The scenario corpus (`tests/scenarios/*.iommu`), embedded at build time so tests run the
 /// same files on native and wasm32 targets.
 pub mod corpus {
     include!(concat!(env!("OUT_DIR"), "/corpus.rs"));
 }
-
-pub mod dma;
-pub mod iotlb;
-pub mod iova;
-pub mod pgtable;

@@ -1,23 +1,368 @@
-//! `iommu-play`: runs scenario files (shared/SCENARIO.md "Command line and results").
-use clap::Parser;
+//! `iommu-play`: runs scenario files against the kernel model (shared/SCENARIO.md
+//! "Command line and results").
+//!
+//! Exit status: 0 when every expectation holds, 1 when one fails, 2 on a bad file or usage.
+
+use anstream::{print, println};
+use anstyle::{AnsiColor, Style};
+use clap::{Parser, Subcommand};
+use iommu_engine::scenario::{self, generations_to_check, Options, Run, Scenario};
+use iommu_engine::trace::{Nested, Ret};
+use iommu_engine::Generation;
 use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(
     name = "iommu-play",
     version,
-    about = "Run IOMMU scenario files against the kernel model"
+    about = "Run IOMMU scenarios (.iommu files) against a model of the Linux IOMMU core",
+    after_help = "Exit status: 0 every expectation holds, 1 an expectation failed, 2 bad input."
 )]
-enum Cli {
-    /// Print the engine's version.
-    Version,
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
+#[derive(Subcommand)]
+enum Command {
+    /// Run scenarios and print the call trace with the result of every expectation.
+    Run {
+        /// Scenario files.
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Run in this generation instead of the file's header (legacy, singleton, shared,
+        /// unified, v5.19, current).
+        #[arg(long, short, value_parser = parse_generation)]
+        generation: Option<Generation>,
+        /// Run each file in its header generation and in every generation its `@` lists name.
+        #[arg(long, conflicts_with = "generation")]
+        all: bool,
+        /// Print the trace as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Show the kernel functions each call went through.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// Run a scenario in every generation and print the calls whose results differ.
+    Compare {
+        file: String,
+        /// Print every call, not only those that differ.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Print the iommu groups as /sys/kernel/iommu_groups lines, with why devices share one.
+    Groups { file: String },
+    /// Print a scenario in canonical form (what share links and presets use).
+    Fmt { file: String },
+}
+
+fn parse_generation(s: &str) -> Result<Generation, String> {
+    Generation::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = Generation::ALL.iter().map(|g| g.name()).collect();
+        format!("unknown generation `{s}` (one of {})", names.join(", "))
+    })
+}
+
+const OK: Style = AnsiColor::Green.on_default();
+const BAD: Style = AnsiColor::Red.on_default().bold();
+const WARN: Style = AnsiColor::Yellow.on_default();
+const DIM: Style = Style::new().dimmed();
+const BOLD: Style = Style::new().bold();
+
 fn main() -> ExitCode {
-    match Cli::parse() {
-        Cli::Version => {
-            println!("iommu-play {}", env!("CARGO_PKG_VERSION"));
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run {
+            files,
+            generation,
+            all,
+            json,
+            verbose,
+        } => cmd_run(&files, generation, all, json, verbose),
+        Command::Compare { file, all } => cmd_compare(&file, all),
+        Command::Groups { file } => cmd_groups(&file),
+        Command::Fmt { file } => match load(&file) {
+            Ok((_, s)) => {
+                print!("{}", s.print());
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
+    }
+}
+
+/// Reads and parses a file; on failure prints `FILE:LINE:COL: message` and gives exit 2.
+fn load(file: &str) -> Result<(String, Scenario), ExitCode> {
+    let text = match std::fs::read(file) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => {
+            eprintln!("{file}: {e}");
+            return Err(ExitCode::from(2));
+        }
+    };
+    match scenario::parse(&text) {
+        Ok(s) => Ok((text, s)),
+        Err(e) => {
+            eprint!("{}", e.render(file, &text));
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+fn execute(file: &str, text: &str, s: &Scenario, g: Option<Generation>) -> Result<Run, ExitCode> {
+    let opts = Options {
+        generation: g,
+        snapshots: false,
+    };
+    scenario::run_scenario(s, text, &opts).map_err(|e| {
+        eprint!("{}", e.render(file, text));
+        ExitCode::from(2)
+    })
+}
+
+fn cmd_run(
+    files: &[String],
+    g: Option<Generation>,
+    all: bool,
+    json: bool,
+    verbose: bool,
+) -> ExitCode {
+    let mut failed = false;
+    let mut runs = Vec::new();
+    for file in files {
+        let (text, s) = match load(file) {
+            Ok(x) => x,
+            Err(code) => return code,
+        };
+        let gens = if all {
+            generations_to_check(&s).into_iter().map(Some).collect()
+        } else {
+            vec![g]
+        };
+        for g in gens {
+            let run = match execute(file, &text, &s, g) {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
+            failed |= !run.passed();
+            if json {
+                runs.push(serde_json::json!({ "file": file, "run": run }));
+            } else {
+                print_run(file, &run, verbose);
+            }
+        }
+    }
+    if json {
+        match serde_json::to_string_pretty(&runs) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("cannot print JSON: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn ret_style(r: &Ret) -> Style {
+    match r {
+        Ret::Err(_) | Ret::Bug => BAD,
+        Ret::NotAvailable => DIM,
+        _ => OK,
+    }
+}
+
+fn print_run(file: &str, run: &Run, verbose: bool) {
+    println!(
+        "{BOLD}{file}{BOLD:#} {DIM}generation {}{DIM:#}",
+        run.generation
+    );
+    let width = run
+        .steps
+        .iter()
+        .map(|s| s.source.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(64);
+    // Steps and checks interleaved in source order (a step before a check on one line).
+    let mut checks = run.checks.iter().peekable();
+    for step in &run.steps {
+        while let Some(c) = checks.next_if(|c| c.line < step.line) {
+            print_check(c);
+        }
+        let e = &step.event;
+        let label = if step.phase == "boot" {
+            format!("probe {}", e.args.join(", "))
+        } else {
+            step.source.clone()
+        };
+        let result = match (e.result, label.split_once(" = ")) {
+            (Ret::Domain(_), Some((handle, _))) => handle.to_string(),
+            (r, _) => r.to_string(),
+        };
+        let rs = ret_style(&e.result);
+        // A `=> VALUE` on this very call is reported on the call's own line.
+        let verdict = match checks.next_if(|c| c.line == step.line && step.phase != "boot") {
+            Some(c) if c.ok => format!("  {OK}✓{OK:#}"),
+            Some(c) => format!("  {BAD}FAIL: expected {}{BAD:#}", c.expected),
+            None => String::new(),
+        };
+        println!(
+            "{DIM}{:>4}{DIM:#}  {label:<width$}  = {rs}{result}{rs:#}{verdict}",
+            step.line
+        );
+        for w in &e.warns {
+            println!("      {WARN}{} {}: {}{WARN:#}", w.kind, w.site, w.message);
+        }
+        let failed = !matches!(e.result, Ret::Ok | Ret::Value(_) | Ret::Domain(_));
+        if verbose || (step.phase != "boot" && failed) {
+            print_nested(&e.nested, 3);
+        }
+        for b in &e.breaches {
+            println!("      {BAD}breach {}{BAD:#}: {}", b.invariant, b.message);
+        }
+    }
+    for c in checks {
+        print_check(c);
+    }
+    if let Some(bug) = &run.crashed {
+        println!("      {BAD}kernel BUG{BAD:#}: {bug} (the run stopped here)");
+    }
+    let failed = run.failures().count();
+    let st = if failed == 0 { OK } else { BAD };
+    println!(
+        "{st}{} passed, {} failed{st:#} {DIM}expectations in {file} [{}]{DIM:#}\n",
+        run.checks.len() - failed,
+        failed,
+        run.generation
+    );
+}
+
+fn print_check(c: &iommu_engine::scenario::CheckOutcome) {
+    if c.ok {
+        println!("{DIM}{:>4}{DIM:#}  {OK}ok{OK:#}    {}", c.line, c.source);
+    } else {
+        println!(
+            "{DIM}{:>4}{DIM:#}  {BAD}FAIL{BAD:#}  {}: expected {}, got {}",
+            c.line, c.source, c.expected, c.actual
+        );
+    }
+}
+
+fn print_nested(nested: &[Nested], depth: usize) {
+    for n in nested {
+        let result = if n.result.is_empty() {
+            String::new()
+        } else {
+            format!(" = {}", n.result)
+        };
+        println!(
+            "{:indent$}{DIM}↳ {}({}){result}{DIM:#}",
+            "",
+            n.name,
+            n.args.join(", "),
+            indent = depth * 2
+        );
+        print_nested(&n.children, depth + 1);
+    }
+}
+
+fn cmd_compare(file: &str, all: bool) -> ExitCode {
+    let (text, s) = match load(file) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let mut runs = Vec::new();
+    for g in Generation::ALL {
+        match execute(file, &text, &s, Some(g)) {
+            Ok(r) => runs.push(r),
+            Err(code) => return code,
+        }
+    }
+    // Rows: every call line of any run, in source order.
+    let mut lines: Vec<(u32, String)> = runs
+        .iter()
+        .flat_map(|r| r.steps.iter().filter(|s| s.phase != "boot"))
+        .map(|s| (s.line, s.source.clone()))
+        .collect();
+    lines.sort();
+    lines.dedup();
+    let cell = |r: &Run, line: u32| -> String {
+        r.steps
+            .iter()
+            .find(|s| s.line == line && s.phase != "boot")
+            .map_or_else(
+                || "—".to_string(),
+                |s| match (s.event.result, s.source.split_once(" = ")) {
+                    (Ret::Domain(_), Some((handle, _))) => handle.to_string(),
+                    (r, _) => r.to_string(),
+                },
+            )
+    };
+    let call_w = lines
+        .iter()
+        .map(|(_, s)| s.chars().count())
+        .max()
+        .unwrap_or(4)
+        .min(60);
+    let col_w = 10;
+    print!("{BOLD}{:>4}  {:<call_w$}", "line", "call");
+    for g in Generation::ALL {
+        print!("  {:<col_w$}", g.name());
+    }
+    println!("{BOLD:#}");
+    let mut shown = 0;
+    for (line, src) in &lines {
+        let cells: Vec<String> = runs.iter().map(|r| cell(r, *line)).collect();
+        let differ = cells.iter().any(|c| c != &cells[0]);
+        if !differ && !all {
+            continue;
+        }
+        shown += 1;
+        let src: String = src.chars().take(call_w).collect();
+        print!("{DIM}{line:>4}{DIM:#}  {src:<call_w$}");
+        for c in &cells {
+            let st = if c.starts_with('-') || c == "BUG" {
+                BAD
+            } else if c == "n/a" || c == "—" {
+                DIM
+            } else {
+                OK
+            };
+            print!("  {st}{c:<col_w$}{st:#}");
+        }
+        println!();
+    }
+    if shown == 0 {
+        println!("{DIM}every call returns the same in every generation{DIM:#}");
+    }
+    let failing: Vec<String> = runs
+        .iter()
+        .filter(|r| !r.passed())
+        .map(|r| r.generation.to_string())
+        .collect();
+    if !failing.is_empty() {
+        println!("{BAD}expectations fail in: {}{BAD:#}", failing.join(", "));
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
+
+fn cmd_groups(file: &str) -> ExitCode {
+    let (text, s) = match load(file) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    match execute(file, &text, &s, None) {
+        Ok(run) => {
+            print!("{}", run.sysfs);
             ExitCode::SUCCESS
         }
+        Err(code) => code,
     }
 }

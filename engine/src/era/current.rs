@@ -1,0 +1,334 @@
+//! Era (f) `current`: drivers/iommu/iommu.c v6.8 ([C68]: `iommu_setup_default_domain`,
+//! `domain->owner`) and drivers/iommu/iommufd/device.c v6.8.
+//!
+//! Differs from `v5.19`: `iommu_device_claim_dma_owner` lets several devices of a group be
+//! claimed by one cookie (iommufd: another context is -EPERM, S7); a NULL owner is WARN +
+//! -EINVAL; the blocking domain is a real BLOCKED domain; every group switch goes through
+//! `__iommu_group_set_domain` and rolls back on failure; `iommu_attach_group` checks the
+//! domain's owner ops (-EINVAL); `iommu_detach_device` WARNs unless `domain` is the
+//! group's; `iommu_group_replace_domain` moves an owned group straight to a new domain; a
+//! `require_direct` device refuses the blocking domain (-EINVAL). PASIDs not modelled.
+
+use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, Era};
+use crate::call::Cookie;
+use crate::domain::{DomainRole, DomainType};
+use crate::errno::Errno;
+use crate::generation::Generation;
+use crate::ids::{DeviceId, DomainId, GroupId};
+use crate::iommu::Kernel;
+use crate::trace::Ret;
+
+#[derive(Debug)]
+pub struct Current;
+
+/// drivers/iommu/iommu.c: `__iommu_attach_group()` (v6.8): -EBUSY unless in NULL, default
+/// or blocking domain; -EINVAL if `domain->owner` is not the device's IOMMU ops; then an
+/// all-or-nothing `__iommu_group_set_domain`.
+fn attach_group(k: &mut Kernel, d: DomainId, g: GroupId) -> Result<(), Errno> {
+    let grp = k.group(g)?;
+    if grp.domain.is_some() && grp.domain != grp.default_domain && grp.domain != grp.blocking_domain
+    {
+        return Err(Errno::EBUSY);
+    }
+    let first = grp.devices.first().copied().ok_or(Errno::EINVAL)?;
+    let dev_iommu = k.devices.get(&first).map(|x| x.facts.iommu);
+    if k.domains.get(&d).map(|x| x.iommu) != dev_iommu {
+        return Err(Errno::EINVAL);
+    }
+    let args = vec![k.dom_name(d), Kernel::group_name(g)];
+    nested(k, "__iommu_group_set_domain", args, |k| {
+        k.group_set_domain(g, d, true, true)
+    })?;
+    k.group_mut(g)?.private_attach = false;
+    Ok(())
+}
+
+/// drivers/iommu/iommu.c: `__iommu_group_set_core_domain()` (v6.8): the blocking domain
+/// while owned, else the default domain; cannot fail (WARN if the driver does).
+fn set_core_domain(k: &mut Kernel, g: GroupId) {
+    let Ok(grp) = k.group(g) else { return };
+    let target = if grp.owner.is_some() {
+        grp.blocking_domain
+    } else {
+        grp.default_domain
+    };
+    if let Some(t) = target {
+        if k.group_set_domain(g, t, true, false).is_err() {
+            k.warn("__iommu_group_set_domain_nofail", "WARN_ON(ret)");
+        }
+    }
+    if let Ok(grp) = k.group_mut(g) {
+        grp.private_attach = false;
+    }
+}
+
+/// drivers/iommu/iommu.c: `__iommu_take_dma_ownership()` (v6.8): -EBUSY off the default
+/// domain; move to the BLOCKED blocking domain; `owner = cookie`, `owner_cnt++`.
+fn take_dma_ownership(k: &mut Kernel, g: GroupId, owner: Cookie) -> Result<(), Errno> {
+    let grp = k.group(g)?;
+    if grp.domain.is_some() && grp.domain != grp.default_domain {
+        return Err(Errno::EBUSY);
+    }
+    let b = k.ensure_blocking_domain(g, DomainType::Blocked)?;
+    k.group_set_domain(g, b, true, true)?;
+    let grp = k.group_mut(g)?;
+    grp.owner = Some(owner);
+    grp.owner_cnt += 1;
+    Ok(())
+}
+
+/// drivers/iommu/iommu.c: `__iommu_release_dma_ownership()` (v6.8): WARN unless owned;
+/// `owner_cnt = 0`, `owner = NULL`, default domain restored (cannot fail).
+fn release_dma_ownership(k: &mut Kernel, g: GroupId) {
+    let Ok(grp) = k.group_mut(g) else { return };
+    if grp.owner_cnt == 0 || grp.owner.is_none() {
+        k.warn(
+            "__iommu_release_dma_ownership",
+            "WARN_ON(!group->owner_cnt || !group->owner)",
+        );
+        return;
+    }
+    grp.owner_cnt = 0;
+    grp.owner = None;
+    set_core_domain(k, g);
+}
+
+impl Era for Current {
+    fn generation(&self) -> Generation {
+        Generation::Current
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_paging_domain_alloc(dev)` (v6.11+): -ENODEV without
+    /// an IOMMU; an UNMANAGED paging domain of the device's IOMMU.
+    fn paging_domain_alloc(&self, k: &mut Kernel, dev: DeviceId) -> Ret {
+        let Some(x) = k.devices.get(&dev) else {
+            return Ret::Err(Errno::ENODEV);
+        };
+        if x.group.is_none() {
+            return Ret::Err(Errno::ENODEV);
+        }
+        let iommu = x.facts.iommu;
+        match k.alloc_domain(iommu, DomainType::Unmanaged, DomainRole::User) {
+            Ok(d) => Ret::Domain(d),
+            Err(e) => Ret::Err(e),
+        }
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_attach_device()` (v6.8): no group -ENODEV; group of
+    /// more than one device -EINVAL; then `__iommu_attach_group`.
+    fn attach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
+        let Some(g) = k.group_of(dev) else {
+            return Ret::Err(Errno::ENODEV);
+        };
+        if k.group_device_count(g) != 1 {
+            return Ret::Err(Errno::EINVAL);
+        }
+        let r = attach_group(k, d, g);
+        if r.is_ok() {
+            if let Ok(grp) = k.group_mut(g) {
+                grp.private_attach = true;
+            }
+        }
+        r.into()
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_detach_device()` (v6.8): WARN and nothing unless
+    /// `domain` is the group's and the group is a singleton; else the core domain.
+    fn detach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
+        let Some(g) = k.group_of(dev) else {
+            return Ret::Ok;
+        };
+        if k.group(g).map(|x| x.domain) != Ok(Some(d)) {
+            k.warn("iommu_detach_device", "WARN_ON(domain != group->domain)");
+            return Ret::Ok;
+        }
+        if k.group_device_count(g) != 1 {
+            k.warn(
+                "iommu_detach_device",
+                "WARN_ON(list_count_nodes(&group->devices) != 1)",
+            );
+            return Ret::Ok;
+        }
+        set_core_domain(k, g);
+        Ret::Ok
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_attach_group()` (v6.8): no ownership check (VFIO
+    /// type1 and iommufd claim first).
+    fn attach_group(&self, k: &mut Kernel, d: DomainId, g: GroupId) -> Ret {
+        attach_group(k, d, g).into()
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_detach_group()` (v6.8): ignores `domain`, restores
+    /// the core domain.
+    fn detach_group(&self, k: &mut Kernel, _d: DomainId, g: GroupId) -> Ret {
+        if k.group(g).is_err() {
+            return Ret::Err(Errno::ENODEV);
+        }
+        set_core_domain(k, g);
+        Ret::Ok
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_group_claim_dma_owner()` (v6.8): NULL owner →
+    /// WARN, -EINVAL; any `owner_cnt` → -EPERM; then take ownership.
+    fn group_claim_dma_owner(&self, k: &mut Kernel, g: GroupId, c: Option<Cookie>) -> Ret {
+        let Some(c) = c else {
+            k.warn("iommu_group_claim_dma_owner", "WARN_ON(!owner)");
+            return Ret::Err(Errno::EINVAL);
+        };
+        match k.group(g) {
+            Err(e) => Ret::Err(e),
+            Ok(grp) if grp.owner_cnt > 0 => Ret::Err(Errno::EPERM),
+            Ok(_) => take_dma_ownership(k, g, c).into(),
+        }
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_group_release_dma_owner()` (v6.8).
+    fn group_release_dma_owner(&self, k: &mut Kernel, g: GroupId) -> Ret {
+        if k.group(g).is_err() {
+            return Ret::Err(Errno::ENODEV);
+        }
+        release_dma_ownership(k, g);
+        Ret::Ok
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_device_claim_dma_owner()` (v6.8): NULL owner → WARN,
+    /// -EINVAL; no group -ENODEV; claimed by the same cookie → `owner_cnt++`, by another
+    /// → -EPERM; else take ownership.
+    fn device_claim_dma_owner(&self, k: &mut Kernel, dev: DeviceId, c: Option<Cookie>) -> Ret {
+        let Some(c) = c else {
+            k.warn("iommu_device_claim_dma_owner", "WARN_ON(!owner)");
+            return Ret::Err(Errno::EINVAL);
+        };
+        let Some(g) = k.group_of(dev) else {
+            return Ret::Err(Errno::ENODEV);
+        };
+        let Ok(grp) = k.group_mut(g) else {
+            return Ret::Err(Errno::ENODEV);
+        };
+        if grp.owner_cnt > 0 {
+            if grp.owner.as_ref() != Some(&c) {
+                return Ret::Err(Errno::EPERM);
+            }
+            grp.owner_cnt += 1;
+            return Ret::Ok;
+        }
+        take_dma_ownership(k, g, c).into()
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_device_release_dma_owner()` (v6.8): decrement while
+    /// more than one claim is held, else release the group.
+    fn device_release_dma_owner(
+        &self,
+        k: &mut Kernel,
+        dev: DeviceId,
+        _ty: Option<DmaOwnerTypeAlias>,
+    ) -> Ret {
+        let Some(g) = k.group_of(dev) else {
+            return Ret::Ok;
+        };
+        let Ok(grp) = k.group_mut(g) else {
+            return Ret::Ok;
+        };
+        if grp.owner_cnt > 1 {
+            grp.owner_cnt -= 1;
+        } else {
+            release_dma_ownership(k, g);
+        }
+        Ret::Ok
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_device_use_default_domain()` (v6.8): as v5.19 (the
+    /// PASID clause is not modelled; the 2025 -EPROBE_DEFER cannot arise: every group gets
+    /// its default domain at probe).
+    fn device_use_default_domain(&self, k: &mut Kernel, dev: DeviceId) -> Ret {
+        super::use_default_domain_v5_19(k, dev).into()
+    }
+
+    fn device_unuse_default_domain(&self, k: &mut Kernel, dev: DeviceId) -> Ret {
+        super::unuse_default_domain_v5_19(k, dev);
+        Ret::Ok
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_group_replace_domain()` (v6.8, iommufd only): NULL →
+    /// -EINVAL; else `__iommu_group_set_domain` straight to the new domain.
+    fn group_replace_domain(&self, k: &mut Kernel, g: GroupId, d: Option<DomainId>) -> Ret {
+        let Some(d) = d else {
+            return Ret::Err(Errno::EINVAL);
+        };
+        if k.group(g).is_err() {
+            return Ret::Err(Errno::ENODEV);
+        }
+        let args = vec![k.dom_name(d), Kernel::group_name(g)];
+        nested(k, "__iommu_group_set_domain", args, |k| {
+            k.group_set_domain(g, d, true, true)
+        })
+        .into()
+    }
+
+    /// drivers/iommu/iommufd/device.c: `iommufd_device_bind()` (v6.8): MSI isolation is
+    /// assumed (interrupt remapping), then `iommu_device_claim_dma_owner(dev, ictx)`.
+    /// A device already bound is refused as drivers/vfio/device_cdev.c does (-EINVAL).
+    fn iommufd_device_bind(&self, k: &mut Kernel, dev: DeviceId, ictx: Cookie) -> Ret {
+        let Some(x) = k.devices.get(&dev) else {
+            return Ret::Err(Errno::ENODEV);
+        };
+        if x.iommufd.is_some() {
+            return Ret::Err(Errno::EINVAL);
+        }
+        let args = vec![k.dev_name(dev), ictx.0.clone()];
+        let c = ictx.clone();
+        let r = nested(k, "iommu_device_claim_dma_owner", args, |k| {
+            super::ret_to_result(self.device_claim_dma_owner(k, dev, Some(c)))
+        });
+        if r.is_ok() {
+            if let Some(x) = k.devices.get_mut(&dev) {
+                x.iommufd = Some(ictx);
+            }
+        }
+        r.into()
+    }
+
+    /// drivers/iommu/iommufd/device.c: `iommufd_device_unbind()` → `iommufd_device_destroy()`
+    /// → `iommu_device_release_dma_owner(dev)`.
+    fn iommufd_device_unbind(&self, k: &mut Kernel, dev: DeviceId) -> Ret {
+        let bound = k.devices.get(&dev).is_some_and(|x| x.iommufd.is_some());
+        if !bound {
+            return Ret::Err(Errno::EINVAL);
+        }
+        let args = vec![k.dev_name(dev)];
+        k.enter("iommu_device_release_dma_owner", args);
+        let _ = self.device_release_dma_owner(k, dev, None);
+        k.leave(String::new());
+        if let Some(x) = k.devices.get_mut(&dev) {
+            x.iommufd = None;
+        }
+        Ret::Ok
+    }
+
+    fn dma_configure(&self, k: &mut Kernel, dev: DeviceId, managed: bool) -> Result<(), Errno> {
+        dma_configure_use_default(self, k, dev, managed)
+    }
+
+    fn dma_cleanup(&self, k: &mut Kernel, dev: DeviceId, managed: bool) {
+        dma_cleanup_unuse_default(self, k, dev, managed);
+    }
+
+    /// drivers/vfio/container.c: `vfio_container_attach_group()` (v6.8):
+    /// `iommu_group_claim_dma_owner(group, group)`.
+    fn vfio_claim(&self, k: &mut Kernel, g: GroupId, c: &Cookie) -> Result<(), Errno> {
+        let args = vec![Kernel::group_name(g), c.0.clone()];
+        nested(k, "iommu_group_claim_dma_owner", args, |k| {
+            super::ret_to_result(self.group_claim_dma_owner(k, g, Some(c.clone())))
+        })
+    }
+
+    fn vfio_release(&self, k: &mut Kernel, g: GroupId) {
+        let args = vec![Kernel::group_name(g)];
+        k.enter("iommu_group_release_dma_owner", args);
+        release_dma_ownership(k, g);
+        k.leave(String::new());
+    }
+}
+
+type DmaOwnerTypeAlias = crate::call::DmaOwnerType;

@@ -1,0 +1,299 @@
+//! The six API eras of attach/ownership behind one interface ([`Era`]), one small file
+//! each, so comparing two eras is comparing two files (shared/MODEL.md §3).
+//!
+//! | era | what changes (one sentence) | source |
+//! |---|---|---|
+//! | `legacy` | `iommu_attach_device` goes straight to the driver on any group; no group domain, no ownership. | iommu.c 3.10-era |
+//! | `singleton` | `iommu_attach_device` refuses groups of more than one device (-EINVAL); group attach needs the default domain (-EBUSY); VFIO polices binds with a `BUG_ON`. | 426a273834ea … v5.18 |
+//! | `shared` | DMA owner types; bus `dma_configure` claims DMA_API; `iommu_attach_device_shared` with `attach_cnt` for Tegra. | Lu Baolu v4 (Dec 2021) |
+//! | `unified` | one `iommu_attach_device` for any group size, counting private-domain ownership; `iommu_attach_group` gone. | Robin Murphy 22 Dec 2021; Lu Baolu v1 3/8 (Jan 2022) |
+//! | `v5.19` | `iommu_device_use_default_domain` from `dma_configure`, exclusive `iommu_group_claim_dma_owner` to a blocking domain, `driver_managed_dma`. | iommu-updates-v5.19 |
+//! | `current` | adds `iommu_device_claim_dma_owner` with shared cookies, BLOCKED blocking domains, all-or-nothing group switches and `iommu_group_replace_domain`. | iommu.c v6.8 |
+
+mod current;
+mod legacy;
+mod shared;
+mod singleton;
+mod unified;
+mod v5_19;
+
+use crate::call::{driver_is_managed_by_name, driver_is_vfio, Cookie, DmaOwnerType};
+use crate::domain::{DomainRole, DomainType};
+use crate::errno::Errno;
+use crate::generation::Generation;
+use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
+use crate::iommu::Kernel;
+use crate::trace::Ret;
+use std::fmt::Debug;
+
+/// One era of the attach/ownership API. Every method models one kernel function of that
+/// era; a function the era lacks keeps the default body and returns [`Ret::NotAvailable`].
+/// Hooks (`dma_configure`, `group_add_device`, `vfio_*`) are what the driver core and
+/// VFIO do in that era.
+pub trait Era: Debug + Sync {
+    fn generation(&self) -> Generation;
+
+    /// drivers/iommu/iommu.c: `iommu_domain_alloc(bus)`: an UNMANAGED paging domain
+    /// (every era; removed after v6.12, modelled as present).
+    fn domain_alloc(&self, k: &mut Kernel, iommu: IommuId) -> Ret {
+        match k.alloc_domain(iommu, DomainType::Unmanaged, DomainRole::User) {
+            Ok(d) => Ret::Domain(d),
+            Err(e) => Ret::Err(e),
+        }
+    }
+    fn paging_domain_alloc(&self, _k: &mut Kernel, _dev: DeviceId) -> Ret {
+        Ret::NotAvailable
+    }
+    fn attach_device(&self, _k: &mut Kernel, _d: DomainId, _dev: DeviceId) -> Ret {
+        Ret::NotAvailable
+    }
+    fn detach_device(&self, _k: &mut Kernel, _d: DomainId, _dev: DeviceId) -> Ret {
+        Ret::NotAvailable
+    }
+    fn attach_group(&self, _k: &mut Kernel, _d: DomainId, _g: GroupId) -> Ret {
+        Ret::NotAvailable
+    }
+    fn detach_group(&self, _k: &mut Kernel, _d: DomainId, _g: GroupId) -> Ret {
+        Ret::NotAvailable
+    }
+    fn attach_device_shared(&self, _k: &mut Kernel, _d: DomainId, _dev: DeviceId) -> Ret {
+        Ret::NotAvailable
+    }
+    fn detach_device_shared(&self, _k: &mut Kernel, _d: DomainId, _dev: DeviceId) -> Ret {
+        Ret::NotAvailable
+    }
+    fn device_set_dma_owner(
+        &self,
+        _k: &mut Kernel,
+        _dev: DeviceId,
+        _ty: DmaOwnerType,
+        _cookie: Option<Cookie>,
+    ) -> Ret {
+        Ret::NotAvailable
+    }
+    fn device_release_dma_owner(
+        &self,
+        _k: &mut Kernel,
+        _dev: DeviceId,
+        _ty: Option<DmaOwnerType>,
+    ) -> Ret {
+        Ret::NotAvailable
+    }
+    fn group_claim_dma_owner(&self, _k: &mut Kernel, _g: GroupId, _c: Option<Cookie>) -> Ret {
+        Ret::NotAvailable
+    }
+    fn group_release_dma_owner(&self, _k: &mut Kernel, _g: GroupId) -> Ret {
+        Ret::NotAvailable
+    }
+    fn device_claim_dma_owner(&self, _k: &mut Kernel, _dev: DeviceId, _c: Option<Cookie>) -> Ret {
+        Ret::NotAvailable
+    }
+    fn device_use_default_domain(&self, _k: &mut Kernel, _dev: DeviceId) -> Ret {
+        Ret::NotAvailable
+    }
+    fn device_unuse_default_domain(&self, _k: &mut Kernel, _dev: DeviceId) -> Ret {
+        Ret::NotAvailable
+    }
+    fn group_replace_domain(&self, _k: &mut Kernel, _g: GroupId, _d: Option<DomainId>) -> Ret {
+        Ret::NotAvailable
+    }
+    fn iommufd_device_bind(&self, _k: &mut Kernel, _dev: DeviceId, _ictx: Cookie) -> Ret {
+        Ret::NotAvailable
+    }
+    fn iommufd_device_unbind(&self, _k: &mut Kernel, _dev: DeviceId) -> Ret {
+        Ret::NotAvailable
+    }
+
+    // ------------------------------------------------------------ driver core hooks
+
+    /// The bus `dma_configure` step of `really_probe` (IOMMU part only).
+    fn dma_configure(&self, _k: &mut Kernel, _dev: DeviceId, _managed: bool) -> Result<(), Errno> {
+        Ok(())
+    }
+    /// The bus `dma_cleanup` step of unbind / failed probe.
+    fn dma_cleanup(&self, _k: &mut Kernel, _dev: DeviceId, _managed: bool) {}
+    /// `BUS_NOTIFY_BOUND_DRIVER` listeners after a successful probe.
+    fn bound_driver(&self, _k: &mut Kernel, _dev: DeviceId) {}
+    /// `iommu_group_add_device()` for a device joining an existing group.
+    fn group_add_device(&self, k: &mut Kernel, dev: DeviceId, g: GroupId) -> Result<(), Errno> {
+        join_group_domain(k, dev, g)
+    }
+
+    // ------------------------------------------------------------ VFIO hooks
+
+    /// The ownership step of `vfio_group_set_container()` (none before v5.19).
+    fn vfio_claim(&self, _k: &mut Kernel, _g: GroupId, _c: &Cookie) -> Result<(), Errno> {
+        Ok(())
+    }
+    /// Undo of [`Era::vfio_claim`].
+    fn vfio_release(&self, _k: &mut Kernel, _g: GroupId) {}
+    /// `vfio_iommu_type1_attach_group()`'s IOMMU call (`iommu_attach_group`).
+    fn vfio_attach(&self, k: &mut Kernel, d: DomainId, g: GroupId) -> Result<(), Errno> {
+        ret_to_result(self.attach_group(k, d, g))
+    }
+    /// `vfio_iommu_type1_detach_group()`'s IOMMU call (`iommu_detach_group`).
+    fn vfio_detach(&self, k: &mut Kernel, d: DomainId, g: GroupId) {
+        let _ = self.detach_group(k, d, g);
+    }
+}
+
+static LEGACY: legacy::Legacy = legacy::Legacy;
+static SINGLETON: singleton::Singleton = singleton::Singleton;
+static SHARED: shared::Shared = shared::Shared;
+static UNIFIED: unified::Unified = unified::Unified;
+static V5_19: v5_19::V519 = v5_19::V519;
+static CURRENT: current::Current = current::Current;
+
+/// The implementation of one generation.
+pub fn era_for(g: Generation) -> &'static dyn Era {
+    match g {
+        Generation::Legacy => &LEGACY,
+        Generation::Singleton => &SINGLETON,
+        Generation::Shared => &SHARED,
+        Generation::Unified => &UNIFIED,
+        Generation::V5_19 => &V5_19,
+        Generation::Current => &CURRENT,
+    }
+}
+
+/// A `Ret` of a nested call as a `Result` (n/a becomes -ENODEV: the call is missing).
+pub(crate) fn ret_to_result(r: Ret) -> Result<(), Errno> {
+    match r {
+        Ret::Ok | Ret::Value(_) | Ret::Domain(_) | Ret::Bug => Ok(()),
+        Ret::Err(e) => Err(e),
+        Ret::NotAvailable => Err(Errno::ENODEV),
+    }
+}
+
+/// Runs `f` as a nested kernel call named `name` in the trace.
+pub(crate) fn nested(
+    k: &mut Kernel,
+    name: &str,
+    args: Vec<String>,
+    f: impl FnOnce(&mut Kernel) -> Result<(), Errno>,
+) -> Result<(), Errno> {
+    k.enter(name, args);
+    let r = f(k);
+    k.leave_res(r)
+}
+
+/// drivers/iommu/iommu.c: `iommu_group_add_device()` (v4.4 … v6.8): a device joining a
+/// group that has a current domain is attached to it.
+pub(crate) fn join_group_domain(k: &mut Kernel, dev: DeviceId, g: GroupId) -> Result<(), Errno> {
+    match k.group(g)?.domain {
+        Some(d) => {
+            let args = vec![k.dom_name(d), k.dev_name(dev)];
+            nested(k, "__iommu_attach_device", args, |k| k.dev_attach(dev, d))
+        }
+        None => Ok(()),
+    }
+}
+
+/// drivers/vfio/vfio.c: `vfio_group_nb_add_dev()` (v3.6 … v5.18): a device added to a
+/// group in use by a container only gets a `dev_WARN`.
+pub(crate) fn vfio_nb_add_dev(k: &mut Kernel, dev: DeviceId, g: GroupId) {
+    if k.group(g).is_ok_and(|x| x.vfio_container.is_some()) {
+        let n = k.dev_name(dev);
+        k.warn(
+            "vfio_group_nb_add_dev",
+            &format!("{n}: Device added to live group {}!", g.0),
+        );
+    }
+}
+
+/// drivers/vfio/vfio.c: `vfio_iommu_group_notifier()` on `IOMMU_GROUP_NOTIFY_BOUND_DRIVER`
+/// (v3.6 … v5.18): `BUG_ON(vfio_group_nb_verify(group, dev))`. A group in use by a
+/// container tolerates only VFIO drivers, pci-stub and non-normal PCI headers (bridges).
+pub(crate) fn vfio_bound_driver_bug_on(k: &mut Kernel, dev: DeviceId) {
+    let Some(g) = k.group_of(dev) else { return };
+    if !k.group(g).is_ok_and(|x| x.vfio_container.is_some()) {
+        return;
+    }
+    let Some(d) = k.devices.get(&dev) else { return };
+    let Some(drv) = d.driver.clone() else { return };
+    let viable = driver_is_vfio(&drv.name)
+        || drv.name == "pci-stub"
+        || (d.facts.is_pci && d.facts.is_bridge);
+    let args = vec![k.dev_name(dev)];
+    k.enter("vfio_group_nb_verify", args);
+    if viable {
+        k.leave("0".into());
+    } else {
+        k.leave(Errno::EINVAL.to_string());
+        let n = k.dev_name(dev);
+        k.bug(
+            "vfio_iommu_group_notifier",
+            &format!("BUG_ON(vfio_group_nb_verify(group, {n})): kernel driver {} bound into a group in use by VFIO", drv.name),
+        );
+    }
+}
+
+/// Whether the driver is `driver_managed_dma` (by name or by `managed`).
+pub(crate) fn is_managed(driver: &str, managed: bool) -> bool {
+    managed || driver_is_managed_by_name(driver)
+}
+
+/// drivers/iommu/iommu.c: `iommu_device_use_default_domain()` (v5.19): no group → 0;
+/// `owner_cnt > 0` and (not in the default domain, or owned) → -EBUSY; else `owner_cnt++`.
+pub(crate) fn use_default_domain_v5_19(k: &mut Kernel, dev: DeviceId) -> Result<(), Errno> {
+    let Some(g) = k.group_of(dev) else {
+        return Ok(());
+    };
+    let grp = k.group_mut(g)?;
+    if grp.owner_cnt > 0 && (grp.domain != grp.default_domain || grp.owner.is_some()) {
+        return Err(Errno::EBUSY);
+    }
+    grp.owner_cnt += 1;
+    Ok(())
+}
+
+/// drivers/iommu/iommu.c: `iommu_device_unuse_default_domain()` (v5.19): WARN at 0.
+pub(crate) fn unuse_default_domain_v5_19(k: &mut Kernel, dev: DeviceId) {
+    let Some(g) = k.group_of(dev) else { return };
+    let Ok(grp) = k.group_mut(g) else { return };
+    if grp.owner_cnt == 0 {
+        k.warn(
+            "iommu_device_unuse_default_domain",
+            "WARN_ON(!group->owner_cnt)",
+        );
+    } else {
+        grp.owner_cnt -= 1;
+    }
+}
+
+/// The bus `dma_configure` of v5.19 onwards (drivers/pci/pci-driver.c: `pci_dma_configure`,
+/// drivers/base/platform.c: `platform_dma_configure`): `iommu_device_use_default_domain`
+/// unless the driver is `driver_managed_dma`.
+pub(crate) fn dma_configure_use_default(
+    era: &dyn Era,
+    k: &mut Kernel,
+    dev: DeviceId,
+    managed: bool,
+) -> Result<(), Errno> {
+    if managed {
+        return Ok(());
+    }
+    let args = vec![k.dev_name(dev)];
+    nested(k, "iommu_device_use_default_domain", args, |k| {
+        ret_to_result(era.device_use_default_domain(k, dev))
+    })
+}
+
+/// The bus `dma_cleanup` of v5.19 onwards: `iommu_device_unuse_default_domain` unless
+/// `driver_managed_dma`.
+pub(crate) fn dma_cleanup_unuse_default(
+    era: &dyn Era,
+    k: &mut Kernel,
+    dev: DeviceId,
+    managed: bool,
+) {
+    if !managed {
+        let args = vec![k.dev_name(dev)];
+        k.enter("iommu_device_unuse_default_domain", args);
+        let _ = era.device_unuse_default_domain(k, dev);
+        k.leave(String::new());
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,321 @@
+//! Era (c) `shared`: Lu Baolu's DMA-ownership series v3/v4 (Dec 2021; v3 01/18 "iommu:
+//! Add device dma ownership set/release interfaces", v4 07/13 "iommu: Add
+//! iommu_at[de]tach_device_shared() for multi-device groups"), on top of v5.16's
+//! `singleton` attach. Partly inferred from v3 and the review thread (shared/MODEL.md §3).
+//!
+//! Differs from `singleton`: the group records a DMA owner type, cookie and `owner_cnt`;
+//! bus `dma_configure` claims DMA_OWNER_DMA_API unless the driver suppresses it (vfio-pci,
+//! pci-stub, pcieport), so a conflicting claim fails with -EBUSY instead of VFIO's BUG_ON;
+//! VFIO claims DMA_OWNER_PRIVATE_DOMAIN_USER and its notifier is gone;
+//! `iommu_attach_device_shared` lets a PRIVATE_DOMAIN owner (Tegra host1x) attach several
+//! devices of one group to one domain, counted in `attach_cnt`. A PRIVATE_DOMAIN_USER claim
+//! detaches the group to no domain until the user attaches one, and group attach accepts
+//! a group in no domain. Read from the LKML postings: v2 11/17 (28 Nov 2021), the v3/v4
+//! `__iommu_group_set_dma_owner` and the v4 07/13 code quoted by Robin Murphy (21 Dec 2021).
+
+use super::{is_managed, nested, Era};
+use crate::call::{Cookie, DmaOwnerType};
+use crate::errno::Errno;
+use crate::generation::Generation;
+use crate::ids::{DeviceId, DomainId, GroupId};
+use crate::iommu::Kernel;
+use crate::trace::Ret;
+
+#[derive(Debug)]
+pub struct Shared;
+
+/// [V4] `__iommu_attach_group()` (the series' 01/13 change): -EBUSY unless the group is in
+/// no domain or its default domain; members attached in turn.
+fn attach_group_v4(k: &mut Kernel, d: DomainId, g: GroupId) -> Result<(), Errno> {
+    let grp = k.group(g)?;
+    if grp.domain.is_some() && grp.domain != grp.default_domain {
+        return Err(Errno::EBUSY);
+    }
+    let args = vec![k.dom_name(d), Kernel::group_name(g)];
+    nested(k, "__iommu_attach_group", args, |k| {
+        k.group_set_domain(g, d, false, false)
+    })?;
+    k.group_mut(g)?.private_attach = false;
+    Ok(())
+}
+
+/// [V4] `__iommu_detach_group()`: owned for PRIVATE_DOMAIN_USER (or no default domain) →
+/// detach every member, `group->domain = NULL`; else re-attach the default domain.
+fn detach_group_v4(k: &mut Kernel, g: GroupId) -> Result<(), Errno> {
+    let grp = k.group(g)?;
+    if grp.default_domain.is_none() || grp.dma_owner == DmaOwnerType::PrivateDomainUser {
+        for dev in k.members(g) {
+            k.enter("ops->detach_dev", vec![k.dev_name(dev)]);
+            k.dev_detach(dev);
+            k.leave(String::new());
+        }
+        let grp = k.group_mut(g)?;
+        grp.domain = None;
+        grp.private_attach = false;
+        return Ok(());
+    }
+    let def = grp.default_domain;
+    if grp.domain != def {
+        if let Some(def) = def {
+            if k.group_set_domain(g, def, false, false).is_err() {
+                k.warn("__iommu_detach_group", "WARN_ON(1)");
+            }
+        }
+    }
+    k.group_mut(g)?.private_attach = false;
+    Ok(())
+}
+
+/// [V4] `__iommu_group_set_dma_owner()`: a claimed group accepts the same type and cookie
+/// again (`owner_cnt++`), anything else -EBUSY. The first PRIVATE_DOMAIN_USER claim needs
+/// the default domain (-EBUSY) and detaches the group so that no DMA reaches memory until
+/// the user attaches a domain.
+fn group_set_dma_owner(
+    k: &mut Kernel,
+    g: GroupId,
+    ty: DmaOwnerType,
+    cookie: Option<Cookie>,
+) -> Result<(), Errno> {
+    let grp = k.group_mut(g)?;
+    if grp.owner_cnt > 0 {
+        if grp.dma_owner != ty || grp.owner != cookie {
+            return Err(Errno::EBUSY);
+        }
+        grp.owner_cnt += 1;
+        return Ok(());
+    }
+    if ty == DmaOwnerType::PrivateDomainUser && grp.domain.is_some() {
+        if grp.domain != grp.default_domain {
+            return Err(Errno::EBUSY);
+        }
+        grp.dma_owner = ty;
+        detach_group_v4(k, g)?;
+    }
+    let grp = k.group_mut(g)?;
+    grp.dma_owner = ty;
+    grp.owner = cookie;
+    grp.owner_cnt = 1;
+    Ok(())
+}
+
+/// [V4] `__iommu_group_release_dma_owner()`: WARN on a type mismatch; at zero the group is
+/// unowned again, and a PRIVATE_DOMAIN_USER group gets its default domain back (WARN if
+/// the user left a domain attached).
+fn group_release_dma_owner(k: &mut Kernel, g: GroupId, ty: DmaOwnerType) {
+    let Ok(grp) = k.group_mut(g) else { return };
+    if grp.owner_cnt == 0 || grp.dma_owner != ty {
+        k.warn(
+            "iommu_group_release_dma_owner",
+            "WARN_ON(group->dma_owner != owner)",
+        );
+        return;
+    }
+    grp.owner_cnt -= 1;
+    if grp.owner_cnt > 0 {
+        return;
+    }
+    grp.dma_owner = DmaOwnerType::None;
+    grp.owner = None;
+    if ty == DmaOwnerType::PrivateDomainUser {
+        let (dom, def) = (grp.domain, grp.default_domain);
+        if dom.is_some() {
+            k.warn("iommu_group_release_dma_owner", "WARN_ON(group->domain)");
+        } else if let Some(def) = def {
+            let _ = attach_group_v4(k, def, g);
+        }
+    }
+}
+
+/// [V4] `iommu_attach_device()`: the singleton rule is unchanged.
+fn attach_device_v4(k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
+    let Some(g) = k.group_of(dev) else {
+        return Ret::Err(Errno::ENODEV);
+    };
+    if k.group_device_count(g) != 1 {
+        return Ret::Err(Errno::EINVAL);
+    }
+    let r = attach_group_v4(k, d, g);
+    if r.is_ok() {
+        if let Ok(grp) = k.group_mut(g) {
+            grp.private_attach = true;
+        }
+    }
+    r.into()
+}
+
+fn is_private(ty: DmaOwnerType) -> bool {
+    matches!(
+        ty,
+        DmaOwnerType::PrivateDomain | DmaOwnerType::PrivateDomainUser
+    )
+}
+
+impl Era for Shared {
+    fn generation(&self) -> Generation {
+        Generation::Shared
+    }
+
+    /// The singleton rule is kept.
+    fn attach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
+        attach_device_v4(k, d, dev)
+    }
+
+    /// v5.16 `iommu_detach_device()`: WARN unless singleton, then `__iommu_detach_group`.
+    fn detach_device(&self, k: &mut Kernel, _d: DomainId, dev: DeviceId) -> Ret {
+        let Some(g) = k.group_of(dev) else {
+            return Ret::Ok;
+        };
+        if k.group_device_count(g) != 1 {
+            k.warn(
+                "iommu_detach_device",
+                "WARN_ON(iommu_group_device_count(group) != 1)",
+            );
+            return Ret::Ok;
+        }
+        let _ = detach_group_v4(k, g);
+        Ret::Ok
+    }
+
+    /// Kept for VFIO type1; accepts a group in no domain (claimed for a user).
+    fn attach_group(&self, k: &mut Kernel, d: DomainId, g: GroupId) -> Ret {
+        attach_group_v4(k, d, g).into()
+    }
+
+    fn detach_group(&self, k: &mut Kernel, _d: DomainId, g: GroupId) -> Ret {
+        let _ = detach_group_v4(k, g);
+        Ret::Ok
+    }
+
+    /// [V3] `iommu_device_set_dma_owner(dev, owner, owner_cookie)`: no group → 0 for
+    /// DMA_API, else -ENODEV; a claimed group takes only the same type and cookie (-EBUSY).
+    fn device_set_dma_owner(
+        &self,
+        k: &mut Kernel,
+        dev: DeviceId,
+        ty: DmaOwnerType,
+        cookie: Option<Cookie>,
+    ) -> Ret {
+        let Some(g) = k.group_of(dev) else {
+            return if ty == DmaOwnerType::DmaApi {
+                Ret::Ok
+            } else {
+                Ret::Err(Errno::ENODEV)
+            };
+        };
+        group_set_dma_owner(k, g, ty, cookie).into()
+    }
+
+    /// [V3] `iommu_device_release_dma_owner(dev, owner)`.
+    fn device_release_dma_owner(
+        &self,
+        k: &mut Kernel,
+        dev: DeviceId,
+        ty: Option<DmaOwnerType>,
+    ) -> Ret {
+        if let Some(g) = k.group_of(dev) {
+            group_release_dma_owner(k, g, ty.unwrap_or(DmaOwnerType::DmaApi));
+        }
+        Ret::Ok
+    }
+
+    /// [V4] `iommu_group_release_dma_owner(group, DMA_OWNER_PRIVATE_DOMAIN_USER)` (VFIO).
+    fn group_release_dma_owner(&self, k: &mut Kernel, g: GroupId) -> Ret {
+        if k.group(g).is_err() {
+            return Ret::Err(Errno::ENODEV);
+        }
+        group_release_dma_owner(k, g, DmaOwnerType::PrivateDomainUser);
+        Ret::Ok
+    }
+
+    /// [V4] 07/13 `iommu_attach_device_shared(domain, dev)`: the group must be owned for a
+    /// private domain (-EPERM); once attached only the same domain is accepted (-EBUSY);
+    /// the first call does the group attach (its -EBUSY if not in the default domain).
+    fn attach_device_shared(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
+        let Some(g) = k.group_of(dev) else {
+            return Ret::Err(Errno::ENODEV);
+        };
+        let Ok(grp) = k.group(g) else {
+            return Ret::Err(Errno::ENODEV);
+        };
+        if !is_private(grp.dma_owner) {
+            return Ret::Err(Errno::EPERM);
+        }
+        if grp.attach_cnt > 0 {
+            if grp.domain != Some(d) {
+                return Ret::Err(Errno::EBUSY);
+            }
+        } else if let Err(e) = attach_group_v4(k, d, g) {
+            return Ret::Err(e);
+        }
+        if let Ok(grp) = k.group_mut(g) {
+            grp.attach_cnt += 1;
+        }
+        Ret::Ok
+    }
+
+    /// [V4] 07/13 `iommu_detach_device_shared(domain, dev)`: WARN unless owned for a
+    /// private domain, attached, and in `domain`; the last detach restores the default.
+    fn detach_device_shared(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
+        let Some(g) = k.group_of(dev) else {
+            return Ret::Ok;
+        };
+        let Ok(grp) = k.group(g) else { return Ret::Ok };
+        if !is_private(grp.dma_owner) || grp.attach_cnt == 0 || grp.domain != Some(d) {
+            k.warn(
+                "iommu_detach_device_shared",
+                "WARN_ON(!private owner || !group->attach_cnt || group->domain != domain)",
+            );
+            return Ret::Ok;
+        }
+        let left = match k.group_mut(g) {
+            Ok(grp) => {
+                grp.attach_cnt -= 1;
+                grp.attach_cnt
+            }
+            Err(_) => return Ret::Ok,
+        };
+        if left == 0 {
+            let _ = detach_group_v4(k, g);
+        }
+        Ret::Ok
+    }
+
+    /// [V3] 03/18 `pci_dma_configure()`/`platform_dma_configure()`: claim DMA_OWNER_DMA_API
+    /// unless the driver sets `suppress_auto_claim_dma_owner`.
+    fn dma_configure(&self, k: &mut Kernel, dev: DeviceId, managed: bool) -> Result<(), Errno> {
+        if managed {
+            return Ok(());
+        }
+        let args = vec![k.dev_name(dev), "DMA_OWNER_DMA_API".into(), "NULL".into()];
+        nested(k, "iommu_device_set_dma_owner", args, |k| {
+            super::ret_to_result(self.device_set_dma_owner(k, dev, DmaOwnerType::DmaApi, None))
+        })
+    }
+
+    fn dma_cleanup(&self, k: &mut Kernel, dev: DeviceId, managed: bool) {
+        if is_managed("", managed) {
+            return;
+        }
+        let args = vec![k.dev_name(dev), "DMA_OWNER_DMA_API".into()];
+        k.enter("iommu_device_release_dma_owner", args);
+        let _ = self.device_release_dma_owner(k, dev, Some(DmaOwnerType::DmaApi));
+        k.leave(String::new());
+    }
+
+    /// [V4] "vfio: Set DMA USER ownership for VFIO devices": `vfio_group_set_container`
+    /// claims the group for DMA_OWNER_PRIVATE_DOMAIN_USER (-EBUSY if a driver owns it).
+    fn vfio_claim(&self, k: &mut Kernel, g: GroupId, c: &Cookie) -> Result<(), Errno> {
+        let args = vec![
+            Kernel::group_name(g),
+            "DMA_OWNER_PRIVATE_DOMAIN_USER".into(),
+            c.0.clone(),
+        ];
+        nested(k, "iommu_group_set_dma_owner", args, |k| {
+            group_set_dma_owner(k, g, DmaOwnerType::PrivateDomainUser, Some(c.clone()))
+        })
+    }
+
+    fn vfio_release(&self, k: &mut Kernel, g: GroupId) {
+        group_release_dma_owner(k, g, DmaOwnerType::PrivateDomainUser);
+    }
+}

@@ -1,0 +1,132 @@
+//! Era (b) `singleton`: 426a273834ea ("iommu: Limit iommu_attach/detach_device to device
+//! with their own group", Joerg Roedel, 28 May 2015) through v5.18; default domains from
+//! v4.4. Read against drivers/iommu/iommu.c v5.18.
+//!
+//! Differs from `legacy`: the core tracks `group->domain`; `iommu_attach_device` refuses a
+//! group of more than one device (-EINVAL) — the crude ownership check Robin Murphy
+//! describes — and every group attach needs the group in its default domain (-EBUSY).
+//! Member attach errors propagate without rollback. Still no ownership: VFIO keeps its
+//! notifier (`BUG_ON`, scenario S1) and `iommu_attach_group` ignores bound drivers.
+
+use super::{nested, vfio_bound_driver_bug_on, vfio_nb_add_dev, Era};
+use crate::errno::Errno;
+use crate::generation::Generation;
+use crate::ids::{DeviceId, DomainId, GroupId};
+use crate::iommu::Kernel;
+use crate::trace::Ret;
+
+#[derive(Debug)]
+pub struct Singleton;
+
+/// drivers/iommu/iommu.c: `__iommu_attach_group()` (v5.18): -EBUSY unless the group is
+/// in its default domain (or has none); attach every member (stop at the first error,
+/// members already moved stay moved); on success `group->domain = domain`.
+pub(crate) fn attach_group_v5_18(k: &mut Kernel, d: DomainId, g: GroupId) -> Result<(), Errno> {
+    let grp = k.group(g)?;
+    if grp.default_domain.is_some() && grp.domain != grp.default_domain {
+        return Err(Errno::EBUSY);
+    }
+    let args = vec![k.dom_name(d), Kernel::group_name(g)];
+    nested(k, "__iommu_attach_group", args, |k| {
+        k.group_set_domain(g, d, false, false)
+    })?;
+    k.group_mut(g)?.private_attach = false;
+    Ok(())
+}
+
+/// drivers/iommu/iommu.c: `__iommu_detach_group()` (v5.18): no default domain → detach
+/// each member, `group->domain = NULL`; already default → nothing; else re-attach the
+/// default domain (WARN if that fails). `domain` is not checked.
+pub(crate) fn detach_group_v5_18(k: &mut Kernel, g: GroupId) -> Result<(), Errno> {
+    let grp = k.group(g)?;
+    let Some(def) = grp.default_domain else {
+        for dev in k.members(g) {
+            k.dev_detach(dev);
+        }
+        k.group_mut(g)?.domain = None;
+        return Ok(());
+    };
+    if grp.domain == Some(def) {
+        return Ok(());
+    }
+    if k.group_set_domain(g, def, false, false).is_err() {
+        k.warn(
+            "__iommu_detach_group",
+            "WARN_ON(1): re-attaching the default domain failed",
+        );
+    }
+    k.group_mut(g)?.private_attach = false;
+    Ok(())
+}
+
+/// drivers/iommu/iommu.c: `iommu_attach_device()` (v5.18): no group -ENODEV; more or
+/// fewer than one device in the group -EINVAL; then `__iommu_attach_group`.
+pub(crate) fn attach_device_v5_18(k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
+    let Some(g) = k.group_of(dev) else {
+        return Ret::Err(Errno::ENODEV);
+    };
+    if k.group_device_count(g) != 1 {
+        return Ret::Err(Errno::EINVAL);
+    }
+    let r = attach_group_v5_18(k, d, g);
+    if r.is_ok() {
+        if let Ok(grp) = k.group_mut(g) {
+            grp.private_attach = true;
+        }
+    }
+    r.into()
+}
+
+/// drivers/iommu/iommu.c: `iommu_detach_device()` (v5.18): void; a group of more than one
+/// device → WARN_ON(1) and nothing happens.
+pub(crate) fn detach_device_v5_18(k: &mut Kernel, dev: DeviceId) -> Ret {
+    let Some(g) = k.group_of(dev) else {
+        return Ret::Ok;
+    };
+    if k.group_device_count(g) != 1 {
+        k.warn(
+            "iommu_detach_device",
+            "WARN_ON(iommu_group_device_count(group) != 1)",
+        );
+        return Ret::Ok;
+    }
+    let _ = detach_group_v5_18(k, g);
+    Ret::Ok
+}
+
+impl Era for Singleton {
+    fn generation(&self) -> Generation {
+        Generation::Singleton
+    }
+
+    fn attach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
+        attach_device_v5_18(k, d, dev)
+    }
+
+    fn detach_device(&self, k: &mut Kernel, _d: DomainId, dev: DeviceId) -> Ret {
+        detach_device_v5_18(k, dev)
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_attach_group()` (v5.18): `__iommu_attach_group`,
+    /// no check of who else uses the group.
+    fn attach_group(&self, k: &mut Kernel, d: DomainId, g: GroupId) -> Ret {
+        attach_group_v5_18(k, d, g).into()
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_detach_group()` (v5.18).
+    fn detach_group(&self, k: &mut Kernel, _d: DomainId, g: GroupId) -> Ret {
+        let _ = detach_group_v5_18(k, g);
+        Ret::Ok
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_group_add_device()` (v5.18) + VFIO's `dev_WARN`.
+    fn group_add_device(&self, k: &mut Kernel, dev: DeviceId, g: GroupId) -> Result<(), Errno> {
+        super::join_group_domain(k, dev, g)?;
+        vfio_nb_add_dev(k, dev, g);
+        Ok(())
+    }
+
+    fn bound_driver(&self, k: &mut Kernel, dev: DeviceId) {
+        vfio_bound_driver_bug_on(k, dev);
+    }
+}

@@ -1,0 +1,295 @@
+//! Era (d) `unified`: Robin Murphy's counterproposal (22 Dec 2021, [SEED]) as Lu Baolu
+//! wrote it up in "[PATCH v1 0/8] Scrap iommu_attach/detach_group() interfaces" (6 Jan
+//! 2022, never merged): 1/8 `iommu_group_replace_domain(group, old, new)`, 3/8 "Extend
+//! iommu_at[de]tach_device() for multi-device groups", on top of the v5 ownership series
+//! "Fix BUG_ON in vfio_iommu_group_notifier()" (4 Jan 2022; `iommu_device_use_dma_api`,
+//! `iommu_group_set_dma_owner`), all read from the LKML postings.
+//!
+//! Differs from `v5.19`: `iommu_attach_device` works on a group of any size and claims
+//! private-domain ownership by itself (`owner_cnt`, `attach_cnt`): a second device of the
+//! group may attach the same domain, another domain is -EPERM, and DMA-API drivers bound
+//! in a multi-device group make it -EBUSY. `iommu_attach_group`/`iommu_detach_group` are
+//! deleted (n/a); VFIO type1 uses `iommu_group_replace_domain`. There is no blocking
+//! domain yet: claiming a group detaches it to NULL (no context entry, DMA faults in the
+//! model; on hardware that bypasses without a context it would not — the hole
+//! 0286300e6045 closed), and the same owner may claim again (`owner_cnt++`).
+
+use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, Era};
+use super::{unuse_default_domain_v5_19, use_default_domain_v5_19};
+use crate::call::Cookie;
+use crate::domain::DomainType;
+use crate::errno::Errno;
+use crate::generation::Generation;
+use crate::ids::{DeviceId, DomainId, GroupId};
+use crate::iommu::Kernel;
+use crate::trace::Ret;
+
+#[derive(Debug)]
+pub struct Unified;
+
+/// v5 series 01: `__iommu_attach_group()`: -EBUSY unless the group is in no domain or
+/// its default domain; members attached in turn.
+fn attach_group_v5(k: &mut Kernel, d: DomainId, g: GroupId) -> Result<(), Errno> {
+    let grp = k.group(g)?;
+    if grp.domain.is_some() && grp.domain != grp.default_domain {
+        return Err(Errno::EBUSY);
+    }
+    let args = vec![k.dom_name(d), Kernel::group_name(g)];
+    nested(k, "__iommu_attach_group", args, |k| {
+        k.group_set_domain(g, d, false, false)
+    })?;
+    k.group_mut(g)?.private_attach = false;
+    Ok(())
+}
+
+/// v5 series 01: `__iommu_detach_group()`: claimed (or no default domain) → detach every
+/// member, `group->domain = NULL`; else re-attach the default domain (WARN on failure).
+fn detach_group_v5(k: &mut Kernel, g: GroupId) -> Result<(), Errno> {
+    let grp = k.group(g)?;
+    if grp.default_domain.is_none() || grp.owner.is_some() {
+        for dev in k.members(g) {
+            k.enter("ops->detach_dev", vec![k.dev_name(dev)]);
+            k.dev_detach(dev);
+            k.leave(String::new());
+        }
+        let grp = k.group_mut(g)?;
+        grp.domain = None;
+        grp.private_attach = false;
+        return Ok(());
+    }
+    let def = grp.default_domain;
+    if grp.domain == def {
+        return Ok(());
+    }
+    if let Some(def) = def {
+        if k.group_set_domain(g, def, false, false).is_err() {
+            k.warn("__iommu_detach_group", "WARN_ON(1)");
+        }
+    }
+    k.group_mut(g)?.private_attach = false;
+    Ok(())
+}
+
+/// v5 series 01: `iommu_group_set_dma_owner(group, owner)`: a claimed group takes only
+/// the same owner again (-EPERM; DMA-API users count with a NULL owner); an unclaimed one
+/// must be in its default domain (-EBUSY) and is detached to NULL.
+fn group_set_dma_owner_v5(k: &mut Kernel, g: GroupId, owner: Option<Cookie>) -> Result<(), Errno> {
+    let grp = k.group_mut(g)?;
+    if grp.owner_cnt > 0 {
+        if grp.owner != owner {
+            return Err(Errno::EPERM);
+        }
+    } else {
+        if grp.domain.is_some() && grp.domain != grp.default_domain {
+            return Err(Errno::EBUSY);
+        }
+        grp.owner = owner;
+        if grp.domain.is_some() {
+            detach_group_v5(k, g)?;
+        }
+    }
+    k.group_mut(g)?.owner_cnt += 1;
+    Ok(())
+}
+
+/// v5 series 01: `iommu_group_release_dma_owner(group)`: WARN unless claimed; the last
+/// release re-attaches the default domain, WARNing if a domain is still attached.
+fn group_release_v5(k: &mut Kernel, g: GroupId) {
+    let Ok(grp) = k.group_mut(g) else { return };
+    if grp.owner_cnt == 0 || grp.owner.is_none() {
+        k.warn(
+            "iommu_group_release_dma_owner",
+            "WARN_ON(!group->owner_cnt || !group->owner)",
+        );
+        return;
+    }
+    grp.owner_cnt -= 1;
+    if grp.owner_cnt > 0 {
+        return;
+    }
+    let (dom, def) = (grp.domain, grp.default_domain);
+    if dom.is_some() {
+        k.warn("iommu_group_release_dma_owner", "WARN_ON(group->domain)");
+    } else if let Some(def) = def {
+        let _ = attach_group_v5(k, def, g);
+    }
+    if let Ok(grp) = k.group_mut(g) {
+        grp.owner = None;
+    }
+}
+
+/// [SCRAP] 1/8 `iommu_group_replace_domain(group, old, new)`: only for an owned group
+/// whose domain is `old` (-EPERM); detach `old`, attach `new`, re-attach `old` on failure.
+fn replace_domain_v5(
+    k: &mut Kernel,
+    g: GroupId,
+    old: Option<DomainId>,
+    new: Option<DomainId>,
+) -> Result<(), Errno> {
+    let grp = k.group(g)?;
+    if grp.owner.is_none() || grp.domain != old {
+        return Err(Errno::EPERM);
+    }
+    if old.is_some() {
+        detach_group_v5(k, g)?;
+    }
+    if let Some(n) = new {
+        if let Err(e) = attach_group_v5(k, n, g) {
+            if let Some(o) = old {
+                let _ = attach_group_v5(k, o, g);
+            }
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+impl Era for Unified {
+    fn generation(&self) -> Generation {
+        Generation::Unified
+    }
+
+    /// [SCRAP] 3/8 `iommu_attach_device(domain, dev)`: UNMANAGED domains only (-EINVAL); no
+    /// group -ENODEV; `owner_cnt > 0` and ((default domain and more than one device) or an
+    /// owner) → -EBUSY; the first attach does the group attach, later ones must name the
+    /// same domain (-EPERM); then `owner_cnt++`, `attach_cnt++`.
+    fn attach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
+        if k.domains.get(&d).map(|x| x.ty) != Some(DomainType::Unmanaged) {
+            return Ret::Err(Errno::EINVAL);
+        }
+        let Some(g) = k.group_of(dev) else {
+            return Ret::Err(Errno::ENODEV);
+        };
+        let n = k.group_device_count(g);
+        let Ok(grp) = k.group(g) else {
+            return Ret::Err(Errno::ENODEV);
+        };
+        if grp.owner_cnt > 0
+            && ((grp.domain == grp.default_domain && n != 1) || grp.owner.is_some())
+        {
+            return Ret::Err(Errno::EBUSY);
+        }
+        if grp.attach_cnt == 0 {
+            if let Err(e) = attach_group_v5(k, d, g) {
+                return Ret::Err(e);
+            }
+        } else if grp.domain != Some(d) {
+            return Ret::Err(Errno::EPERM);
+        }
+        if let Ok(grp) = k.group_mut(g) {
+            grp.owner_cnt += 1;
+            grp.attach_cnt += 1;
+            grp.private_attach = true;
+        }
+        Ret::Ok
+    }
+
+    /// [SCRAP] 3/8 `iommu_detach_device(domain, dev)`: WARN unless `domain` is UNMANAGED,
+    /// attached and the group's; decrement both counts; the last detach detaches the group.
+    fn detach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
+        if k.domains.get(&d).map(|x| x.ty) != Some(DomainType::Unmanaged) {
+            k.warn(
+                "iommu_detach_device",
+                "WARN_ON(domain->type != IOMMU_DOMAIN_UNMANAGED)",
+            );
+            return Ret::Ok;
+        }
+        let Some(g) = k.group_of(dev) else {
+            k.warn("iommu_detach_device", "WARN_ON(!group)");
+            return Ret::Ok;
+        };
+        let Ok(grp) = k.group(g) else { return Ret::Ok };
+        if grp.attach_cnt == 0 || grp.owner_cnt == 0 || grp.domain != Some(d) {
+            k.warn(
+                "iommu_detach_device",
+                "WARN_ON(!group->attach_cnt || !group->owner_cnt || group->domain != domain)",
+            );
+            return Ret::Ok;
+        }
+        let left = match k.group_mut(g) {
+            Ok(grp) => {
+                grp.owner_cnt -= 1;
+                grp.attach_cnt -= 1;
+                grp.attach_cnt
+            }
+            Err(_) => return Ret::Ok,
+        };
+        if left == 0 {
+            let _ = detach_group_v5(k, g);
+        }
+        Ret::Ok
+    }
+
+    /// v5 `iommu_group_set_dma_owner(group, owner)` under the merged name.
+    fn group_claim_dma_owner(&self, k: &mut Kernel, g: GroupId, c: Option<Cookie>) -> Ret {
+        group_set_dma_owner_v5(k, g, c).into()
+    }
+
+    fn group_release_dma_owner(&self, k: &mut Kernel, g: GroupId) -> Ret {
+        if k.group(g).is_err() {
+            return Ret::Err(Errno::ENODEV);
+        }
+        group_release_v5(k, g);
+        Ret::Ok
+    }
+
+    /// v5 `iommu_device_use_dma_api(dev)`: as v5.19's `iommu_device_use_default_domain`.
+    fn device_use_default_domain(&self, k: &mut Kernel, dev: DeviceId) -> Ret {
+        use_default_domain_v5_19(k, dev).into()
+    }
+
+    /// v5 `iommu_device_unuse_dma_api(dev)`.
+    fn device_unuse_default_domain(&self, k: &mut Kernel, dev: DeviceId) -> Ret {
+        unuse_default_domain_v5_19(k, dev);
+        Ret::Ok
+    }
+
+    /// [SCRAP] 1/8 with `old` = the group's current domain (the scenario passes only the
+    /// new one); NULL detaches.
+    fn group_replace_domain(&self, k: &mut Kernel, g: GroupId, d: Option<DomainId>) -> Ret {
+        let old = match k.group(g) {
+            Ok(grp) => grp.domain,
+            Err(e) => return Ret::Err(e),
+        };
+        replace_domain_v5(k, g, old, d).into()
+    }
+
+    fn dma_configure(&self, k: &mut Kernel, dev: DeviceId, managed: bool) -> Result<(), Errno> {
+        dma_configure_use_default(self, k, dev, managed)
+    }
+
+    fn dma_cleanup(&self, k: &mut Kernel, dev: DeviceId, managed: bool) {
+        dma_cleanup_unuse_default(self, k, dev, managed);
+    }
+
+    /// v5 "vfio: Set DMA ownership for VFIO devices": `iommu_group_set_dma_owner(group, file)`.
+    fn vfio_claim(&self, k: &mut Kernel, g: GroupId, c: &Cookie) -> Result<(), Errno> {
+        let args = vec![Kernel::group_name(g), c.0.clone()];
+        nested(k, "iommu_group_set_dma_owner", args, |k| {
+            group_set_dma_owner_v5(k, g, Some(c.clone()))
+        })
+    }
+
+    fn vfio_release(&self, k: &mut Kernel, g: GroupId) {
+        let args = vec![Kernel::group_name(g)];
+        k.enter("iommu_group_release_dma_owner", args);
+        group_release_v5(k, g);
+        k.leave(String::new());
+    }
+
+    /// [SCRAP] 2/8 "vfio/type1: Use iommu_group_replace_domain()": (NULL → domain).
+    fn vfio_attach(&self, k: &mut Kernel, d: DomainId, g: GroupId) -> Result<(), Errno> {
+        let args = vec![Kernel::group_name(g), "NULL".into(), k.dom_name(d)];
+        nested(k, "iommu_group_replace_domain", args, |k| {
+            replace_domain_v5(k, g, None, Some(d))
+        })
+    }
+
+    /// [SCRAP] 2/8: (domain → NULL).
+    fn vfio_detach(&self, k: &mut Kernel, d: DomainId, g: GroupId) {
+        let args = vec![Kernel::group_name(g), k.dom_name(d), "NULL".into()];
+        let _ = nested(k, "iommu_group_replace_domain", args, |k| {
+            replace_domain_v5(k, g, Some(d), None)
+        });
+    }
+}

@@ -1,0 +1,202 @@
+//! Era (e) `v5.19`: "iommu: Add DMA ownership management interfaces" and 0286300e6045
+//! ("iommu_group_claim_dma_owner() must always assign a domain"), merged in
+//! iommu-updates-v5.19 with "vfio: Remove iommu group notifier". drivers/iommu/iommu.c v5.19.
+//!
+//! Differs from `singleton`: bus `dma_configure` calls `iommu_device_use_default_domain`
+//! (unless `driver_managed_dma`), counting DMA-API drivers in `owner_cnt`; VFIO claims the
+//! group exclusively with `iommu_group_claim_dma_owner` (-EPERM if any driver counts,
+//! -EBUSY off the default domain), which parks it in a blocking domain (no driver had a
+//! BLOCKED domain yet: an empty UNMANAGED one); group attach also accepts a group in its
+//! blocking domain; detach returns to the blocking domain while owned and, like
+//! `iommu_detach_device`, WARNs unless `domain` is the group's. VFIO's notifier
+//! and its BUG_ON are gone: a bad bind fails -EBUSY in `dma_configure` (S1).
+
+use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, Era};
+use super::{unuse_default_domain_v5_19, use_default_domain_v5_19};
+use crate::call::Cookie;
+use crate::domain::DomainType;
+use crate::errno::Errno;
+use crate::generation::Generation;
+use crate::ids::{DeviceId, DomainId, GroupId};
+use crate::iommu::Kernel;
+use crate::trace::Ret;
+
+#[derive(Debug)]
+pub struct V519;
+
+/// drivers/iommu/iommu.c: `__iommu_attach_group()` (v5.19): -EBUSY unless `group->domain`
+/// is NULL, the default or the blocking domain; members attached in turn, no rollback.
+pub(crate) fn attach_group_v5_19(k: &mut Kernel, d: DomainId, g: GroupId) -> Result<(), Errno> {
+    let grp = k.group(g)?;
+    if grp.domain.is_some() && grp.domain != grp.default_domain && grp.domain != grp.blocking_domain
+    {
+        return Err(Errno::EBUSY);
+    }
+    let args = vec![k.dom_name(d), Kernel::group_name(g)];
+    nested(k, "__iommu_attach_group", args, |k| {
+        k.group_set_domain(g, d, false, false)
+    })?;
+    k.group_mut(g)?.private_attach = false;
+    Ok(())
+}
+
+/// drivers/iommu/iommu.c: `__iommu_group_attach_core_domain()` (v5.19, added by
+/// 0286300e6045, read from its posting of 4 May 2022): the blocking domain while owned,
+/// else the default domain (`__iommu_group_attach_domain` is a no-op when already there);
+/// a driver failure only WARNs.
+pub(crate) fn detach_group_v5_19(k: &mut Kernel, g: GroupId) -> Result<(), Errno> {
+    let grp = k.group(g)?;
+    let target = if grp.owner.is_some() {
+        grp.blocking_domain
+    } else {
+        grp.default_domain
+    };
+    if let Some(t) = target {
+        if k.group(g)?.domain != Some(t) && k.group_set_domain(g, t, false, false).is_err() {
+            k.warn(
+                "__iommu_group_attach_core_domain",
+                "iommu driver failed to attach the default/blocking domain",
+            );
+        }
+    }
+    k.group_mut(g)?.private_attach = false;
+    Ok(())
+}
+
+/// drivers/iommu/iommu.c: `iommu_group_claim_dma_owner()` (v5.19 + 0286300e6045).
+pub(crate) fn group_claim_v5_19(
+    k: &mut Kernel,
+    g: GroupId,
+    owner: Option<Cookie>,
+    blocking: DomainType,
+) -> Result<(), Errno> {
+    let grp = k.group(g)?;
+    if grp.owner_cnt > 0 {
+        return Err(Errno::EPERM);
+    }
+    if grp.domain.is_some() && grp.domain != grp.default_domain {
+        return Err(Errno::EBUSY);
+    }
+    let b = k.ensure_blocking_domain(g, blocking)?;
+    k.group_set_domain(g, b, false, false)?;
+    let grp = k.group_mut(g)?;
+    grp.owner = owner;
+    grp.owner_cnt += 1;
+    Ok(())
+}
+
+/// drivers/iommu/iommu.c: `iommu_group_release_dma_owner()` (v5.19): WARN unless claimed;
+/// `owner_cnt = 0`, `owner = NULL`, `__iommu_group_attach_core_domain` (the default).
+pub(crate) fn group_release_v5_19(k: &mut Kernel, g: GroupId) {
+    let Ok(grp) = k.group_mut(g) else { return };
+    if grp.owner_cnt == 0 || grp.owner.is_none() {
+        k.warn(
+            "iommu_group_release_dma_owner",
+            "WARN_ON(!group->owner_cnt || !group->owner)",
+        );
+        return;
+    }
+    grp.owner_cnt = 0;
+    grp.owner = None;
+    let _ = detach_group_v5_19(k, g);
+}
+
+impl Era for V519 {
+    fn generation(&self) -> Generation {
+        Generation::V5_19
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_attach_device()` (v5.19): still singleton-only.
+    fn attach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
+        let Some(g) = k.group_of(dev) else {
+            return Ret::Err(Errno::ENODEV);
+        };
+        if k.group_device_count(g) != 1 {
+            return Ret::Err(Errno::EINVAL);
+        }
+        let r = attach_group_v5_19(k, d, g);
+        if r.is_ok() {
+            if let Ok(grp) = k.group_mut(g) {
+                grp.private_attach = true;
+            }
+        }
+        r.into()
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_detach_device()` (v5.19, from 0286300e6045): WARN and
+    /// nothing unless `domain` is the group's and the group is a singleton.
+    fn detach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
+        let Some(g) = k.group_of(dev) else {
+            return Ret::Ok;
+        };
+        if k.group(g).map(|x| x.domain) != Ok(Some(d)) {
+            k.warn("iommu_detach_device", "WARN_ON(domain != group->domain)");
+            return Ret::Ok;
+        }
+        if k.group_device_count(g) != 1 {
+            k.warn(
+                "iommu_detach_device",
+                "WARN_ON(iommu_group_device_count(group) != 1)",
+            );
+            return Ret::Ok;
+        }
+        let _ = detach_group_v5_19(k, g);
+        Ret::Ok
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_attach_group()` (v5.19): no ownership check.
+    fn attach_group(&self, k: &mut Kernel, d: DomainId, g: GroupId) -> Ret {
+        attach_group_v5_19(k, d, g).into()
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_detach_group()` (v5.19).
+    fn detach_group(&self, k: &mut Kernel, _d: DomainId, g: GroupId) -> Ret {
+        let _ = detach_group_v5_19(k, g);
+        Ret::Ok
+    }
+
+    fn group_claim_dma_owner(&self, k: &mut Kernel, g: GroupId, c: Option<Cookie>) -> Ret {
+        group_claim_v5_19(k, g, c, DomainType::Unmanaged).into()
+    }
+
+    fn group_release_dma_owner(&self, k: &mut Kernel, g: GroupId) -> Ret {
+        if k.group(g).is_err() {
+            return Ret::Err(Errno::ENODEV);
+        }
+        group_release_v5_19(k, g);
+        Ret::Ok
+    }
+
+    fn device_use_default_domain(&self, k: &mut Kernel, dev: DeviceId) -> Ret {
+        use_default_domain_v5_19(k, dev).into()
+    }
+
+    fn device_unuse_default_domain(&self, k: &mut Kernel, dev: DeviceId) -> Ret {
+        unuse_default_domain_v5_19(k, dev);
+        Ret::Ok
+    }
+
+    fn dma_configure(&self, k: &mut Kernel, dev: DeviceId, managed: bool) -> Result<(), Errno> {
+        dma_configure_use_default(self, k, dev, managed)
+    }
+
+    fn dma_cleanup(&self, k: &mut Kernel, dev: DeviceId, managed: bool) {
+        dma_cleanup_unuse_default(self, k, dev, managed);
+    }
+
+    /// drivers/vfio/vfio.c: `vfio_group_set_container()` (v5.19):
+    /// `iommu_group_claim_dma_owner(group, f.file)`.
+    fn vfio_claim(&self, k: &mut Kernel, g: GroupId, c: &Cookie) -> Result<(), Errno> {
+        let args = vec![Kernel::group_name(g), c.0.clone()];
+        nested(k, "iommu_group_claim_dma_owner", args, |k| {
+            group_claim_v5_19(k, g, Some(c.clone()), DomainType::Unmanaged)
+        })
+    }
+
+    fn vfio_release(&self, k: &mut Kernel, g: GroupId) {
+        let args = vec![Kernel::group_name(g)];
+        k.enter("iommu_group_release_dma_owner", args);
+        group_release_v5_19(k, g);
+        k.leave(String::new());
+    }
+}

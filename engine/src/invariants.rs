@@ -1,0 +1,227 @@
+//! Safety invariants I1–I5 of shared/MODEL.md §4, checked after every call. A breach is
+//! data ([`Breach`]), never a panic. Definitions are era-neutral so that older eras show
+//! the breaches their API allowed:
+//! - **I1** every member's DMA is translated by the group's one domain (per-device attach
+//!   and shared requester IDs both count);
+//! - **I2** a device with a DMA-API driver is in the default domain, except the singleton
+//!   private-domain user of `iommu_attach_device`;
+//! - **I3** an owned group (owner cookie, or a VFIO container in eras without ownership)
+//!   has no DMA-API driver, and from v5.19 is never in its default domain;
+//! - **I4** at most one owner cookie per group (group owner, VFIO container, iommufd ctx);
+//! - **I5** a group that becomes empty has `owner_cnt == 0` and is in its default domain;
+//! - **UAF** no DMA is translated by a freed domain.
+
+use crate::generation::Generation;
+use crate::ids::{DeviceId, DomainId};
+use crate::iommu::{DmaTarget, Group, Kernel};
+use crate::trace::Breach;
+
+/// Checks I1–I4 and UAF over the whole kernel (I5 is checked when a group empties).
+pub fn check(k: &Kernel) -> Vec<Breach> {
+    let mut out = Vec::new();
+    for g in k.groups.values() {
+        i1(k, g, &mut out);
+        i2(k, g, &mut out);
+        i3(k, g, &mut out);
+        i4(k, g, &mut out);
+    }
+    uaf(k, &mut out);
+    out
+}
+
+fn name(k: &Kernel, d: DeviceId) -> String {
+    k.dev_name(d)
+}
+
+fn i1(k: &Kernel, g: &Group, out: &mut Vec<Breach>) {
+    let legacy = k.generation == Generation::Legacy;
+    // The core's view: members attached to different domains.
+    let mut attached: Vec<(DeviceId, Option<DomainId>)> = Vec::new();
+    for &dev in &g.devices {
+        attached.push((dev, k.devices.get(&dev).and_then(|x| x.domain)));
+    }
+    let reference = if legacy {
+        attached.first().and_then(|x| x.1)
+    } else {
+        g.domain
+    };
+    let odd: Vec<&(DeviceId, Option<DomainId>)> =
+        attached.iter().filter(|x| x.1 != reference).collect();
+    if let Some(&&(dev, dom)) = odd.first() {
+        let mut devices: Vec<DeviceId> = odd.iter().map(|x| x.0).collect();
+        devices.sort();
+        let mut domains: Vec<DomainId> = odd.iter().filter_map(|x| x.1).collect();
+        domains.extend(reference);
+        domains.sort();
+        domains.dedup();
+        out.push(Breach {
+            invariant: "I1",
+            group: Some(g.id),
+            devices,
+            domains,
+            message: format!(
+                "{} is attached to {} while group {} is in {}: one group, two address spaces.",
+                name(k, dev),
+                k.opt_dom_name(dom),
+                g.id.0,
+                k.opt_dom_name(reference)
+            ),
+        });
+        return;
+    }
+    // The hardware's view: a context entry shared with another device points elsewhere.
+    for &(dev, dom) in &attached {
+        if let DmaTarget::Domain(eff) = k.dma_target(dev) {
+            if Some(eff) != dom {
+                let rid = k.devices.get(&dev).map_or(0, |x| x.facts.requester_id);
+                out.push(Breach {
+                    invariant: "I1",
+                    group: Some(g.id),
+                    devices: vec![dev],
+                    domains: dom.into_iter().chain([eff]).collect(),
+                    message: format!(
+                        "{}'s DMA is translated by {}, not its own {}, because it shares requester ID {:#06x} with another device.",
+                        name(k, dev),
+                        k.dom_name(eff),
+                        k.opt_dom_name(dom),
+                        rid
+                    ),
+                });
+            }
+        }
+    }
+}
+
+fn i2(k: &Kernel, g: &Group, out: &mut Vec<Breach>) {
+    let exception = g.private_attach && g.devices.len() == 1;
+    if exception {
+        return;
+    }
+    for &dev in &g.devices {
+        if !k.has_dma_api_driver(dev) {
+            continue;
+        }
+        let eff = match k.dma_target(dev) {
+            DmaTarget::Domain(d) => Some(d),
+            _ => None,
+        };
+        if eff != g.default_domain {
+            let drv = k
+                .devices
+                .get(&dev)
+                .and_then(|x| x.driver.as_ref())
+                .map_or(String::new(), |d| d.name.clone());
+            out.push(Breach {
+                invariant: "I2",
+                group: Some(g.id),
+                devices: vec![dev],
+                domains: eff.into_iter().chain(g.default_domain).collect(),
+                message: format!(
+                    "{} has DMA-API driver {} but its DMA goes through {}, not the default domain.",
+                    name(k, dev),
+                    drv,
+                    k.opt_dom_name(eff)
+                ),
+            });
+        }
+    }
+}
+
+fn i3(k: &Kernel, g: &Group, out: &mut Vec<Breach>) {
+    let owner = g.owner.as_ref().or(g.vfio_container.as_ref());
+    let Some(owner) = owner else { return };
+    for &dev in &g.devices {
+        if k.has_dma_api_driver(dev) {
+            out.push(Breach {
+                invariant: "I3",
+                group: Some(g.id),
+                devices: vec![dev],
+                domains: g.domain.into_iter().collect(),
+                message: format!(
+                    "{} has a DMA-API driver in group {} owned by {}.",
+                    name(k, dev),
+                    g.id.0,
+                    owner
+                ),
+            });
+        }
+    }
+    if k.generation >= Generation::V5_19 && g.domain.is_some() && g.domain == g.default_domain {
+        out.push(Breach {
+            invariant: "I3",
+            group: Some(g.id),
+            devices: g.devices.clone(),
+            domains: g.domain.into_iter().collect(),
+            message: format!(
+                "group {} is owned by {} but still in its default domain.",
+                g.id.0, owner
+            ),
+        });
+    }
+}
+
+fn i4(k: &Kernel, g: &Group, out: &mut Vec<Breach>) {
+    let mut cookies: Vec<String> = Vec::new();
+    cookies.extend(g.owner.iter().map(|c| c.0.clone()));
+    cookies.extend(g.vfio_container.iter().map(|c| c.0.clone()));
+    for dev in &g.devices {
+        if let Some(c) = k.devices.get(dev).and_then(|x| x.iommufd.as_ref()) {
+            cookies.push(c.0.clone());
+        }
+    }
+    cookies.sort();
+    cookies.dedup();
+    // VFIO's container and its group-claim cookie are the same user in the model.
+    if cookies.len() > 1 {
+        out.push(Breach {
+            invariant: "I4",
+            group: Some(g.id),
+            devices: g.devices.clone(),
+            domains: g.domain.into_iter().collect(),
+            message: format!(
+                "group {} has several owners: {}.",
+                g.id.0,
+                cookies.join(", ")
+            ),
+        });
+    }
+}
+
+fn uaf(k: &Kernel, out: &mut Vec<Breach>) {
+    for d in k.devices.values() {
+        if let DmaTarget::Domain(dom) = k.dma_target(d.id) {
+            if k.domains.get(&dom).is_some_and(|x| x.freed) {
+                out.push(Breach {
+                    invariant: "UAF",
+                    group: d.group,
+                    devices: vec![d.id],
+                    domains: vec![dom],
+                    message: format!(
+                        "{}'s DMA is translated by {}, which was freed: a use-after-free of its page table.",
+                        d.facts.name,
+                        k.dom_name(dom)
+                    ),
+                });
+            }
+        }
+    }
+}
+
+/// I5 for a group whose last device just left.
+pub fn check_empty_group(k: &Kernel, g: &Group) -> Option<Breach> {
+    if g.owner_cnt == 0 && g.domain == g.default_domain {
+        return None;
+    }
+    Some(Breach {
+        invariant: "I5",
+        group: Some(g.id),
+        devices: Vec::new(),
+        domains: g.domain.into_iter().collect(),
+        message: format!(
+            "group {} became empty with owner_cnt {} in {} instead of its default domain.",
+            g.id.0,
+            g.owner_cnt,
+            k.opt_dom_name(g.domain)
+        ),
+    })
+}

@@ -1,0 +1,907 @@
+//! The scenario AST: an engine-independent description of one `.iommu` file, statement by
+//! statement, comments included (the printer needs them: share links and presets keep the
+//! student-facing explanations). Every node carries a [`Span`].
+
+use super::calls::{Call, Signature};
+use crate::{Config, Errno, Generation};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Where a node sits in the source: 1-based line and column (in characters) of its first
+/// character, and its byte range in the whole text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Span {
+    pub line: u32,
+    pub col: u32,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    /// The smallest span covering both (`self` first in the source).
+    pub fn to(self, other: Span) -> Span {
+        Span {
+            end: other.end.max(self.end),
+            ..self
+        }
+    }
+}
+
+/// A node with its span.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spanned<T> {
+    pub node: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(node: T, span: Span) -> Self {
+        Spanned { node, span }
+    }
+}
+
+/// A name (`smmu0`, `d1`, `vfio-pci`) with its span.
+pub type Ident = Spanned<String>;
+
+/// One scenario file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scenario {
+    /// Statements in file order. Runs of blank lines are one [`StmtKind::Blank`]; leading
+    /// and trailing blank lines are dropped.
+    pub stmts: Vec<Stmt>,
+}
+
+/// One line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    /// A `# ...` comment after the statement, without the `#` (kept verbatim, trailing
+    /// whitespace trimmed).
+    pub comment: Option<String>,
+    /// The statement without its trailing comment.
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StmtKind {
+    /// One or more blank lines.
+    Blank,
+    /// A line that is only a comment: the text after `#`, verbatim (trailing whitespace trimmed).
+    Comment(String),
+    /// `generation NAME`
+    Generation(Spanned<Generation>),
+    /// `config key=on|off ...`, in source order.
+    Config(Vec<Spanned<ConfigSetting>>),
+    Iommu(IommuDecl),
+    Platform(PlatformDecl),
+    Host(HostDecl),
+    Pci(PciDecl),
+    /// `alias A -> B`: the device `A` also issues DMA as requester ID `B`.
+    Alias {
+        dev: Spanned<Bdf>,
+        alias: Spanned<Bdf>,
+    },
+    Call(CallStmt),
+    Expect(ExpectStmt),
+}
+
+/// One `key=on|off` of a `config` line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigSetting {
+    pub key: ConfigKey,
+    pub on: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConfigKey {
+    Strict,
+    Passthrough,
+    AcsFix,
+    SplitUnmap,
+}
+
+impl ConfigKey {
+    pub const ALL: [ConfigKey; 4] = [
+        ConfigKey::Strict,
+        ConfigKey::Passthrough,
+        ConfigKey::AcsFix,
+        ConfigKey::SplitUnmap,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            ConfigKey::Strict => "strict",
+            ConfigKey::Passthrough => "passthrough",
+            ConfigKey::AcsFix => "acs-fix",
+            ConfigKey::SplitUnmap => "split-unmap",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ConfigKey> {
+        ConfigKey::ALL.into_iter().find(|k| k.name() == s)
+    }
+}
+
+/// `iommu NAME kind= granule= ias= oas= smrs=`. Absent attributes take the documented
+/// defaults (generic, 4K, 48, 48, 128); the AST records only what the file says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IommuDecl {
+    pub name: Ident,
+    pub kind: Option<Spanned<IommuKind>>,
+    pub granule: Option<Spanned<Number>>,
+    pub ias: Option<Spanned<Number>>,
+    pub oas: Option<Spanned<Number>>,
+    pub smrs: Option<Spanned<Number>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IommuKind {
+    ArmSmmuV2,
+    ArmSmmuV3,
+    Generic,
+}
+
+impl IommuKind {
+    pub const ALL: [IommuKind; 3] = [
+        IommuKind::ArmSmmuV2,
+        IommuKind::ArmSmmuV3,
+        IommuKind::Generic,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            IommuKind::ArmSmmuV2 => "arm-smmu-v2",
+            IommuKind::ArmSmmuV3 => "arm-smmu-v3",
+            IommuKind::Generic => "generic",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<IommuKind> {
+        IommuKind::ALL.into_iter().find(|k| k.name() == s)
+    }
+}
+
+/// `platform NAME iommu=IOMMU sid=N[,N...] mask=N`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformDecl {
+    pub name: Ident,
+    pub iommu: Option<Ident>,
+    /// Stream IDs (`sid=0x10,0x11`), in source order; empty when not given.
+    pub sids: Vec<Spanned<Number>>,
+    pub mask: Option<Spanned<Number>>,
+}
+
+/// `host NAME iommu=IOMMU segment=N bus=N`: a PCI host bridge and its root bus.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostDecl {
+    pub name: Ident,
+    pub iommu: Option<Ident>,
+    pub segment: Option<Spanned<Number>>,
+    pub bus: Option<Spanned<Number>>,
+}
+
+/// `pci BDF TYPE parent=BDF host=NAME acs=.. acs-cap=.. acs-ctl=.. id=V:D subsys=V:D untrusted`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PciDecl {
+    pub bdf: Spanned<Bdf>,
+    pub ty: Spanned<PciType>,
+    pub parent: Option<Spanned<Bdf>>,
+    pub host: Option<Ident>,
+    /// `acs=`: capability and control both.
+    pub acs: Option<Spanned<AcsFlags>>,
+    pub acs_cap: Option<Spanned<AcsFlags>>,
+    pub acs_ctl: Option<Spanned<AcsFlags>>,
+    pub id: Option<Spanned<PciId>>,
+    pub subsys: Option<Spanned<PciId>>,
+    /// The `untrusted` flag (an external-facing port's device: strict DMA domains).
+    pub untrusted: Option<Span>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PciType {
+    /// `rp`
+    RootPort,
+    /// `usp`
+    SwitchUpstream,
+    /// `dsp`
+    SwitchDownstream,
+    /// `ep`
+    Endpoint,
+    /// `rciep`
+    RcIntegratedEndpoint,
+    /// `bridge`: PCIe-to-PCI(-X)
+    PcieToPciBridge,
+    /// `pci`: conventional PCI
+    ConventionalPci,
+}
+
+impl PciType {
+    pub const ALL: [PciType; 7] = [
+        PciType::RootPort,
+        PciType::SwitchUpstream,
+        PciType::SwitchDownstream,
+        PciType::Endpoint,
+        PciType::RcIntegratedEndpoint,
+        PciType::PcieToPciBridge,
+        PciType::ConventionalPci,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            PciType::RootPort => "rp",
+            PciType::SwitchUpstream => "usp",
+            PciType::SwitchDownstream => "dsp",
+            PciType::Endpoint => "ep",
+            PciType::RcIntegratedEndpoint => "rciep",
+            PciType::PcieToPciBridge => "bridge",
+            PciType::ConventionalPci => "pci",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PciType> {
+        PciType::ALL.into_iter().find(|t| t.name() == s)
+    }
+}
+
+/// A PCI address; `segment` is `None` when the file wrote `BB:DD.F`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Bdf {
+    pub segment: Option<u16>,
+    pub bus: u8,
+    /// 0..=0x1f
+    pub dev: u8,
+    /// 0..=7
+    pub func: u8,
+}
+
+impl fmt::Display for Bdf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(s) = self.segment {
+            write!(f, "{s:04x}:")?;
+        }
+        write!(f, "{:02x}:{:02x}.{}", self.bus, self.dev, self.func)
+    }
+}
+
+/// `VVVV:DDDD`, hex vendor and device IDs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PciId {
+    pub vendor: u16,
+    pub device: u16,
+}
+
+impl fmt::Display for PciId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04x}:{:04x}", self.vendor, self.device)
+    }
+}
+
+/// ACS capability/control bits, with the kernel's values (include/uapi/linux/pci_regs.h).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct AcsFlags(pub u8);
+
+impl AcsFlags {
+    pub const SV: u8 = 0x01;
+    pub const TB: u8 = 0x02;
+    pub const RR: u8 = 0x04;
+    pub const CR: u8 = 0x08;
+    pub const UF: u8 = 0x10;
+    pub const EC: u8 = 0x20;
+    pub const DT: u8 = 0x40;
+    pub const NAMES: [(&'static str, u8); 7] = [
+        ("SV", Self::SV),
+        ("TB", Self::TB),
+        ("RR", Self::RR),
+        ("CR", Self::CR),
+        ("UF", Self::UF),
+        ("EC", Self::EC),
+        ("DT", Self::DT),
+    ];
+
+    pub fn flag(s: &str) -> Option<u8> {
+        Self::NAMES.iter().find(|(n, _)| *n == s).map(|&(_, b)| b)
+    }
+}
+
+impl fmt::Display for AcsFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 {
+            return f.write_str("none");
+        }
+        let names: Vec<&str> = Self::NAMES
+            .iter()
+            .filter(|(_, b)| self.0 & b != 0)
+            .map(|(n, _)| *n)
+            .collect();
+        f.write_str(&names.join(","))
+    }
+}
+
+/// A number as written: its value and how to print it back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Number {
+    pub value: u64,
+    pub style: NumStyle,
+}
+
+impl Number {
+    pub fn dec(value: u64) -> Self {
+        Number {
+            value,
+            style: NumStyle::Dec,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum NumStyle {
+    Dec,
+    Hex,
+    /// `2M`: the value is a whole number of the unit.
+    Size(SizeUnit),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SizeUnit {
+    K,
+    M,
+    G,
+    T,
+}
+
+impl SizeUnit {
+    pub const fn shift(self) -> u32 {
+        match self {
+            SizeUnit::K => 10,
+            SizeUnit::M => 20,
+            SizeUnit::G => 30,
+            SizeUnit::T => 40,
+        }
+    }
+
+    pub const fn letter(self) -> char {
+        match self {
+            SizeUnit::K => 'K',
+            SizeUnit::M => 'M',
+            SizeUnit::G => 'G',
+            SizeUnit::T => 'T',
+        }
+    }
+}
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.style {
+            NumStyle::Dec => write!(f, "{}", self.value),
+            NumStyle::Size(u) => write!(f, "{}{}", self.value >> u.shift(), u.letter()),
+            NumStyle::Hex => {
+                // Grouped by four digits from the right: 0x8000_0000, 0x10_0000, 0x10.
+                let digits = format!("{:x}", self.value);
+                let mut out = String::from("0x");
+                let n = digits.len();
+                for (i, c) in digits.chars().enumerate() {
+                    if i > 0 && (n - i) % 4 == 0 {
+                        out.push('_');
+                    }
+                    out.push(c);
+                }
+                f.write_str(&out)
+            }
+        }
+    }
+}
+
+/// `tick 10ms`: an amount of a time unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Duration {
+    pub amount: u64,
+    pub unit: TimeUnit,
+}
+
+impl Duration {
+    /// The duration in nanoseconds (`None` past `u64::MAX`, which the parser rejects).
+    pub fn as_nanos(self) -> Option<u64> {
+        self.amount.checked_mul(self.unit.nanos())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TimeUnit {
+    Ns,
+    Us,
+    Ms,
+    S,
+}
+
+impl TimeUnit {
+    pub const ALL: [TimeUnit; 4] = [TimeUnit::Ns, TimeUnit::Us, TimeUnit::Ms, TimeUnit::S];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            TimeUnit::Ns => "ns",
+            TimeUnit::Us => "us",
+            TimeUnit::Ms => "ms",
+            TimeUnit::S => "s",
+        }
+    }
+
+    pub const fn nanos(self) -> u64 {
+        match self {
+            TimeUnit::Ns => 1,
+            TimeUnit::Us => 1_000,
+            TimeUnit::Ms => 1_000_000,
+            TimeUnit::S => 1_000_000_000,
+        }
+    }
+}
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.amount, self.unit.name())
+    }
+}
+
+/// A device: a platform device's name or a PCI address.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Device {
+    Name(String),
+    Bdf(Bdf),
+}
+
+impl fmt::Display for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Device::Name(n) => f.write_str(n),
+            Device::Bdf(b) => b.fmt(f),
+        }
+    }
+}
+
+/// `IOMMU_READ`... bits with the kernel's values (include/linux/iommu.h).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct Prot(pub u32);
+
+impl Prot {
+    pub const READ: u32 = 1 << 0;
+    pub const WRITE: u32 = 1 << 1;
+    pub const CACHE: u32 = 1 << 2;
+    pub const NOEXEC: u32 = 1 << 3;
+    pub const MMIO: u32 = 1 << 4;
+    pub const PRIV: u32 = 1 << 5;
+    /// Scenario names (an `IOMMU_` prefix is also accepted); `RW` is both.
+    pub const NAMES: [(&'static str, u32); 7] = [
+        ("RW", Self::READ | Self::WRITE),
+        ("R", Self::READ),
+        ("W", Self::WRITE),
+        ("CACHE", Self::CACHE),
+        ("NOEXEC", Self::NOEXEC),
+        ("MMIO", Self::MMIO),
+        ("PRIV", Self::PRIV),
+    ];
+
+    pub fn flag(s: &str) -> Option<u32> {
+        let s = s.strip_prefix("IOMMU_").unwrap_or(s);
+        let s = match s {
+            "READ" => "R",
+            "WRITE" => "W",
+            other => other,
+        };
+        Self::NAMES.iter().find(|(n, _)| *n == s).map(|&(_, b)| b)
+    }
+}
+
+impl fmt::Display for Prot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 {
+            return f.write_str("0");
+        }
+        let mut left = self.0;
+        let mut parts = Vec::new();
+        for (n, b) in Self::NAMES {
+            if left & b == b {
+                parts.push(n);
+                left &= !b;
+            }
+        }
+        f.write_str(&parts.join("|"))
+    }
+}
+
+/// `enum dma_data_direction`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DmaDirection {
+    Bidirectional,
+    ToDevice,
+    FromDevice,
+    None,
+}
+
+impl DmaDirection {
+    pub const ALL: [DmaDirection; 4] = [
+        DmaDirection::Bidirectional,
+        DmaDirection::ToDevice,
+        DmaDirection::FromDevice,
+        DmaDirection::None,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            DmaDirection::Bidirectional => "BIDIRECTIONAL",
+            DmaDirection::ToDevice => "TO_DEVICE",
+            DmaDirection::FromDevice => "FROM_DEVICE",
+            DmaDirection::None => "NONE",
+        }
+    }
+
+    /// `BIDIRECTIONAL` or the kernel's `DMA_BIDIRECTIONAL`.
+    pub fn parse(s: &str) -> Option<DmaDirection> {
+        let s = s.strip_prefix("DMA_").unwrap_or(s);
+        DmaDirection::ALL.into_iter().find(|d| d.name() == s)
+    }
+}
+
+/// `enum iommu_dma_owner` of the v4 proposal (generation `shared`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DmaOwner {
+    None,
+    DmaApi,
+    PrivateDomain,
+    PrivateDomainUser,
+}
+
+impl DmaOwner {
+    pub const ALL: [DmaOwner; 4] = [
+        DmaOwner::None,
+        DmaOwner::DmaApi,
+        DmaOwner::PrivateDomain,
+        DmaOwner::PrivateDomainUser,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            DmaOwner::None => "DMA_OWNER_NONE",
+            DmaOwner::DmaApi => "DMA_OWNER_DMA_API",
+            DmaOwner::PrivateDomain => "DMA_OWNER_PRIVATE_DOMAIN",
+            DmaOwner::PrivateDomainUser => "DMA_OWNER_PRIVATE_DOMAIN_USER",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DmaOwner> {
+        DmaOwner::ALL.into_iter().find(|d| d.name() == s)
+    }
+}
+
+/// `device_dma(DEV, IOVA, read|write)`
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+impl Access {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+        }
+    }
+}
+
+/// One call line: `[HANDLE =] call(args...) [=> expectation]`, or the command forms
+/// `bind DEV DRIVER [managed]`, `unbind DEV`, `remove DEV`, `tick 10ms`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallStmt {
+    /// `d1 = ...`: the name that keeps the returned domain (or, for `dma_map_page`, IOVA).
+    pub handle: Option<Ident>,
+    pub call: Spanned<Call>,
+    /// Checked against [`Call::signature`]: count and kinds match its parameters.
+    pub args: Vec<Spanned<Arg>>,
+    pub expect: Option<Expectation>,
+}
+
+impl CallStmt {
+    pub fn signature(&self) -> &'static Signature {
+        self.call.node.signature()
+    }
+
+    /// The `i`-th argument (0-based), if given.
+    pub fn arg(&self, i: usize) -> Option<&Arg> {
+        self.args.get(i).map(|a| &a.node)
+    }
+}
+
+/// One argument, already checked against the call's parameter kind.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Arg {
+    /// A domain handle, IOMMU, owner cookie or driver name; for an IOVA parameter, a handle
+    /// kept from `dma_map_page`.
+    Name(String),
+    Device(Device),
+    /// `group(DEV)`
+    Group(Device),
+    Number(Number),
+    Duration(Duration),
+    Prot(Prot),
+    Direction(DmaDirection),
+    Access(Access),
+    DmaOwner(DmaOwner),
+    /// `managed` after `bind DEV DRIVER`.
+    Managed,
+}
+
+impl Arg {
+    /// A domain handle, IOMMU, cookie, driver or IOVA-handle name.
+    pub fn as_name(&self) -> Option<&str> {
+        match self {
+            Arg::Name(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The device of [`Arg::Device`] or of `group(DEV)`.
+    pub fn as_device(&self) -> Option<&Device> {
+        match self {
+            Arg::Device(d) | Arg::Group(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn as_number(&self) -> Option<u64> {
+        match self {
+            Arg::Number(n) => Some(n.value),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Arg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Arg::Name(n) => f.write_str(n),
+            Arg::Device(d) => d.fmt(f),
+            Arg::Group(d) => write!(f, "group({d})"),
+            Arg::Number(n) => n.fmt(f),
+            Arg::Duration(d) => d.fmt(f),
+            Arg::Prot(p) => p.fmt(f),
+            Arg::Direction(d) => f.write_str(d.name()),
+            Arg::Access(a) => f.write_str(a.name()),
+            Arg::DmaOwner(o) => f.write_str(o.name()),
+            Arg::Managed => f.write_str("managed"),
+        }
+    }
+}
+
+/// `=> VALUE [@gen,...] [; VALUE @gen,... ...]`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Expectation {
+    pub alternatives: Vec<Alternative>,
+    pub span: Span,
+}
+
+impl Expectation {
+    /// The value expected in `gen`: the first alternative naming it, else the first one
+    /// without `@`; `None` when `gen` is not checked.
+    pub fn for_generation(&self, gen: Generation) -> Option<&Spanned<Value>> {
+        self.alternatives
+            .iter()
+            .find(|a| a.generations.iter().any(|g| g.node == gen))
+            .or_else(|| self.alternatives.iter().find(|a| a.generations.is_empty()))
+            .map(|a| &a.value)
+    }
+}
+
+/// One `VALUE @gen,...`; no generations means every generation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alternative {
+    pub value: Spanned<Value>,
+    pub generations: Vec<Spanned<Generation>>,
+    /// From the value to the last generation.
+    pub span: Span,
+}
+
+/// An expected call result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Value {
+    /// `0`, a size, an IOVA, a physical address.
+    Number(Number),
+    Errno(Errno),
+    /// `n/a`: the call does not exist in that generation.
+    NotAvailable,
+    /// `BUG`: a `BUG_ON` was reached.
+    Bug,
+    /// `DMA_MAPPING_ERROR` from `dma_map_page`.
+    DmaMappingError,
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Number(n) => n.fmt(f),
+            Value::Errno(e) => e.fmt(f),
+            Value::NotAvailable => f.write_str("n/a"),
+            Value::Bug => f.write_str("BUG"),
+            Value::DmaMappingError => f.write_str("DMA_MAPPING_ERROR"),
+        }
+    }
+}
+
+/// `expect CHECK [@gen,...]`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectStmt {
+    pub check: Check,
+    /// Empty: checked in every generation.
+    pub generations: Vec<Spanned<Generation>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+}
+
+impl CmpOp {
+    pub const fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Check {
+    /// `groups = {A B} {C}`: the whole partition, order-free.
+    Groups(Vec<Spanned<Vec<Spanned<Device>>>>),
+    /// `group(A) == group(B)` (or `!=`)
+    SameGroup {
+        a: Spanned<Device>,
+        op: CmpOp,
+        b: Spanned<Device>,
+    },
+    /// `domain(group(X)) == d1|default|blocking|identity|none`
+    Domain {
+        dev: Spanned<Device>,
+        op: CmpOp,
+        is: Spanned<DomainIs>,
+    },
+    /// `owner(group(X)) == COOKIE|dma-api|none`
+    Owner {
+        dev: Spanned<Device>,
+        op: CmpOp,
+        is: Spanned<OwnerIs>,
+    },
+    /// `owner_cnt(group(X)) == N`
+    OwnerCnt {
+        dev: Spanned<Device>,
+        op: CmpOp,
+        count: Spanned<Number>,
+    },
+    /// `iova_to_phys(DOMAIN, IOVA) == PA`; `iova` is [`Arg::Number`] or [`Arg::Name`].
+    IovaToPhys {
+        domain: Ident,
+        iova: Spanned<Arg>,
+        op: CmpOp,
+        phys: Spanned<Number>,
+    },
+    /// `invariants ok`
+    InvariantsOk,
+    /// `breach I2`: invariant I2 of MODEL.md §4 is broken.
+    Breach(Spanned<u8>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DomainIs {
+    Handle(String),
+    Default,
+    Blocking,
+    Identity,
+    None,
+}
+
+impl fmt::Display for DomainIs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DomainIs::Handle(h) => h,
+            DomainIs::Default => "default",
+            DomainIs::Blocking => "blocking",
+            DomainIs::Identity => "identity",
+            DomainIs::None => "none",
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OwnerIs {
+    Cookie(String),
+    DmaApi,
+    None,
+}
+
+impl fmt::Display for OwnerIs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OwnerIs::Cookie(c) => c,
+            OwnerIs::DmaApi => "dma-api",
+            OwnerIs::None => "none",
+        })
+    }
+}
+
+impl Scenario {
+    /// The header's generation (default `current`).
+    pub fn generation(&self) -> Generation {
+        self.stmts
+            .iter()
+            .find_map(|s| match &s.kind {
+                StmtKind::Generation(g) => Some(g.node),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
+    /// Sets the header's generation (the UI's era switch): rewrites the `generation` line,
+    /// or adds one after the leading comment block. The new line has an empty span.
+    pub fn set_generation(&mut self, gen: Generation) {
+        for s in &mut self.stmts {
+            if let StmtKind::Generation(g) = &mut s.kind {
+                g.node = gen;
+                return;
+            }
+        }
+        let mut at = self
+            .stmts
+            .iter()
+            .take_while(|s| matches!(s.kind, StmtKind::Comment(_)))
+            .count();
+        if at > 0 && matches!(self.stmts.get(at).map(|s| &s.kind), Some(StmtKind::Blank)) {
+            at += 1;
+        }
+        let stmt = Stmt {
+            kind: StmtKind::Generation(Spanned::new(gen, Span::default())),
+            comment: None,
+            span: Span::default(),
+        };
+        self.stmts.insert(at, stmt);
+    }
+
+    /// The header's config: defaults overridden by every `config` line in order.
+    pub fn config(&self) -> Config {
+        let mut c = Config::default();
+        for s in &self.stmts {
+            if let StmtKind::Config(settings) = &s.kind {
+                for set in settings {
+                    let v = set.node.on;
+                    match set.node.key {
+                        ConfigKey::Strict => c.strict = v,
+                        ConfigKey::Passthrough => c.passthrough = v,
+                        ConfigKey::AcsFix => c.acs_fix = v,
+                        ConfigKey::SplitUnmap => c.split_unmap = v,
+                    }
+                }
+            }
+        }
+        c
+    }
+
+    /// The comment block the file starts with, `#` and one following space stripped from
+    /// each line, lines joined by `\n` (the UI's preset description).
+    pub fn leading_comment(&self) -> String {
+        let lines: Vec<&str> = self
+            .stmts
+            .iter()
+            .map_while(|s| match &s.kind {
+                StmtKind::Comment(t) => Some(t.strip_prefix(' ').unwrap_or(t)),
+                _ => None,
+            })
+            .collect();
+        lines.join("\n")
+    }
+
+    /// The call statements, in order.
+    pub fn calls(&self) -> impl Iterator<Item = &CallStmt> {
+        self.stmts.iter().filter_map(|s| match &s.kind {
+            StmtKind::Call(c) => Some(c),
+            _ => None,
+        })
+    }
+}

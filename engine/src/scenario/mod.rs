@@ -1,0 +1,24 @@
+//! The scenario language (shared/SCENARIO.md; engine-specific notes in
+//! docs/scenario-language.md): text → [`Scenario`] → canonical text.
+//!
+//! ```
+//! let s = iommu_engine::scenario::parse("d1 = iommu_domain_alloc(smmu0) => 0\n").unwrap();
+//! assert_eq!(s.print(), "d1 = iommu_domain_alloc(smmu0) => 0\n");
+//! ```
+
+pub mod ast;
+pub mod calls;
+pub mod error;
+pub mod lexer;
+pub mod parser;
+pub mod printer;
+pub mod run;
+
+pub use ast::*;
+pub use calls::{Call, Param, Returns, Signature, Syntax, SIGNATURES};
+pub use error::{ErrorKind, ParseError, ParseErrors};
+pub use parser::{parse, MAX_ERRORS, MAX_INPUT, MAX_LINE, MAX_STATEMENTS};
+pub use run::{generations_to_check, run, run_scenario, CheckOutcome, Options, Run, Step};
+
+#[cfg(test)]
+mod tests;

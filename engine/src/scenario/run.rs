@@ -1,0 +1,878 @@
+//! Runs a scenario against the engine (shared/SCENARIO.md "Command line and results"):
+//! topology statements build the [`Topology`], devices are probed into [`Groups`] and the
+//! [`Kernel`] of the chosen generation, each call becomes a trace [`Event`], and every
+//! expectation is checked where it stands.
+//!
+//! Probing follows the kernel's boot order: the topology declared before the first call is
+//! the machine at boot, probed in declaration order once it is complete (as
+//! `bus_iommu_probe()` walks every device when the IOMMU registers, so a GPU sees its audio
+//! function as a slot sibling). A topology statement after the first call is a hot-add,
+//! probed at once (`iommu_bus_notifier` → `iommu_probe_device()`), and `remove` a
+//! hot-remove.
+//!
+//! A scenario that names something that does not exist (a device, a handle, an IOMMU) or
+//! that the topology rejects (a bus number that does not match its parent) is bad input: the
+//! run stops with a [`ParseError`] at that statement's `line:col`. A failed expectation is
+//! not an error: it is recorded in [`Run::checks`] and the run goes on.
+
+use super::ast::{
+    Arg, Check, CmpOp, DomainIs, Expectation, IommuDecl, OwnerIs, PciDecl, PlatformDecl, Scenario,
+    Span, Spanned, StmtKind, Value,
+};
+use super::calls::Call as ACall;
+use super::error::{ErrorKind, ParseError, ParseErrors};
+use crate::call::{Call, Cookie, DmaOwnerType};
+use crate::generation::{Config, Generation};
+use crate::group::Groups;
+use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
+use crate::iommu::{DeviceFacts, IommuFacts, Kernel, Snapshot};
+use crate::topology::{self, Topology};
+use crate::trace::{Event, Ret};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// How to run a scenario.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Overrides the file's `generation` header (`iommu-play run --generation`).
+    pub generation: Option<Generation>,
+    /// Record a kernel [`Snapshot`] in every event (the web UI steps through them).
+    pub snapshots: bool,
+}
+
+/// Everything a run produced: the trace, the checked expectations and the final state.
+#[derive(Clone, Debug, Serialize)]
+pub struct Run {
+    pub generation: Generation,
+    pub config: Config,
+    /// One step per executed statement (probes of the boot topology, calls, hot-plug).
+    pub steps: Vec<Step>,
+    /// Every expectation checked, in source order.
+    pub checks: Vec<CheckOutcome>,
+    /// The groups at the end, with each member's reason.
+    pub groups: Vec<crate::group::Group>,
+    /// `/sys/kernel/iommu_groups` at the end, with the reasons (what `iommu-play groups` prints).
+    pub sysfs: String,
+    /// The kernel's state at the end.
+    pub kernel: Snapshot,
+    /// Set when a `BUG_ON` fired: the statements after it did not run.
+    pub crashed: Option<String>,
+}
+
+impl Run {
+    /// Every expectation held.
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.ok)
+    }
+
+    /// The expectations that failed.
+    pub fn failures(&self) -> impl Iterator<Item = &CheckOutcome> {
+        self.checks.iter().filter(|c| !c.ok)
+    }
+}
+
+/// One executed statement.
+#[derive(Clone, Debug, Serialize)]
+pub struct Step {
+    /// 1-based source line of the statement (0 for nothing in the file).
+    pub line: u32,
+    /// The statement as written, without its comment.
+    pub source: String,
+    /// `boot` (probe of the initial topology), `call`, `hotplug`.
+    pub phase: &'static str,
+    pub event: Event,
+}
+
+/// One checked expectation.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckOutcome {
+    pub line: u32,
+    pub col: u32,
+    /// The expectation as written.
+    pub source: String,
+    pub expected: String,
+    pub actual: String,
+    pub ok: bool,
+}
+
+/// Parses and runs `text`.
+pub fn run(text: &str, opts: &Options) -> Result<Run, ParseErrors> {
+    let scenario = super::parse(text)?;
+    run_scenario(&scenario, text, opts).map_err(ParseErrors::from)
+}
+
+/// Runs a parsed scenario; `text` is its source (for the statement texts in the trace).
+pub fn run_scenario(s: &Scenario, text: &str, opts: &Options) -> Result<Run, ParseError> {
+    let generation = opts.generation.unwrap_or_else(|| s.generation());
+    let config = s.config();
+    let mut r = Runner {
+        text,
+        topo: Topology::new(),
+        groups: Groups::new(config),
+        kernel: Kernel::new(generation, config),
+        handles: BTreeMap::new(),
+        steps: Vec::new(),
+        checks: Vec::new(),
+        booted: false,
+        pending: Vec::new(),
+        generation,
+    };
+    r.kernel.record_snapshots = opts.snapshots;
+    for stmt in &s.stmts {
+        if r.kernel.crashed.is_some() {
+            break;
+        }
+        r.stmt(&stmt.kind, stmt.span)?;
+    }
+    r.boot()?;
+    let sysfs = r.groups.explain(&r.topo);
+    Ok(Run {
+        generation,
+        config,
+        steps: r.steps,
+        checks: r.checks,
+        groups: r.groups.groups().cloned().collect(),
+        sysfs,
+        kernel: r.kernel.snapshot(),
+        crashed: r.kernel.crashed.clone(),
+    })
+}
+
+struct Runner<'a> {
+    text: &'a str,
+    topo: Topology,
+    groups: Groups,
+    kernel: Kernel,
+    /// `d1 = iommu_domain_alloc(...)` handles.
+    handles: BTreeMap<String, DomainId>,
+    steps: Vec<Step>,
+    checks: Vec<CheckOutcome>,
+    /// The boot topology has been probed (the first call or expectation came).
+    booted: bool,
+    /// Boot-time devices waiting for the probe, with their statement's span.
+    pending: Vec<(DeviceId, Span)>,
+    generation: Generation,
+}
+
+fn err(span: Span, msg: impl Into<String>) -> ParseError {
+    ParseError::new(ErrorKind::Run(msg.into()), span)
+}
+
+impl Runner<'_> {
+    fn source(&self, span: Span) -> String {
+        self.text
+            .get(span.start..span.end)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+
+    fn stmt(&mut self, kind: &StmtKind, span: Span) -> Result<(), ParseError> {
+        match kind {
+            StmtKind::Blank
+            | StmtKind::Comment(_)
+            | StmtKind::Generation(_)
+            | StmtKind::Config(_) => Ok(()),
+            StmtKind::Iommu(d) => self.iommu(d, span),
+            StmtKind::Host(h) => {
+                let iommu = h.iommu.as_ref().map(|i| i.node.clone());
+                let spec = topology::HostSpec {
+                    name: h.name.node.clone(),
+                    iommu,
+                    segment: num_u16(h.segment.as_ref())?.unwrap_or(0),
+                    bus: num_u8(h.bus.as_ref())?.unwrap_or(0),
+                };
+                self.topo
+                    .add_host(spec)
+                    .map(|_| ())
+                    .map_err(|e| err(span, e.to_string()))
+            }
+            StmtKind::Pci(p) => {
+                let id = self.pci(p, span)?;
+                self.added(id, span)
+            }
+            StmtKind::Platform(p) => {
+                let id = self.platform(p, span)?;
+                self.added(id, span)
+            }
+            StmtKind::Alias { dev, alias } => self
+                .topo
+                .add_alias(&dev.node.to_string(), &alias.node.to_string())
+                .map_err(|e| err(span, e.to_string())),
+            StmtKind::Call(c) => {
+                self.boot()?;
+                self.call(c, span)
+            }
+            StmtKind::Expect(e) => {
+                self.boot()?;
+                if e.generations.is_empty()
+                    || e.generations.iter().any(|g| g.node == self.generation)
+                {
+                    self.expect(&e.check, span)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn iommu(&mut self, d: &IommuDecl, span: Span) -> Result<(), ParseError> {
+        use super::ast::IommuKind as K;
+        let kind = match d.kind.as_ref().map(|k| k.node) {
+            Some(K::ArmSmmuV2) => topology::IommuKind::ArmSmmuV2 {
+                smrs: num_u32(d.smrs.as_ref())?.unwrap_or(128),
+            },
+            Some(K::ArmSmmuV3) => topology::IommuKind::ArmSmmuV3,
+            Some(K::Generic) | None => topology::IommuKind::Generic,
+        };
+        let granule = match d.granule.as_ref().map(|g| (g.node.value, g.span)) {
+            None | Some((0x1000, _)) => topology::Granule::G4K,
+            Some((0x4000, _)) => topology::Granule::G16K,
+            Some((0x10000, _)) => topology::Granule::G64K,
+            Some((_, s)) => return Err(err(s, "granule must be 4K, 16K or 64K")),
+        };
+        let spec = topology::IommuSpec {
+            name: d.name.node.clone(),
+            kind,
+            granule,
+            ias: num_u32(d.ias.as_ref())?.unwrap_or(48),
+            oas: num_u32(d.oas.as_ref())?.unwrap_or(48),
+        };
+        let facts = IommuFacts {
+            name: spec.name.clone(),
+            granule: granule.bytes(),
+            ias: spec.ias,
+            // arm-smmu, arm-smmu-v3, VT-d and AMD-Vi all report IOMMU_CAP_DEFERRED_FLUSH
+            // (v6.8): every kind of the model can use DMA_FQ.
+            deferred_flush: true,
+        };
+        let id = self
+            .topo
+            .add_iommu(spec)
+            .map_err(|e| err(span, e.to_string()))?;
+        self.kernel.add_iommu(id, facts);
+        Ok(())
+    }
+
+    fn pci(&mut self, p: &PciDecl, span: Span) -> Result<DeviceId, ParseError> {
+        let b = p.bdf.node;
+        let bdf = topology::pci::Bdf {
+            segment: b.segment.unwrap_or(0),
+            bus: b.bus,
+            dev: b.dev,
+            func: b.func,
+        };
+        let ty = match p.ty.node {
+            super::ast::PciType::RootPort => topology::pci::PciType::RootPort,
+            super::ast::PciType::SwitchUpstream => topology::pci::PciType::UpstreamPort,
+            super::ast::PciType::SwitchDownstream => topology::pci::PciType::DownstreamPort,
+            super::ast::PciType::Endpoint => topology::pci::PciType::Endpoint,
+            super::ast::PciType::RcIntegratedEndpoint => {
+                topology::pci::PciType::RcIntegratedEndpoint
+            }
+            super::ast::PciType::PcieToPciBridge => topology::pci::PciType::PcieToPciBridge,
+            super::ast::PciType::ConventionalPci => topology::pci::PciType::ConventionalPci,
+        };
+        let mut spec = topology::PciSpec::new(bdf, ty);
+        spec.parent = p.parent.as_ref().map(|x| x.node.to_string());
+        spec.host = p.host.as_ref().map(|x| x.node.clone());
+        let flags =
+            |f: &Spanned<super::ast::AcsFlags>| topology::pci::AcsFlags(u32::from(f.node.0));
+        if let Some(a) = &p.acs {
+            spec = spec.acs(flags(a));
+        }
+        if p.acs_cap.is_some() || p.acs_ctl.is_some() {
+            let cap = p.acs_cap.as_ref().map(flags);
+            let ctl = p.acs_ctl.as_ref().map(flags);
+            spec.acs_cap = cap.or(spec.acs_cap).or(ctl);
+            spec.acs_ctl = ctl.unwrap_or(spec.acs_ctl);
+        }
+        if let Some(id) = &p.id {
+            spec = spec.id(id.node.vendor, id.node.device);
+        }
+        if let Some(id) = &p.subsys {
+            spec = spec.subsys(id.node.vendor, id.node.device);
+        }
+        if p.untrusted.is_some() {
+            spec = spec.untrusted();
+        }
+        self.topo
+            .add_pci(spec)
+            .map_err(|e| err(span, e.to_string()))
+    }
+
+    fn platform(&mut self, p: &PlatformDecl, span: Span) -> Result<DeviceId, ParseError> {
+        let Some(iommu) = &p.iommu else {
+            return Err(err(
+                span,
+                format!("platform device {} needs iommu=", p.name.node),
+            ));
+        };
+        let mask = num_u32(p.mask.as_ref())?.unwrap_or(0);
+        let mut spec = topology::PlatformSpec::new(&p.name.node, &iommu.node);
+        for sid in &p.sids {
+            let v =
+                u32::try_from(sid.node.value).map_err(|_| err(sid.span, "stream ID too large"))?;
+            spec = spec.sid(v, mask);
+        }
+        self.topo
+            .add_platform(spec)
+            .map_err(|e| err(span, e.to_string()))
+    }
+
+    /// A device was declared: probed at boot, or at once when hot-added.
+    fn added(&mut self, id: DeviceId, span: Span) -> Result<(), ParseError> {
+        if self.booted {
+            self.probe(id, span, "hotplug")
+        } else {
+            self.pending.push((id, span));
+            Ok(())
+        }
+    }
+
+    /// The boot topology is complete: probe it in declaration order.
+    fn boot(&mut self) -> Result<(), ParseError> {
+        if self.booted {
+            return Ok(());
+        }
+        self.booted = true;
+        for (id, span) in std::mem::take(&mut self.pending) {
+            self.probe(id, span, "boot")?;
+        }
+        Ok(())
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_probe_device()`: `ops->device_group()` (the grouping
+    /// model), then the group and domain state (the kernel model).
+    fn probe(&mut self, id: DeviceId, span: Span, phase: &'static str) -> Result<(), ParseError> {
+        let group = match self.groups.probe_device(&self.topo, id) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                // A failed probe (e.g. -ENOSPC: no free SMR) leaves the device without an
+                // IOMMU group, as the kernel does; the trace shows the errno.
+                let event = Event::failed_probe(self.steps.len(), self.topo.name(id), e);
+                self.push(span, phase, event);
+                return Ok(());
+            }
+        };
+        let facts = self.facts(id, span)?;
+        let event = self.kernel.probe_device(id, facts, group);
+        self.push(span, phase, event);
+        Ok(())
+    }
+
+    fn facts(&self, id: DeviceId, span: Span) -> Result<DeviceFacts, ParseError> {
+        let dev = self
+            .topo
+            .device(id)
+            .ok_or_else(|| err(span, "device vanished"))?;
+        let name = dev.name.clone();
+        match &dev.kind {
+            topology::DeviceKind::Pci(p) => {
+                // The requester ID the IOMMU sees is the last DMA alias on the way up
+                // (pci_for_each_dma_alias visits the bridges last), within its segment.
+                let rid = self
+                    .topo
+                    .pci_dma_aliases(id)
+                    .last()
+                    .map_or(p.bdf.rid().0, |a| a.rid.0);
+                let iommu = self.iommu_of(id).unwrap_or(IommuId(0));
+                let mut f = DeviceFacts::new(
+                    &name,
+                    true,
+                    iommu,
+                    (u32::from(p.bdf.segment) << 16) | u32::from(rid),
+                );
+                f.untrusted = p.untrusted;
+                // VFIO ≤ v5.18 lets devices with a non-normal header type (bridges and
+                // ports) keep their driver in a viable group.
+                f.is_bridge = matches!(
+                    p.ty,
+                    topology::pci::PciType::RootPort
+                        | topology::pci::PciType::UpstreamPort
+                        | topology::pci::PciType::DownstreamPort
+                        | topology::pci::PciType::PcieToPciBridge
+                );
+                Ok(f)
+            }
+            topology::DeviceKind::Platform(p) => {
+                // Devices whose (masked) stream IDs are equal share one stream match entry,
+                // so one translation (arm_smmu_find_sme); a device without a stream ID gets
+                // an ID of its own.
+                let sid = p
+                    .sids
+                    .first()
+                    .map_or(0x8000_0000 | id.0, |s| u32::from(s.id & !s.mask));
+                let iommu = dev.iommu.unwrap_or(IommuId(0));
+                Ok(DeviceFacts::new(&name, false, iommu, sid))
+            }
+        }
+    }
+
+    fn iommu_of(&self, id: DeviceId) -> Option<IommuId> {
+        self.topo.device(id)?.iommu
+    }
+
+    fn push(&mut self, span: Span, phase: &'static str, mut event: Event) {
+        event.seq = self.steps.len();
+        self.steps.push(Step {
+            line: span.line,
+            source: self.source(span),
+            phase,
+            event,
+        });
+    }
+
+    // ------------------------------------------------------------------ calls
+
+    fn device(&self, d: &super::ast::Device, span: Span) -> Result<DeviceId, ParseError> {
+        self.topo
+            .lookup(&d.to_string())
+            .ok_or_else(|| err(span, format!("no device {d} in the topology")))
+    }
+
+    fn arg_device(&self, c: &super::ast::CallStmt, i: usize) -> Result<DeviceId, ParseError> {
+        let a = arg(c, i)?;
+        match &a.node {
+            Arg::Device(d) | Arg::Group(d) => self.device(d, a.span),
+            _ => Err(err(a.span, "expected a device")),
+        }
+    }
+
+    fn arg_group(&self, c: &super::ast::CallStmt, i: usize) -> Result<GroupId, ParseError> {
+        let a = arg(c, i)?;
+        let dev = self.arg_device(c, i)?;
+        self.groups
+            .group_of(dev)
+            .ok_or_else(|| err(a.span, format!("{} has no iommu group", a.node)))
+    }
+
+    fn arg_domain(&self, c: &super::ast::CallStmt, i: usize) -> Result<DomainId, ParseError> {
+        let a = arg(c, i)?;
+        let name = a.node.as_name().unwrap_or_default();
+        self.handles.get(name).copied().ok_or_else(|| {
+            ParseError::new(
+                ErrorKind::UnknownHandle {
+                    name: name.to_string(),
+                    producer: "iommu_domain_alloc",
+                },
+                a.span,
+            )
+        })
+    }
+
+    fn arg_cookie(&self, c: &super::ast::CallStmt, i: usize) -> Result<Option<Cookie>, ParseError> {
+        let a = arg(c, i)?;
+        Ok(match a.node.as_name() {
+            Some("NULL") | None => None,
+            Some(n) => Some(Cookie(n.to_string())),
+        })
+    }
+
+    fn arg_name(&self, c: &super::ast::CallStmt, i: usize) -> Result<String, ParseError> {
+        let a = arg(c, i)?;
+        a.node
+            .as_name()
+            .map(str::to_string)
+            .ok_or_else(|| err(a.span, "expected a name"))
+    }
+
+    /// Translates one scenario call into the kernel model's [`Call`].
+    fn kernel_call(&self, c: &super::ast::CallStmt, span: Span) -> Result<Call, ParseError> {
+        let owner = |i: usize| -> Result<DmaOwnerType, ParseError> {
+            let a = arg(c, i)?;
+            match &a.node {
+                Arg::DmaOwner(o) => {
+                    DmaOwnerType::parse(o.name()).ok_or_else(|| err(a.span, "bad owner type"))
+                }
+                _ => Err(err(a.span, "expected DMA_OWNER_...")),
+            }
+        };
+        Ok(match c.call.node {
+            ACall::Bind => Call::Bind {
+                dev: self.arg_device(c, 0)?,
+                driver: self.arg_name(c, 1)?,
+                managed: matches!(c.arg(2), Some(Arg::Managed)),
+            },
+            ACall::Unbind => Call::Unbind {
+                dev: self.arg_device(c, 0)?,
+            },
+            ACall::IommuDomainAlloc => {
+                let a = arg(c, 0)?;
+                let name = a.node.as_name().unwrap_or_default();
+                let iommu = self
+                    .topo
+                    .iommu_by_name(name)
+                    .map_err(|e| err(a.span, e.to_string()))?;
+                Call::IommuDomainAlloc { iommu }
+            }
+            ACall::IommuPagingDomainAlloc => Call::IommuPagingDomainAlloc {
+                dev: self.arg_device(c, 0)?,
+            },
+            ACall::IommuDomainFree => Call::IommuDomainFree {
+                domain: self.arg_domain(c, 0)?,
+            },
+            ACall::IommuAttachDevice => Call::IommuAttachDevice {
+                domain: self.arg_domain(c, 0)?,
+                dev: self.arg_device(c, 1)?,
+            },
+            ACall::IommuDetachDevice => Call::IommuDetachDevice {
+                domain: self.arg_domain(c, 0)?,
+                dev: self.arg_device(c, 1)?,
+            },
+            ACall::IommuAttachGroup => Call::IommuAttachGroup {
+                domain: self.arg_domain(c, 0)?,
+                group: self.arg_group(c, 1)?,
+            },
+            ACall::IommuDetachGroup => Call::IommuDetachGroup {
+                domain: self.arg_domain(c, 0)?,
+                group: self.arg_group(c, 1)?,
+            },
+            ACall::IommuAttachDeviceShared => Call::IommuAttachDeviceShared {
+                domain: self.arg_domain(c, 0)?,
+                dev: self.arg_device(c, 1)?,
+            },
+            ACall::IommuDetachDeviceShared => Call::IommuDetachDeviceShared {
+                domain: self.arg_domain(c, 0)?,
+                dev: self.arg_device(c, 1)?,
+            },
+            ACall::IommuDeviceSetDmaOwner => Call::IommuDeviceSetDmaOwner {
+                dev: self.arg_device(c, 0)?,
+                owner: owner(1)?,
+                cookie: self.arg_cookie(c, 2)?,
+            },
+            ACall::IommuDeviceReleaseDmaOwner => Call::IommuDeviceReleaseDmaOwner {
+                dev: self.arg_device(c, 0)?,
+                owner: if c.args.len() > 1 {
+                    Some(owner(1)?)
+                } else {
+                    None
+                },
+            },
+            ACall::IommuGroupClaimDmaOwner => Call::IommuGroupClaimDmaOwner {
+                group: self.arg_group(c, 0)?,
+                cookie: self.arg_cookie(c, 1)?,
+            },
+            ACall::IommuGroupReleaseDmaOwner => Call::IommuGroupReleaseDmaOwner {
+                group: self.arg_group(c, 0)?,
+            },
+            ACall::IommuDeviceClaimDmaOwner => Call::IommuDeviceClaimDmaOwner {
+                dev: self.arg_device(c, 0)?,
+                cookie: self.arg_cookie(c, 1)?,
+            },
+            ACall::IommuDeviceUseDefaultDomain => Call::IommuDeviceUseDefaultDomain {
+                dev: self.arg_device(c, 0)?,
+            },
+            ACall::IommuDeviceUnuseDefaultDomain => Call::IommuDeviceUnuseDefaultDomain {
+                dev: self.arg_device(c, 0)?,
+            },
+            ACall::IommuGroupReplaceDomain => Call::IommuGroupReplaceDomain {
+                group: self.arg_group(c, 0)?,
+                domain: Some(self.arg_domain(c, 1)?),
+            },
+            ACall::VfioGroupSetContainer => Call::VfioGroupSetContainer {
+                group: self.arg_group(c, 0)?,
+                container: Cookie(self.arg_name(c, 1)?),
+            },
+            ACall::VfioGroupUnsetContainer => Call::VfioGroupUnsetContainer {
+                group: self.arg_group(c, 0)?,
+            },
+            ACall::IommufdDeviceBind => Call::IommufdDeviceBind {
+                dev: self.arg_device(c, 0)?,
+                ictx: Cookie(self.arg_name(c, 1)?),
+            },
+            ACall::IommufdDeviceUnbind => Call::IommufdDeviceUnbind {
+                dev: self.arg_device(c, 0)?,
+            },
+            ACall::DeviceDma => {
+                let a = arg(c, 1)?;
+                Call::DeviceDma {
+                    dev: self.arg_device(c, 0)?,
+                    iova: a
+                        .node
+                        .as_number()
+                        .ok_or_else(|| err(a.span, "expected an IOVA"))?,
+                    write: matches!(c.arg(2), Some(Arg::Access(super::ast::Access::Write))),
+                }
+            }
+            ACall::Remove
+            | ACall::Tick
+            | ACall::IommuMap
+            | ACall::IommuUnmap
+            | ACall::IommuIovaToPhys
+            | ACall::IommuFlushIotlbAll
+            | ACall::DmaMapPage
+            | ACall::DmaUnmapPage => {
+                return Err(err(
+                    span,
+                    format!(
+                        "`{}` is not wired into the kernel model yet",
+                        c.signature().name
+                    ),
+                ))
+            }
+        })
+    }
+
+    fn call(&mut self, c: &super::ast::CallStmt, span: Span) -> Result<(), ParseError> {
+        let event = if c.call.node == ACall::Remove {
+            let a = arg(c, 0)?;
+            let dev = self.arg_device(c, 0)?;
+            let name = self.topo.name(dev).to_string();
+            let removed = self.topo.removal_order(dev);
+            // Children go first (device_del of a bridge removes its subtree).
+            let mut last = None;
+            for d in removed {
+                let ev = self.kernel.remove_device(d);
+                self.groups.release_device(d);
+                last = Some(ev);
+            }
+            self.topo
+                .remove(&name)
+                .map_err(|e| err(a.span, e.to_string()))?;
+            match last {
+                Some(e) => e,
+                None => return Ok(()),
+            }
+        } else {
+            let call = self.kernel_call(c, span)?;
+            self.kernel.call(&call)
+        };
+        if let (Some(h), Ret::Domain(d)) = (&c.handle, event.result) {
+            self.handles.insert(h.node.clone(), d);
+            self.kernel.label_domain(d, &h.node);
+        }
+        let result = event.result;
+        // The step shows the call without its `=> ...` expectation.
+        let call_span = match &c.expect {
+            Some(e) => Span {
+                end: e.span.start.max(span.start),
+                ..span
+            },
+            None => span,
+        };
+        self.push(call_span, "call", event);
+        if let Some(exp) = &c.expect {
+            self.check_result(exp, result, span);
+        }
+        Ok(())
+    }
+
+    fn check_result(&mut self, exp: &Expectation, got: Ret, span: Span) {
+        let Some(want) = exp.for_generation(self.generation) else {
+            return;
+        };
+        let ok = match (&want.node, got) {
+            (Value::Number(n), Ret::Ok | Ret::Domain(_)) => n.value == 0,
+            (Value::Number(n), Ret::Value(v)) => n.value == v,
+            (Value::Errno(e), Ret::Err(g)) => *e == g,
+            (Value::NotAvailable, Ret::NotAvailable) => true,
+            (Value::Bug, Ret::Bug) => true,
+            _ => false,
+        };
+        self.checks.push(CheckOutcome {
+            line: want.span.line,
+            col: want.span.col,
+            source: self.source(span),
+            expected: want.node.to_string(),
+            actual: got.to_string(),
+            ok,
+        });
+    }
+
+    // ------------------------------------------------------------------ expect
+
+    fn expect(&mut self, check: &Check, span: Span) -> Result<(), ParseError> {
+        let (expected, actual, ok) = match check {
+            Check::Groups(want) => {
+                let mut w: Vec<Vec<String>> = Vec::new();
+                for g in want {
+                    let mut names = Vec::new();
+                    for d in &g.node {
+                        let id = self.device(&d.node, d.span)?;
+                        names.push(self.topo.name(id).to_string());
+                    }
+                    names.sort();
+                    w.push(names);
+                }
+                w.sort();
+                let mut got = self.groups.partition();
+                for g in &mut got {
+                    g.sort();
+                }
+                got.sort();
+                (fmt_partition(&w), fmt_partition(&got), w == got)
+            }
+            Check::SameGroup { a, op, b } => {
+                let ga = self.groups.group_of(self.device(&a.node, a.span)?);
+                let gb = self.groups.group_of(self.device(&b.node, b.span)?);
+                let same = ga.is_some() && ga == gb;
+                let want = *op == CmpOp::Eq;
+                (
+                    format!("group({}) {} group({})", a.node, op.symbol(), b.node),
+                    format!("{} and {}", fmt_group(ga), fmt_group(gb)),
+                    same == want,
+                )
+            }
+            Check::Domain { dev, op, is } => {
+                let g = self.groups.group_of(self.device(&dev.node, dev.span)?);
+                let names = g.map_or_else(
+                    || vec!["none".to_string()],
+                    |g| self.kernel.group_domain_names(g),
+                );
+                let want = match &is.node {
+                    DomainIs::Handle(h) => {
+                        if !self.handles.contains_key(h) {
+                            return Err(ParseError::new(
+                                ErrorKind::UnknownHandle {
+                                    name: h.clone(),
+                                    producer: "iommu_domain_alloc",
+                                },
+                                is.span,
+                            ));
+                        }
+                        h.clone()
+                    }
+                    other => other.to_string(),
+                };
+                let has = names.contains(&want);
+                (
+                    format!("{} {want}", op.symbol()),
+                    names.join(" = "),
+                    has == (*op == CmpOp::Eq),
+                )
+            }
+            Check::Owner { dev, op, is } => {
+                let g = self.groups.group_of(self.device(&dev.node, dev.span)?);
+                let label = g.map_or_else(|| "none".to_string(), |g| self.kernel.owner_label(g));
+                let want = match &is.node {
+                    OwnerIs::Cookie(c) => c.clone(),
+                    OwnerIs::DmaApi => "dma-api".into(),
+                    OwnerIs::None => "none".into(),
+                };
+                let eq = label == want;
+                (
+                    format!("{} {want}", op.symbol()),
+                    label,
+                    eq == (*op == CmpOp::Eq),
+                )
+            }
+            Check::OwnerCnt { dev, op, count } => {
+                let g = self.groups.group_of(self.device(&dev.node, dev.span)?);
+                let n = g.map_or(0, |g| self.kernel.owner_cnt(g));
+                let eq = u64::from(n) == count.node.value;
+                (
+                    format!("{} {}", op.symbol(), count.node),
+                    n.to_string(),
+                    eq == (*op == CmpOp::Eq),
+                )
+            }
+            Check::IovaToPhys { iova, .. } => {
+                return Err(err(
+                    iova.span,
+                    "iova_to_phys is not wired into the kernel model yet",
+                ));
+            }
+            Check::InvariantsOk => {
+                let breaches = crate::invariants::check(&self.kernel);
+                let actual = if breaches.is_empty() {
+                    "ok".to_string()
+                } else {
+                    breaches
+                        .iter()
+                        .map(|b| format!("{}: {}", b.invariant, b.message))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                };
+                ("ok".into(), actual, breaches.is_empty())
+            }
+            Check::Breach(n) => {
+                let name = format!("I{}", n.node);
+                let breaches = crate::invariants::check(&self.kernel);
+                let found = breaches.iter().any(|b| b.invariant == name);
+                let actual = if breaches.is_empty() {
+                    "invariants ok".to_string()
+                } else {
+                    breaches
+                        .iter()
+                        .map(|b| b.invariant)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                (format!("breach {name}"), actual, found)
+            }
+        };
+        self.checks.push(CheckOutcome {
+            line: span.line,
+            col: span.col,
+            source: self.source(span),
+            expected,
+            actual,
+            ok,
+        });
+        Ok(())
+    }
+}
+
+fn arg(c: &super::ast::CallStmt, i: usize) -> Result<&Spanned<Arg>, ParseError> {
+    c.args.get(i).ok_or_else(|| {
+        err(
+            c.call.span,
+            format!("`{}` is missing argument {}", c.signature().name, i + 1),
+        )
+    })
+}
+
+fn num_u32(n: Option<&Spanned<super::ast::Number>>) -> Result<Option<u32>, ParseError> {
+    n.map(|n| u32::try_from(n.node.value).map_err(|_| err(n.span, "number too large")))
+        .transpose()
+}
+
+fn num_u16(n: Option<&Spanned<super::ast::Number>>) -> Result<Option<u16>, ParseError> {
+    n.map(|n| {
+        u16::try_from(n.node.value).map_err(|_| err(n.span, "number too large (at most 0xffff)"))
+    })
+    .transpose()
+}
+
+fn num_u8(n: Option<&Spanned<super::ast::Number>>) -> Result<Option<u8>, ParseError> {
+    n.map(|n| {
+        u8::try_from(n.node.value).map_err(|_| err(n.span, "number too large (at most 0xff)"))
+    })
+    .transpose()
+}
+
+fn fmt_group(g: Option<GroupId>) -> String {
+    g.map_or_else(|| "no group".to_string(), |g| format!("group {}", g.0))
+}
+
+fn fmt_partition(p: &[Vec<String>]) -> String {
+    p.iter()
+        .map(|g| format!("{{{}}}", g.join(" ")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The generations a scenario's expectations are written for: its header generation and
+/// every generation an `@` list names. The corpus test and `iommu-play run --all` check
+/// a file in each of them.
+pub fn generations_to_check(s: &Scenario) -> Vec<Generation> {
+    let mut gens = vec![s.generation()];
+    let mut add = |g: Generation| {
+        if !gens.contains(&g) {
+            gens.push(g);
+        }
+    };
+    for stmt in &s.stmts {
+        match &stmt.kind {
+            StmtKind::Call(c) => {
+                for alt in c.expect.iter().flat_map(|e| &e.alternatives) {
+                    alt.generations.iter().for_each(|g| add(g.node));
+                }
+            }
+            StmtKind::Expect(e) => e.generations.iter().for_each(|g| add(g.node)),
+            _ => {}
+        }
+    }
+    gens.sort();
+    gens
+}
