@@ -5,12 +5,12 @@
 //! each with an 8-function endpoint without ACS (one group per card): 1168 functions per
 //! segment; segments are added until the device count is reached.
 
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use iommu_engine::group::Groups;
 use iommu_engine::topology::{
     AcsFlags, Bdf, HostSpec, IommuKind, IommuSpec, PciSpec, PciType, Topology,
 };
 use iommu_engine::Config;
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 fn synth(target: usize) -> Topology {
     let acs = AcsFlags::parse_list("SV,RR,CR,UF").unwrap_or_default();

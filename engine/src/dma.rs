@@ -580,7 +580,7 @@ mod tests {
             0,
             0,
         );
-        assert_eq!(d.tlb.inv_range, 1);
+        assert_eq!(d.tlb().inv_range, 1);
         assert_eq!(d.translate(iova, DmaAccess::Write), Err(Errno::EFAULT));
         let again = c.dma_map_page(
             &mut d,
@@ -617,7 +617,7 @@ mod tests {
             0,
             0,
         );
-        assert_eq!(d.tlb.inv_range, 0);
+        assert_eq!(d.tlb().inv_range, 0);
         assert_eq!(c.fq.as_ref().unwrap().pending(), vec![1, 0]);
         assert_eq!(c.fq.as_ref().unwrap().timer_due(), Some(10));
         // The IOVA is not reused before the flush: a new map gets another one.
@@ -638,7 +638,7 @@ mod tests {
         c.tick(&mut d, 9);
         assert!(d.translate(iova, DmaAccess::Write).unwrap().stale);
         c.tick(&mut d, 1);
-        assert_eq!(d.tlb.inv_full, 1);
+        assert_eq!(d.tlb().inv_full, 1);
         assert_eq!(c.stats.fq_timer_flushes, 1);
         assert_eq!(d.translate(iova, DmaAccess::Write), Err(Errno::EFAULT));
         assert_eq!(c.fq.as_ref().unwrap().pending(), vec![0, 0]);
@@ -677,7 +677,7 @@ mod tests {
         }
         // 255 entries fit; the 256th finds the ring full, flushes, frees them all.
         assert_eq!(c.stats.fq_full_flushes, 1);
-        assert_eq!(d.tlb.inv_full, 1);
+        assert_eq!(d.tlb().inv_full, 1);
         assert_eq!(c.fq.as_ref().unwrap().pending(), vec![1, 0]);
         assert_eq!(c.iovad.rcache_stats()[0].cached, 255);
     }

@@ -13,6 +13,7 @@ pub mod arm_lpae;
 use crate::errno::Errno;
 use crate::iotlb::{Iotlb, IotlbLookup};
 use serde::{Deserialize, Serialize};
+use std::cell::{Cell, Ref, RefCell};
 use std::fmt;
 use std::ops::BitOr;
 
@@ -283,8 +284,11 @@ pub struct PagingDomain<P: IoPgtableOps = ArmLpae> {
     pub aperture_end: u64,
     /// `domain->geometry.force_aperture`.
     pub force_aperture: bool,
-    pub iotlb: Iotlb,
-    pub tlb: TlbStats,
+    /// The IOTLB and its counters sit in cells so a device access can be resolved through
+    /// a shared reference (the domain layer's `Translate` seam); nothing here is shared
+    /// across threads.
+    iotlb: RefCell<Iotlb>,
+    tlb: Cell<TlbStats>,
     /// WARNs raised by the last call (core or format), for the trace.
     pub warnings: Vec<&'static str>,
 }
@@ -310,8 +314,8 @@ impl<P: IoPgtableOps> PagingDomain<P> {
             },
             force_aperture: true,
             pgtable,
-            iotlb: Iotlb::default(),
-            tlb: TlbStats::default(),
+            iotlb: RefCell::new(Iotlb::default()),
+            tlb: Cell::new(TlbStats::default()),
             warnings: Vec::new(),
         }
     }
@@ -339,6 +343,22 @@ impl<P: IoPgtableOps> PagingDomain<P> {
     /// Format counters (PTE writes, tables).
     pub fn stats(&self) -> PgtableStats {
         self.pgtable.stats()
+    }
+
+    /// IOTLB and invalidation counters.
+    pub fn tlb(&self) -> TlbStats {
+        self.tlb.get()
+    }
+
+    /// The modelled IOTLB's contents.
+    pub fn iotlb(&self) -> Ref<'_, Iotlb> {
+        self.iotlb.borrow()
+    }
+
+    fn bump(&self, f: impl FnOnce(&mut TlbStats)) {
+        let mut t = self.tlb.get();
+        f(&mut t);
+        self.tlb.set(t);
     }
 
     /// drivers/iommu/iommu.c: iommu_pgsize() (v6.12). Returns `(pgsize, count)`.
@@ -439,13 +459,15 @@ impl<P: IoPgtableOps> PagingDomain<P> {
     pub fn iommu_iotlb_sync(&mut self, gather: &mut IotlbGather) {
         if !gather.synced_early.is_empty() {
             for (start, end, _pgsize) in std::mem::take(&mut gather.synced_early) {
-                self.tlb.inv_range += 1;
-                self.iotlb.invalidate_range(start, end);
+                self.bump(|t| t.inv_range += 1);
+                self.iotlb.get_mut().invalidate_range(start, end);
             }
         }
         if gather.pgsize != 0 {
-            self.tlb.inv_range += 1;
-            self.iotlb.invalidate_range(gather.start, gather.end);
+            self.bump(|t| t.inv_range += 1);
+            self.iotlb
+                .get_mut()
+                .invalidate_range(gather.start, gather.end);
         }
         *gather = IotlbGather {
             queued: gather.queued,
@@ -455,8 +477,8 @@ impl<P: IoPgtableOps> PagingDomain<P> {
 
     /// drivers/iommu/iommu.c: iommu_flush_iotlb_all() → `flush_iotlb_all` (v6.12).
     pub fn iommu_flush_iotlb_all(&mut self) {
-        self.tlb.inv_full += 1;
-        self.iotlb.invalidate_all();
+        self.bump(|t| t.inv_full += 1);
+        self.iotlb.get_mut().invalidate_all();
     }
 
     /// drivers/iommu/iommu.c: iommu_iova_to_phys() (v6.12) for a paging domain.
@@ -466,23 +488,24 @@ impl<P: IoPgtableOps> PagingDomain<P> {
 
     /// A device access at `iova`, as the IOMMU resolves it: the IOTLB first, then a table
     /// walk whose leaf is cached. -EFAULT on a translation or permission fault.
-    pub fn translate(&mut self, iova: u64, access: DmaAccess) -> Result<Translation, Errno> {
+    pub fn translate(&self, iova: u64, access: DmaAccess) -> Result<Translation, Errno> {
         if self.pgtable.ias() < 64 && iova >> self.pgtable.ias() != 0 {
             return Err(Errno::EFAULT);
         }
-        let (leaf, from_iotlb, stale) = match self.iotlb.lookup(iova, self.pgsize_bitmap) {
+        let hit = self.iotlb.borrow().lookup(iova, self.pgsize_bitmap);
+        let (leaf, from_iotlb, stale) = match hit {
             IotlbLookup::Hit(leaf) => {
-                self.tlb.iotlb_hits += 1;
+                self.bump(|t| t.iotlb_hits += 1);
                 let stale = self.pgtable.walk(iova) != Some(leaf);
                 if stale {
-                    self.tlb.stale_hits += 1;
+                    self.bump(|t| t.stale_hits += 1);
                 }
                 (leaf, true, stale)
             }
             IotlbLookup::Miss => {
-                self.tlb.iotlb_misses += 1;
+                self.bump(|t| t.iotlb_misses += 1);
                 let leaf = self.pgtable.walk(iova).ok_or(Errno::EFAULT)?;
-                self.iotlb.insert(leaf);
+                self.iotlb.borrow_mut().insert(leaf);
                 (leaf, false, false)
             }
         };
@@ -504,8 +527,9 @@ impl<P: IoPgtableOps> PagingDomain<P> {
     fn flush_walks(&mut self) {
         for (iova, size) in self.pgtable.take_walk_flushes() {
             // arm_smmu_tlb_inv_walk(): a range invalidation of leaf and walk caches.
-            self.tlb.inv_range += 1;
+            self.bump(|t| t.inv_range += 1);
             self.iotlb
+                .get_mut()
                 .invalidate_range(iova, iova.wrapping_add(size).wrapping_sub(1));
         }
     }
@@ -564,3 +588,19 @@ const fn genmask(h: u32) -> u64 {
 
 #[cfg(test)]
 mod tests;
+
+/// The domain layer's seam (`crate::domain::Translate`): a device access resolved through
+/// the IOTLB, then the table. A stale hit still returns the old page, as the hardware would;
+/// [`PagingDomain::translate`] also says it was stale.
+impl<P: IoPgtableOps + fmt::Debug> crate::domain::Translate for PagingDomain<P> {
+    fn translate(&self, iova: u64, write: bool) -> Option<u64> {
+        let access = if write {
+            DmaAccess::Write
+        } else {
+            DmaAccess::Read
+        };
+        PagingDomain::translate(self, iova, access)
+            .ok()
+            .map(|t| t.phys)
+    }
+}

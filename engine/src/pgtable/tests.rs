@@ -137,7 +137,7 @@ fn unmap_at_table_level_frees_the_subtable_and_returns_the_block_size() {
     assert_eq!(d.stats().tables_freed, 1);
     assert_eq!(d.iommu_iova_to_phys(SZ_2M + 5 * SZ_4K), 0);
     // One walk flush plus the gathered 2M range.
-    assert_eq!(d.tlb.inv_range, 2);
+    assert_eq!(d.tlb().inv_range, 2);
 }
 
 #[test]
@@ -369,7 +369,7 @@ fn partial_block_unmap_splits_v6_12() {
     assert_eq!(d.iommu_iova_to_phys(SZ_1G + 0x2042), 0x8000_2042);
     assert_eq!(d.iommu_iova_to_phys(2 * SZ_1G - 1), 0xBFFF_FFFF);
     assert_eq!(leaves(&d, SZ_1G + SZ_2M, SZ_2M), vec![SZ_2M]);
-    assert_eq!(d.tlb.inv_range, 1);
+    assert_eq!(d.tlb().inv_range, 1);
 }
 
 #[test]
@@ -382,7 +382,7 @@ fn block_over_an_old_table_replaces_it_v6_12() {
     assert_eq!(d.stats().tables_live, 3);
     assert_eq!(d.stats().tables_freed, 1);
     assert_eq!(d.iommu_iova_to_phys(0x42), 0x8000_0042);
-    assert_eq!(d.tlb.inv_range, 1);
+    assert_eq!(d.tlb().inv_range, 1);
 }
 
 #[test]
@@ -407,7 +407,7 @@ fn strict_unmap_invalidates_the_iotlb() {
     assert_eq!((t.phys, t.from_iotlb, t.stale), (0x8000_0010, false, false));
     assert!(d.translate(0x1010, DmaAccess::Read).unwrap().from_iotlb);
     assert_eq!(d.iommu_unmap(0x1000, SZ_4K), SZ_4K);
-    assert_eq!(d.tlb.inv_range, 1);
+    assert_eq!(d.tlb().inv_range, 1);
     assert_eq!(d.translate(0x1010, DmaAccess::Read), Err(Errno::EFAULT));
 }
 
@@ -420,14 +420,14 @@ fn lazy_unmap_leaves_a_stale_iotlb_entry_until_flush_all() {
     g.queued = true;
     assert_eq!(d.iommu_unmap_fast(0x1000, SZ_4K, &mut g), SZ_4K);
     d.iommu_iotlb_sync(&mut g);
-    assert_eq!(d.tlb.inv_range, 0);
+    assert_eq!(d.tlb().inv_range, 0);
     assert_eq!(d.iommu_iova_to_phys(0x1000), 0);
     // The device still reaches the old page through the IOTLB.
     let t = d.translate(0x1008, DmaAccess::Write).unwrap();
     assert_eq!((t.phys, t.from_iotlb, t.stale), (0x8000_0008, true, true));
-    assert_eq!(d.tlb.stale_hits, 1);
+    assert_eq!(d.tlb().stale_hits, 1);
     d.iommu_flush_iotlb_all();
-    assert_eq!(d.tlb.inv_full, 1);
+    assert_eq!(d.tlb().inv_full, 1);
     assert_eq!(d.translate(0x1008, DmaAccess::Write), Err(Errno::EFAULT));
 }
 
@@ -532,4 +532,18 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn domain_translate_seam_resolves_through_iotlb_and_table() {
+    use crate::domain::Translate;
+    let mut d = dom4k();
+    d.iommu_map(0x1000, 0x8000_0000, SZ_4K, Prot::READ).unwrap();
+    let seam: &dyn Translate = &d;
+    assert_eq!(seam.translate(0x1042, false), Some(0x8000_0042));
+    assert_eq!(seam.translate(0x1042, true), None); // read-only
+    assert_eq!(seam.translate(0x2000, false), None);
+    assert_eq!(d.tlb().iotlb_misses, 2);
+    assert_eq!(d.tlb().iotlb_hits, 1);
+    assert_eq!(d.iotlb().len(), 1);
 }
