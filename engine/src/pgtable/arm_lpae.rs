@@ -52,6 +52,10 @@ pub const PTE_ADDR_MASK: u64 = ((1u64 << 48) - 1) & !((1u64 << 12) - 1);
 /// `ARM_LPAE_PTE_ATTR_LO_MASK | ARM_LPAE_PTE_ATTR_HI_MASK`: what a split block keeps.
 const PTE_ATTR_MASK: u64 = (0x3ff << 2) | PTE_XN | PTE_DBM;
 
+/// The default page budget: 64 MiB of table pages (16384 4K tables, enough for 32 GiB of
+/// 4K mappings).
+pub const DEFAULT_TABLE_BUDGET_BYTES: u64 = 64 << 20;
+
 /// `struct io_pgtable_cfg` for one stage-1 table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LpaeConfig {
@@ -62,7 +66,9 @@ pub struct LpaeConfig {
     /// Output address size in bits (32–48).
     pub oas: u32,
     /// Page budget: the most table pages (top level included) this table may hold at once;
-    /// one more returns -ENOMEM, as `__arm_lpae_alloc_pages()` failing would.
+    /// one more returns -ENOMEM, as `__arm_lpae_alloc_pages()` failing would. `u64::MAX`
+    /// (the default) means [`DEFAULT_TABLE_BUDGET_BYTES`] worth of table pages, so no
+    /// scenario can make the host run out of memory.
     pub max_tables: u64,
     /// io-pgtable-arm ≤ v6.12 splits a block on a partial unmap; v6.13+ refuses.
     pub split_unmap: bool,
@@ -119,6 +125,10 @@ impl ArmLpae {
         }
         if cfg.max_tables == 0 {
             return Err(Errno::ENOMEM);
+        }
+        let mut cfg = cfg;
+        if cfg.max_tables == u64::MAX {
+            cfg.max_tables = DEFAULT_TABLE_BUDGET_BYTES / cfg.granule;
         }
         let bits_per_level = pg_shift - 3;
         let va_bits = cfg.ias;

@@ -386,6 +386,23 @@ fn block_over_an_old_table_replaces_it_v6_12() {
 }
 
 #[test]
+fn default_page_budget_is_64_mib_of_tables() {
+    let mut d = dom4k();
+    assert_eq!(d.pgtable.config().max_tables, 16384);
+    // 4K pages spread one per 2M: each needs its own last-level table.
+    let mut err = None;
+    for i in 0..20_000u64 {
+        if let Err(e) = d.iommu_map(i * SZ_2M, 0, SZ_4K, Prot::RW) {
+            err = Some((i, e));
+            break;
+        }
+    }
+    // pgd + L1 + 32 L2 tables (one per 1G) + 16350 L3 tables = 16384: the next L3 fails.
+    assert_eq!(err, Some((16350, Errno::ENOMEM)));
+    assert_eq!(d.stats().tables_live, 16384);
+}
+
+#[test]
 fn page_budget_exhaustion_is_enomem() {
     let mut d = domain(LpaeConfig {
         max_tables: 3,
@@ -546,4 +563,49 @@ fn domain_translate_seam_resolves_through_iotlb_and_table() {
     assert_eq!(d.tlb().iotlb_misses, 2);
     assert_eq!(d.tlb().iotlb_hits, 1);
     assert_eq!(d.iotlb().len(), 1);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn edge_u64() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        any::<u64>(),
+        (0..1u64 << 20).prop_map(|p| p << 12),
+        (0..64u32).prop_map(|b| 1u64 << b),
+        (0..64u32).prop_map(|b| (1u64 << b).wrapping_sub(1)),
+        Just(u64::MAX),
+        Just(0),
+    ]
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// No argument from a scenario can make the mapping engine panic (debug build: overflow
+    /// checks on).
+    #[test]
+    fn mapping_api_never_panics(
+        g in 0..3usize,
+        ias in 32..=48u32,
+        budget in 1..40u64,
+        split in any::<bool>(),
+        ops in proptest::collection::vec((0..8u8, edge_u64(), edge_u64(), edge_u64(), 0..64u32), 1..40),
+    ) {
+        use crate::dma::{DmaCookie, DmaDevice, DmaDirection};
+        let granule = [SZ_4K, 0x4000, 0x1_0000][g];
+        let mut d = domain(LpaeConfig { granule, ias, oas: 48, max_tables: budget, split_unmap: split });
+        let mut c = DmaCookie::new(&d, 2, split).unwrap();
+        let mut dev = DmaDevice::new(true, u64::MAX);
+        for (k, a, b, sz, p) in ops {
+            match k {
+                0 => { let _ = d.iommu_map(a, b, sz, Prot(p)); }
+                1 => { d.iommu_unmap(a, sz); }
+                2 => { let _ = d.translate(a, DmaAccess::Write); }
+                3 => { d.iommu_iova_to_phys(a); }
+                4 => { c.dma_map_page(&mut d, &mut dev, b, sz, DmaDirection::Bidirectional, p, p as usize); }
+                5 => { c.dma_unmap_page(&mut d, &mut dev, a, sz, DmaDirection::ToDevice, 0, p as usize); }
+                6 => c.tick(&mut d, sz % 1000),
+                _ => { c.iovad.alloc_iova_fast(sz, a, p & 1 == 0, p as usize); c.iovad.free_iova_fast(a, sz, p as usize); }
+            }
+        }
+    }
 }
