@@ -261,9 +261,11 @@ impl Kernel {
         }
     }
 
-    /// Records the `io_pgtable_ops` calls and WARNs of the last operation as nested calls.
-    /// `map_size` is the size the map loop started with (for the `iommu_pgsize` lines).
-    fn trace_pgops(&mut self, p: &mut KernelPaging, start: u64, map_size: u64) {
+    /// Records the `io_pgtable_ops` calls and WARNs of the last operation as nested calls,
+    /// each after the `iommu_pgsize()` choice that produced it. `size` is the size the
+    /// core loop started with at `start`; `map` tells a map (whose failure unrolls what it
+    /// mapped through `iommu_unmap()`) from an unmap.
+    fn trace_pgops(&mut self, p: &mut KernelPaging, start: u64, size: u64, map: bool) {
         let mut done = 0u64;
         let mut rollback = false;
         for op in p.pgtable.take_ops() {
@@ -277,7 +279,7 @@ impl Kernel {
                     mapped,
                     result,
                 } => {
-                    let left = map_size.saturating_sub(iova.wrapping_sub(start));
+                    let left = size.saturating_sub(iova.wrapping_sub(start));
                     self.enter("iommu_pgsize", vec![hex(iova), hex(paddr), hex(left)]);
                     self.leave(format!("{} x {pgcount}", size_name(pgsize)));
                     self.enter(
@@ -300,11 +302,19 @@ impl Kernel {
                     pgcount,
                     unmapped,
                 } => {
-                    if map_size != 0 && !rollback {
-                        // __iommu_map() unrolls what it mapped on failure.
-                        rollback = true;
-                        self.enter("iommu_unmap", vec![hex(start), hex(done)]);
-                    }
+                    let total = if map {
+                        if !rollback {
+                            // __iommu_map() unrolls what it mapped on failure.
+                            rollback = true;
+                            self.enter("iommu_unmap", vec![hex(start), hex(done)]);
+                        }
+                        done
+                    } else {
+                        size
+                    };
+                    let left = total.saturating_sub(iova.wrapping_sub(start));
+                    self.enter("iommu_pgsize", vec![hex(iova), hex(iova), hex(left)]);
+                    self.leave(format!("{} x {pgcount}", size_name(pgsize)));
                     self.enter(
                         "arm_lpae_unmap_pages",
                         vec![hex(iova), size_name(pgsize), pgcount.to_string()],
@@ -378,7 +388,7 @@ impl Kernel {
             return Ret::Err(Errno::ENODEV);
         };
         let r = p.iommu_map(iova, paddr, size, prot);
-        self.trace_pgops(&mut p, iova, size);
+        self.trace_pgops(&mut p, iova, size, true);
         if r.is_ok() {
             self.check_reuse(d, &p, iova, size);
         }
@@ -397,9 +407,12 @@ impl Kernel {
         let Some((mut p, c)) = self.take_paging(d) else {
             return Ret::Value(0);
         };
+        // iommu_unmap(): __iommu_unmap() with a local gather, then iommu_iotlb_sync().
+        let mut gather = IotlbGather::new();
+        let n = p.iommu_unmap_fast(iova, size, &mut gather);
+        self.trace_pgops(&mut p, iova, size, false);
         let before = p.tlb.inv_range;
-        let n = p.iommu_unmap(iova, size);
-        self.trace_pgops(&mut p, iova, 0);
+        p.iommu_iotlb_sync(&mut gather);
         let inv = p.tlb.inv_range - before;
         if inv > 0 {
             self.enter("iommu_iotlb_sync", vec![self.dom_name(d)]);
@@ -544,7 +557,7 @@ impl Kernel {
             // Put the ops back so the common tracer renders them.
             let mut tp = p;
             tp.pgtable.ops = ops;
-            self.trace_pgops(&mut tp, start, len);
+            self.trace_pgops(&mut tp, start, len, true);
             self.leave(if iova == DMA_MAPPING_ERROR {
                 "error".into()
             } else {
@@ -607,10 +620,11 @@ impl Kernel {
         let off = c.iovad.iova_offset(iova);
         let len = c.iovad.iova_align(size.saturating_add(off));
         let ops = p.pgtable.take_ops();
-        if !ops.is_empty() {
+        let unmapped = !ops.is_empty();
+        if unmapped {
             self.enter("iommu_unmap_fast", vec![hex(iova - off), hex(len)]);
             p.pgtable.ops = ops;
-            self.trace_pgops(&mut p, iova - off, 0);
+            self.trace_pgops(&mut p, iova - off, len, false);
             self.leave(String::new());
         }
         let inv = after.iotlb_inv_range - before.iotlb_inv_range;
@@ -618,14 +632,14 @@ impl Kernel {
             self.enter("iommu_iotlb_sync", vec![self.dom_name(d)]);
             self.leave(format!("{inv} range invalidation(s)"));
         }
-        if c.fq.is_some() {
+        if unmapped && c.fq.is_some() {
             if after.iotlb_inv_full > before.iotlb_inv_full {
                 self.enter("fq_flush_iotlb", vec!["flush queue full".into()]);
                 self.leave(String::new());
             }
             self.enter("queue_iova", vec![hex(iova - off), hex(len)]);
             self.leave(format!("{} pending", after.fq_pending));
-        } else if !p.pgtable.ops.is_empty() || inv > 0 {
+        } else if unmapped {
             self.enter("free_iova_fast", vec![hex(iova - off), hex(len)]);
             self.leave(String::new());
         }
@@ -689,7 +703,23 @@ impl Kernel {
             DmaAccess::Read
         };
         let p = self.domains.get_mut(&d)?.paging.as_mut()?;
-        let t = p.translate(iova, access).ok()?;
+        let hits = p.tlb.iotlb_hits;
+        let r = p.translate(iova, access);
+        let hit = p.tlb.iotlb_hits > hits;
+        // The SMMU's side, not a kernel function: IOTLB lookup, else a table walk.
+        let how = match (&r, hit) {
+            (Ok(t), _) if t.stale => format!("{:#x} (stale IOTLB entry)", t.phys),
+            (Ok(t), true) => format!("{:#x} (IOTLB hit)", t.phys),
+            (Ok(t), false) => format!("{:#x} (table walk, now cached)", t.phys),
+            (Err(_), true) => "permission fault (IOTLB hit)".into(),
+            (Err(_), false) => "fault (table walk)".into(),
+        };
+        self.enter(
+            "smmu_translate",
+            vec![hex(iova), if write { "write" } else { "read" }.into()],
+        );
+        self.leave(how);
+        let t = r.ok()?;
         if t.stale {
             let n = self.dom_name(d);
             self.i6(
@@ -710,3 +740,6 @@ impl Kernel {
         DmaDevice::new(is_pci, u64::MAX)
     }
 }
+
+#[cfg(test)]
+mod tests;
