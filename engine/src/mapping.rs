@@ -254,6 +254,16 @@ impl Kernel {
         Some((p, dom.cookie.take()))
     }
 
+    /// As [`Kernel::take_paging`] for a domain with a DMA cookie; a domain without one
+    /// keeps its table.
+    fn take_cookie(&mut self, d: DomainId) -> Option<(Box<KernelPaging>, Box<DmaCookie>)> {
+        let dom = self.domains.get_mut(&d)?;
+        if dom.paging.is_none() || dom.cookie.is_none() {
+            return None;
+        }
+        Some((dom.paging.take()?, dom.cookie.take()?))
+    }
+
     fn put_paging(&mut self, d: DomainId, p: Box<KernelPaging>, c: Option<Box<DmaCookie>>) {
         if let Some(dom) = self.domains.get_mut(&d) {
             dom.paging = Some(p);
@@ -516,7 +526,7 @@ impl Kernel {
         };
         self.dma_domain_check(dev, d);
         self.freed_use(d, "dma_map_page");
-        let Some((mut p, Some(mut c))) = self.take_paging(d) else {
+        let Some((mut p, mut c)) = self.take_cookie(d) else {
             return Ret::DmaMappingError;
         };
         self.enter("iommu_dma_map_page", args);
@@ -610,7 +620,7 @@ impl Kernel {
         };
         self.dma_domain_check(dev, d);
         self.freed_use(d, "dma_unmap_page");
-        let Some((mut p, Some(mut c))) = self.take_paging(d) else {
+        let Some((mut p, mut c)) = self.take_cookie(d) else {
             return Ret::Ok;
         };
         self.enter("iommu_dma_unmap_page", args);
@@ -669,7 +679,7 @@ impl Kernel {
             .map(|d| d.id)
             .collect();
         for d in ids {
-            let Some((mut p, Some(mut c))) = self.take_paging(d) else {
+            let Some((mut p, mut c)) = self.take_cookie(d) else {
                 continue;
             };
             let flushes = c.stats.fq_timer_flushes;
