@@ -26,6 +26,11 @@ use serde::{Deserialize, Serialize};
 /// queues). Calls name a CPU modulo this.
 pub const MODEL_CPUS: usize = 2;
 
+/// The memory one domain's table pages may take (64 MiB: 16384 pages of 4K, 1024 of 64K).
+/// Past it `__arm_lpae_alloc_pages()` fails and the map returns -ENOMEM, as on a machine
+/// out of memory; it also bounds what one scenario line can cost in a browser tab.
+pub const PGTABLE_BUDGET_BYTES: u64 = 64 << 20;
+
 /// One `io_pgtable_ops` call the core made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PgOp {
@@ -148,7 +153,7 @@ pub fn new_paging(
         granule,
         ias,
         oas,
-        max_tables: u64::MAX,
+        max_tables: PGTABLE_BUDGET_BYTES / granule.max(1),
         split_unmap,
     };
     Ok(PagingDomain::new(TracedPgtable::new(ArmLpae::new(cfg)?)))
@@ -498,8 +503,9 @@ impl Kernel {
         }
     }
 
-    /// include/linux/dma-mapping.h: dma_map_page_attrs() (v6.8): dma-direct (the physical
-    /// address) without an IOMMU or through an IDENTITY default domain; else
+    /// kernel/dma/mapping.c: dma_map_page_attrs() (v6.8): `DMA_NONE` hits
+    /// `BUG_ON(!valid_dma_direction(dir))`; dma-direct (the physical address) without an
+    /// IOMMU or through an IDENTITY default domain; else
     /// drivers/iommu/dma-iommu.c: iommu_dma_map_page() (IOVA from the rcache or the tree,
     /// then iommu_map(GFP_ATOMIC)). Returns the DMA address or `DMA_MAPPING_ERROR`.
     pub(crate) fn dma_map_page(
@@ -519,6 +525,10 @@ impl Kernel {
             hex(size),
             dir_name(dir).into(),
         ];
+        if dir == DmaDirection::None {
+            self.bug("dma_map_page_attrs", "BUG_ON(!valid_dma_direction(dir))");
+            return Ret::Bug;
+        }
         let Some(d) = self.dma_domain(dev) else {
             self.enter("dma_direct_map_page", args);
             self.leave(hex(phys));
@@ -564,16 +574,14 @@ impl Kernel {
                     crate::dma::dma_info_to_prot(dir, ddev.coherent, 0).to_string(),
                 ],
             );
-            // Put the ops back so the common tracer renders them.
-            let mut tp = p;
-            tp.pgtable.ops = ops;
-            self.trace_pgops(&mut tp, start, len, true);
-            self.leave(if iova == DMA_MAPPING_ERROR {
-                "error".into()
-            } else {
-                "0".into()
+            let err = ops.iter().find_map(|o| match o {
+                PgOp::Map { result: Err(e), .. } => Some(*e),
+                _ => None,
             });
-            p = tp;
+            // Put the ops back so the common tracer renders them.
+            p.pgtable.ops = ops;
+            self.trace_pgops(&mut p, start, len, true);
+            self.leave(err.map_or_else(|| "0".into(), |e| e.to_string()));
         }
         for w in c.take_warnings() {
             self.warn("iommu_dma_map_page", w);
@@ -593,7 +601,8 @@ impl Kernel {
         ret
     }
 
-    /// include/linux/dma-mapping.h: dma_unmap_page_attrs() (v6.8): nothing for dma-direct;
+    /// kernel/dma/mapping.c: dma_unmap_page_attrs() (v6.8): `DMA_NONE` is a `BUG`; nothing
+    /// for dma-direct;
     /// drivers/iommu/dma-iommu.c: iommu_dma_unmap_page() → __iommu_dma_unmap(): strict →
     /// `iotlb_sync` and the IOVA freed now; DMA_FQ → no invalidation, the IOVA queued.
     pub(crate) fn dma_unmap_page(
@@ -613,6 +622,10 @@ impl Kernel {
             hex(size),
             dir_name(dir).into(),
         ];
+        if dir == DmaDirection::None {
+            self.bug("dma_unmap_page_attrs", "BUG_ON(!valid_dma_direction(dir))");
+            return Ret::Bug;
+        }
         let Some(d) = self.dma_domain(dev) else {
             self.enter("dma_direct_unmap_page", args);
             self.leave(String::new());

@@ -279,18 +279,37 @@ fn dma_map_page_returns_offset_iova_below_4g_first() {
 }
 
 #[test]
-fn dma_map_page_with_no_access_is_dma_mapping_error() {
+fn dma_map_page_with_dma_none_is_a_bug() {
     let mut k = kernel(Config::default());
-    // DMA_NONE gives prot 0: io-pgtable-arm (v6.12 copy) refuses it with -EINVAL.
-    assert_eq!(
-        dma_map(&mut k, 0x8000_0000, DmaDirection::None),
-        Ret::DmaMappingError
-    );
+    let e = k.call(&Call::DmaMapPage {
+        dev: DEV,
+        phys: 0x8000_0000,
+        size: 0x1000,
+        dir: DmaDirection::None,
+        cpu: 0,
+    });
+    assert_eq!(e.result, Ret::Bug);
+    assert_eq!(e.warns[0].message, "BUG_ON(!valid_dma_direction(dir))");
+    assert!(k.crashed.is_some());
+}
+
+#[test]
+fn dma_map_page_larger_than_the_aperture_is_dma_mapping_error() {
+    let mut k = kernel(Config::default());
+    let e = k.call(&Call::DmaMapPage {
+        dev: DEV,
+        phys: 0x8000_0000,
+        size: 1 << 48,
+        dir: DmaDirection::ToDevice,
+        cpu: 0,
+    });
+    assert_eq!(e.result, Ret::DmaMappingError);
     assert_eq!(Ret::DmaMappingError.to_string(), "DMA_MAPPING_ERROR");
-    // The IOVA went straight back and is handed out again.
+    // The 32-bit attempt failed first: the device now uses its full mask.
+    assert_eq!(e.warns[0].message, "01:00.0: Using 48-bit DMA addresses");
     assert_eq!(
         dma_map(&mut k, 0x8000_0000, DmaDirection::ToDevice),
-        Ret::Value(0xFFFF_F000)
+        Ret::Value(0xFFFF_FFFF_F000)
     );
 }
 
@@ -443,8 +462,8 @@ fn split_unmap_config_splits_the_block() {
 fn scenario_dma_mapping_error_and_iova_handles() {
     let text = "# t\ngeneration current\niommu smmu0 kind=arm-smmu-v3\nhost pci0 iommu=smmu0\n\
 pci 00:1c.0 rp acs=SV,RR,CR,UF\npci 01:00.0 ep parent=00:1c.0\nbind 01:00.0 e1000e\n\
-dma_map_page(01:00.0, 0x8000_0000, 4K, NONE) => DMA_MAPPING_ERROR\n\
-buf = dma_map_page(01:00.0, 0x8000_0000, 4K, FROM_DEVICE) => 0xffff_f000\n\
+dma_map_page(01:00.0, 0x8000_0000, 0x1_0000_0000_0000, TO_DEVICE) => DMA_MAPPING_ERROR\n\
+buf = dma_map_page(01:00.0, 0x8000_0000, 4K, FROM_DEVICE) => 0xffff_ffff_f000\n\
 device_dma(01:00.0, buf, write) => 0x8000_0000\n\
 dma_unmap_page(01:00.0, buf, 4K, FROM_DEVICE)\n\
 device_dma(01:00.0, buf, write) => -EFAULT\n";
@@ -455,4 +474,16 @@ device_dma(01:00.0, buf, write) => -EFAULT\n";
 device_dma(a, nope, read)\n";
     let e = crate::scenario::run(bad, &Default::default()).unwrap_err();
     assert!(format!("{e:?}").contains("nope"));
+}
+
+#[test]
+fn iommu_map_beyond_the_page_budget_is_enomem_and_unrolled() {
+    let mut k = kernel(Config::default());
+    let d = user_domain(&mut k);
+    // 2^40 bytes of 4K pages (the PA is not 2M-aligned) needs 2^19 + 1 tables.
+    let e = map(&mut k, d, 0, 0x1000, 1 << 40, Prot::RW);
+    assert_eq!(e.result, Ret::Err(Errno::ENOMEM));
+    assert_eq!(k.iova_to_phys(d, 0x1000), 0);
+    let tables = k.domains.get(&d).unwrap().paging.as_ref().unwrap().stats();
+    assert_eq!(tables.tables_allocated, 16384);
 }
