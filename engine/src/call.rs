@@ -1,7 +1,9 @@
 //! The calls a scenario makes on the attach/ownership model (shared/SCENARIO.md "Calls"),
 //! already resolved to ids by the scenario runner. [`crate::iommu::Kernel::call`] runs one.
 
+use crate::dma::DmaDirection;
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
+use crate::pgtable::Prot;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -149,6 +151,50 @@ pub enum Call {
         iova: u64,
         write: bool,
     },
+    /// `iommu_map(domain, iova, paddr, size, prot, GFP_KERNEL)`: 0 or an errno.
+    IommuMap {
+        domain: DomainId,
+        iova: u64,
+        paddr: u64,
+        size: u64,
+        prot: Prot,
+    },
+    /// `iommu_unmap(domain, iova, size)`: the bytes unmapped ([`crate::Ret::Value`]).
+    IommuUnmap {
+        domain: DomainId,
+        iova: u64,
+        size: u64,
+    },
+    /// `iommu_iova_to_phys(domain, iova)`: the PA ([`crate::Ret::Value`]), 0 if unmapped.
+    IommuIovaToPhys {
+        domain: DomainId,
+        iova: u64,
+    },
+    /// `iommu_flush_iotlb_all(domain)`.
+    IommuFlushIotlbAll {
+        domain: DomainId,
+    },
+    /// `dma_map_page(dev, page, offset, size, dir)` with `phys = page_to_phys(page) +
+    /// offset`, run on simulated CPU `cpu`: the DMA address or `DMA_MAPPING_ERROR`.
+    DmaMapPage {
+        dev: DeviceId,
+        phys: u64,
+        size: u64,
+        dir: DmaDirection,
+        cpu: usize,
+    },
+    /// `dma_unmap_page(dev, addr, size, dir)` on simulated CPU `cpu`.
+    DmaUnmapPage {
+        dev: DeviceId,
+        iova: u64,
+        size: u64,
+        dir: DmaDirection,
+        cpu: usize,
+    },
+    /// `tick`: `ns` nanoseconds pass; flush-queue timers and the rcache depot work run.
+    Tick {
+        ns: u64,
+    },
 }
 
 impl Call {
@@ -179,6 +225,13 @@ impl Call {
             Call::IommufdDeviceBind { .. } => "iommufd_device_bind",
             Call::IommufdDeviceUnbind { .. } => "iommufd_device_unbind",
             Call::DeviceDma { .. } => "device_dma",
+            Call::IommuMap { .. } => "iommu_map",
+            Call::IommuUnmap { .. } => "iommu_unmap",
+            Call::IommuIovaToPhys { .. } => "iommu_iova_to_phys",
+            Call::IommuFlushIotlbAll { .. } => "iommu_flush_iotlb_all",
+            Call::DmaMapPage { .. } => "dma_map_page",
+            Call::DmaUnmapPage { .. } => "dma_unmap_page",
+            Call::Tick { .. } => "tick",
         }
     }
 }

@@ -1,7 +1,10 @@
 //! `struct iommu_domain`: types, geometry, page-size bitmap, default-domain type selection
-//! (shared/MODEL.md §2), and the seam through which the page-table code translates.
+//! (shared/MODEL.md §2). A paging domain owns its page table ([`crate::mapping::KernelPaging`])
+//! and a default DMA domain its dma-iommu cookie.
 
+use crate::dma::DmaCookie;
 use crate::ids::{DomainId, IommuId};
+use crate::mapping::KernelPaging;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -72,13 +75,6 @@ pub struct Geometry {
     pub force_aperture: bool,
 }
 
-/// The page-table seam: whatever holds a paging domain's mappings (the pgtable module)
-/// answers where a device access lands. `None` is a translation fault.
-pub trait Translate: fmt::Debug {
-    /// Walks the table for one access of the device.
-    fn translate(&self, iova: u64, write: bool) -> Option<u64>;
-}
-
 /// Why a domain exists: the UI labels domains by role (`default`, `blocking`, `d1`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DomainRole {
@@ -102,8 +98,13 @@ pub struct Domain {
     pub pgsize_bitmap: u64,
     /// `iommu_domain_free()` was called: any later use is a use-after-free.
     pub freed: bool,
-    /// The page table behind a paging domain (none yet: every access faults).
-    pub pgtable: Option<Box<dyn Translate>>,
+    /// The page table, IOTLB and counters of a paging domain (UNMANAGED, DMA, DMA_FQ);
+    /// `None` for BLOCKED and IDENTITY.
+    pub paging: Option<Box<KernelPaging>>,
+    /// `domain->iova_cookie` of a DMA or DMA_FQ domain (drivers/iommu/dma-iommu.c:
+    /// iommu_get_dma_cookie() + iommu_dma_init_domain(), v6.8): the IOVA allocator, its
+    /// rcache and, for DMA_FQ, the flush queue.
+    pub cookie: Option<Box<DmaCookie>>,
 }
 
 /// drivers/iommu/io-pgtable-arm.c: `arm_lpae_restrict_pgsizes()` (v6.12): the bitmap is

@@ -1,4 +1,4 @@
-//! Safety invariants I1–I5 of shared/MODEL.md §4, checked after every call. A breach is
+//! Safety invariants I1–I6 of shared/MODEL.md §4, checked after every call. A breach is
 //! data ([`Breach`]), never a panic. Definitions are era-neutral so that older eras show
 //! the breaches their API allowed:
 //! - **I1** every member's DMA is translated by the group's one domain (per-device attach
@@ -9,14 +9,19 @@
 //!   has no DMA-API driver, and from v5.19 is never in its default domain;
 //! - **I4** at most one owner cookie per group (group owner, VFIO container, iommufd ctx);
 //! - **I5** a group that becomes empty has `owner_cnt == 0` and is in its default domain;
-//! - **UAF** no DMA is translated by a freed domain.
+//! - **UAF** no DMA is translated by a freed domain;
+//! - **I6** an IOVA is used or reused only after a completed IOTLB invalidation that began
+//!   after its PTEs were cleared: recorded by the call that broke it (a device DMA through
+//!   a stale IOTLB entry, a map into IOVA space the IOTLB still caches; see
+//!   [`crate::mapping`]) and reported after that call.
 
 use crate::generation::Generation;
 use crate::ids::{DeviceId, DomainId};
 use crate::iommu::{DmaTarget, Group, Kernel};
 use crate::trace::Breach;
 
-/// Checks I1–I4 and UAF over the whole kernel (I5 is checked when a group empties).
+/// Checks I1–I4 and UAF over the whole kernel, plus the I6 breaches of the last call (I5 is
+/// checked when a group empties).
 pub fn check(k: &Kernel) -> Vec<Breach> {
     let mut out = Vec::new();
     for g in k.groups.values() {
@@ -26,6 +31,9 @@ pub fn check(k: &Kernel) -> Vec<Breach> {
         i4(k, g, &mut out);
     }
     uaf(k, &mut out);
+    // I6 belongs to the call that broke it (a DMA through a stale IOTLB entry, an IOVA
+    // reused before its invalidation): the kernel records it while the call runs.
+    out.extend(k.call_breaches.iter().cloned());
     out
 }
 

@@ -10,15 +10,17 @@
 //! core believes (scenario S5).
 
 use crate::call::{Call, Cookie, DmaOwnerType};
+use crate::dma::{DmaCookie, DmaDevice};
 use crate::domain::{
     default_domain_type, geometry_for_ias, pgsize_bitmap_for_granule, DefaultDomainInputs, Domain,
-    DomainRole, DomainType, Geometry, Translate,
+    DomainRole, DomainType, Geometry,
 };
 use crate::era::{self, Era};
 use crate::errno::Errno;
 use crate::generation::{Config, Generation};
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
 use crate::invariants;
+use crate::mapping::{self, MapCounters, MODEL_CPUS};
 use crate::trace::{Delta, Event, Nested, Ret, Warn};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -31,6 +33,8 @@ pub struct IommuFacts {
     pub granule: u64,
     /// Input address size in bits.
     pub ias: u32,
+    /// Output address size in bits (the page table's OAS).
+    pub oas: u32,
     /// `IOMMU_CAP_DEFERRED_FLUSH`: DMA_FQ default domains possible.
     pub deferred_flush: bool,
 }
@@ -42,6 +46,7 @@ impl IommuFacts {
             name: name.to_string(),
             granule: 0x1000,
             ias: 48,
+            oas: 48,
             deferred_flush: true,
         }
     }
@@ -102,6 +107,8 @@ pub struct Device {
     pub domain: Option<DomainId>,
     /// The iommufd context this device is bound to (current).
     pub iommufd: Option<Cookie>,
+    /// What dma-iommu knows of the device (mask, 32-bit workaround state).
+    pub dma: DmaDevice,
 }
 
 /// `struct iommu_group`, with the fields of every era.
@@ -193,6 +200,9 @@ pub struct DomainView {
     pub geometry: Geometry,
     pub pgsize_bitmap: u64,
     pub freed: bool,
+    /// Page-table, IOTLB and cookie counters of a paging domain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counters: Option<MapCounters>,
 }
 
 /// The whole model: one kernel of one generation.
@@ -219,6 +229,10 @@ pub struct Kernel {
     stack: Vec<Nested>,
     nested: Vec<Nested>,
     warns: Vec<Warn>,
+    /// Breaches of the call in progress that no state check can see afterwards (I6).
+    pub(crate) call_breaches: Vec<crate::trace::Breach>,
+    /// Model time for `tick`, in ns.
+    pub(crate) now_ns: u64,
 }
 
 impl Kernel {
@@ -242,6 +256,8 @@ impl Kernel {
             stack: Vec::new(),
             nested: Vec::new(),
             warns: Vec::new(),
+            call_breaches: Vec::new(),
+            now_ns: 0,
         }
     }
 
@@ -258,13 +274,6 @@ impl Kernel {
     /// Gives a domain the name the scenario uses (`d1`), for arguments and the UI.
     pub fn label_domain(&mut self, d: DomainId, label: &str) {
         self.labels.insert(d, label.to_string());
-    }
-
-    /// Plugs a page table behind a paging domain (the pgtable module's seam).
-    pub fn set_pgtable(&mut self, d: DomainId, t: Box<dyn Translate>) -> Result<(), Errno> {
-        let dom = self.domains.get_mut(&d).ok_or(Errno::EINVAL)?;
-        dom.pgtable = Some(t);
-        Ok(())
     }
 
     // ---------------------------------------------------------------- names & lookups
@@ -507,6 +516,10 @@ impl Kernel {
                     geometry: d.geometry,
                     pgsize_bitmap: d.pgsize_bitmap,
                     freed: d.freed,
+                    counters: d
+                        .paging
+                        .as_deref()
+                        .map(|p| MapCounters::of(p, d.cookie.as_deref())),
                 })
                 .collect(),
         }
@@ -531,6 +544,26 @@ impl Kernel {
         } else {
             (Geometry::default(), 0)
         };
+        let paging = if ty.is_paging() {
+            Some(Box::new(mapping::new_paging(
+                facts.granule,
+                facts.ias,
+                facts.oas,
+                self.config.split_unmap,
+            )?))
+        } else {
+            None
+        };
+        // drivers/iommu/dma-iommu.c: iommu_dma_init_domain() + iommu_dma_init_fq() (v6.8):
+        // DMA domains get an IOVA allocator, DMA_FQ ones a flush queue too.
+        let cookie = match (&paging, ty) {
+            (Some(p), DomainType::Dma | DomainType::DmaFq) => Some(Box::new(DmaCookie::new(
+                p,
+                MODEL_CPUS,
+                ty == DomainType::DmaFq,
+            )?)),
+            _ => None,
+        };
         let id = DomainId(self.next_domain);
         self.next_domain += 1;
         self.domains.insert(
@@ -543,7 +576,8 @@ impl Kernel {
                 geometry,
                 pgsize_bitmap,
                 freed: false,
-                pgtable: None,
+                paging,
+                cookie,
             },
         );
         Ok(id)
@@ -721,6 +755,7 @@ impl Kernel {
         group: Option<GroupId>,
     ) -> Event {
         let args = vec![facts.name.clone()];
+        let is_pci = facts.is_pci;
         self.begin();
         let before = self.snapshot();
         self.devices.insert(
@@ -732,6 +767,7 @@ impl Kernel {
                 driver: None,
                 domain: None,
                 iommufd: None,
+                dma: Kernel::default_dma_device(is_pci),
             },
         );
         let result = match group {
@@ -880,6 +916,7 @@ impl Kernel {
     // ---------------------------------------------------------------- call dispatch
 
     fn begin(&mut self) {
+        self.call_breaches.clear();
         self.stack.clear();
         self.nested.clear();
         self.warns.clear();
@@ -969,6 +1006,44 @@ impl Kernel {
                 format!("{iova:#x}"),
                 if *write { "write" } else { "read" }.into(),
             ],
+            Call::IommuMap {
+                domain,
+                iova,
+                paddr,
+                size,
+                prot,
+            } => vec![
+                dm(domain),
+                format!("{iova:#x}"),
+                format!("{paddr:#x}"),
+                format!("{size:#x}"),
+                prot.to_string(),
+            ],
+            Call::IommuUnmap { domain, iova, size } => {
+                vec![dm(domain), format!("{iova:#x}"), format!("{size:#x}")]
+            }
+            Call::IommuIovaToPhys { domain, iova } => vec![dm(domain), format!("{iova:#x}")],
+            Call::IommuFlushIotlbAll { domain } => vec![dm(domain)],
+            Call::DmaMapPage {
+                dev,
+                phys: addr,
+                size,
+                dir,
+                ..
+            }
+            | Call::DmaUnmapPage {
+                dev,
+                iova: addr,
+                size,
+                dir,
+                ..
+            } => vec![
+                dv(dev),
+                format!("{addr:#x}"),
+                format!("{size:#x}"),
+                format!("{dir:?}"),
+            ],
+            Call::Tick { ns } => vec![format!("{ns}ns")],
         }
     }
 
@@ -1049,6 +1124,37 @@ impl Kernel {
             Call::IommufdDeviceBind { dev, ictx } => era.iommufd_device_bind(self, dev, ictx),
             Call::IommufdDeviceUnbind { dev } => era.iommufd_device_unbind(self, dev),
             Call::DeviceDma { dev, iova, write } => self.device_dma(dev, iova, write),
+            Call::IommuMap {
+                domain,
+                iova,
+                paddr,
+                size,
+                prot,
+            } => self.with_domain(domain, |k| k.iommu_map(domain, iova, paddr, size, prot)),
+            Call::IommuUnmap { domain, iova, size } => {
+                self.with_domain(domain, |k| k.iommu_unmap(domain, iova, size))
+            }
+            Call::IommuIovaToPhys { domain, iova } => {
+                self.with_domain(domain, |k| k.iommu_iova_to_phys(domain, iova))
+            }
+            Call::IommuFlushIotlbAll { domain } => {
+                self.with_domain(domain, |k| k.iommu_flush_iotlb_all(domain))
+            }
+            Call::DmaMapPage {
+                dev,
+                phys,
+                size,
+                dir,
+                cpu,
+            } => self.dma_map_page(dev, phys, size, dir, cpu),
+            Call::DmaUnmapPage {
+                dev,
+                iova,
+                size,
+                dir,
+                cpu,
+            } => self.dma_unmap_page(dev, iova, size, dir, cpu),
+            Call::Tick { ns } => self.tick(ns),
         }
     }
 
@@ -1062,8 +1168,9 @@ impl Kernel {
     }
 
     /// The device issues one DMA access: resolve it through its context entry's domain.
-    /// IDENTITY: the PA is the IOVA; BLOCKED: -EFAULT; paging: the page table (none, or no
-    /// mapping: -EFAULT). A freed domain still in the context is a use-after-free (the
+    /// IDENTITY: the PA is the IOVA; BLOCKED: -EFAULT; paging: the modelled IOTLB, then the
+    /// page table (no mapping, or a write through a read-only one: -EFAULT; a stale IOTLB
+    /// entry still reaches the old page and is reported as I6). A freed domain still in the context is a use-after-free (the
     /// hardware walks freed tables): flagged, and the stale translation is returned.
     pub fn device_dma(&mut self, dev: DeviceId, iova: u64, write: bool) -> Ret {
         if !self.devices.contains_key(&dev) {
@@ -1080,9 +1187,7 @@ impl Kernel {
                 let r = match dom.ty {
                     DomainType::Identity => Some(iova),
                     DomainType::Blocked => None,
-                    _ if dom.ty.is_paging() => {
-                        dom.pgtable.as_ref().and_then(|t| t.translate(iova, write))
-                    }
+                    ty if ty.is_paging() => self.paging_dma(dev, d, iova, write),
                     _ => None,
                 };
                 if freed {
@@ -1110,8 +1215,20 @@ pub fn diff(before: &Snapshot, after: &Snapshot) -> Vec<Delta> {
                 domain: d.id,
                 ty: d.ty.name().to_string(),
             }),
-            Some(b) if !b.freed && d.freed => out.push(Delta::DomainFreed { domain: d.id }),
-            _ => {}
+            Some(b) => {
+                if !b.freed && d.freed {
+                    out.push(Delta::DomainFreed { domain: d.id });
+                }
+                if let (Some(bc), Some(ac)) = (b.counters, d.counters) {
+                    if bc != ac {
+                        out.push(Delta::Mapping {
+                            domain: d.id,
+                            before: bc,
+                            after: ac,
+                        });
+                    }
+                }
+            }
         }
     }
     let empty = Group::new;

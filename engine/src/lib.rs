@@ -27,13 +27,14 @@ pub mod trace;
 pub mod dma;
 pub mod iotlb;
 pub mod iova;
+pub mod mapping;
 pub mod pgtable;
 
 // The scenario language.
 pub mod scenario;
 
 pub use call::{Call, Cookie, DmaOwnerType};
-pub use domain::{DomainType, Translate};
+pub use domain::DomainType;
 pub use errno::Errno;
 pub use generation::{Config, Generation};
 pub use group::{GroupReason, Groups};

@@ -21,6 +21,9 @@ pub enum Ret {
     NotAvailable,
     /// `BUG`: a `BUG_ON` fired; the run ends.
     Bug,
+    /// `DMA_MAPPING_ERROR` (include/linux/dma-mapping.h: `~(dma_addr_t)0`): a failed
+    /// `dma_map_page()`.
+    DmaMappingError,
 }
 
 impl Ret {
@@ -48,6 +51,7 @@ impl fmt::Display for Ret {
             Ret::Err(e) => write!(f, "{e}"),
             Ret::NotAvailable => f.write_str("n/a"),
             Ret::Bug => f.write_str("BUG"),
+            Ret::DmaMappingError => f.write_str("DMA_MAPPING_ERROR"),
         }
     }
 }
@@ -126,12 +130,20 @@ pub enum Delta {
     DomainFreed {
         domain: DomainId,
     },
+    /// A paging domain's mapping counters changed (PTE writes, tables, IOTLB
+    /// invalidations, rcache hits/misses): the values before and after the call.
+    Mapping {
+        domain: DomainId,
+        before: crate::mapping::MapCounters,
+        after: crate::mapping::MapCounters,
+    },
 }
 
-/// An invariant (I1–I5 of shared/MODEL.md §4, or `UAF`) found broken after a call.
+/// An invariant (I1–I6 of shared/MODEL.md §4, or `UAF`) found broken after a call. I6
+/// (IOVA reuse/use before the IOTLB flush) is a property of the call that broke it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Breach {
-    /// `I1` … `I5`, or `UAF` (a freed domain still translating DMA).
+    /// `I1` … `I6`, or `UAF` (a freed domain still translating DMA).
     pub invariant: &'static str,
     pub group: Option<GroupId>,
     pub devices: Vec<DeviceId>,

@@ -162,6 +162,7 @@ pub(crate) fn ret_to_result(r: Ret) -> Result<(), Errno> {
         Ret::Ok | Ret::Value(_) | Ret::Domain(_) | Ret::Bug => Ok(()),
         Ret::Err(e) => Err(e),
         Ret::NotAvailable => Err(Errno::ENODEV),
+        Ret::DmaMappingError => Err(Errno::ENOMEM),
     }
 }
 

@@ -111,6 +111,7 @@ pub fn run_scenario(s: &Scenario, text: &str, opts: &Options) -> Result<Run, Par
         groups: Groups::new(config),
         kernel: Kernel::new(generation, config),
         handles: BTreeMap::new(),
+        iovas: BTreeMap::new(),
         steps: Vec::new(),
         checks: Vec::new(),
         booted: false,
@@ -145,6 +146,8 @@ struct Runner<'a> {
     kernel: Kernel,
     /// `d1 = iommu_domain_alloc(...)` handles.
     handles: BTreeMap<String, DomainId>,
+    /// `iova = dma_map_page(...)` handles.
+    iovas: BTreeMap<String, u64>,
     steps: Vec<Step>,
     checks: Vec<CheckOutcome>,
     /// The boot topology has been probed (the first call or expectation came).
@@ -241,6 +244,7 @@ impl Runner<'_> {
             name: spec.name.clone(),
             granule: granule.bytes(),
             ias: spec.ias,
+            oas: spec.oas,
             // arm-smmu, arm-smmu-v3, VT-d and AMD-Vi all report IOMMU_CAP_DEFERRED_FLUSH
             // (v6.8): every kind of the model can use DMA_FQ.
             deferred_flush: true,
@@ -476,6 +480,27 @@ impl Runner<'_> {
             .ok_or_else(|| err(a.span, "expected a name"))
     }
 
+    /// An IOVA argument: a number, or a handle kept from `iova = dma_map_page(...)`.
+    fn iova_value(&self, a: &Spanned<Arg>) -> Result<u64, ParseError> {
+        match &a.node {
+            Arg::Number(n) => Ok(n.value),
+            Arg::Name(h) => self.iovas.get(h).copied().ok_or_else(|| {
+                ParseError::new(
+                    ErrorKind::UnknownHandle {
+                        name: h.clone(),
+                        producer: "dma_map_page",
+                    },
+                    a.span,
+                )
+            }),
+            _ => Err(err(a.span, "expected an IOVA (a number or a handle)")),
+        }
+    }
+
+    fn arg_iova(&self, c: &super::ast::CallStmt, i: usize) -> Result<u64, ParseError> {
+        self.iova_value(arg(c, i)?)
+    }
+
     /// Translates one scenario call into the kernel model's [`Call`].
     fn kernel_call(&self, c: &super::ast::CallStmt, span: Span) -> Result<Call, ParseError> {
         let owner = |i: usize| -> Result<DmaOwnerType, ParseError> {
@@ -583,33 +608,59 @@ impl Runner<'_> {
             ACall::IommufdDeviceUnbind => Call::IommufdDeviceUnbind {
                 dev: self.arg_device(c, 0)?,
             },
-            ACall::DeviceDma => {
-                let a = arg(c, 1)?;
-                Call::DeviceDma {
-                    dev: self.arg_device(c, 0)?,
-                    iova: a
-                        .node
-                        .as_number()
-                        .ok_or_else(|| err(a.span, "expected an IOVA"))?,
-                    write: matches!(c.arg(2), Some(Arg::Access(super::ast::Access::Write))),
+            ACall::DeviceDma => Call::DeviceDma {
+                dev: self.arg_device(c, 0)?,
+                iova: self.arg_iova(c, 1)?,
+                write: matches!(c.arg(2), Some(Arg::Access(super::ast::Access::Write))),
+            },
+            ACall::IommuMap => Call::IommuMap {
+                domain: self.arg_domain(c, 0)?,
+                iova: self.arg_iova(c, 1)?,
+                paddr: arg_number(c, 2)?,
+                size: arg_number(c, 3)?,
+                prot: match &arg(c, 4)?.node {
+                    Arg::Prot(p) => crate::pgtable::Prot(p.0),
+                    _ => return Err(err(arg(c, 4)?.span, "expected a prot such as `R|W`")),
+                },
+            },
+            ACall::IommuUnmap => Call::IommuUnmap {
+                domain: self.arg_domain(c, 0)?,
+                iova: self.arg_iova(c, 1)?,
+                size: arg_number(c, 2)?,
+            },
+            ACall::IommuIovaToPhys => Call::IommuIovaToPhys {
+                domain: self.arg_domain(c, 0)?,
+                iova: self.arg_iova(c, 1)?,
+            },
+            ACall::IommuFlushIotlbAll => Call::IommuFlushIotlbAll {
+                domain: self.arg_domain(c, 0)?,
+            },
+            ACall::DmaMapPage => Call::DmaMapPage {
+                dev: self.arg_device(c, 0)?,
+                phys: arg_number(c, 1)?,
+                size: arg_number(c, 2)?,
+                dir: arg_direction(c, 3)?,
+                cpu: 0,
+            },
+            ACall::DmaUnmapPage => Call::DmaUnmapPage {
+                dev: self.arg_device(c, 0)?,
+                iova: self.arg_iova(c, 1)?,
+                size: arg_number(c, 2)?,
+                dir: arg_direction(c, 3)?,
+                cpu: 0,
+            },
+            ACall::Tick => {
+                let a = arg(c, 0)?;
+                match &a.node {
+                    Arg::Duration(d) => Call::Tick {
+                        ns: d
+                            .as_nanos()
+                            .ok_or_else(|| err(a.span, "duration too long"))?,
+                    },
+                    _ => return Err(err(a.span, "expected a duration such as `10ms`")),
                 }
             }
-            ACall::Remove
-            | ACall::Tick
-            | ACall::IommuMap
-            | ACall::IommuUnmap
-            | ACall::IommuIovaToPhys
-            | ACall::IommuFlushIotlbAll
-            | ACall::DmaMapPage
-            | ACall::DmaUnmapPage => {
-                return Err(err(
-                    span,
-                    format!(
-                        "`{}` is not wired into the kernel model yet",
-                        c.signature().name
-                    ),
-                ))
-            }
+            ACall::Remove => return Err(err(span, "`remove` is not a kernel call")),
         })
     }
 
@@ -637,9 +688,15 @@ impl Runner<'_> {
             let call = self.kernel_call(c, span)?;
             self.kernel.call(&call)
         };
-        if let (Some(h), Ret::Domain(d)) = (&c.handle, event.result) {
-            self.handles.insert(h.node.clone(), d);
-            self.kernel.label_domain(d, &h.node);
+        match (&c.handle, event.result) {
+            (Some(h), Ret::Domain(d)) => {
+                self.handles.insert(h.node.clone(), d);
+                self.kernel.label_domain(d, &h.node);
+            }
+            (Some(h), Ret::Value(iova)) if c.call.node == ACall::DmaMapPage => {
+                self.iovas.insert(h.node.clone(), iova);
+            }
+            _ => {}
         }
         let result = event.result;
         // The step shows the call without its `=> ...` expectation.
@@ -667,6 +724,7 @@ impl Runner<'_> {
             (Value::Errno(e), Ret::Err(g)) => *e == g,
             (Value::NotAvailable, Ret::NotAvailable) => true,
             (Value::Bug, Ret::Bug) => true,
+            (Value::DmaMappingError, Ret::DmaMappingError) => true,
             _ => false,
         };
         self.checks.push(CheckOutcome {
@@ -766,11 +824,28 @@ impl Runner<'_> {
                     eq == (*op == CmpOp::Eq),
                 )
             }
-            Check::IovaToPhys { iova, .. } => {
-                return Err(err(
-                    iova.span,
-                    "iova_to_phys is not wired into the kernel model yet",
-                ));
+            Check::IovaToPhys {
+                domain,
+                iova,
+                op,
+                phys,
+            } => {
+                let d = self.handles.get(&domain.node).copied().ok_or_else(|| {
+                    ParseError::new(
+                        ErrorKind::UnknownHandle {
+                            name: domain.node.clone(),
+                            producer: "iommu_domain_alloc",
+                        },
+                        domain.span,
+                    )
+                })?;
+                let iova = self.iova_value(iova)?;
+                let pa = self.kernel.iova_to_phys(d, iova);
+                (
+                    format!("{} {:#x}", op.symbol(), phys.node.value),
+                    format!("{pa:#x}"),
+                    (pa == phys.node.value) == (*op == CmpOp::Eq),
+                )
             }
             Check::InvariantsOk => {
                 let breaches = crate::invariants::check(&self.kernel);
@@ -820,6 +895,32 @@ fn arg(c: &super::ast::CallStmt, i: usize) -> Result<&Spanned<Arg>, ParseError> 
             format!("`{}` is missing argument {}", c.signature().name, i + 1),
         )
     })
+}
+
+fn arg_number(c: &super::ast::CallStmt, i: usize) -> Result<u64, ParseError> {
+    let a = arg(c, i)?;
+    a.node
+        .as_number()
+        .ok_or_else(|| err(a.span, "expected a number"))
+}
+
+/// `BIDIRECTIONAL` … `NONE` as dma-iommu's `enum dma_data_direction`.
+fn arg_direction(
+    c: &super::ast::CallStmt,
+    i: usize,
+) -> Result<crate::dma::DmaDirection, ParseError> {
+    use super::ast::DmaDirection as A;
+    use crate::dma::DmaDirection as D;
+    let a = arg(c, i)?;
+    match &a.node {
+        Arg::Direction(d) => Ok(match d {
+            A::Bidirectional => D::Bidirectional,
+            A::ToDevice => D::ToDevice,
+            A::FromDevice => D::FromDevice,
+            A::None => D::None,
+        }),
+        _ => Err(err(a.span, "expected a DMA direction")),
+    }
 }
 
 fn num_u32(n: Option<&Spanned<super::ast::Number>>) -> Result<Option<u32>, ParseError> {
