@@ -193,10 +193,10 @@ impl MapCounters {
             tables_allocated: s.tables_allocated,
             tables_freed: s.tables_freed,
             tables_live: s.tables_live,
-            iotlb_inv_range: paging.tlb.inv_range,
-            iotlb_inv_full: paging.tlb.inv_full,
-            iotlb_entries: paging.iotlb.len() as u64,
-            iotlb_stale_hits: paging.tlb.stale_hits,
+            iotlb_inv_range: paging.tlb().inv_range,
+            iotlb_inv_full: paging.tlb().inv_full,
+            iotlb_entries: paging.iotlb().len() as u64,
+            iotlb_stale_hits: paging.tlb().stale_hits,
             ..MapCounters::default()
         };
         if let Some(ck) = cookie {
@@ -235,7 +235,7 @@ fn size_name(v: u64) -> String {
 
 /// A cached translation the page table no longer backs, overlapping `[start, end]`.
 fn stale_overlap(p: &KernelPaging, start: u64, end: u64) -> Option<Leaf> {
-    p.iotlb.entries().copied().find(|l| {
+    p.iotlb().entries().copied().find(|l| {
         let last = l.iova_base.wrapping_add(l.size).wrapping_sub(1);
         last >= start && l.iova_base <= end && p.pgtable.walk(l.iova_base) != Some(*l)
     })
@@ -426,9 +426,9 @@ impl Kernel {
         let mut gather = IotlbGather::new();
         let n = p.iommu_unmap_fast(iova, size, &mut gather);
         self.trace_pgops(&mut p, iova, size, false);
-        let before = p.tlb.inv_range;
+        let before = p.tlb().inv_range;
         p.iommu_iotlb_sync(&mut gather);
-        let inv = p.tlb.inv_range - before;
+        let inv = p.tlb().inv_range - before;
         if inv > 0 {
             self.enter("iommu_iotlb_sync", vec![self.dom_name(d)]);
             self.leave(format!("{inv} range invalidation(s)"));
@@ -726,9 +726,9 @@ impl Kernel {
             DmaAccess::Read
         };
         let p = self.domains.get_mut(&d)?.paging.as_mut()?;
-        let hits = p.tlb.iotlb_hits;
+        let hits = p.tlb().iotlb_hits;
         let r = p.translate(iova, access);
-        let hit = p.tlb.iotlb_hits > hits;
+        let hit = p.tlb().iotlb_hits > hits;
         // The SMMU's side, not a kernel function: IOTLB lookup, else a table walk.
         let how = match (&r, hit) {
             (Ok(t), _) if t.stale => format!("{:#x} (stale IOTLB entry)", t.phys),

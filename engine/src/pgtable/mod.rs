@@ -588,19 +588,3 @@ const fn genmask(h: u32) -> u64 {
 
 #[cfg(test)]
 mod tests;
-
-/// The domain layer's seam (`crate::domain::Translate`): a device access resolved through
-/// the IOTLB, then the table. A stale hit still returns the old page, as the hardware would;
-/// [`PagingDomain::translate`] also says it was stale.
-impl<P: IoPgtableOps + fmt::Debug> crate::domain::Translate for PagingDomain<P> {
-    fn translate(&self, iova: u64, write: bool) -> Option<u64> {
-        let access = if write {
-            DmaAccess::Write
-        } else {
-            DmaAccess::Read
-        };
-        PagingDomain::translate(self, iova, access)
-            .ok()
-            .map(|t| t.phys)
-    }
-}

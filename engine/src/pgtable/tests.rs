@@ -552,14 +552,13 @@ proptest! {
 }
 
 #[test]
-fn domain_translate_seam_resolves_through_iotlb_and_table() {
-    use crate::domain::Translate;
+fn device_access_resolves_through_iotlb_then_table() {
     let mut d = dom4k();
     d.iommu_map(0x1000, 0x8000_0000, SZ_4K, Prot::READ).unwrap();
-    let seam: &dyn Translate = &d;
-    assert_eq!(seam.translate(0x1042, false), Some(0x8000_0042));
-    assert_eq!(seam.translate(0x1042, true), None); // read-only
-    assert_eq!(seam.translate(0x2000, false), None);
+    let phys = |d: &PagingDomain<_>, iova, access| d.translate(iova, access).ok().map(|t| t.phys);
+    assert_eq!(phys(&d, 0x1042, DmaAccess::Read), Some(0x8000_0042));
+    assert_eq!(phys(&d, 0x1042, DmaAccess::Write), None); // read-only
+    assert_eq!(phys(&d, 0x2000, DmaAccess::Read), None);
     assert_eq!(d.tlb().iotlb_misses, 2);
     assert_eq!(d.tlb().iotlb_hits, 1);
     assert_eq!(d.iotlb().len(), 1);
