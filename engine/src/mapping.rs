@@ -440,16 +440,8 @@ impl Kernel {
     /// drivers/iommu/iommu.c: iommu_iova_to_phys() (v6.8): IDENTITY → the IOVA, BLOCKED and
     /// other non-paging types → 0, paging → the table walk (0 when unmapped).
     pub(crate) fn iommu_iova_to_phys(&mut self, d: DomainId, iova: u64) -> Ret {
-        let Some(dom) = self.domains.get(&d) else {
-            return Ret::Value(0);
-        };
-        let pa = match (dom.ty, dom.paging.as_ref()) {
-            (DomainType::Identity, _) => iova,
-            (_, Some(p)) => p.iommu_iova_to_phys(iova),
-            _ => 0,
-        };
         self.freed_use(d, "iommu_iova_to_phys");
-        Ret::Value(pa)
+        Ret::Value(self.iova_to_phys(d, iova))
     }
 
     /// What `expect iova_to_phys(d, iova)` reads, without a trace event.
