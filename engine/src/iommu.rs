@@ -1041,9 +1041,13 @@ impl Kernel {
                 dv(dev),
                 format!("{addr:#x}"),
                 format!("{size:#x}"),
-                format!("{dir:?}"),
+                mapping::dir_name(*dir).into(),
             ],
-            Call::Tick { ns } => vec![format!("{ns}ns")],
+            Call::Tick { ns } => vec![match ns {
+                n if n % 1_000_000 == 0 => format!("{}ms", n / 1_000_000),
+                n if n % 1_000 == 0 => format!("{}us", n / 1_000),
+                n => format!("{n}ns"),
+            }],
         }
     }
 

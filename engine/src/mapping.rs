@@ -241,7 +241,7 @@ fn stale_overlap(p: &KernelPaging, start: u64, end: u64) -> Option<Leaf> {
     })
 }
 
-const fn dir_name(d: DmaDirection) -> &'static str {
+pub(crate) const fn dir_name(d: DmaDirection) -> &'static str {
     match d {
         DmaDirection::Bidirectional => "DMA_BIDIRECTIONAL",
         DmaDirection::ToDevice => "DMA_TO_DEVICE",
@@ -440,16 +440,8 @@ impl Kernel {
     /// drivers/iommu/iommu.c: iommu_iova_to_phys() (v6.8): IDENTITY → the IOVA, BLOCKED and
     /// other non-paging types → 0, paging → the table walk (0 when unmapped).
     pub(crate) fn iommu_iova_to_phys(&mut self, d: DomainId, iova: u64) -> Ret {
-        let Some(dom) = self.domains.get(&d) else {
-            return Ret::Value(0);
-        };
-        let pa = match (dom.ty, dom.paging.as_ref()) {
-            (DomainType::Identity, _) => iova,
-            (_, Some(p)) => p.iommu_iova_to_phys(iova),
-            _ => 0,
-        };
         self.freed_use(d, "iommu_iova_to_phys");
-        Ret::Value(pa)
+        Ret::Value(self.iova_to_phys(d, iova))
     }
 
     /// What `expect iova_to_phys(d, iova)` reads, without a trace event.
@@ -696,7 +688,20 @@ impl Kernel {
                 continue;
             };
             let flushes = c.stats.fq_timer_flushes;
+            let depot = |c: &DmaCookie| -> usize {
+                c.iovad.rcache_stats().iter().map(|r| r.depot_size).sum()
+            };
+            let depot_before = depot(&c);
             c.tick(&mut p, ms);
+            let depot_after = depot(&c);
+            if depot_after < depot_before {
+                let n = self.dom_name(d);
+                self.enter("iova_depot_work_func", vec![n]);
+                self.leave(format!(
+                    "{} magazine(s) back to the tree",
+                    depot_before - depot_after
+                ));
+            }
             if c.stats.fq_timer_flushes > flushes {
                 let n = self.dom_name(d);
                 self.enter("fq_flush_timeout", vec![n]);

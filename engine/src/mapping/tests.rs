@@ -487,3 +487,38 @@ fn iommu_map_beyond_the_page_budget_is_enomem_and_unrolled() {
     let tables = k.domains.get(&d).unwrap().paging.as_ref().unwrap().stats();
     assert_eq!(tables.tables_allocated, 16384);
 }
+
+#[test]
+fn tick_trims_the_rcache_depot_every_100ms() {
+    let mut k = kernel(Config::default());
+    let iovas: Vec<u64> = (0..640)
+        .map(
+            |i| match dma_map(&mut k, 0x8000_0000 + i * 0x1000, DmaDirection::ToDevice) {
+                Ret::Value(v) => v,
+                r => panic!("{r}"),
+            },
+        )
+        .collect();
+    for &a in &iovas {
+        let _ = dma_unmap(&mut k, a);
+    }
+    // CPU 0: loaded and prev fill (254 pfns); each 127 more push a full magazine to the
+    // depot (the 255th, 382nd, 509th and 636th frees).
+    let depot = |k: &Kernel| -> usize {
+        let d = default_domain(k);
+        let c = k.domains.get(&d).unwrap().cookie.as_ref().unwrap();
+        c.iovad.rcache_stats().iter().map(|r| r.depot_size).sum()
+    };
+    assert_eq!(depot(&k), 4);
+    assert!(tick_ms(&mut k, 99).nested.is_empty());
+    let e = tick_ms(&mut k, 1);
+    assert_eq!(names(&e.nested), ["iova_depot_work_func"]);
+    assert_eq!(e.nested[0].result, "1 magazine(s) back to the tree");
+    assert_eq!(e.args, ["1ms"]);
+    assert_eq!(depot(&k), 3);
+    // Rescheduled while the depot holds more magazines than there are CPUs (2).
+    let _ = tick_ms(&mut k, 100);
+    assert_eq!(depot(&k), 2);
+    assert!(tick_ms(&mut k, 1000).nested.is_empty());
+    assert_eq!(depot(&k), 2);
+}
