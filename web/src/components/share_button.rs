@@ -1,0 +1,49 @@
+//! Share: shows the link that reproduces this view (text, era, cursor), ready to copy.
+use crate::persist;
+use crate::share::{self, Shared};
+use crate::state::use_app_state;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+#[function_component(ShareButton)]
+pub fn share_button() -> Html {
+    let state = use_app_state();
+    let open = use_state(|| false);
+    let input = use_node_ref();
+    let link = (*open).then(|| {
+        let hash = share::encode(&Shared {
+            text: state.text.to_string(),
+            era: state.era,
+            cursor: state.cursor,
+        });
+        persist::link_to(&hash)
+    });
+    {
+        let input = input.clone();
+        use_effect_with(link.clone(), move |link| {
+            if link.is_some() {
+                if let Some(i) = input.cast::<HtmlInputElement>() {
+                    let _ = i.focus();
+                    i.select();
+                }
+            }
+        });
+    }
+    let toggle = {
+        let open = open.clone();
+        Callback::from(move |_| open.set(!*open))
+    };
+    html! {
+        <div class="share">
+            <button type="button" onclick={toggle} aria-expanded={(*open).to_string()}>{ "Share" }</button>
+            if let Some(link) = link {
+                <div class="share-pop">
+                    <label>
+                        <span>{ "Link to this view (text, era, step) — copy it:" }</span>
+                        <input ref={input} class="share-link mono" readonly=true value={link} />
+                    </label>
+                </div>
+            }
+        </div>
+    }
+}
