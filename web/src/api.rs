@@ -86,3 +86,14 @@ pub fn print(text: &str) -> Result<String, JsValue> {
         .map(|s| s.print())
         .map_err(|e| parse_error(&e))
 }
+
+/// `mountWidgets()`: mounts a widget on every `[data-iommu-scenario]` element added to
+/// the page since the last call (the bundle mounts those present at start by itself);
+/// returns how many it mounted.
+#[wasm_bindgen(js_name = mountWidgets)]
+pub fn mount_widgets() -> usize {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+        .map_or(0, |b| crate::embed::mount_widgets(&b))
+}

@@ -80,10 +80,10 @@ pub fn trace_panel() -> Html {
             <div class="trace-bar">
                 <h2>{ "trace" }</h2>
                 <div class="stepper" role="group" aria-label="Step through the trace">
-                    <button type="button" onclick={seek(0)} disabled={cursor == 0} title="First step" aria-label="First step">{ "⏮" }</button>
+                    <button type="button" onclick={seek(0)} disabled={cursor == 0} title="First step" aria-label="First step">{ "|◀" }</button>
                     <button type="button" onclick={step(-1)} disabled={cursor == 0} title="Step back (←)" aria-label="Step back">{ "◀" }</button>
                     <button type="button" onclick={step(1)} disabled={cursor >= steps} title="Step forward (→)" aria-label="Step forward">{ "▶" }</button>
-                    <button type="button" onclick={seek(steps)} disabled={cursor >= steps} title="Last step" aria-label="Last step">{ "⏭" }</button>
+                    <button type="button" onclick={seek(steps)} disabled={cursor >= steps} title="Last step" aria-label="Last step">{ "▶|" }</button>
                 </div>
                 <span class="step-status">{ status }</span>
                 <input type="range" class="slider" min="0" max={steps.to_string()} value={cursor.to_string()}
