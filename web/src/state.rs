@@ -5,7 +5,7 @@
 //! Nothing here computes kernel behaviour: the report comes from the engine ([`run`]).
 
 use iommu_engine::corpus::CORPUS;
-use iommu_engine::scenario::{parse, ParseErrors, Scenario};
+use iommu_engine::scenario::{parse, ParseErrors, Scenario, StmtKind};
 use iommu_engine::Generation;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -74,7 +74,7 @@ pub struct State {
     pub cursor: usize,
     /// The device clicked in the topology (a BDF or a platform device name).
     pub selected: Option<Rc<str>>,
-    /// The preset last loaded, while the text is unchanged.
+    /// The preset last loaded, until the text is edited.
     pub preset: Option<&'static str>,
     /// A sentence for the user (a share link that could not be opened, …).
     pub notice: Option<Rc<str>>,
@@ -142,6 +142,30 @@ impl State {
     }
 }
 
+/// `text` with the era name of its `generation` line replaced by `era` (the rest of the
+/// text untouched); `None` if the text does not parse or has no such line.
+fn with_header_era(
+    text: &str,
+    parsed: &Result<Scenario, ParseErrors>,
+    era: Generation,
+) -> Option<String> {
+    let span = parsed
+        .as_ref()
+        .ok()?
+        .stmts
+        .iter()
+        .find_map(|st| match &st.kind {
+            StmtKind::Generation(g) if g.span.end > g.span.start => Some(g.span),
+            _ => None,
+        })?;
+    Some(format!(
+        "{}{}{}",
+        text.get(..span.start)?,
+        era.name(),
+        text.get(span.end..)?
+    ))
+}
+
 fn header_era(parsed: &Result<Scenario, ParseErrors>) -> Option<Generation> {
     parsed.as_ref().ok().map(Scenario::generation)
 }
@@ -179,6 +203,13 @@ impl Reducible for State {
                 s.run();
             }
             Action::SetEra(era) => {
+                // The file's own `generation` line follows the menu, so the text (and a
+                // share link of it) says what runs; without such a line the menu alone
+                // decides.
+                if let Some(text) = with_header_era(&s.text, &s.parsed, era) {
+                    s.parsed = Rc::new(parse(&text));
+                    s.text = text.into();
+                }
                 s.era = era;
                 s.run();
             }
@@ -264,8 +295,26 @@ mod tests {
         assert_eq!(s.era, Generation::V5_19);
         let s = reduce(s, Action::SetEra(Generation::Legacy));
         assert_eq!(s.era, Generation::Legacy);
+        assert_eq!(&*s.text, "generation legacy\n");
         let s = reduce(s, Action::Edit("generation shared\n".into()));
         assert_eq!(s.era, Generation::Shared);
+    }
+
+    #[test]
+    fn the_era_menu_rewrites_only_the_header_name() {
+        let text = "# c\ngeneration  current   # keep me\niommu dmar0\n";
+        let s = reduce(State::new(text, None, 0), Action::SetEra(Generation::V5_19));
+        assert_eq!(
+            &*s.text,
+            "# c\ngeneration  v5.19   # keep me\niommu dmar0\n"
+        );
+        assert_eq!(s.era, Generation::V5_19);
+        // No header: the menu alone decides, the text is untouched.
+        let s = reduce(
+            State::new("iommu dmar0\n", None, 0),
+            Action::SetEra(Generation::Shared),
+        );
+        assert_eq!((&*s.text, s.era), ("iommu dmar0\n", Generation::Shared));
     }
 
     #[test]

@@ -244,3 +244,42 @@ fn js_api_parses_and_reports_errors_with_line_and_col() {
     assert!(thrown.is_instance_of::<js_sys::Error>());
     assert_eq!(get(&thrown, "line").as_f64(), Some(2.0));
 }
+
+#[wasm_bindgen_test]
+async fn the_era_menu_rewrites_the_generation_line() {
+    let tour = preset("language-tour.iommu").expect("a preset");
+    let root = mount(State::new(tour, None, 0)).await;
+    let era: HtmlSelectElement = find(&root, "select.era-select").unchecked_into();
+    era.set_value("legacy");
+    era.dispatch_event(&bubbling("change")).expect("dispatched");
+    settle().await;
+    let value = textarea(&root).value();
+    assert!(value.contains("\ngeneration legacy\n"), "{value}");
+    assert_eq!(
+        value.replace("generation legacy", "generation current"),
+        tour
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_view_is_saved_to_local_storage_and_the_url() {
+    use gloo_storage::{LocalStorage, Storage};
+    use iommu_web::persist::{self, Saved, KEY};
+    let window = web_sys::window().expect("a window");
+    let before = window.location().href().expect("a URL");
+    persist::save("iommu dmar0\n", Generation::V5_19, 0);
+    let saved: Saved = LocalStorage::get(KEY).expect("saved");
+    assert_eq!(saved.text, "iommu dmar0\n");
+    assert_eq!(saved.era, "v5.19");
+    let shared = share::decode(&persist::current_hash()).expect("a share hash");
+    assert_eq!(shared.text, "iommu dmar0\n");
+    // A reload with no hash comes back to the saved text.
+    let s = boot_from("", Some(saved));
+    assert_eq!((&*s.text, s.era), ("iommu dmar0\n", Generation::V5_19));
+    LocalStorage::delete(KEY);
+    let _ = window.history().expect("a history").replace_state_with_url(
+        &wasm_bindgen::JsValue::NULL,
+        "",
+        Some(&before),
+    );
+}
