@@ -18,33 +18,47 @@ pub const DEFAULT_PRESET: &str = "gpu-audio.iommu";
 //
 // Replace `Report` with the engine's report type (groups with reasons, domains, owners,
 // the call trace with nested calls and state deltas) and `run` with the engine's runner.
-// The UI only relies on `Report::steps()` (the trace length the cursor moves over); every
-// panel that draws the report reads `state.report` (components/topology.rs, trace.rs,
-// page_table.rs).
+// The UI relies on `Report::steps()` (the trace length the cursor moves over) and
+// `Report::era`; the panels that draw the report read `state.report`:
+// components/trace.rs (`rows`), topology.rs and page_table.rs.
 // ---------------------------------------------------------------------------------------
 
-/// Placeholder for the engine's run report: it holds only the era that was asked for and
-/// the number of trace steps (one per call statement), and no kernel results.
+/// One call of the trace as the placeholder knows it: where it is and how it reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceCall {
+    pub line: u32,
+    /// The call statement in canonical form (`iommu_map(d1, 0x10_0000, ...)`).
+    pub call: String,
+}
+
+/// Placeholder for the engine's run report: the era that was asked for and the scenario's
+/// call statements in order, one trace step each. It holds no kernel results.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
     pub era: Generation,
-    pub steps: usize,
+    pub calls: Vec<TraceCall>,
 }
 
 impl Report {
     /// How many steps the trace has (the cursor runs over `0..=steps`).
     pub fn steps(&self) -> usize {
-        self.steps
+        self.calls.len()
     }
 }
 
-/// Runs `scenario` in `era`. Placeholder until the engine's runner lands: it only counts
-/// the calls, it executes nothing.
+/// Runs `scenario` in `era`. Placeholder until the engine's runner lands: it lists the
+/// calls, it executes nothing.
 pub fn run(scenario: &Scenario, era: Generation) -> Report {
-    Report {
-        era,
-        steps: scenario.calls().count(),
-    }
+    let calls = scenario
+        .stmts
+        .iter()
+        .filter(|st| matches!(st.kind, StmtKind::Call(_)))
+        .map(|st| TraceCall {
+            line: st.span.line,
+            call: iommu_engine::scenario::printer::code(&st.kind),
+        })
+        .collect();
+    Report { era, calls }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -78,6 +92,8 @@ pub struct State {
     pub preset: Option<&'static str>,
     /// A sentence for the user (a share link that could not be opened, …).
     pub notice: Option<Rc<str>>,
+    /// The text was edited since the report was made (Run brings it up to date).
+    pub stale: bool,
 }
 
 pub enum Action {
@@ -106,6 +122,7 @@ impl State {
             selected: None,
             preset: None,
             notice: None,
+            stale: false,
         };
         s.run();
         s.cursor = cursor.min(s.steps());
@@ -134,6 +151,7 @@ impl State {
     }
 
     fn run(&mut self) {
+        self.stale = false;
         self.report = match self.parsed.as_ref() {
             Ok(s) => Some(Rc::new(run(s, self.era))),
             Err(_) => None,
@@ -191,6 +209,7 @@ impl Reducible for State {
                 s.text = text.into();
                 s.parsed = Rc::new(parsed);
                 s.preset = None;
+                s.stale = true;
                 // The old report describes the old text; it stays until the next Run,
                 // except when the text no longer parses.
                 if s.errors().is_some() {

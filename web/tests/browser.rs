@@ -283,3 +283,48 @@ fn the_view_is_saved_to_local_storage_and_the_url() {
         Some(&before),
     );
 }
+
+fn key(kind: &str, key: &str, ctrl: bool) -> web_sys::KeyboardEvent {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    init.set_key(key);
+    init.set_ctrl_key(ctrl);
+    web_sys::KeyboardEvent::new_with_keyboard_event_init_dict(kind, &init).expect("a key event")
+}
+
+#[wasm_bindgen_test]
+async fn ctrl_enter_runs_the_edited_text_and_arrows_step_it() {
+    let root = mount(State::initial()).await;
+    assert!(
+        all(&root, ".trace-row").is_empty(),
+        "the default preset makes no calls"
+    );
+    let area = textarea(&root);
+    area.set_value(
+        "iommu smmu0 kind=arm-smmu-v2\nd1 = iommu_domain_alloc(smmu0)\niommu_domain_free(d1)\n",
+    );
+    area.dispatch_event(&bubbling("input")).expect("dispatched");
+    settle().await;
+    assert!(text(&find(&root, ".step-status")).contains("Run (Ctrl-Enter) to update"));
+    area.dispatch_event(&key("keydown", "Enter", true))
+        .expect("dispatched");
+    settle().await;
+    let rows: Vec<String> = all(&root, ".trace-row code").iter().map(text).collect();
+    assert_eq!(
+        rows,
+        ["d1 = iommu_domain_alloc(smmu0)", "iommu_domain_free(d1)"]
+    );
+    assert_eq!(text(&find(&root, ".step-status")), "step 0/2");
+    // The arrows step from anywhere outside a text field…
+    find(&root, ".topology")
+        .dispatch_event(&key("keydown", "ArrowRight", false))
+        .expect("dispatched");
+    settle().await;
+    assert_eq!(text(&find(&root, ".step-status")), "step 1/2");
+    // …but move the caret inside the editor.
+    area.dispatch_event(&key("keydown", "ArrowRight", false))
+        .expect("dispatched");
+    settle().await;
+    assert_eq!(text(&find(&root, ".step-status")), "step 1/2");
+}

@@ -4,7 +4,9 @@ use crate::components::{
     topology::TopologyPanel, trace::TracePanel,
 };
 use crate::persist;
-use crate::state::{State, StateHandle};
+use crate::state::{Action, State, StateHandle};
+use gloo_events::EventListener;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -27,6 +29,40 @@ pub fn app(props: &AppProps) -> Html {
             if persist_on {
                 persist::save(text, *era, *cursor);
             }
+        });
+    }
+    {
+        // ←/→ step the trace from anywhere on the page, except in text fields and menus
+        // (where the arrows move the caret or the choice) and when a panel already handled
+        // the key (the trace panel itself does, and marks it handled).
+        let dispatcher = state.dispatcher();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().map(|w| {
+                EventListener::new(&w, "keydown", move |e| {
+                    let Some(e) = e.dyn_ref::<KeyboardEvent>() else {
+                        return;
+                    };
+                    let d = match e.key().as_str() {
+                        "ArrowLeft" => -1,
+                        "ArrowRight" => 1,
+                        _ => return,
+                    };
+                    if e.default_prevented() || e.ctrl_key() || e.alt_key() || e.meta_key() {
+                        return;
+                    }
+                    let in_field = e
+                        .target()
+                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                        .is_some_and(|el| {
+                            matches!(el.tag_name().as_str(), "TEXTAREA" | "INPUT" | "SELECT")
+                        });
+                    if !in_field {
+                        e.prevent_default();
+                        dispatcher.dispatch(Action::Step(d));
+                    }
+                })
+            });
+            move || drop(listener)
         });
     }
     html! {

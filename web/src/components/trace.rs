@@ -2,33 +2,19 @@
 //! (buttons, slider, ←/→ on the focused panel).
 //!
 //! SEAM (the lead fills this): rows come from `state.report`'s trace (result, nested calls,
-//! state delta, invariant breaches). Until then each row is a call statement of the
-//! scenario text with no result: nothing has run.
-use crate::state::{use_app_state, Action};
-use iommu_engine::scenario::{printer::code, StmtKind};
+//! state delta, invariant breaches). Until then the placeholder report lists the call
+//! statements with no result: nothing has run.
+use crate::state::{use_app_state, Action, State, TraceCall};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-/// One trace row: its source line and the call as written (canonical form).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Row {
-    pub line: u32,
-    pub call: String,
-}
-
-/// The rows of the trace for the state (the scenario's calls, until the engine's report).
-pub fn rows(state: &crate::state::State) -> Vec<Row> {
-    let Ok(s) = state.parsed.as_ref() else {
-        return Vec::new();
-    };
-    s.stmts
-        .iter()
-        .filter(|st| matches!(st.kind, StmtKind::Call(_)))
-        .map(|st| Row {
-            line: st.span.line,
-            call: code(&st.kind),
-        })
-        .collect()
+/// The rows of the trace: the report's calls (SEAM: the engine's trace rows).
+pub fn rows(state: &State) -> Vec<TraceCall> {
+    state
+        .report
+        .as_ref()
+        .map(|r| r.calls.clone())
+        .unwrap_or_default()
 }
 
 #[function_component(TracePanel)]
@@ -66,13 +52,18 @@ pub fn trace_panel() -> Html {
             if e.target_dyn_into::<HtmlInputElement>().is_some() {
                 return;
             }
+            // Handled here: the page-wide arrows (components/app.rs) must not step again.
             e.prevent_default();
+            e.stop_propagation();
             state.dispatch(Action::Step(d));
         })
     };
     let status = match (&state.report, state.errors()) {
         (_, Some(_)) => "the scenario has errors: nothing to run".to_string(),
         (None, None) => "press Run to run the scenario".to_string(),
+        (Some(_), None) if state.stale => {
+            format!("step {cursor}/{steps} · edited since the run: Run (Ctrl-Enter) to update")
+        }
         (Some(_), None) => format!("step {cursor}/{steps}"),
     };
     html! {
@@ -111,7 +102,7 @@ pub fn trace_panel() -> Html {
                         }
                     }) }
                 </ol>
-            } else if state.errors().is_none() {
+            } else if state.report.is_some() {
                 <p class="muted">{ "This scenario makes no calls: it only describes a machine." }</p>
             }
         </section>
