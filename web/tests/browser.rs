@@ -328,3 +328,21 @@ async fn ctrl_enter_runs_the_edited_text_and_arrows_step_it() {
     settle().await;
     assert_eq!(text(&find(&root, ".step-status")), "step 1/2");
 }
+
+#[wasm_bindgen_test]
+async fn the_share_button_gives_a_link_to_this_view() {
+    let tour = preset("language-tour.iommu").expect("a preset");
+    let root = mount(State::new(tour, Some(Generation::Unified), 3)).await;
+    find(&root, ".share > button")
+        .unchecked_ref::<web_sys::HtmlElement>()
+        .click();
+    settle().await;
+    let link: web_sys::HtmlInputElement = find(&root, "input.share-link").unchecked_into();
+    let value = link.value();
+    let hash = value.split_once('#').map(|(_, h)| h).unwrap_or_default();
+    let shared = share::decode(hash).expect("a share hash");
+    assert_eq!(
+        (shared.text.as_str(), shared.era, shared.cursor),
+        (tour, Generation::Unified, 3)
+    );
+}

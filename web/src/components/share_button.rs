@@ -29,9 +29,26 @@ pub fn share_button() -> Html {
             }
         });
     }
+    let copied = use_state(|| false);
+    let copy = {
+        let link = link.clone();
+        let copied = copied.clone();
+        Callback::from(move |_| {
+            if let (Some(link), Some(w)) = (&link, web_sys::window()) {
+                // The browser may refuse (no permission, insecure origin): the selected
+                // field is still there to copy by hand.
+                let _ = w.navigator().clipboard().write_text(link);
+                copied.set(true);
+            }
+        })
+    };
     let toggle = {
+        let copied = copied.clone();
         let open = open.clone();
-        Callback::from(move |_| open.set(!*open))
+        Callback::from(move |_| {
+            copied.set(false);
+            open.set(!*open)
+        })
     };
     html! {
         <div class="share">
@@ -42,6 +59,7 @@ pub fn share_button() -> Html {
                         <span>{ "Link to this view (text, era, step) — copy it:" }</span>
                         <input ref={input} class="share-link mono" readonly=true value={link} />
                     </label>
+                    <button type="button" class="copy" onclick={copy}>{ if *copied { "Copied" } else { "Copy" } }</button>
                 </div>
             }
         </div>
