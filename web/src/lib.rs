@@ -1,12 +1,50 @@
 //! `iommu-web`: the playground's Yew app and the wasm-bindgen entry points.
 //!
 //! This crate only translates: every kernel behaviour comes from `iommu-engine`.
+//! `state` holds the one reducer state (and the seam where the engine's run report plugs
+//! in); `components/` draws it; `share` and `persist` keep it in the URL and localStorage;
+//! `embed` mounts read-only widgets; `api` is the JS API.
 
-pub mod app;
+pub mod api;
+pub mod components;
+pub mod embed;
+pub mod persist;
+pub mod share;
+pub mod state;
+pub mod syntax;
 
-pub use app::App;
+pub use components::app::{App, AppProps};
+pub use state::State;
 
-/// Mounts the playground on `element` (used by `main.rs` and by documentation embeds).
+/// Mounts the full playground on `element`, starting from the URL hash, localStorage or
+/// the default preset, and keeping the view in both.
 pub fn mount(element: web_sys::Element) {
-    yew::Renderer::<App>::with_root(element).render();
+    mount_with(element, persist::boot(), true);
+}
+
+/// Mounts the full playground on `element` starting from `initial`; `persist` keeps the
+/// view in localStorage and the URL hash.
+pub fn mount_with(element: web_sys::Element, initial: State, persist: bool) {
+    yew::Renderer::<App>::with_root_and_props(element, AppProps { initial, persist }).render();
+}
+
+pub use embed::{mount_embed, mount_widgets};
+
+/// What `main` does on any page: the playground on `#playground` (read-only with
+/// `?embed`), and a widget on every `[data-iommu-scenario]` element.
+pub fn start() {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if let Some(root) = doc.get_element_by_id("playground") {
+        root.set_inner_html("");
+        if persist::is_embed() {
+            mount_embed(root);
+        } else {
+            mount(root);
+        }
+    }
+    if let Some(body) = doc.body() {
+        mount_widgets(&body);
+    }
 }

@@ -1,12 +1,19 @@
 //! Browser tests: run in headless Chromium by `./x test` (wasm-bindgen-test + chromedriver).
+//! Each test mounts its own app or widgets on a fresh element and asserts on the DOM.
 #![cfg(target_arch = "wasm32")]
 
+use iommu_engine::Generation;
+use iommu_web::persist::boot_from;
+use iommu_web::share::{self, Shared};
+use iommu_web::state::{default_text, preset, State};
 use std::time::Duration;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlSelectElement, HtmlTextAreaElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn fresh_root() -> web_sys::Element {
+fn fresh_root() -> Element {
     let doc = web_sys::window()
         .and_then(|w| w.document())
         .expect("a document");
@@ -18,12 +25,324 @@ fn fresh_root() -> web_sys::Element {
     root
 }
 
-#[wasm_bindgen_test]
-async fn playground_mounts_and_shows_engine_output() {
+async fn settle() {
+    yew::platform::time::sleep(Duration::from_millis(30)).await;
+}
+
+fn find(root: &Element, sel: &str) -> Element {
+    root.query_selector(sel)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("no {sel} in {}", root.inner_html()))
+}
+
+fn all(root: &Element, sel: &str) -> Vec<Element> {
+    let list = root.query_selector_all(sel).expect("a valid selector");
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<Element>().ok())
+        .collect()
+}
+
+fn text(el: &Element) -> String {
+    el.text_content().unwrap_or_default()
+}
+
+fn textarea(root: &Element) -> HtmlTextAreaElement {
+    find(root, "textarea.editor-input").unchecked_into()
+}
+
+fn bubbling(kind: &str) -> web_sys::Event {
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    web_sys::Event::new_with_event_init_dict(kind, &init).expect("an event")
+}
+
+async fn mount(initial: State) -> Element {
     let root = fresh_root();
-    iommu_web::mount(root.clone());
-    yew::platform::time::sleep(Duration::from_millis(50)).await;
-    let text = root.text_content().unwrap_or_default();
-    assert!(text.contains("IOMMU Playground"), "rendered: {text}");
-    assert!(text.contains("-EBUSY = 16"), "rendered: {text}");
+    iommu_web::mount_with(root.clone(), initial, false);
+    settle().await;
+    root
+}
+
+#[wasm_bindgen_test]
+async fn default_preset_renders_in_the_editor() {
+    let root = mount(State::initial()).await;
+    assert!(text(&root).contains("IOMMU Playground"));
+    assert_eq!(textarea(&root).value(), default_text());
+    let menu: HtmlSelectElement = find(&root, "select.preset-menu").unchecked_into();
+    assert_eq!(menu.value(), "gpu-audio.iommu");
+    // Coloured by the engine's lexer: the `pci` keyword and the BDF literals.
+    assert!(!all(&root, ".overlay .tok-keyword").is_empty());
+    assert!(all(&root, ".overlay .tok-lit")
+        .iter()
+        .any(|e| text(e) == "01:00.1"));
+    // The devices the scenario declares are listed (no invented groups).
+    let devices: Vec<String> = all(&root, ".topology button.device")
+        .iter()
+        .map(text)
+        .collect();
+    assert!(devices.contains(&"01:00.0".to_string()), "{devices:?}");
+}
+
+#[wasm_bindgen_test]
+async fn an_error_shows_line_and_column_and_keeps_the_text() {
+    let root = mount(State::initial()).await;
+    let area = textarea(&root);
+    let typed = "iommu dmar0 kind=generic\nbogus_call(d1)\n";
+    area.set_value(typed);
+    area.dispatch_event(&bubbling("input")).expect("dispatched");
+    settle().await;
+    let errors = text(&find(&root, "ul.errors"));
+    assert!(errors.contains("2:1"), "errors: {errors}");
+    assert!(errors.contains("bogus_call"), "errors: {errors}");
+    let inline = text(&find(&root, ".overlay .code-line.has-error .inline-error"));
+    assert!(inline.contains("2:1"), "inline: {inline}");
+    assert_eq!(text(&find(&root, ".gutter-line.error")), "✗2");
+    assert_eq!(textarea(&root).value(), typed);
+}
+
+#[wasm_bindgen_test]
+async fn preset_menu_loads_a_preset() {
+    let root = mount(State::initial()).await;
+    let menu: HtmlSelectElement = find(&root, "select.preset-menu").unchecked_into();
+    menu.set_value("language-tour.iommu");
+    menu.dispatch_event(&bubbling("change"))
+        .expect("dispatched");
+    settle().await;
+    assert_eq!(
+        textarea(&root).value(),
+        preset("language-tour.iommu").expect("a preset")
+    );
+    assert!(text(&find(&root, "details.about summary")).contains("A tour of the scenario language"));
+}
+
+#[wasm_bindgen_test]
+async fn stepping_moves_the_current_row() {
+    let tour = preset("language-tour.iommu").expect("a preset");
+    let root = mount(State::new(tour, None, 0)).await;
+    assert!(all(&root, ".trace-row.current").is_empty());
+    let forward = find(&root, "button[aria-label='Step forward']");
+    forward.unchecked_ref::<web_sys::HtmlElement>().click();
+    settle().await;
+    forward.unchecked_ref::<web_sys::HtmlElement>().click();
+    settle().await;
+    assert_eq!(text(&find(&root, ".trace-row.current .step-no")), "2");
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_bubbles(true);
+    init.set_key("ArrowRight");
+    let key = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init)
+        .expect("a key event");
+    find(&root, "section.trace")
+        .dispatch_event(&key)
+        .expect("dispatched");
+    settle().await;
+    assert_eq!(text(&find(&root, ".trace-row.current .step-no")), "3");
+    assert!(text(&find(&root, ".step-status")).starts_with("step 3/"));
+}
+
+#[wasm_bindgen_test]
+async fn a_share_url_round_trips() {
+    let tour = preset("language-tour.iommu").expect("a preset").to_string();
+    let shared = Shared {
+        text: tour.clone(),
+        era: Generation::Singleton,
+        cursor: 4,
+    };
+    let hash = format!("#{}", share::encode(&shared));
+    assert_eq!(share::decode(&hash), Ok(shared));
+    let root = mount(boot_from(&hash, None)).await;
+    assert_eq!(textarea(&root).value(), tour);
+    let era: HtmlSelectElement = find(&root, "select.era-select").unchecked_into();
+    assert_eq!(era.value(), "singleton");
+    assert_eq!(text(&find(&root, ".trace-row.current .step-no")), "4");
+}
+
+#[wasm_bindgen_test]
+async fn hostile_share_links_give_a_clear_message() {
+    let long = format!("#s1.{}", "A".repeat(share::MAX_HASH + 10));
+    let root = mount(boot_from(&long, None)).await;
+    let notice = text(&find(&root, ".notice"));
+    assert!(notice.contains("too long"), "notice: {notice}");
+    assert_eq!(textarea(&root).value(), default_text());
+
+    let root = mount(boot_from("#s1.<img src=x onerror=alert(1)>", None)).await;
+    assert!(text(&find(&root, ".notice")).contains("damaged"));
+    assert!(all(&root, "img").is_empty());
+
+    // 1 MiB of text that deflates to a few KiB: refused after 256 KiB of inflating.
+    let big = Shared {
+        text: "#".repeat(1 << 20),
+        era: Generation::Current,
+        cursor: 0,
+    };
+    let root = mount(boot_from(&share::encode(&big), None)).await;
+    assert!(text(&find(&root, ".notice")).contains("256 KiB"));
+    assert_eq!(textarea(&root).value(), default_text());
+}
+
+#[wasm_bindgen_test]
+async fn embed_mounts_two_widgets_on_one_page() {
+    let page = fresh_root();
+    page.set_inner_html(
+        r#"<p>docs text</p>
+           <div id="w1" data-iommu-scenario="gpu-audio.iommu"></div>
+           <p>more docs</p>
+           <div id="w2" data-iommu-scenario="" data-iommu-era="v5.19"></div>"#,
+    );
+    // Scenario text in the attribute, with characters that would be markup.
+    find(&page, "#w2")
+        .set_attribute(
+            "data-iommu-scenario",
+            "# <b>not bold</b>\niommu smmu0 kind=arm-smmu-v2\nplatform gpu0 iommu=smmu0 sid=0x10\n",
+        )
+        .expect("set");
+    assert_eq!(iommu_web::mount_widgets(&page), 2);
+    settle().await;
+    let widgets = all(&page, ".iommu-widget");
+    assert_eq!(widgets.len(), 2);
+    let w1 = find(&page, "#w1");
+    let w2 = find(&page, "#w2");
+    assert!(all(&w1, "button.device")
+        .iter()
+        .any(|b| text(b) == "01:00.1"));
+    assert!(all(&w2, "button.device").iter().any(|b| text(b) == "gpu0"));
+    assert!(text(&w2).contains("era v5.19"));
+    assert!(
+        all(&w2, "b").is_empty(),
+        "attribute text was injected as HTML"
+    );
+    assert!(text(&find(&w2, ".widget-title")).contains("<b>not bold</b>"));
+    let link = find(&w1, "a.open-link")
+        .get_attribute("href")
+        .unwrap_or_default();
+    assert!(link.contains("#s1."), "link: {link}");
+    // Read-only: no editor in a widget.
+    assert!(all(&page, "textarea").is_empty());
+    // Mounting again mounts nothing twice.
+    assert_eq!(iommu_web::mount_widgets(&page), 0);
+}
+
+#[wasm_bindgen_test]
+fn js_api_parses_and_reports_errors_with_line_and_col() {
+    let get = |v: &wasm_bindgen::JsValue, k: &str| {
+        js_sys::Reflect::get(v, &k.into()).expect("a property")
+    };
+    let ok = iommu_web::api::parse("generation v5.19\niommu  smmu0\n").expect("an object");
+    assert_eq!(get(&ok, "ok").as_bool(), Some(true));
+    assert_eq!(get(&ok, "generation").as_string().as_deref(), Some("v5.19"));
+    assert_eq!(
+        get(&ok, "canonical").as_string().as_deref(),
+        Some("generation v5.19\niommu smmu0\n")
+    );
+    let bad = iommu_web::api::parse("iommu smmu0\nbogus_call(x)\n").expect("an object");
+    assert_eq!(get(&bad, "ok").as_bool(), Some(false));
+    let first = js_sys::Reflect::get_u32(&get(&bad, "errors"), 0).expect("an error");
+    assert_eq!(get(&first, "line").as_f64(), Some(2.0));
+    assert_eq!(get(&first, "col").as_f64(), Some(1.0));
+    let thrown = iommu_web::api::print("iommu smmu0\nbogus_call(x)\n").expect_err("throws");
+    assert!(thrown.is_instance_of::<js_sys::Error>());
+    assert_eq!(get(&thrown, "line").as_f64(), Some(2.0));
+}
+
+#[wasm_bindgen_test]
+async fn the_era_menu_rewrites_the_generation_line() {
+    let tour = preset("language-tour.iommu").expect("a preset");
+    let root = mount(State::new(tour, None, 0)).await;
+    let era: HtmlSelectElement = find(&root, "select.era-select").unchecked_into();
+    era.set_value("legacy");
+    era.dispatch_event(&bubbling("change")).expect("dispatched");
+    settle().await;
+    let value = textarea(&root).value();
+    assert!(value.contains("\ngeneration legacy\n"), "{value}");
+    assert_eq!(
+        value.replace("generation legacy", "generation current"),
+        tour
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_view_is_saved_to_local_storage_and_the_url() {
+    use gloo_storage::{LocalStorage, Storage};
+    use iommu_web::persist::{self, Saved, KEY};
+    let window = web_sys::window().expect("a window");
+    let before = window.location().href().expect("a URL");
+    persist::save("iommu dmar0\n", Generation::V5_19, 0);
+    let saved: Saved = LocalStorage::get(KEY).expect("saved");
+    assert_eq!(saved.text, "iommu dmar0\n");
+    assert_eq!(saved.era, "v5.19");
+    let shared = share::decode(&persist::current_hash()).expect("a share hash");
+    assert_eq!(shared.text, "iommu dmar0\n");
+    // A reload with no hash comes back to the saved text.
+    let s = boot_from("", Some(saved));
+    assert_eq!((&*s.text, s.era), ("iommu dmar0\n", Generation::V5_19));
+    LocalStorage::delete(KEY);
+    let _ = window.history().expect("a history").replace_state_with_url(
+        &wasm_bindgen::JsValue::NULL,
+        "",
+        Some(&before),
+    );
+}
+
+fn key(kind: &str, key: &str, ctrl: bool) -> web_sys::KeyboardEvent {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    init.set_key(key);
+    init.set_ctrl_key(ctrl);
+    web_sys::KeyboardEvent::new_with_keyboard_event_init_dict(kind, &init).expect("a key event")
+}
+
+#[wasm_bindgen_test]
+async fn ctrl_enter_runs_the_edited_text_and_arrows_step_it() {
+    let root = mount(State::initial()).await;
+    assert!(
+        all(&root, ".trace-row").is_empty(),
+        "the default preset makes no calls"
+    );
+    let area = textarea(&root);
+    area.set_value(
+        "iommu smmu0 kind=arm-smmu-v2\nd1 = iommu_domain_alloc(smmu0)\niommu_domain_free(d1)\n",
+    );
+    area.dispatch_event(&bubbling("input")).expect("dispatched");
+    settle().await;
+    assert!(text(&find(&root, ".step-status")).contains("Run (Ctrl-Enter) to update"));
+    area.dispatch_event(&key("keydown", "Enter", true))
+        .expect("dispatched");
+    settle().await;
+    let rows: Vec<String> = all(&root, ".trace-row code").iter().map(text).collect();
+    assert_eq!(
+        rows,
+        ["d1 = iommu_domain_alloc(smmu0)", "iommu_domain_free(d1)"]
+    );
+    assert_eq!(text(&find(&root, ".step-status")), "step 0/2");
+    // The arrows step from anywhere outside a text field…
+    find(&root, ".topology")
+        .dispatch_event(&key("keydown", "ArrowRight", false))
+        .expect("dispatched");
+    settle().await;
+    assert_eq!(text(&find(&root, ".step-status")), "step 1/2");
+    // …but move the caret inside the editor.
+    area.dispatch_event(&key("keydown", "ArrowRight", false))
+        .expect("dispatched");
+    settle().await;
+    assert_eq!(text(&find(&root, ".step-status")), "step 1/2");
+}
+
+#[wasm_bindgen_test]
+async fn the_share_button_gives_a_link_to_this_view() {
+    let tour = preset("language-tour.iommu").expect("a preset");
+    let root = mount(State::new(tour, Some(Generation::Unified), 3)).await;
+    find(&root, ".share > button")
+        .unchecked_ref::<web_sys::HtmlElement>()
+        .click();
+    settle().await;
+    let link: web_sys::HtmlInputElement = find(&root, "input.share-link").unchecked_into();
+    let value = link.value();
+    let hash = value.split_once('#').map(|(_, h)| h).unwrap_or_default();
+    let shared = share::decode(hash).expect("a share hash");
+    assert_eq!(
+        (shared.text.as_str(), shared.era, shared.cursor),
+        (tour, Generation::Unified, 3)
+    );
 }

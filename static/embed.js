@@ -1,0 +1,48 @@
+// Mounts IOMMU Playground widgets on a documentation page: one read-only widget per
+// <div data-iommu-scenario="..."> (a preset's file name, or scenario text).
+//
+//   <script type="module" src="PLAYGROUND/embed.js"></script>
+//
+// The playground's bundle has content-hashed file names that change with every build, so
+// this loader reads them from the playground's own index.html (the files Trunk emitted
+// beside it), loads its stylesheet, then starts the same wasm module the playground runs:
+// its main() mounts a widget on every [data-iommu-scenario] element of this page. Set
+// data-playground on the script tag to load from another directory (default: this
+// script's own directory).
+const me = document.currentScript || document.querySelector('script[src$="embed.js"]');
+const base = new URL((me && me.dataset.playground) || './', (me && me.src) || import.meta.url);
+
+async function start() {
+  const html = await (await fetch(new URL('index.html', base))).text();
+  const doc = new DOMParser().parseFromString(html, 'text/html');
+  const at = (sel, attr) => {
+    const el = doc.querySelector(sel);
+    return el && new URL(el.getAttribute(attr), base).href;
+  };
+  for (const css of doc.querySelectorAll('link[rel="stylesheet"]')) {
+    const href = new URL(css.getAttribute('href'), base).href;
+    if (![...document.styleSheets].some((s) => s.href === href)) {
+      const link = document.createElement('link');
+      link.rel = 'stylesheet';
+      link.href = href;
+      document.head.append(link);
+    }
+  }
+  let js = at('link[rel="modulepreload"]', 'href');
+  let wasm = at('link[rel="preload"][type="application/wasm"]', 'href');
+  if (!js || !wasm) {
+    // Older Trunk: only the inline module script names the files.
+    const code = [...doc.querySelectorAll('script[type="module"]')].map((s) => s.textContent).join('\n');
+    js = js || new URL(/from\s+['"]([^'"]+\.js)['"]/.exec(code)[1], base).href;
+    wasm = wasm || new URL(/['"]([^'"]+_bg\.wasm)['"]/.exec(code)[1], base).href;
+  }
+  const bindings = await import(js);
+  await bindings.default({ module_or_path: wasm });
+  window.iommuPlayground = bindings;
+}
+
+start().catch((e) => {
+  for (const el of document.querySelectorAll('[data-iommu-scenario]:not([data-iommu-mounted])')) {
+    el.textContent = 'The IOMMU Playground could not be loaded: ' + e;
+  }
+});

@@ -1,0 +1,99 @@
+//! The wasm API for JavaScript users of the bundle (Trunk exposes it as
+//! `window.wasmBindings`): parse and print scenarios. Only translation: all behaviour is
+//! the engine's.
+//!
+//! The lead adds `run(text, era)` and `compare(text)` here, in the same style: plain data
+//! out through [`to_js`], errors through [`parse_error`].
+use iommu_engine::scenario::{parse as parse_scenario, ParseErrors};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+/// One parse error, as JS sees it.
+#[derive(Serialize)]
+pub struct JsParseError {
+    pub line: u32,
+    pub col: u32,
+    pub message: String,
+}
+
+/// What `parse` returns.
+#[derive(Serialize)]
+pub struct JsParsed {
+    pub ok: bool,
+    /// The canonical text (`null` when the text does not parse).
+    pub canonical: Option<String>,
+    /// The header's generation (`null` when the text does not parse).
+    pub generation: Option<&'static str>,
+    pub errors: Vec<JsParseError>,
+}
+
+fn js_errors(e: &ParseErrors) -> Vec<JsParseError> {
+    e.errors
+        .iter()
+        .map(|e| JsParseError {
+            line: e.line(),
+            col: e.col(),
+            message: e.message(),
+        })
+        .collect()
+}
+
+/// Plain data to a JS object (maps as objects).
+pub fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))
+}
+
+/// A JS `Error` whose message is the first error (`LINE:COL: message`) and which carries
+/// `line`, `col` and `errors` (all of them) as properties.
+pub fn parse_error(e: &ParseErrors) -> JsValue {
+    let err = js_sys::Error::new(&e.first().map(|f| f.to_string()).unwrap_or_default());
+    let first = e.first();
+    let set = |k: &str, v: JsValue| {
+        let _ = js_sys::Reflect::set(&err, &JsValue::from_str(k), &v);
+    };
+    set("line", first.map_or(JsValue::NULL, |f| f.line().into()));
+    set("col", first.map_or(JsValue::NULL, |f| f.col().into()));
+    set("errors", to_js(&js_errors(e)).unwrap_or(JsValue::NULL));
+    err.into()
+}
+
+/// `parse(text)` → `{ok, canonical, generation, errors: [{line, col, message}]}`.
+#[wasm_bindgen]
+pub fn parse(text: &str) -> Result<JsValue, JsValue> {
+    let out = match parse_scenario(text) {
+        Ok(s) => JsParsed {
+            ok: true,
+            canonical: Some(s.print()),
+            generation: Some(s.generation().name()),
+            errors: Vec::new(),
+        },
+        Err(e) => JsParsed {
+            ok: false,
+            canonical: None,
+            generation: None,
+            errors: js_errors(&e),
+        },
+    };
+    to_js(&out)
+}
+
+/// `print(text)` → the canonical text; throws the parse error (with `line`, `col`).
+#[wasm_bindgen]
+pub fn print(text: &str) -> Result<String, JsValue> {
+    parse_scenario(text)
+        .map(|s| s.print())
+        .map_err(|e| parse_error(&e))
+}
+
+/// `mountWidgets()`: mounts a widget on every `[data-iommu-scenario]` element added to
+/// the page since the last call (the bundle mounts those present at start by itself);
+/// returns how many it mounted.
+#[wasm_bindgen(js_name = mountWidgets)]
+pub fn mount_widgets() -> usize {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+        .map_or(0, |b| crate::embed::mount_widgets(&b))
+}

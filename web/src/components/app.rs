@@ -1,0 +1,84 @@
+//! The full playground: toolbar, editor, and the panels that draw the run.
+use crate::components::{
+    editor::Editor, notice::Notice, page_table::PageTablePanel, toolbar::Toolbar,
+    topology::TopologyPanel, trace::TracePanel,
+};
+use crate::persist;
+use crate::state::{Action, State, StateHandle};
+use gloo_events::EventListener;
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct AppProps {
+    /// The state to start from ([`persist::boot`] in the browser, anything in tests).
+    pub initial: State,
+    /// Keep the text in localStorage and the view in the URL hash (off in tests).
+    #[prop_or(true)]
+    pub persist: bool,
+}
+
+#[function_component(App)]
+pub fn app(props: &AppProps) -> Html {
+    let initial = props.initial.clone();
+    let state = use_reducer(move || initial);
+    {
+        let persist_on = props.persist;
+        let key = (state.text.clone(), state.era, state.cursor);
+        use_effect_with(key, move |(text, era, cursor)| {
+            if persist_on {
+                persist::save(text, *era, *cursor);
+            }
+        });
+    }
+    {
+        // ←/→ step the trace from anywhere on the page, except in text fields and menus
+        // (where the arrows move the caret or the choice) and when a panel already handled
+        // the key (the trace panel itself does, and marks it handled).
+        let dispatcher = state.dispatcher();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().map(|w| {
+                EventListener::new(&w, "keydown", move |e| {
+                    let Some(e) = e.dyn_ref::<KeyboardEvent>() else {
+                        return;
+                    };
+                    let d = match e.key().as_str() {
+                        "ArrowLeft" => -1,
+                        "ArrowRight" => 1,
+                        _ => return,
+                    };
+                    if e.default_prevented() || e.ctrl_key() || e.alt_key() || e.meta_key() {
+                        return;
+                    }
+                    let in_field = e
+                        .target()
+                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                        .is_some_and(|el| {
+                            matches!(el.tag_name().as_str(), "TEXTAREA" | "INPUT" | "SELECT")
+                        });
+                    if !in_field {
+                        e.prevent_default();
+                        dispatcher.dispatch(Action::Step(d));
+                    }
+                })
+            });
+            move || drop(listener)
+        });
+    }
+    html! {
+        <ContextProvider<StateHandle> context={state}>
+            <div class="playground">
+                <Toolbar />
+                <Notice />
+                <div class="panes">
+                    <Editor />
+                    <div class="views">
+                        <TopologyPanel />
+                        <PageTablePanel />
+                    </div>
+                </div>
+                <TracePanel />
+            </div>
+        </ContextProvider<StateHandle>>
+    }
+}

@@ -1,0 +1,89 @@
+//! The scenario editor: a plain textarea over a coloured copy of its text (the engine
+//! lexer's tokens), line numbers, and every parse error at its line and column — after the
+//! end of its line, marked in the gutter, and listed below (a click puts the caret there).
+//! Ctrl-Enter (⌘-Enter) runs.
+use crate::components::code_view::{render_gutter, render_lines};
+use crate::components::preset_menu::description;
+use crate::state::{use_app_state, Action};
+use web_sys::HtmlTextAreaElement;
+use yew::prelude::*;
+
+/// The UTF-16 offset of byte `byte` of `text` (textarea selections count UTF-16 units).
+fn utf16_offset(text: &str, byte: usize) -> u32 {
+    let mut b = byte.min(text.len());
+    while !text.is_char_boundary(b) {
+        b -= 1;
+    }
+    u32::try_from(text[..b].encode_utf16().count()).unwrap_or(u32::MAX)
+}
+
+#[function_component(Editor)]
+pub fn editor() -> Html {
+    let state = use_app_state();
+    let area = use_node_ref();
+    let oninput = {
+        let state = state.clone();
+        Callback::from(move |e: InputEvent| {
+            let t: HtmlTextAreaElement = e.target_unchecked_into();
+            state.dispatch(Action::Edit(t.value()));
+        })
+    };
+    let onkeydown = {
+        let state = state.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" && (e.ctrl_key() || e.meta_key()) {
+                e.prevent_default();
+                state.dispatch(Action::Run);
+            }
+        })
+    };
+    let errors = state.errors().cloned();
+    let lines = state.text.split('\n').count();
+    let about = state.preset.and_then(crate::state::preset).map(description);
+    html! {
+        <section class="pane editor-pane" aria-label="Scenario editor">
+            <h2>{ "scenario" }</h2>
+            if let Some(about) = about {
+                <details class="about">
+                    <summary>{ about.lines().next().unwrap_or("About this preset").to_string() }</summary>
+                    { for about.split("\n\n").skip(1).map(|p| html! { <p>{ p.to_string() }</p> }) }
+                </details>
+            }
+            <div class="editor-scroll">
+                <div class="gutter" aria-hidden="true">{ render_gutter(&state.text, errors.as_ref()) }</div>
+                <div class="editor-stack">
+                    <pre class="code-text overlay" aria-hidden="true">{ render_lines(&state.text, errors.as_ref()) }</pre>
+                    <textarea ref={area.clone()} class="editor-input" spellcheck="false" wrap="off"
+                        autocomplete="off" autocapitalize="off" aria-label="Scenario text"
+                        aria-invalid={errors.is_some().to_string()}
+                        rows={lines.to_string()}
+                        value={state.text.to_string()} {oninput} {onkeydown} />
+                </div>
+            </div>
+            if let Some(errors) = errors {
+                <ul class="errors" aria-live="polite">
+                    { for errors.errors.iter().map(|e| {
+                        let area = area.clone();
+                        let text = state.text.clone();
+                        let at = e.span.start;
+                        let jump = Callback::from(move |_| {
+                            if let Some(t) = area.cast::<HtmlTextAreaElement>() {
+                                let _ = t.focus();
+                                let o = utf16_offset(&text, at);
+                                let _ = t.set_selection_range(o, o);
+                            }
+                        });
+                        html! {
+                            <li><button type="button" class="error-link" onclick={jump}>
+                                <span class="pos">{ format!("{}:{}", e.line(), e.col()) }</span>
+                                { " " }{ e.message() }
+                            </button></li>
+                        }
+                    }) }
+                </ul>
+            } else {
+                <p class="status ok">{ "parses" }</p>
+            }
+        </section>
+    }
+}

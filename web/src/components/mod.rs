@@ -1,0 +1,15 @@
+//! One function component per file. Every panel reads the one [`crate::state::State`] from
+//! the context and dispatches [`crate::state::Action`]s; none computes kernel behaviour.
+
+pub mod app;
+pub mod code_view;
+pub mod editor;
+pub mod era_select;
+pub mod notice;
+pub mod page_table;
+pub mod preset_menu;
+pub mod share_button;
+pub mod toolbar;
+pub mod topology;
+pub mod trace;
+pub mod widget;

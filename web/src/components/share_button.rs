@@ -1,0 +1,67 @@
+//! Share: shows the link that reproduces this view (text, era, cursor), ready to copy.
+use crate::persist;
+use crate::share::{self, Shared};
+use crate::state::use_app_state;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+#[function_component(ShareButton)]
+pub fn share_button() -> Html {
+    let state = use_app_state();
+    let open = use_state(|| false);
+    let input = use_node_ref();
+    let link = (*open).then(|| {
+        let hash = share::encode(&Shared {
+            text: state.text.to_string(),
+            era: state.era,
+            cursor: state.cursor,
+        });
+        persist::link_to(&hash)
+    });
+    {
+        let input = input.clone();
+        use_effect_with(link.clone(), move |link| {
+            if link.is_some() {
+                if let Some(i) = input.cast::<HtmlInputElement>() {
+                    let _ = i.focus();
+                    i.select();
+                }
+            }
+        });
+    }
+    let copied = use_state(|| false);
+    let copy = {
+        let link = link.clone();
+        let copied = copied.clone();
+        Callback::from(move |_| {
+            if let (Some(link), Some(w)) = (&link, web_sys::window()) {
+                // The browser may refuse (no permission, insecure origin): the selected
+                // field is still there to copy by hand.
+                let _ = w.navigator().clipboard().write_text(link);
+                copied.set(true);
+            }
+        })
+    };
+    let toggle = {
+        let copied = copied.clone();
+        let open = open.clone();
+        Callback::from(move |_| {
+            copied.set(false);
+            open.set(!*open)
+        })
+    };
+    html! {
+        <div class="share">
+            <button type="button" onclick={toggle} aria-expanded={(*open).to_string()}>{ "Share" }</button>
+            if let Some(link) = link {
+                <div class="share-pop">
+                    <label>
+                        <span>{ "Link to this view (text, era, step) — copy it:" }</span>
+                        <input ref={input} class="share-link mono" readonly=true value={link} />
+                    </label>
+                    <button type="button" class="copy" onclick={copy}>{ if *copied { "Copied" } else { "Copy" } }</button>
+                </div>
+            }
+        </div>
+    }
+}

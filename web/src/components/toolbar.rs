@@ -1,0 +1,29 @@
+//! The top bar: title, preset menu, era menu, Run, Share.
+use crate::components::{
+    era_select::EraSelect, preset_menu::PresetMenu, share_button::ShareButton,
+};
+use crate::state::{use_app_state, Action};
+use yew::prelude::*;
+
+#[function_component(Toolbar)]
+pub fn toolbar() -> Html {
+    let state = use_app_state();
+    let run = {
+        let state = state.clone();
+        Callback::from(move |_| state.dispatch(Action::Run))
+    };
+    let runnable = state.errors().is_none();
+    html! {
+        <header class="toolbar">
+            <h1>{ "IOMMU Playground" }</h1>
+            <PresetMenu />
+            <EraSelect />
+            <button type="button" class="primary run" onclick={run} disabled={!runnable}
+                title="Run the scenario (Ctrl-Enter in the editor)">
+                { "Run" }<kbd>{ "⌃⏎" }</kbd>
+            </button>
+            <span class="spacer"></span>
+            <ShareButton />
+        </header>
+    }
+}

@@ -1,0 +1,94 @@
+//! Where the user's work is kept between visits: localStorage (the text and era, so a
+//! reload never loses them) and the URL hash (the whole view, as a share link).
+//!
+//! On load a share hash wins over localStorage, which wins over the default preset. A hash
+//! that cannot be opened is never fatal: the user sees why, and gets their saved work.
+use crate::share::{self, ShareError, Shared};
+use crate::state::State;
+use gloo_storage::{LocalStorage, Storage};
+use iommu_engine::Generation;
+use serde::{Deserialize, Serialize};
+
+/// The localStorage key.
+pub const KEY: &str = "iommu-playground.v1";
+
+/// What localStorage keeps.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Saved {
+    pub text: String,
+    pub era: String,
+    pub cursor: usize,
+}
+
+/// The state to start from, given the URL hash and what localStorage holds.
+pub fn boot_from(hash: &str, saved: Option<Saved>) -> State {
+    let fallback = || match saved.filter(|s| s.text.len() <= share::MAX_TEXT) {
+        Some(s) => State::new(&s.text, Generation::parse(&s.era), s.cursor),
+        None => State::initial(),
+    };
+    if hash.trim_start_matches('#').is_empty() {
+        return fallback();
+    }
+    match share::decode(hash) {
+        Ok(Shared { text, era, cursor }) => State::new(&text, Some(era), cursor),
+        Err(ShareError::NotShared) => fallback(),
+        Err(e) => fallback().with_notice(e.to_string()),
+    }
+}
+
+fn location() -> Option<web_sys::Location> {
+    web_sys::window().map(|w| w.location())
+}
+
+/// The URL hash of this page (with its `#`), or `""`.
+pub fn current_hash() -> String {
+    location().and_then(|l| l.hash().ok()).unwrap_or_default()
+}
+
+/// The state to start the playground from in this browser.
+pub fn boot() -> State {
+    boot_from(&current_hash(), LocalStorage::get::<Saved>(KEY).ok())
+}
+
+/// Keeps the view: text and era in localStorage, everything in the URL hash (replacing
+/// the history entry, so typing does not fill the back button).
+pub fn save(text: &str, era: Generation, cursor: usize) {
+    let _ = LocalStorage::set(
+        KEY,
+        Saved {
+            text: text.to_string(),
+            era: era.name().to_string(),
+            cursor,
+        },
+    );
+    let hash = share::encode(&Shared {
+        text: text.to_string(),
+        era,
+        cursor,
+    });
+    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ =
+            h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("#{hash}")));
+    }
+}
+
+/// The full playground's URL (this page without `?embed` and without a hash) with `hash`.
+pub fn link_to(hash: &str) -> String {
+    let base = location()
+        .map(|l| {
+            let origin = l.origin().unwrap_or_default();
+            let path = l.pathname().unwrap_or_default();
+            format!("{origin}{path}")
+        })
+        .unwrap_or_default();
+    format!("{base}#{hash}")
+}
+
+/// Whether this page was opened with `?embed`.
+pub fn is_embed() -> bool {
+    location().and_then(|l| l.search().ok()).is_some_and(|s| {
+        s.trim_start_matches('?')
+            .split('&')
+            .any(|kv| kv == "embed" || kv.starts_with("embed="))
+    })
+}

@@ -1,0 +1,142 @@
+//! Share links: the whole view (scenario text, era, trace cursor) in the URL hash, so a link
+//! reproduces it with no server.
+//!
+//! Format: `#s1.` followed by base64url (no padding) of the raw-DEFLATE compression of
+//! `ERA \n CURSOR \n TEXT`. Links come from strangers, so decoding is defensive: the hash
+//! and the inflated text are capped ([`MAX_HASH`], [`MAX_TEXT`]) before any allocation
+//! grows past them, every failure is a [`ShareError`] with a sentence for the user, and
+//! nothing decoded is ever treated as HTML (the UI shows it as text only).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use iommu_engine::Generation;
+use std::fmt;
+
+/// The prefix of a version-1 share hash (without the `#`).
+pub const PREFIX: &str = "s1.";
+/// The longest hash accepted, in characters (a 256 KiB scenario compresses far below this).
+pub const MAX_HASH: usize = 128 * 1024;
+/// The largest inflated payload accepted: the scenario text plus its two header lines.
+pub const MAX_TEXT: usize = 256 * 1024;
+
+/// What a share link carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shared {
+    pub text: String,
+    pub era: Generation,
+    pub cursor: usize,
+}
+
+/// Why a link could not be opened; `Display` is the sentence the UI shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ShareError {
+    /// Not a share hash at all (another anchor): not an error worth showing.
+    NotShared,
+    TooLong {
+        len: usize,
+    },
+    BadEncoding,
+    Corrupt,
+    TooLarge,
+    BadHeader,
+}
+
+impl fmt::Display for ShareError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ShareError::NotShared => f.write_str("this link holds no shared scenario"),
+            ShareError::TooLong { len } => write!(
+                f,
+                "this share link is too long ({len} characters; at most {MAX_HASH}): it was not opened"
+            ),
+            ShareError::BadEncoding => {
+                f.write_str("this share link is damaged (not base64url): it was not opened")
+            }
+            ShareError::Corrupt => {
+                f.write_str("this share link is damaged (it does not inflate): it was not opened")
+            }
+            ShareError::TooLarge => write!(
+                f,
+                "this share link holds more than {} KiB of scenario: it was not opened",
+                MAX_TEXT / 1024
+            ),
+            ShareError::BadHeader => {
+                f.write_str("this share link is damaged (no era or cursor): it was not opened")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ShareError {}
+
+/// The hash (without `#`) for `shared`.
+pub fn encode(shared: &Shared) -> String {
+    let payload = format!("{}\n{}\n{}", shared.era.name(), shared.cursor, shared.text);
+    let deflated = miniz_oxide::deflate::compress_to_vec(payload.as_bytes(), 9);
+    format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(deflated))
+}
+
+/// Reads a hash (with or without the leading `#`).
+pub fn decode(hash: &str) -> Result<Shared, ShareError> {
+    let hash = hash.strip_prefix('#').unwrap_or(hash);
+    let body = hash.strip_prefix(PREFIX).ok_or(ShareError::NotShared)?;
+    if hash.len() > MAX_HASH {
+        return Err(ShareError::TooLong { len: hash.len() });
+    }
+    let deflated = URL_SAFE_NO_PAD
+        .decode(body.trim_end_matches('='))
+        .map_err(|_| ShareError::BadEncoding)?;
+    let bytes = miniz_oxide::inflate::decompress_to_vec_with_limit(&deflated, MAX_TEXT).map_err(
+        |e| match e.status {
+            miniz_oxide::inflate::TINFLStatus::HasMoreOutput => ShareError::TooLarge,
+            _ => ShareError::Corrupt,
+        },
+    )?;
+    let payload = String::from_utf8(bytes).map_err(|_| ShareError::Corrupt)?;
+    let mut parts = payload.splitn(3, '\n');
+    let era = parts
+        .next()
+        .and_then(Generation::parse)
+        .ok_or(ShareError::BadHeader)?;
+    let cursor = parts
+        .next()
+        .and_then(|c| c.parse::<usize>().ok())
+        .ok_or(ShareError::BadHeader)?;
+    let text = parts.next().ok_or(ShareError::BadHeader)?.to_string();
+    Ok(Shared { text, era, cursor })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_text_era_and_cursor() {
+        let s = Shared {
+            text: "# hi\niommu dmar0\npci 00:01.0 rp # ünïcode\n".into(),
+            era: Generation::V5_19,
+            cursor: 7,
+        };
+        let h = encode(&s);
+        assert!(h.starts_with(PREFIX));
+        assert_eq!(decode(&h), Ok(s.clone()));
+        assert_eq!(decode(&format!("#{h}")), Ok(s));
+    }
+
+    #[test]
+    fn hostile_hashes_are_refused_with_a_reason() {
+        assert_eq!(decode("#section-2"), Err(ShareError::NotShared));
+        assert_eq!(decode("#s1.!!!"), Err(ShareError::BadEncoding));
+        assert_eq!(decode("#s1.AAAA"), Err(ShareError::Corrupt));
+        let long = format!("s1.{}", "A".repeat(MAX_HASH));
+        assert!(matches!(decode(&long), Err(ShareError::TooLong { .. })));
+        // A deflate bomb: 4 MiB of zeros compresses to a few KiB.
+        let bomb = miniz_oxide::deflate::compress_to_vec(&vec![b'0'; 4 << 20], 9);
+        let hash = format!("s1.{}", URL_SAFE_NO_PAD.encode(bomb));
+        assert!(hash.len() < MAX_HASH);
+        assert_eq!(decode(&hash), Err(ShareError::TooLarge));
+        let no_era = miniz_oxide::deflate::compress_to_vec(b"v9\n0\ntext", 9);
+        let hash = format!("s1.{}", URL_SAFE_NO_PAD.encode(no_era));
+        assert_eq!(decode(&hash), Err(ShareError::BadHeader));
+    }
+}
