@@ -462,6 +462,8 @@ impl DmaCookie {
 mod tests {
     use super::*;
     use crate::pgtable::{DmaAccess, LpaeConfig};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn setup(lazy: bool) -> (PagingDomain, DmaCookie) {
         let d = PagingDomain::new_lpae(LpaeConfig::default()).unwrap();

@@ -182,6 +182,8 @@ pub fn default_domain_type(
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn default_domain_type_follows_strict_and_passthrough() {

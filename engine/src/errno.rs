@@ -115,6 +115,8 @@ impl std::error::Error for Errno {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn errno_prints_with_minus_sign() {

@@ -8,6 +8,8 @@ use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
 use crate::iommu::{DeviceFacts, IommuFacts, Kernel};
 use crate::pgtable::Prot;
 use crate::trace::{Event, Ret};
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 use Generation::*;
 
 const E: fn(Errno) -> Ret = Ret::Err;

@@ -4,6 +4,8 @@
 
 use super::tests::build;
 use super::*;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 /// Parses "IOMMU group N BB:DD.F ..." lines and the "IOMMU group N" / "IOMMU Group N:" +
 /// indented "BB:DD.F" layouts. Any other unindented line ends a group.

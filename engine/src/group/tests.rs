@@ -4,6 +4,8 @@
 use super::*;
 use crate::topology::pci::AliasKind;
 use crate::topology::{AcsDenial, Bdf, HostSpec, IommuSpec, PciSpec, PciType, PlatformSpec, Rid};
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 /// A tiny fixture reader for the topology statements of shared/SCENARIO.md (tests only; the
 /// real parser lives elsewhere). Extra: `mf=0|1` overrides the multifunction bit.

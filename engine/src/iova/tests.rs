@@ -1,6 +1,8 @@
 //! iova.c behaviour: exact IOVAs for call sequences, rcache hit/miss accounting, depot.
 
 use super::*;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 const LIM32: u64 = 0xF_FFFF; // DMA_BIT_MASK(32) >> 12
 

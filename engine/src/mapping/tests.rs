@@ -10,6 +10,8 @@ use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
 use crate::iommu::{DeviceFacts, IommuFacts, Kernel};
 use crate::pgtable::Prot;
 use crate::trace::{Delta, Event, Nested, Ret};
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 const DEV: DeviceId = DeviceId(0);
 

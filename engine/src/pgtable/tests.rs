@@ -7,6 +7,8 @@ use super::*;
 use proptest::prelude::*;
 #[cfg(not(target_arch = "wasm32"))]
 use std::collections::BTreeMap;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 const SZ_4K: u64 = 0x1000;
 const SZ_2M: u64 = 0x20_0000;

@@ -317,6 +317,8 @@ pub fn pci_id(text: &str) -> LitResult<PciId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn toks(s: &str) -> Vec<Tok> {
         lex_line(s, 1, 0)

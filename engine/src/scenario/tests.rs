@@ -4,7 +4,8 @@
 
 use super::*;
 use crate::{Errno, Generation};
-use proptest::prelude::*;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 const HEADER: &str = "\
 generation current        # legacy | singleton | shared | unified | v5.19 | current   (default: current)
@@ -714,255 +715,261 @@ fn limits_are_errors_not_panics() {
 }
 
 // ---- property tests ------------------------------------------------------------------
+// proptest does not build for wasm32-unknown-unknown: the properties run natively.
+#[cfg(not(target_arch = "wasm32"))]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
 
-/// Every error points inside the input: a real line, a column at most one past its end.
-fn check_errors_in_bounds(text: &str) {
-    if let Err(e) = parse(text) {
-        assert!(!e.errors.is_empty());
-        let lines: Vec<&str> = text.split('\n').collect();
-        for err in &e.errors {
-            assert!(err.line() >= 1 && err.col() >= 1, "{err}");
-            let line = lines[err.line() as usize - 1];
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            assert!(
-                err.col() as usize <= line.chars().count() + 1,
-                "{err} in {line:?}"
-            );
-            assert!(err.span.start <= err.span.end && err.span.end <= text.len());
-            let _ = e.render("f", text);
+    /// Every error points inside the input: a real line, a column at most one past its end.
+    fn check_errors_in_bounds(text: &str) {
+        if let Err(e) = parse(text) {
+            assert!(!e.errors.is_empty());
+            let lines: Vec<&str> = text.split('\n').collect();
+            for err in &e.errors {
+                assert!(err.line() >= 1 && err.col() >= 1, "{err}");
+                let line = lines[err.line() as usize - 1];
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                assert!(
+                    err.col() as usize <= line.chars().count() + 1,
+                    "{err} in {line:?}"
+                );
+                assert!(err.span.start <= err.span.end && err.span.end <= text.len());
+                let _ = e.render("f", text);
+            }
         }
     }
-}
 
-const TOKENS: &[&str] = &[
-    "generation",
-    "config",
-    "iommu",
-    "platform",
-    "host",
-    "pci",
-    "alias",
-    "expect",
-    "bind",
-    "unbind",
-    "remove",
-    "tick",
-    "iommu_map",
-    "iommu_attach_device",
-    "dma_map_page",
-    "group",
-    "domain",
-    "owner",
-    "owner_cnt",
-    "iova_to_phys",
-    "groups",
-    "invariants",
-    "ok",
-    "breach",
-    "I2",
-    "d1",
-    "smmu0",
-    "00:1c.0",
-    "0000:01:00.0",
-    "0x10_0000",
-    "2M",
-    "10ms",
-    "R",
-    "W",
-    "RW",
-    "BIDIRECTIONAL",
-    "read",
-    "-EINVAL",
-    "n/a",
-    "BUG",
-    "@",
-    "v5.19",
-    "current",
-    ";",
-    "=>",
-    "=",
-    "==",
-    "!=",
-    "->",
-    "(",
-    ")",
-    "{",
-    "}",
-    ",",
-    "|",
-    "#",
-    "managed",
-    "kind=",
-    "acs=SV,RR",
-    "strict=on",
-    "\n",
-    " ",
-    "\t",
-    "é",
-    "99999999999999999999999",
-    "-",
-    "0x",
-];
-
-fn any_token_stream() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(TOKENS), 0..40).prop_map(|v| v.join(" "))
-}
-
-/// Valid statements, generated from parts, for the round-trip property.
-fn valid_line() -> impl Strategy<Value = String> {
-    let dev = prop_oneof![
-        "[a-z][a-z0-9_]{0,6}".prop_map(|s| s),
-        (0u8..=255, 0u8..32, 0u8..8).prop_map(|(b, d, f)| format!("{b:02x}:{d:02x}.{f}")),
-        (0u16..4, 0u8..=255, 0u8..32, 0u8..8)
-            .prop_map(|(s, b, d, f)| format!("{s:04x}:{b:02x}:{d:02x}.{f}")),
+    const TOKENS: &[&str] = &[
+        "generation",
+        "config",
+        "iommu",
+        "platform",
+        "host",
+        "pci",
+        "alias",
+        "expect",
+        "bind",
+        "unbind",
+        "remove",
+        "tick",
+        "iommu_map",
+        "iommu_attach_device",
+        "dma_map_page",
+        "group",
+        "domain",
+        "owner",
+        "owner_cnt",
+        "iova_to_phys",
+        "groups",
+        "invariants",
+        "ok",
+        "breach",
+        "I2",
+        "d1",
+        "smmu0",
+        "00:1c.0",
+        "0000:01:00.0",
+        "0x10_0000",
+        "2M",
+        "10ms",
+        "R",
+        "W",
+        "RW",
+        "BIDIRECTIONAL",
+        "read",
+        "-EINVAL",
+        "n/a",
+        "BUG",
+        "@",
+        "v5.19",
+        "current",
+        ";",
+        "=>",
+        "=",
+        "==",
+        "!=",
+        "->",
+        "(",
+        ")",
+        "{",
+        "}",
+        ",",
+        "|",
+        "#",
+        "managed",
+        "kind=",
+        "acs=SV,RR",
+        "strict=on",
+        "\n",
+        " ",
+        "\t",
+        "é",
+        "99999999999999999999999",
+        "-",
+        "0x",
     ];
-    let num = prop_oneof![
-        any::<u64>().prop_map(|n| n.to_string()),
-        any::<u32>().prop_map(|n| format!("{n:#x}")),
-        (1u64..1024, prop::sample::select(&["K", "M", "G", "T"][..]))
-            .prop_map(|(n, u)| format!("{n}{u}")),
-    ];
-    let gens = prop::collection::vec(
-        prop::sample::select(
-            &[
-                "legacy",
-                "singleton",
-                "shared",
-                "unified",
-                "v5.19",
-                "current",
-            ][..],
-        ),
-        0..3,
-    )
-    .prop_map(|g| {
-        if g.is_empty() {
-            String::new()
-        } else {
-            format!(" @{}", g.join(","))
-        }
-    });
-    let value = prop_oneof![
-        num.clone(),
-        prop::sample::select(
-            &[
-                "-EINVAL",
-                "-EBUSY",
-                "n/a",
-                "BUG",
-                "-EPERM",
-                "DMA_MAPPING_ERROR"
-            ][..]
+
+    fn any_token_stream() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(TOKENS), 0..40).prop_map(|v| v.join(" "))
+    }
+
+    /// Valid statements, generated from parts, for the round-trip property.
+    fn valid_line() -> impl Strategy<Value = String> {
+        let dev = prop_oneof![
+            "[a-z][a-z0-9_]{0,6}".prop_map(|s| s),
+            (0u8..=255, 0u8..32, 0u8..8).prop_map(|(b, d, f)| format!("{b:02x}:{d:02x}.{f}")),
+            (0u16..4, 0u8..=255, 0u8..32, 0u8..8)
+                .prop_map(|(s, b, d, f)| format!("{s:04x}:{b:02x}:{d:02x}.{f}")),
+        ];
+        let num = prop_oneof![
+            any::<u64>().prop_map(|n| n.to_string()),
+            any::<u32>().prop_map(|n| format!("{n:#x}")),
+            (1u64..1024, prop::sample::select(&["K", "M", "G", "T"][..]))
+                .prop_map(|(n, u)| format!("{n}{u}")),
+        ];
+        let gens = prop::collection::vec(
+            prop::sample::select(
+                &[
+                    "legacy",
+                    "singleton",
+                    "shared",
+                    "unified",
+                    "v5.19",
+                    "current",
+                ][..],
+            ),
+            0..3,
         )
-        .prop_map(String::from),
-    ];
-    let expect = prop::collection::vec((value, gens.clone()), 0..3).prop_map(|alts| {
-        if alts.is_empty() {
-            String::new()
-        } else {
-            let a: Vec<String> = alts.into_iter().map(|(v, g)| format!("{v}{g}")).collect();
-            format!(" => {}", a.join(" ; "))
-        }
-    });
-    let comment = prop_oneof![
-        Just(String::new()),
-        "[ -~]{0,20}".prop_map(|c| format!(" #{c}"))
-    ];
-    let bdf = (0u8..=255, 0u8..32, 0u8..8).prop_map(|(b, d, f)| format!("{b:02x}:{d:02x}.{f}"));
-    let stmt = prop_oneof![
-        (
-            dev.clone(),
-            "[a-z][a-z-]{0,6}",
-            any::<bool>(),
-            expect.clone()
-        )
-            .prop_map(|(d, drv, m, e)| format!(
-                "bind {d} {drv}{}{e}",
-                if m { " managed" } else { "" }
-            )),
-        (dev.clone(), dev.clone(), expect.clone())
-            .prop_map(|(a, b, e)| format!("iommu_attach_group(d1, group({a})){e} # {b}")),
-        (
+        .prop_map(|g| {
+            if g.is_empty() {
+                String::new()
+            } else {
+                format!(" @{}", g.join(","))
+            }
+        });
+        let value = prop_oneof![
             num.clone(),
-            num.clone(),
-            num.clone(),
-            prop::sample::select(&["R", "W", "RW", "R|W|CACHE", "PRIV|MMIO", "0"][..]),
-            expect.clone()
-        )
-            .prop_map(|(a, b, c, p, e)| format!("iommu_map(d1, {a}, {b}, {c}, {p}){e}")),
-        (dev.clone(), num.clone(), expect.clone())
-            .prop_map(|(d, n, e)| format!("h = dma_map_page({d}, {n}, 4K, TO_DEVICE){e}")),
-        (
-            1u64..100_000,
-            prop::sample::select(&["ns", "us", "ms", "s"][..])
-        )
-            .prop_map(|(n, u)| format!("tick {n}{u}")),
-        (
-            prop::collection::vec(prop::collection::vec(dev.clone(), 1..4), 1..4),
-            gens.clone()
-        )
-            .prop_map(|(gs, g)| {
-                let groups: Vec<String> = gs
-                    .into_iter()
-                    .map(|m| format!("{{{}}}", m.join(" ")))
-                    .collect();
-                format!("expect groups = {}{g}", groups.join(" "))
-            }),
-        (
-            dev.clone(),
-            any::<bool>(),
-            prop::sample::select(&["d1", "default", "blocking", "identity", "none"][..])
-        )
-            .prop_map(|(d, eq, v)| format!(
-                "expect domain(group({d})) {} {v}",
-                if eq { "==" } else { "!=" }
-            )),
-        (dev.clone(), num.clone())
-            .prop_map(|(d, n)| format!("expect owner_cnt(group({d})) == {n}")),
-        (
-            bdf.clone(),
-            prop::sample::select(&["rp", "ep", "usp", "dsp", "rciep", "bridge", "pci"][..]),
-            any::<bool>()
-        )
-            .prop_map(|(d, t, u)| format!(
-                "pci {d} {t}{}",
-                if u { " untrusted acs=SV,UF" } else { "" }
-            )),
-        "[ -~]{0,30}".prop_map(|c| format!("#{c}")),
-        Just(String::new()),
-    ];
-    (stmt, comment).prop_map(|(s, c)| {
-        if s.is_empty() || s.starts_with('#') {
-            s
-        } else {
-            format!("{s}{c}")
-        }
-    })
-}
+            prop::sample::select(
+                &[
+                    "-EINVAL",
+                    "-EBUSY",
+                    "n/a",
+                    "BUG",
+                    "-EPERM",
+                    "DMA_MAPPING_ERROR"
+                ][..]
+            )
+            .prop_map(String::from),
+        ];
+        let expect = prop::collection::vec((value, gens.clone()), 0..3).prop_map(|alts| {
+            if alts.is_empty() {
+                String::new()
+            } else {
+                let a: Vec<String> = alts.into_iter().map(|(v, g)| format!("{v}{g}")).collect();
+                format!(" => {}", a.join(" ; "))
+            }
+        });
+        let comment = prop_oneof![
+            Just(String::new()),
+            "[ -~]{0,20}".prop_map(|c| format!(" #{c}"))
+        ];
+        let bdf = (0u8..=255, 0u8..32, 0u8..8).prop_map(|(b, d, f)| format!("{b:02x}:{d:02x}.{f}"));
+        let stmt = prop_oneof![
+            (
+                dev.clone(),
+                "[a-z][a-z-]{0,6}",
+                any::<bool>(),
+                expect.clone()
+            )
+                .prop_map(|(d, drv, m, e)| format!(
+                    "bind {d} {drv}{}{e}",
+                    if m { " managed" } else { "" }
+                )),
+            (dev.clone(), dev.clone(), expect.clone())
+                .prop_map(|(a, b, e)| format!("iommu_attach_group(d1, group({a})){e} # {b}")),
+            (
+                num.clone(),
+                num.clone(),
+                num.clone(),
+                prop::sample::select(&["R", "W", "RW", "R|W|CACHE", "PRIV|MMIO", "0"][..]),
+                expect.clone()
+            )
+                .prop_map(|(a, b, c, p, e)| format!("iommu_map(d1, {a}, {b}, {c}, {p}){e}")),
+            (dev.clone(), num.clone(), expect.clone())
+                .prop_map(|(d, n, e)| format!("h = dma_map_page({d}, {n}, 4K, TO_DEVICE){e}")),
+            (
+                1u64..100_000,
+                prop::sample::select(&["ns", "us", "ms", "s"][..])
+            )
+                .prop_map(|(n, u)| format!("tick {n}{u}")),
+            (
+                prop::collection::vec(prop::collection::vec(dev.clone(), 1..4), 1..4),
+                gens.clone()
+            )
+                .prop_map(|(gs, g)| {
+                    let groups: Vec<String> = gs
+                        .into_iter()
+                        .map(|m| format!("{{{}}}", m.join(" ")))
+                        .collect();
+                    format!("expect groups = {}{g}", groups.join(" "))
+                }),
+            (
+                dev.clone(),
+                any::<bool>(),
+                prop::sample::select(&["d1", "default", "blocking", "identity", "none"][..])
+            )
+                .prop_map(|(d, eq, v)| format!(
+                    "expect domain(group({d})) {} {v}",
+                    if eq { "==" } else { "!=" }
+                )),
+            (dev.clone(), num.clone())
+                .prop_map(|(d, n)| format!("expect owner_cnt(group({d})) == {n}")),
+            (
+                bdf.clone(),
+                prop::sample::select(&["rp", "ep", "usp", "dsp", "rciep", "bridge", "pci"][..]),
+                any::<bool>()
+            )
+                .prop_map(|(d, t, u)| format!(
+                    "pci {d} {t}{}",
+                    if u { " untrusted acs=SV,UF" } else { "" }
+                )),
+            "[ -~]{0,30}".prop_map(|c| format!("#{c}")),
+            Just(String::new()),
+        ];
+        (stmt, comment).prop_map(|(s, c)| {
+            if s.is_empty() || s.starts_with('#') {
+                s
+            } else {
+                format!("{s}{c}")
+            }
+        })
+    }
 
-/// Topology, header and the other `expect` forms, for the round-trip property.
-fn valid_decl() -> impl Strategy<Value = String> {
-    let name = "[a-z_][a-z0-9_.-]{0,8}";
-    let bdf = (prop::option::of(0u16..0x10), 0u8..=255, 0u8..32, 0u8..8).prop_map(
-        |(s, b, d, f)| match s {
-            Some(s) => format!("{s:04x}:{b:02x}:{d:02x}.{f}"),
-            None => format!("{b:02x}:{d:02x}.{f}"),
-        },
-    );
-    let acs = prop::collection::vec(
-        prop::sample::select(&["SV", "TB", "RR", "CR", "UF", "EC", "DT"][..]),
-        0..4,
-    )
-    .prop_map(|v| {
-        if v.is_empty() {
-            "none".to_string()
-        } else {
-            v.join(",")
-        }
-    });
-    let onoff = prop::sample::select(&["on", "off"][..]);
-    let key = prop::sample::select(&["strict", "passthrough", "acs-fix", "split-unmap"][..]);
-    prop_oneof![
+    /// Topology, header and the other `expect` forms, for the round-trip property.
+    fn valid_decl() -> impl Strategy<Value = String> {
+        let name = "[a-z_][a-z0-9_.-]{0,8}";
+        let bdf =
+            (prop::option::of(0u16..0x10), 0u8..=255, 0u8..32, 0u8..8).prop_map(|(s, b, d, f)| {
+                match s {
+                    Some(s) => format!("{s:04x}:{b:02x}:{d:02x}.{f}"),
+                    None => format!("{b:02x}:{d:02x}.{f}"),
+                }
+            });
+        let acs = prop::collection::vec(
+            prop::sample::select(&["SV", "TB", "RR", "CR", "UF", "EC", "DT"][..]),
+            0..4,
+        )
+        .prop_map(|v| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(",")
+            }
+        });
+        let onoff = prop::sample::select(&["on", "off"][..]);
+        let key = prop::sample::select(&["strict", "passthrough", "acs-fix", "split-unmap"][..]);
+        prop_oneof![
         (name, prop::sample::select(&["arm-smmu-v2", "arm-smmu-v3", "generic"][..]), any::<bool>())
             .prop_map(|(n, k, g)| format!("iommu {n} kind={k}{}", if g { " granule=64K ias=44 smrs=0x80" } else { "" })),
         (name, name, prop::collection::vec(0u32..0x1000, 0..3), any::<bool>()).prop_map(|(n, i, sids, m)| {
@@ -984,87 +991,89 @@ fn valid_decl() -> impl Strategy<Value = String> {
         (1u8..100).prop_map(|n| format!("expect breach I{n} @current")),
         Just("expect invariants ok".to_string()),
     ]
-}
+    }
 
-/// A valid scenario with a few characters deleted, replaced or inserted.
-fn mutated_scenario() -> impl Strategy<Value = String> {
-    let text = prop::collection::vec(prop_oneof![valid_line(), valid_decl()], 1..10)
-        .prop_map(|l| l.join("\n"));
-    let edits = prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, any::<char>()), 1..6);
-    (text, edits).prop_map(|(text, edits)| {
-        let mut chars: Vec<char> = text.chars().collect();
-        for (at, op, c) in edits {
-            if chars.is_empty() {
-                break;
-            }
-            let i = at.index(chars.len());
-            match op {
-                0 => {
-                    chars.remove(i);
+    /// A valid scenario with a few characters deleted, replaced or inserted.
+    fn mutated_scenario() -> impl Strategy<Value = String> {
+        let text = prop::collection::vec(prop_oneof![valid_line(), valid_decl()], 1..10)
+            .prop_map(|l| l.join("\n"));
+        let edits =
+            prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, any::<char>()), 1..6);
+        (text, edits).prop_map(|(text, edits)| {
+            let mut chars: Vec<char> = text.chars().collect();
+            for (at, op, c) in edits {
+                if chars.is_empty() {
+                    break;
                 }
-                1 => chars[i] = c,
-                _ => chars.insert(i, c),
+                let i = at.index(chars.len());
+                match op {
+                    0 => {
+                        chars.remove(i);
+                    }
+                    1 => chars[i] = c,
+                    _ => chars.insert(i, c),
+                }
+            }
+            chars.into_iter().collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            check_errors_in_bounds(&String::from_utf8_lossy(&bytes));
+        }
+
+        #[test]
+        fn random_ascii_never_panics(text in "[ -~\t\r\n]{0,200}") {
+            check_errors_in_bounds(&text);
+        }
+
+        #[test]
+        fn random_token_streams_never_panic(text in any_token_stream()) {
+            check_errors_in_bounds(&text);
+        }
+
+        #[test]
+        fn generated_scenarios_round_trip(lines in prop::collection::vec(valid_line(), 0..20)) {
+            let text = format!("iommu smmu0\nd1 = iommu_domain_alloc(smmu0)\n{}\n", lines.join("\n"));
+            assert_round_trip(&text);
+        }
+
+        #[test]
+        fn generated_declarations_round_trip(lines in prop::collection::vec(valid_decl(), 0..20)) {
+            assert_round_trip(&lines.join("\n"));
+        }
+
+        #[test]
+        fn mutated_scenarios_never_panic(text in mutated_scenario()) {
+            check_errors_in_bounds(&text);
+            if parse(&text).is_ok() {
+                assert_round_trip(&text);
             }
         }
-        chars.into_iter().collect()
-    })
-}
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
-
-    #[test]
-    fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
-        check_errors_in_bounds(&String::from_utf8_lossy(&bytes));
-    }
-
-    #[test]
-    fn random_ascii_never_panics(text in "[ -~\t\r\n]{0,200}") {
-        check_errors_in_bounds(&text);
-    }
-
-    #[test]
-    fn random_token_streams_never_panic(text in any_token_stream()) {
-        check_errors_in_bounds(&text);
-    }
-
-    #[test]
-    fn generated_scenarios_round_trip(lines in prop::collection::vec(valid_line(), 0..20)) {
-        let text = format!("iommu smmu0\nd1 = iommu_domain_alloc(smmu0)\n{}\n", lines.join("\n"));
-        assert_round_trip(&text);
-    }
-
-    #[test]
-    fn generated_declarations_round_trip(lines in prop::collection::vec(valid_decl(), 0..20)) {
-        assert_round_trip(&lines.join("\n"));
-    }
-
-    #[test]
-    fn mutated_scenarios_never_panic(text in mutated_scenario()) {
-        check_errors_in_bounds(&text);
-        if parse(&text).is_ok() {
-            assert_round_trip(&text);
+        #[test]
+        fn parsed_random_inputs_round_trip(text in any_token_stream()) {
+            if parse(&text).is_ok() {
+                assert_round_trip(&text);
+            }
         }
     }
 
     #[test]
-    fn parsed_random_inputs_round_trip(text in any_token_stream()) {
-        if parse(&text).is_ok() {
-            assert_round_trip(&text);
-        }
+    fn a_megabyte_of_scenario_parses_quickly() {
+        let line =
+            "iommu_map(d1, 0x10_0000, 0x8000_0000, 2M, R|W) => -EINVAL @singleton,v5.19 ; 0 # c\n";
+        let text = line.repeat(MAX_INPUT / line.len());
+        let n = MAX_STATEMENTS.min(text.lines().count());
+        let text: String = text.lines().take(n).map(|l| format!("{l}\n")).collect();
+        let start = std::time::Instant::now();
+        let s = ok(&text);
+        assert_eq!(s.stmts.len(), n);
+        assert_eq!(s.print().lines().count(), n);
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
     }
-}
-
-#[test]
-fn a_megabyte_of_scenario_parses_quickly() {
-    let line =
-        "iommu_map(d1, 0x10_0000, 0x8000_0000, 2M, R|W) => -EINVAL @singleton,v5.19 ; 0 # c\n";
-    let text = line.repeat(MAX_INPUT / line.len());
-    let n = MAX_STATEMENTS.min(text.lines().count());
-    let text: String = text.lines().take(n).map(|l| format!("{l}\n")).collect();
-    let start = std::time::Instant::now();
-    let s = ok(&text);
-    assert_eq!(s.stmts.len(), n);
-    assert_eq!(s.print().lines().count(), n);
-    assert!(start.elapsed() < std::time::Duration::from_secs(10));
 }

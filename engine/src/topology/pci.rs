@@ -518,6 +518,8 @@ fn pci_acs_flags_enabled(p: &super::PciDev, flags: AcsFlags) -> Result<(), AcsDe
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn bdf_parses_both_spellings_and_rejects_garbage() {

@@ -522,6 +522,8 @@ mod tests {
     use crate::group::tests::build;
     use crate::topology::pci::AcsDenial;
     use crate::topology::REQ_ACS_FLAGS;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     /// `pci_acs_enabled(dev, REQ_ACS_FLAGS)` for the last device of a fixture.
     fn acs(text: &str, dev: &str) -> Result<(), AcsDenial> {
