@@ -23,8 +23,8 @@ pub const IOVA_DEFAULT_FQ_TIMEOUT_MS: u64 = 10;
 pub const IOVA_SINGLE_FQ_SIZE: usize = 32768;
 pub const IOVA_SINGLE_FQ_TIMEOUT_MS: u64 = 1000;
 
-/// `enum dma_data_direction`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `enum dma_data_direction` (include/linux/dma-direction.h).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DmaDirection {
     Bidirectional,
     ToDevice,
@@ -33,15 +33,27 @@ pub enum DmaDirection {
 }
 
 impl DmaDirection {
-    /// Parses the scenario spelling (`BIDIRECTIONAL`, `TO_DEVICE`, `FROM_DEVICE`, `NONE`).
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "BIDIRECTIONAL" | "DMA_BIDIRECTIONAL" => DmaDirection::Bidirectional,
-            "TO_DEVICE" | "DMA_TO_DEVICE" => DmaDirection::ToDevice,
-            "FROM_DEVICE" | "DMA_FROM_DEVICE" => DmaDirection::FromDevice,
-            "NONE" | "DMA_NONE" => DmaDirection::None,
-            _ => return None,
-        })
+    pub const ALL: [DmaDirection; 4] = [
+        DmaDirection::Bidirectional,
+        DmaDirection::ToDevice,
+        DmaDirection::FromDevice,
+        DmaDirection::None,
+    ];
+
+    /// The scenario spelling (`BIDIRECTIONAL`), the kernel's without `DMA_`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            DmaDirection::Bidirectional => "BIDIRECTIONAL",
+            DmaDirection::ToDevice => "TO_DEVICE",
+            DmaDirection::FromDevice => "FROM_DEVICE",
+            DmaDirection::None => "NONE",
+        }
+    }
+
+    /// Parses `BIDIRECTIONAL` or the kernel's `DMA_BIDIRECTIONAL` (likewise the others).
+    pub fn parse(s: &str) -> Option<DmaDirection> {
+        let s = s.strip_prefix("DMA_").unwrap_or(s);
+        DmaDirection::ALL.into_iter().find(|d| d.name() == s)
     }
 }
 

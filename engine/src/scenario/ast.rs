@@ -507,38 +507,7 @@ impl fmt::Display for Prot {
     }
 }
 
-/// `enum dma_data_direction`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum DmaDirection {
-    Bidirectional,
-    ToDevice,
-    FromDevice,
-    None,
-}
-
-impl DmaDirection {
-    pub const ALL: [DmaDirection; 4] = [
-        DmaDirection::Bidirectional,
-        DmaDirection::ToDevice,
-        DmaDirection::FromDevice,
-        DmaDirection::None,
-    ];
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            DmaDirection::Bidirectional => "BIDIRECTIONAL",
-            DmaDirection::ToDevice => "TO_DEVICE",
-            DmaDirection::FromDevice => "FROM_DEVICE",
-            DmaDirection::None => "NONE",
-        }
-    }
-
-    /// `BIDIRECTIONAL` or the kernel's `DMA_BIDIRECTIONAL`.
-    pub fn parse(s: &str) -> Option<DmaDirection> {
-        let s = s.strip_prefix("DMA_").unwrap_or(s);
-        DmaDirection::ALL.into_iter().find(|d| d.name() == s)
-    }
-}
+pub use crate::dma::DmaDirection;
 
 /// `enum iommu_dma_owner` of the v4 proposal (generation `shared`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

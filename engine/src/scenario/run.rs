@@ -909,16 +909,9 @@ fn arg_direction(
     c: &super::ast::CallStmt,
     i: usize,
 ) -> Result<crate::dma::DmaDirection, ParseError> {
-    use super::ast::DmaDirection as A;
-    use crate::dma::DmaDirection as D;
     let a = arg(c, i)?;
     match &a.node {
-        Arg::Direction(d) => Ok(match d {
-            A::Bidirectional => D::Bidirectional,
-            A::ToDevice => D::ToDevice,
-            A::FromDevice => D::FromDevice,
-            A::None => D::None,
-        }),
+        Arg::Direction(d) => Ok(*d),
         _ => Err(err(a.span, "expected a DMA direction")),
     }
 }
