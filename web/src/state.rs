@@ -92,7 +92,8 @@ impl State {
             run_error: None,
             cursor,
             selected: None,
-            preset: None,
+            // A preset's text (a share link or a widget of one) names its preset.
+            preset: CORPUS.iter().find(|(_, t)| *t == text).map(|(n, _)| *n),
             notice: None,
             stale: false,
             compare: None,

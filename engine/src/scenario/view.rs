@@ -8,7 +8,7 @@ use super::run::{run_scenario, Options, Run, Step};
 use crate::call::DmaOwnerType;
 use crate::domain::{DomainRole, DomainType};
 use crate::generation::Generation;
-use crate::ids::{DeviceId, GroupId};
+use crate::ids::{DeviceId, DomainId, GroupId};
 use crate::iommu::Snapshot;
 use crate::topology::{DeviceKind, Topology};
 use crate::trace::Ret;
@@ -125,15 +125,21 @@ impl TopologyView {
 }
 
 impl Snapshot {
-    /// The badge of a group's current domain: `DMA`, `DMA-FQ`, `identity`, `blocking`, the
-    /// `private d1` (a domain a caller allocated, by its scenario handle), or `none`.
+    /// The domain a group's DMA goes through: `group->domain`, or where there is none
+    /// (the legacy era attaches devices one by one) the first member's, as I1 compares.
+    pub fn group_effective_domain(&self, g: GroupId) -> Option<DomainId> {
+        let grp = self.groups.iter().find(|x| x.id == g)?;
+        grp.domain.or_else(|| {
+            let first = grp.devices.first()?;
+            self.devices.iter().find(|d| d.id == *first)?.domain
+        })
+    }
+
+    /// The badge of a group's current domain ([`Snapshot::group_effective_domain`]):
+    /// `DMA`, `DMA-FQ`, `identity`, `blocking`, `private d1` (a domain a caller allocated,
+    /// by its scenario handle), or `none`.
     pub fn group_domain_badge(&self, g: GroupId) -> String {
-        let Some(d) = self
-            .groups
-            .iter()
-            .find(|x| x.id == g)
-            .and_then(|x| x.domain)
-        else {
+        let Some(d) = self.group_effective_domain(g) else {
             return "none".into();
         };
         let Some(dom) = self.domains.iter().find(|x| x.id == d) else {

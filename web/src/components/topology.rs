@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use yew::prelude::*;
 
-const DEV_W: f64 = 128.0;
+const DEV_W: f64 = 136.0;
 const DEV_H: f64 = 40.0;
 const ROOT_W: f64 = 120.0;
 const ROOT_H: f64 = 26.0;
@@ -140,10 +140,11 @@ pub fn layout(topo: &TopologyView) -> Drawing {
         .map(|n| n.y - n.h / 2.0)
         .fold(f64::MAX, f64::min);
     for n in &mut nodes {
-        n.x += margin + PAD - min_x;
+        n.x += margin + PAD + 60.0 - min_x;
         n.y += margin + PAD + BADGE_H - min_y;
     }
-    let width = nodes.iter().map(|n| n.x + n.w / 2.0).fold(0.0, f64::max) + margin + PAD;
+    // Room on the right for a group label wider than its members.
+    let width = nodes.iter().map(|n| n.x + n.w / 2.0).fold(0.0, f64::max) + margin + PAD + 60.0;
     let height = nodes.iter().map(|n| n.y + n.h / 2.0).fold(0.0, f64::max) + margin + PAD;
     Drawing {
         nodes,
@@ -243,8 +244,10 @@ fn svg(
                     if boxes.is_empty() {
                         return None;
                     }
-                    let x0 = boxes.iter().map(|b| b.x - b.w / 2.0).fold(f64::MAX, f64::min) - PAD;
-                    let x1 = boxes.iter().map(|b| b.x + b.w / 2.0).fold(f64::MIN, f64::max) + PAD;
+                    let mut x0 =
+                        boxes.iter().map(|b| b.x - b.w / 2.0).fold(f64::MAX, f64::min) - PAD;
+                    let mut x1 =
+                        boxes.iter().map(|b| b.x + b.w / 2.0).fold(f64::MIN, f64::max) + PAD;
                     let y0 = boxes.iter().map(|b| b.y - b.h / 2.0).fold(f64::MAX, f64::min)
                         - PAD
                         - BADGE_H;
@@ -253,6 +256,14 @@ fn svg(
                     let members: Vec<String> = g.devices.iter().map(|&m| name(m)).collect();
                     let dom = s.group_domain_badge(g.id);
                     let owner = s.group_owner_badge(g.id);
+                    // Wide enough for its label (about 6.6 px a character at 11 px).
+                    let label = format!("group {}  ▢ {dom}  owner: {owner}", g.id.0).chars().count();
+                    let need = label as f64 * 6.6 + 14.0;
+                    if x1 - x0 < need {
+                        let grow = (need - (x1 - x0)) / 2.0;
+                        x0 -= grow;
+                        x1 += grow;
+                    }
                     Some(html! {
                         <g class="group-region" data-group={g.id.0.to_string()} data-members={members.join(" ")}>
                             <title>{ format!("iommu group {}: {}", g.id.0, members.join(", ")) }</title>
@@ -290,19 +301,36 @@ fn svg(
                 let view = snap.and_then(|s| s.devices.iter().find(|v| v.id == *id));
                 let driver = view
                     .and_then(|v| v.driver.as_ref())
-                    .map_or_else(|| "—".to_string(), |drv| {
-                        if drv.managed { format!("{} (managed)", drv.name) } else { drv.name.clone() }
-                    });
+                    .map_or_else(|| "no driver".to_string(), |drv| drv.name.clone());
                 let ty = dev.map_or("", |x| x.ty.as_str());
+                // A device translated by another domain than its group's (I1's picture).
+                let stray = view.and_then(|v| {
+                    let s = snap?;
+                    let gdom = v.group.and_then(|g| s.group_effective_domain(g));
+                    (v.domain.is_some() && v.domain != gdom).then(|| {
+                        v.domain
+                            .and_then(|d| s.domains.iter().find(|x| x.id == d))
+                            .map_or_else(|| "?".to_string(), |x| x.label.clone())
+                    })
+                });
                 let present = view.is_some();
                 let sel = state.selected.as_deref() == Some(dname.as_str());
-                let onclick = {
+                let select = {
                     let state = state.clone();
                     let dname = dname.clone();
-                    Callback::from(move |_| {
-                        state.dispatch(Action::Select(if sel { None } else { Some(dname.clone()) }))
-                    })
+                    move || state.dispatch(Action::Select(if sel { None } else { Some(dname.clone()) }))
                 };
+                let onclick = {
+                    let select = select.clone();
+                    Callback::from(move |_: MouseEvent| select())
+                };
+                // Keyboard reachable: Enter or Space on a focused device selects it.
+                let onkeydown = Callback::from(move |e: KeyboardEvent| {
+                    if matches!(e.key().as_str(), "Enter" | " ") {
+                        e.prevent_default();
+                        select();
+                    }
+                });
                 let cls = classes!(
                     "device",
                     (!present).then_some("absent"),
@@ -310,11 +338,14 @@ fn svg(
                     sel.then_some("selected")
                 );
                 html! {
-                    <g class={cls} data-device={dname.clone()} {onclick} role="button" tabindex="0"
+                    <g class={cls} data-device={dname.clone()} {onclick} {onkeydown} role="button" tabindex="0"
                         aria-label={format!("device {dname}")}>
                         <rect x={f(x)} y={f(y)} width={f(n.w)} height={f(n.h)} rx="5" />
                         <text x={f(n.x)} y={f(n.y - 3.0)} text-anchor="middle" class="dev-name">{ dname.clone() }</text>
                         <text x={f(n.x)} y={f(n.y + 13.0)} text-anchor="middle" class="dev-driver">{ format!("{ty} · {driver}") }</text>
+                        if let Some(stray) = stray {
+                            <text x={f(n.x)} y={f(n.y + n.h / 2.0 + 12.0)} text-anchor="middle" class="dev-stray">{ format!("DMA → {stray}") }</text>
+                        }
                     </g>
                 }
             }

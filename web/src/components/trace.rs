@@ -271,7 +271,11 @@ pub fn trace_panel() -> Html {
                     aria-label="Trace step" disabled={steps == 0} {oninput} />
                 if let Some((ok, failed, breaches, _)) = &summary {
                     <span class={classes!("verdict", (*failed > 0).then_some("err"))}>
-                        { format!("{ok} expectations hold, {failed} fail") }
+                        { match (*ok, *failed) {
+                            (0, 0) => "no expectations".to_string(),
+                            (ok, 0) => format!("{ok} expectations hold"),
+                            (ok, failed) => format!("{failed} of {} expectations fail", ok + failed),
+                        } }
                         if *breaches > 0 { <span class="err">{ format!(" · {breaches} invariant breaches") }</span> }
                     </span>
                 }
