@@ -10,7 +10,7 @@ use crate::domain::{DomainRole, DomainType};
 use crate::generation::Generation;
 use crate::ids::{DeviceId, DomainId, GroupId};
 use crate::iommu::Snapshot;
-use crate::topology::{DeviceKind, Topology};
+use crate::topology::{DeviceKind, PciType, Topology};
 use crate::trace::Ret;
 use serde::Serialize;
 
@@ -50,13 +50,29 @@ pub struct TopoDevice {
     /// `pci` or `platform`.
     pub bus: &'static str,
     /// The scenario's spelling of the PCI type (`rp`, `ep`, ...) or `platform`.
-    pub ty: String,
+    pub ty: &'static str,
+    /// The type in words (`root port`, `endpoint`, ... `platform device`).
+    pub ty_long: String,
     /// ACS control as the kernel reads it (`none` without the capability); PCI only.
     pub acs: Option<String>,
     /// The IOMMU translating its DMA (by name).
     pub iommu: Option<String>,
     /// Stream IDs (platform devices).
     pub sids: Vec<String>,
+}
+
+/// The scenario language's spelling of a PCI type (shared/SCENARIO.md "Topology").
+fn short_type(t: PciType) -> &'static str {
+    match t {
+        PciType::RootPort => "rp",
+        PciType::UpstreamPort => "usp",
+        PciType::DownstreamPort => "dsp",
+        PciType::Endpoint => "ep",
+        PciType::RcIntegratedEndpoint => "rciep",
+        PciType::PcieToPciBridge => "bridge",
+        PciType::ConventionalPci => "pci",
+        PciType::HostBridge => "host-bridge",
+    }
 }
 
 impl TopologyView {
@@ -76,7 +92,8 @@ impl TopologyView {
                 parent: p.parent,
                 host: topo.host(p.host).map(|h| h.name.clone()),
                 bus: "pci",
-                ty: p.ty.to_string(),
+                ty: short_type(p.ty),
+                ty_long: p.ty.to_string(),
                 acs: Some(match p.acs_cap {
                     None => "none".to_string(),
                     Some(_) => p.acs_ctl.to_string(),
@@ -90,7 +107,8 @@ impl TopologyView {
                 parent: None,
                 host: None,
                 bus: "platform",
-                ty: "platform".into(),
+                ty: "platform",
+                ty_long: "platform device".into(),
                 acs: None,
                 iommu,
                 sids: p.sids.iter().map(ToString::to_string).collect(),

@@ -302,7 +302,7 @@ fn svg(
                 let driver = view
                     .and_then(|v| v.driver.as_ref())
                     .map_or_else(|| "no driver".to_string(), |drv| drv.name.clone());
-                let ty = dev.map_or("", |x| x.ty.as_str());
+                let ty = dev.map_or("", |x| x.ty);
                 // A device translated by another domain than its group's (I1's picture).
                 let stray = view.and_then(|v| {
                     let s = snap?;
@@ -352,7 +352,8 @@ fn svg(
         }
     });
     html! {
-        <svg class="topo-svg" width={f(d.width)} height={f(d.height)}
+        <svg class="topo-svg" preserveAspectRatio="xMidYMin meet"
+            style={format!("max-width: {}px; max-height: {}px", f(d.width), f(d.height))}
             viewBox={format!("0 0 {} {}", f(d.width), f(d.height))} role="img"
             aria-label="PCI tree and platform devices with their iommu groups">
             { for regions }
@@ -379,7 +380,7 @@ fn details(run: &Run, snap: Option<&Snapshot>, sel: &str) -> Html {
         <div class="details" aria-live="polite">
             <h3 class="mono">{ dev.name.clone() }</h3>
             <dl>
-                <dt>{ "type" }</dt><dd>{ format!("{} {}", dev.bus, dev.ty) }</dd>
+                <dt>{ "type" }</dt><dd>{ format!("{} ({})", dev.ty_long, dev.ty) }</dd>
                 if let Some(acs) = &dev.acs { <dt>{ "ACS" }</dt><dd class="mono">{ acs.clone() }</dd> }
                 if !dev.sids.is_empty() { <dt>{ "stream IDs" }</dt><dd class="mono">{ dev.sids.join(", ") }</dd> }
                 <dt>{ "iommu" }</dt><dd>{ dev.iommu.clone().unwrap_or_else(|| "none".into()) }</dd>
