@@ -1,10 +1,14 @@
 //! The wasm API for JavaScript users of the bundle (Trunk exposes it as
 //! `window.wasmBindings`): parse and print scenarios. Only translation: all behaviour is
 //! the engine's.
-//!
-//! The lead adds `run(text, era)` and `compare(text)` here, in the same style: plain data
-//! out through [`to_js`], errors through [`parse_error`].
-use iommu_engine::scenario::{parse as parse_scenario, ParseErrors};
+//! `run(text, era)` and `compare(text)` give the engine's run report and the six eras side
+//! by side; a bad scenario (a parse error or a runtime input error) throws a JS `Error`
+//! with `line` and `col`.
+use iommu_engine::scenario::{
+    compare as compare_scenario, parse as parse_scenario, run_scenario, CheckOutcome, Compare,
+    Options, ParseErrors, Step,
+};
+use iommu_engine::Generation;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -96,4 +100,55 @@ pub fn mount_widgets() -> usize {
         .and_then(|w| w.document())
         .and_then(|d| d.body())
         .map_or(0, |b| crate::embed::mount_widgets(&b))
+}
+
+/// What `run` returns.
+#[derive(Serialize)]
+pub struct JsRun<'a> {
+    pub generation: &'static str,
+    pub steps: &'a [Step],
+    pub checks: &'a [CheckOutcome],
+    pub groups: &'a [iommu_engine::group::Group],
+    pub sysfs: &'a str,
+    pub crashed: Option<&'a str>,
+    pub passed: bool,
+}
+
+/// `run(text, era?)` → `{generation, steps, checks, groups, sysfs, crashed, passed}`; `era`
+/// (`legacy` … `current`) overrides the file's `generation` line. Throws on a bad scenario
+/// (with `line`, `col`) or an unknown era.
+#[wasm_bindgen]
+pub fn run(text: &str, era: Option<String>) -> Result<JsValue, JsValue> {
+    let generation = match era.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        None => None,
+        Some(e) => Some(
+            Generation::parse(e)
+                .ok_or_else(|| JsValue::from(js_sys::Error::new(&format!("unknown era {e:?}"))))?,
+        ),
+    };
+    let s = parse_scenario(text).map_err(|e| parse_error(&e))?;
+    let opts = Options {
+        generation,
+        snapshots: false,
+    };
+    let r = run_scenario(&s, text, &opts).map_err(|e| parse_error(&ParseErrors::from(e)))?;
+    to_js(&JsRun {
+        generation: r.generation.name(),
+        steps: &r.steps,
+        checks: &r.checks,
+        groups: &r.groups,
+        sysfs: &r.sysfs,
+        crashed: r.crashed.as_deref(),
+        passed: r.passed(),
+    })
+}
+
+/// `compare(text)` → `{generations, rows: [{line, call, results: [6], differs}], failing}`:
+/// the scenario run in every era, the call results lined up by source line (the same
+/// table as `iommu-play compare --all`). Throws on a bad scenario (with `line`, `col`).
+#[wasm_bindgen]
+pub fn compare(text: &str) -> Result<JsValue, JsValue> {
+    let s = parse_scenario(text).map_err(|e| parse_error(&e))?;
+    let c: Compare = compare_scenario(&s, text).map_err(|e| parse_error(&ParseErrors::from(e)))?;
+    to_js(&c)
 }

@@ -20,7 +20,7 @@ pub fn widget_state(spec: &str, era: Option<Generation>) -> State {
     let spec_trim = spec.trim();
     match preset(spec_trim) {
         Some(text) => {
-            let mut s = State::new(text, era, 0);
+            let mut s = State::booted(text, era);
             s.preset = iommu_engine::corpus::CORPUS
                 .iter()
                 .find(|(n, _)| *n == spec_trim)
@@ -31,7 +31,7 @@ pub fn widget_state(spec: &str, era: Option<Generation>) -> State {
             "this widget's scenario is longer than {} KiB: it was not loaded",
             share::MAX_TEXT / 1024
         )),
-        None => State::new(spec, era, 0),
+        None => State::booted(spec, era),
     }
 }
 

@@ -5,7 +5,11 @@
 //! Nothing here computes kernel behaviour: the report comes from the engine ([`run`]).
 
 use iommu_engine::corpus::CORPUS;
-use iommu_engine::scenario::{parse, ParseErrors, Scenario, StmtKind};
+use iommu_engine::iommu::Snapshot;
+use iommu_engine::scenario::view::{boot_steps, snapshot_at};
+use iommu_engine::scenario::{
+    compare, parse, run_scenario, Compare, Options, ParseErrors, Run, Scenario, StmtKind,
+};
 use iommu_engine::Generation;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -13,55 +17,15 @@ use yew::prelude::*;
 /// The preset shown to a first-time visitor.
 pub const DEFAULT_PRESET: &str = "gpu-audio.iommu";
 
-// ---------------------------------------------------------------------------------------
-// SEAM (the lead fills this): the engine's run report.
-//
-// Replace `Report` with the engine's report type (groups with reasons, domains, owners,
-// the call trace with nested calls and state deltas) and `run` with the engine's runner.
-// The UI relies on `Report::steps()` (the trace length the cursor moves over) and
-// `Report::era`; the panels that draw the report read `state.report`:
-// components/trace.rs (`rows`), topology.rs and page_table.rs.
-// ---------------------------------------------------------------------------------------
-
-/// One call of the trace as the placeholder knows it: where it is and how it reads.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TraceCall {
-    pub line: u32,
-    /// The call statement in canonical form (`iommu_map(d1, 0x10_0000, ...)`).
-    pub call: String,
+/// Runs `scenario` in `era`, recording a snapshot after every step (the panels draw them).
+/// A runtime input error (an unknown device, ...) comes back with its line and column.
+pub fn run(scenario: &Scenario, text: &str, era: Generation) -> Result<Run, ParseErrors> {
+    let opts = Options {
+        generation: Some(era),
+        snapshots: true,
+    };
+    run_scenario(scenario, text, &opts).map_err(ParseErrors::from)
 }
-
-/// Placeholder for the engine's run report: the era that was asked for and the scenario's
-/// call statements in order, one trace step each. It holds no kernel results.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Report {
-    pub era: Generation,
-    pub calls: Vec<TraceCall>,
-}
-
-impl Report {
-    /// How many steps the trace has (the cursor runs over `0..=steps`).
-    pub fn steps(&self) -> usize {
-        self.calls.len()
-    }
-}
-
-/// Runs `scenario` in `era`. Placeholder until the engine's runner lands: it lists the
-/// calls, it executes nothing.
-pub fn run(scenario: &Scenario, era: Generation) -> Report {
-    let calls = scenario
-        .stmts
-        .iter()
-        .filter(|st| matches!(st.kind, StmtKind::Call(_)))
-        .map(|st| TraceCall {
-            line: st.span.line,
-            call: iommu_engine::scenario::printer::code(&st.kind),
-        })
-        .collect();
-    Report { era, calls }
-}
-
-// ---------------------------------------------------------------------------------------
 
 /// The text of a preset (a file of the scenario corpus), by file name.
 pub fn preset(name: &str) -> Option<&'static str> {
@@ -82,8 +46,11 @@ pub struct State {
     /// overrides it.
     pub era: Generation,
     pub parsed: Rc<Result<Scenario, ParseErrors>>,
-    /// The last run; `None` before the first run and after the text stops parsing.
-    pub report: Option<Rc<Report>>,
+    /// The last run; `None` before the first run and after the text stops parsing or
+    /// running.
+    pub report: Option<Rc<Run>>,
+    /// The runtime input error of the last run (an unknown device, ...), at its line:col.
+    pub run_error: Option<Rc<ParseErrors>>,
     /// The trace step every panel draws (`0` = before the first call).
     pub cursor: usize,
     /// The device clicked in the topology (a BDF or a platform device name).
@@ -94,6 +61,8 @@ pub struct State {
     pub notice: Option<Rc<str>>,
     /// The text was edited since the report was made (Run brings it up to date).
     pub stale: bool,
+    /// The compare view: the scenario run in every era (`None`: closed).
+    pub compare: Option<Rc<Compare>>,
 }
 
 pub enum Action {
@@ -105,6 +74,8 @@ pub enum Action {
     Seek(usize),
     Select(Option<String>),
     Notice(Option<String>),
+    /// Opens the compare view (running the text in every era) or closes it.
+    ToggleCompare,
 }
 
 impl State {
@@ -118,20 +89,31 @@ impl State {
             era,
             parsed: Rc::new(parsed),
             report: None,
+            run_error: None,
             cursor,
             selected: None,
-            preset: None,
+            // A preset's text (a share link or a widget of one) names its preset.
+            preset: CORPUS.iter().find(|(_, t)| *t == text).map(|(n, _)| *n),
             notice: None,
             stale: false,
+            compare: None,
         };
         s.run();
         s.cursor = cursor.min(s.steps());
         s
     }
 
+    /// A state holding `text`, run, with the cursor on the machine as booted (after the
+    /// probes of the boot topology): what a preset or a widget opens on.
+    pub fn booted(text: &str, era: Option<Generation>) -> State {
+        let mut s = State::new(text, era, 0);
+        s.cursor = s.boot_cursor();
+        s
+    }
+
     /// The default preset, as a first visit shows it.
     pub fn initial() -> State {
-        let mut s = State::new(default_text(), None, 0);
+        let mut s = State::booted(default_text(), None);
         s.preset = Some(DEFAULT_PRESET).filter(|p| preset(p).is_some());
         s
     }
@@ -143,19 +125,47 @@ impl State {
 
     /// The trace length of the current report (0 without one).
     pub fn steps(&self) -> usize {
-        self.report.as_ref().map_or(0, |r| r.steps())
+        self.report.as_ref().map_or(0, |r| r.steps.len())
     }
 
+    /// The cursor after the boot probes (0 without a report).
+    pub fn boot_cursor(&self) -> usize {
+        self.report.as_deref().map_or(0, boot_steps)
+    }
+
+    /// The kernel state every panel draws: after step `cursor` (`None` before any probe).
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.report
+            .as_deref()
+            .and_then(|r| snapshot_at(r, self.cursor))
+    }
+
+    /// The errors to show in the editor: the parse errors, else the run's input error.
     pub fn errors(&self) -> Option<&ParseErrors> {
-        self.parsed.as_ref().as_ref().err()
+        self.parsed
+            .as_ref()
+            .as_ref()
+            .err()
+            .or(self.run_error.as_deref())
+    }
+
+    /// Whether the text parses (the Run button needs it; a runtime error can be fixed
+    /// and run again).
+    pub fn parses(&self) -> bool {
+        self.parsed.is_ok()
     }
 
     fn run(&mut self) {
         self.stale = false;
-        self.report = match self.parsed.as_ref() {
-            Ok(s) => Some(Rc::new(run(s, self.era))),
-            Err(_) => None,
+        let (report, error) = match self.parsed.as_ref() {
+            Ok(s) => match run(s, &self.text, self.era) {
+                Ok(r) => (Some(Rc::new(r)), None),
+                Err(e) => (None, Some(Rc::new(e))),
+            },
+            Err(_) => (None, None),
         };
+        self.report = report;
+        self.run_error = error;
         self.cursor = self.cursor.min(self.steps());
     }
 }
@@ -212,14 +222,21 @@ impl Reducible for State {
                 s.stale = true;
                 // The old report describes the old text; it stays until the next Run,
                 // except when the text no longer parses.
-                if s.errors().is_some() {
+                if !s.parses() {
                     s.report = None;
                     s.cursor = 0;
                 }
+                // A runtime error belongs to the old text: Run checks the new one.
+                s.run_error = None;
             }
             Action::Run => {
                 s.cursor = 0;
+                s.compare = s.compare.take().and_then(|_| match s.parsed.as_ref() {
+                    Ok(sc) => compare(sc, &s.text).ok().map(Rc::new),
+                    Err(_) => None,
+                });
                 s.run();
+                s.cursor = s.boot_cursor();
             }
             Action::SetEra(era) => {
                 // The file's own `generation` line follows the menu, so the text (and a
@@ -230,15 +247,25 @@ impl Reducible for State {
                     s.text = text.into();
                 }
                 s.era = era;
+                let at_boot = s.cursor == s.boot_cursor();
                 s.run();
+                if at_boot {
+                    s.cursor = s.boot_cursor();
+                }
             }
             Action::LoadPreset(name) => {
                 let Some((name, text)) = CORPUS.iter().find(|(n, _)| *n == name) else {
                     s.notice = Some(format!("no preset named {name:?}").into());
                     return Rc::new(s);
                 };
-                let mut n = State::new(text, None, 0);
+                let mut n = State::booted(text, None);
                 n.preset = Some(name);
+                if s.compare.is_some() {
+                    n.compare = match n.parsed.as_ref() {
+                        Ok(sc) => compare(sc, text).ok().map(Rc::new),
+                        Err(_) => None,
+                    };
+                }
                 return Rc::new(n);
             }
             Action::Step(delta) => {
@@ -248,6 +275,18 @@ impl Reducible for State {
             Action::Seek(n) => s.cursor = n.min(s.steps()),
             Action::Select(dev) => s.selected = dev.map(Into::into),
             Action::Notice(n) => s.notice = n.map(Into::into),
+            Action::ToggleCompare => {
+                s.compare = match (&s.compare, s.parsed.as_ref()) {
+                    (None, Ok(sc)) => match compare(sc, &s.text) {
+                        Ok(c) => Some(Rc::new(c)),
+                        Err(e) => {
+                            s.run_error = Some(Rc::new(ParseErrors::from(e)));
+                            None
+                        }
+                    },
+                    _ => None,
+                };
+            }
         }
         Rc::new(s)
     }
@@ -293,6 +332,42 @@ mod tests {
             Some(2)
         );
         assert!(s.report.is_none());
+    }
+
+    #[test]
+    fn a_runtime_error_is_shown_like_a_parse_error_and_keeps_the_text() {
+        let text = "iommu dmar0\nhost pci0 iommu=dmar0\nbind 05:00.0 igb\n";
+        let s = reduce(State::initial(), Action::Edit(text.into()));
+        assert!(s.errors().is_none(), "it parses");
+        let s = reduce(s, Action::Run);
+        let e = s
+            .errors()
+            .and_then(|e| e.first())
+            .map(|e| (e.line(), e.col()));
+        assert_eq!(e, Some((3, 6)));
+        assert_eq!(&*s.text, text);
+        assert!(s.report.is_none());
+    }
+
+    #[test]
+    fn presets_open_on_the_booted_machine() {
+        let s = State::initial();
+        let run = s.report.as_deref().expect("a run");
+        assert!(s.cursor > 0);
+        assert_eq!(s.cursor, boot_steps(run));
+        let snap = s.snapshot().expect("a snapshot at the cursor");
+        assert_eq!(snap.groups.len(), 5);
+    }
+
+    #[test]
+    fn compare_runs_every_era() {
+        let tegra = preset("tegra-host1x.iommu").expect("a preset");
+        let s = reduce(State::booted(tegra, None), Action::ToggleCompare);
+        let c = s.compare.as_deref().expect("open");
+        assert_eq!(c.generations.len(), 6);
+        assert!(c.rows.iter().any(|r| r.differs));
+        let s = reduce(s, Action::ToggleCompare);
+        assert!(s.compare.is_none());
     }
 
     #[test]

@@ -77,12 +77,187 @@ async fn default_preset_renders_in_the_editor() {
     assert!(all(&root, ".overlay .tok-lit")
         .iter()
         .any(|e| text(e) == "01:00.1"));
-    // The devices the scenario declares are listed (no invented groups).
-    let devices: Vec<String> = all(&root, ".topology button.device")
+    // The machine as booted: every device drawn, the GPU and its audio function in one
+    // group region, each NIC function in its own.
+    let devices: Vec<String> = all(&root, ".topology g.device")
         .iter()
-        .map(text)
+        .filter_map(|e| e.get_attribute("data-device"))
         .collect();
     assert!(devices.contains(&"01:00.0".to_string()), "{devices:?}");
+    let regions: Vec<String> = all(&root, ".topology g.group-region")
+        .iter()
+        .filter_map(|e| e.get_attribute("data-members"))
+        .collect();
+    assert!(
+        regions.contains(&"01:00.0 01:00.1".to_string()),
+        "{regions:?}"
+    );
+    assert!(regions.contains(&"02:00.0".to_string()), "{regions:?}");
+    assert_eq!(regions.len(), 5, "{regions:?}");
+    let gpu = region(&root, "01:00.0 01:00.1");
+    assert_eq!(text(&find(&gpu, ".badge-domain")), "▢ DMA");
+}
+
+/// The group region whose members are exactly `members`.
+fn region(root: &Element, members: &str) -> Element {
+    all(root, ".topology g.group-region")
+        .into_iter()
+        .find(|e| e.get_attribute("data-members").as_deref() == Some(members))
+        .unwrap_or_else(|| panic!("no region of {members} in {}", root.inner_html()))
+}
+
+fn click(el: &Element) {
+    el.unchecked_ref::<web_sys::HtmlElement>().click();
+}
+
+#[wasm_bindgen_test]
+async fn stepping_changes_the_drawn_domain_and_owner() {
+    let nic = preset("vfio-nic-shared-group.iommu").expect("a preset");
+    let root = mount(State::booted(nic, None)).await;
+    // The claim that succeeds: the second vfio_group_set_container row.
+    let rows = all(&root, ".trace-row");
+    let claims: Vec<usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| text(&find(r, "code")).starts_with("vfio_group_set_container"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(claims.len(), 2, "{claims:?}");
+    let claim = claims[1];
+    click(&find(&rows[claim], ".row-seek"));
+    settle().await;
+    let current = find(&root, ".trace-row.current");
+    assert_eq!(text(&find(&current, ".step-no")), (claim + 1).to_string());
+    assert_eq!(text(&find(&current, ".result")), "0");
+    let nic = region(&root, "01:00.0 01:00.1");
+    assert_eq!(text(&find(&nic, ".badge-owner")), "owner: vm1");
+    // The claim passes through the blocking domain and VFIO_SET_IOMMU ends it in type1's
+    // private domain, as the nested calls of the row show.
+    assert_eq!(text(&find(&nic, ".badge-domain")), "▢ private vm1.type1");
+    assert!(text(&find(&current, ".row-more")).contains("blocking"));
+    // One step back: the group is not claimed yet.
+    click(&find(&root, "button[aria-label='Step back']"));
+    settle().await;
+    assert_eq!(
+        text(&find(&root, ".trace-row.current .step-no")),
+        claim.to_string()
+    );
+    let nic = region(&root, "01:00.0 01:00.1");
+    assert_ne!(text(&find(&nic, ".badge-owner")), "owner: vm1");
+    assert_eq!(text(&find(&nic, ".badge-domain")), "▢ DMA");
+    // A click on a device gives its details and the reasons for its group.
+    let dev = all(&root, ".topology g.device")
+        .into_iter()
+        .find(|e| e.get_attribute("data-device").as_deref() == Some("01:00.1"))
+        .expect("01:00.1 drawn");
+    dev.dispatch_event(&bubbling("click")).expect("dispatched");
+    settle().await;
+    let details = text(&find(&root, ".topology .details"));
+    assert!(details.contains("multifunction"), "{details}");
+}
+
+#[wasm_bindgen_test]
+async fn a_runtime_error_shows_line_and_column_and_keeps_the_text() {
+    let root = mount(State::initial()).await;
+    let area = textarea(&root);
+    let typed = "iommu dmar0 kind=generic
+host pci0 iommu=dmar0
+bind 05:00.0 igb
+";
+    area.set_value(typed);
+    area.dispatch_event(&bubbling("input")).expect("dispatched");
+    settle().await;
+    area.dispatch_event(&key("keydown", "Enter", true))
+        .expect("dispatched");
+    settle().await;
+    let errors = text(&find(&root, "ul.errors"));
+    assert!(errors.contains("3:6"), "errors: {errors}");
+    assert!(errors.contains("05:00.0"), "errors: {errors}");
+    let inline = text(&find(&root, ".overlay .code-line.has-error .inline-error"));
+    assert!(inline.contains("3:6"), "inline: {inline}");
+    assert_eq!(textarea(&root).value(), typed);
+}
+
+#[wasm_bindgen_test]
+async fn compare_shows_the_eras_side_by_side() {
+    let tegra = preset("tegra-host1x.iommu").expect("a preset");
+    let root = mount(State::booted(tegra, None)).await;
+    click(&find(&root, "button.compare-toggle"));
+    settle().await;
+    let row = all(&root, ".compare-row")
+        .into_iter()
+        .find(|r| text(&find(r, "code")) == "iommu_attach_device(d1, gr2d)")
+        .unwrap_or_else(|| panic!("no attach row in {}", root.inner_html()));
+    assert!(row.class_list().contains("differs"));
+    let cell = |era: &str| text(&find(&row, &format!("td[data-era='{era}']")));
+    assert_eq!(cell("legacy"), "0");
+    assert_eq!(cell("current"), "-EINVAL");
+    assert!(find(&row, "td[data-era='current']")
+        .class_list()
+        .contains("err"));
+}
+
+#[wasm_bindgen_test]
+fn js_api_runs_and_compares() {
+    let get = |v: &wasm_bindgen::JsValue, k: &str| {
+        js_sys::Reflect::get(v, &k.into()).expect("a property")
+    };
+    let nic = preset("vfio-nic-shared-group.iommu").expect("a preset");
+    let run = iommu_web::api::run(nic, None).expect("an object");
+    assert_eq!(
+        get(&run, "generation").as_string().as_deref(),
+        Some("current")
+    );
+    assert_eq!(get(&run, "passed").as_bool(), Some(true));
+    let steps: js_sys::Array = get(&run, "steps").unchecked_into();
+    let calls: Vec<String> = steps
+        .iter()
+        .map(|s| {
+            get(&get(&s, "event"), "call")
+                .as_string()
+                .unwrap_or_default()
+        })
+        .collect();
+    assert!(
+        calls.iter().any(|c| c == "vfio_group_set_container"),
+        "{calls:?}"
+    );
+    let results: Vec<String> = steps
+        .iter()
+        .map(|s| {
+            get(&get(&s, "event"), "result")
+                .as_string()
+                .unwrap_or_default()
+        })
+        .collect();
+    assert!(results.iter().any(|r| r == "-EPERM"), "{results:?}");
+    assert!(get(&run, "sysfs").as_string().is_some());
+    let thrown = iommu_web::api::run(
+        "iommu dmar0
+bind 05:00.0 igb
+",
+        Some("v5.19".into()),
+    )
+    .expect_err("throws");
+    assert_eq!(get(&thrown, "line").as_f64(), Some(2.0));
+    assert_eq!(get(&thrown, "col").as_f64(), Some(6.0));
+    let tegra = preset("tegra-host1x.iommu").expect("a preset");
+    let cmp = iommu_web::api::compare(tegra).expect("an object");
+    let gens: js_sys::Array = get(&cmp, "generations").unchecked_into();
+    assert_eq!(gens.length(), 6);
+    let rows: js_sys::Array = get(&cmp, "rows").unchecked_into();
+    let attach = rows
+        .iter()
+        .find(|r| get(r, "call").as_string().as_deref() == Some("iommu_attach_device(d1, gr2d)"))
+        .expect("the attach row");
+    let results: Vec<String> = js_sys::Array::from(&get(&attach, "results"))
+        .iter()
+        .filter_map(|v| v.as_string())
+        .collect();
+    assert_eq!(
+        results,
+        ["0", "-EINVAL", "-EINVAL", "0", "-EINVAL", "-EINVAL"]
+    );
 }
 
 #[wasm_bindgen_test]
@@ -203,10 +378,15 @@ async fn embed_mounts_two_widgets_on_one_page() {
     assert_eq!(widgets.len(), 2);
     let w1 = find(&page, "#w1");
     let w2 = find(&page, "#w2");
-    assert!(all(&w1, "button.device")
-        .iter()
-        .any(|b| text(b) == "01:00.1"));
-    assert!(all(&w2, "button.device").iter().any(|b| text(b) == "gpu0"));
+    let drawn = |w: &Element| -> Vec<String> {
+        all(w, "g.device")
+            .iter()
+            .filter_map(|e| e.get_attribute("data-device"))
+            .collect()
+    };
+    assert!(drawn(&w1).contains(&"01:00.1".to_string()));
+    assert!(drawn(&w2).contains(&"gpu0".to_string()));
+    assert!(!all(&w1, "g.group-region").is_empty());
     assert!(text(&w2).contains("era v5.19"));
     assert!(
         all(&w2, "b").is_empty(),
@@ -297,7 +477,7 @@ fn key(kind: &str, key: &str, ctrl: bool) -> web_sys::KeyboardEvent {
 async fn ctrl_enter_runs_the_edited_text_and_arrows_step_it() {
     let root = mount(State::initial()).await;
     assert!(
-        all(&root, ".trace-row").is_empty(),
+        all(&root, ".trace-row:not(.boot)").is_empty(),
         "the default preset makes no calls"
     );
     let area = textarea(&root);

@@ -201,9 +201,10 @@ fn print_run(file: &str, run: &Run, verbose: bool) {
         } else {
             step.source.clone()
         };
-        let result = match (e.result, label.split_once(" = ")) {
-            (Ret::Domain(_), Some((handle, _))) => handle.to_string(),
-            (r, _) => r.to_string(),
+        let result = if step.phase == "boot" {
+            e.result.to_string()
+        } else {
+            scenario::view::result_text(step)
         };
         let rs = ret_style(&e.result);
         // A `=> VALUE` on this very call is reported on the call's own line.
@@ -277,56 +278,32 @@ fn cmd_compare(file: &str, all: bool) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let mut runs = Vec::new();
-    for g in Generation::ALL {
-        match execute(file, &text, &s, Some(g)) {
-            Ok(r) => runs.push(r),
-            Err(code) => return code,
+    let cmp = match scenario::compare(&s, &text) {
+        Ok(c) => c,
+        Err(e) => {
+            eprint!("{}", e.render(file, &text));
+            return ExitCode::from(2);
         }
-    }
-    // Rows: every call line of any run, in source order.
-    let mut lines: Vec<(u32, String)> = runs
-        .iter()
-        .flat_map(|r| r.steps.iter().filter(|s| s.phase != "boot"))
-        .map(|s| (s.line, s.source.clone()))
-        .collect();
-    lines.sort();
-    lines.dedup();
-    let cell = |r: &Run, line: u32| -> String {
-        r.steps
-            .iter()
-            .find(|s| s.line == line && s.phase != "boot")
-            .map_or_else(
-                || "—".to_string(),
-                |s| match (s.event.result, s.source.split_once(" = ")) {
-                    (Ret::Domain(_), Some((handle, _))) => handle.to_string(),
-                    (r, _) => r.to_string(),
-                },
-            )
     };
-    let call_w = lines
+    let call_w = cmp
+        .rows
         .iter()
-        .map(|(_, s)| s.chars().count())
+        .map(|r| r.call.chars().count())
         .max()
         .unwrap_or(4)
         .min(60);
     let col_w = 10;
     print!("{BOLD}{:>4}  {:<call_w$}", "line", "call");
-    for g in Generation::ALL {
+    for g in &cmp.generations {
         print!("  {:<col_w$}", g.name());
     }
     println!("{BOLD:#}");
     let mut shown = 0;
-    for (line, src) in &lines {
-        let cells: Vec<String> = runs.iter().map(|r| cell(r, *line)).collect();
-        let differ = cells.iter().any(|c| c != &cells[0]);
-        if !differ && !all {
-            continue;
-        }
+    for row in cmp.rows.iter().filter(|r| r.differs || all) {
         shown += 1;
-        let src: String = src.chars().take(call_w).collect();
-        print!("{DIM}{line:>4}{DIM:#}  {src:<call_w$}");
-        for c in &cells {
+        let src: String = row.call.chars().take(call_w).collect();
+        print!("{DIM}{:>4}{DIM:#}  {src:<call_w$}", row.line);
+        for c in &row.results {
             let st = if c.starts_with('-') || c == "BUG" {
                 BAD
             } else if c == "n/a" || c == "—" {
@@ -341,12 +318,8 @@ fn cmd_compare(file: &str, all: bool) -> ExitCode {
     if shown == 0 {
         println!("{DIM}every call returns the same in every generation{DIM:#}");
     }
-    let failing: Vec<String> = runs
-        .iter()
-        .filter(|r| !r.passed())
-        .map(|r| r.generation.to_string())
-        .collect();
-    if !failing.is_empty() {
+    if !cmp.failing.is_empty() {
+        let failing: Vec<String> = cmp.failing.iter().map(ToString::to_string).collect();
         println!("{BAD}expectations fail in: {}{BAD:#}", failing.join(", "));
         return ExitCode::from(1);
     }

@@ -13,12 +13,14 @@ pub mod lexer;
 pub mod parser;
 pub mod printer;
 pub mod run;
+pub mod view;
 
 pub use ast::*;
 pub use calls::{Call, Param, Returns, Signature, Syntax, SIGNATURES};
 pub use error::{ErrorKind, ParseError, ParseErrors};
 pub use parser::{parse, MAX_ERRORS, MAX_INPUT, MAX_LINE, MAX_STATEMENTS};
 pub use run::{generations_to_check, run, run_scenario, CheckOutcome, Options, Run, Step};
+pub use view::{compare, Compare, CompareRow, TopologyView};
 
 #[cfg(test)]
 mod tests;

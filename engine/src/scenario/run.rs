@@ -41,7 +41,7 @@ pub struct Options {
 }
 
 /// Everything a run produced: the trace, the checked expectations and the final state.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Run {
     pub generation: Generation,
     pub config: Config,
@@ -57,6 +57,8 @@ pub struct Run {
     pub kernel: Snapshot,
     /// Set when a `BUG_ON` fired: the statements after it did not run.
     pub crashed: Option<String>,
+    /// The machine as declared (every device ever added), for drawing it.
+    pub topology: super::view::TopologyView,
 }
 
 impl Run {
@@ -72,7 +74,7 @@ impl Run {
 }
 
 /// One executed statement.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Step {
     /// 1-based source line of the statement (0 for nothing in the file).
     pub line: u32,
@@ -84,7 +86,7 @@ pub struct Step {
 }
 
 /// One checked expectation.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CheckOutcome {
     pub line: u32,
     pub col: u32,
@@ -117,6 +119,7 @@ pub fn run_scenario(s: &Scenario, text: &str, opts: &Options) -> Result<Run, Par
         booted: false,
         pending: Vec::new(),
         generation,
+        view: super::view::TopologyView::default(),
     };
     r.kernel.record_snapshots = opts.snapshots;
     for stmt in &s.stmts {
@@ -127,6 +130,7 @@ pub fn run_scenario(s: &Scenario, text: &str, opts: &Options) -> Result<Run, Par
     }
     r.boot()?;
     let sysfs = r.groups.explain(&r.topo);
+    r.view.record_machine(&r.topo);
     Ok(Run {
         generation,
         config,
@@ -136,6 +140,7 @@ pub fn run_scenario(s: &Scenario, text: &str, opts: &Options) -> Result<Run, Par
         sysfs,
         kernel: r.kernel.snapshot(),
         crashed: r.kernel.crashed.clone(),
+        topology: r.view,
     })
 }
 
@@ -155,6 +160,7 @@ struct Runner<'a> {
     /// Boot-time devices waiting for the probe, with their statement's span.
     pending: Vec<(DeviceId, Span)>,
     generation: Generation,
+    view: super::view::TopologyView,
 }
 
 fn err(span: Span, msg: impl Into<String>) -> ParseError {
@@ -325,6 +331,7 @@ impl Runner<'_> {
 
     /// A device was declared: probed at boot, or at once when hot-added.
     fn added(&mut self, id: DeviceId, span: Span) -> Result<(), ParseError> {
+        self.view.record(&self.topo, id);
         if self.booted {
             self.probe(id, span, "hotplug")
         } else {

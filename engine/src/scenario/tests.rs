@@ -1077,3 +1077,70 @@ mod properties {
         assert!(start.elapsed() < std::time::Duration::from_secs(10));
     }
 }
+
+mod view {
+    use crate::corpus::CORPUS;
+    use crate::scenario::view::{boot_steps, snapshot_at};
+    use crate::scenario::{compare, parse, run, Options};
+
+    fn corpus(name: &str) -> &'static str {
+        CORPUS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| *t)
+            .expect("a corpus file")
+    }
+
+    #[test]
+    fn compare_lines_up_results_by_call() {
+        let text = corpus("tegra-host1x.iommu");
+        let s = parse(text).expect("parses");
+        let c = compare(&s, text).expect("runs");
+        let row = c
+            .rows
+            .iter()
+            .find(|r| r.call == "iommu_attach_device(d1, gr2d)")
+            .expect("the attach row");
+        assert_eq!(
+            row.results,
+            ["0", "-EINVAL", "-EINVAL", "0", "-EINVAL", "-EINVAL"]
+        );
+        assert!(row.differs);
+    }
+
+    #[test]
+    fn badges_follow_the_claim_of_a_group() {
+        let text = corpus("vfio-nic-shared-group.iommu");
+        let opts = Options {
+            generation: None,
+            snapshots: true,
+        };
+        let r = run(text, &opts).expect("runs");
+        let boot = boot_steps(&r);
+        assert_eq!(boot, 3);
+        assert!(r.topology.devices.iter().any(|d| d.name == "01:00.1"
+            && d.parent.is_some()
+            && d.host.as_deref() == Some("pci0")));
+        let claim = r
+            .steps
+            .iter()
+            .rposition(|s| s.event.call == "vfio_group_set_container")
+            .expect("a claim");
+        let before = snapshot_at(&r, claim).expect("a snapshot");
+        let after = snapshot_at(&r, claim + 1).expect("a snapshot");
+        let g = after
+            .devices
+            .iter()
+            .find(|d| d.name == "01:00.0")
+            .and_then(|d| d.group)
+            .expect("a group");
+        assert_eq!(before.group_domain_badge(g), "DMA");
+        // VFIO_SET_IOMMU goes on to attach type1's domain: the claim passes through the
+        // blocking domain (a nested call) and ends in VFIO's private domain.
+        assert_eq!(after.group_domain_badge(g), "private vm1.type1");
+        assert_eq!(after.group_owner_badge(g), "vm1");
+        let boot_snap = snapshot_at(&r, boot).expect("booted");
+        assert_eq!(boot_snap.group_owner_badge(g), "none");
+        assert!(snapshot_at(&r, 0).is_none());
+    }
+}

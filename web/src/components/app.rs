@@ -1,7 +1,7 @@
 //! The full playground: toolbar, editor, and the panels that draw the run.
 use crate::components::{
-    editor::Editor, notice::Notice, page_table::PageTablePanel, toolbar::Toolbar,
-    topology::TopologyPanel, trace::TracePanel,
+    compare::ComparePanel, editor::Editor, notice::Notice, page_table::PageTablePanel,
+    toolbar::Toolbar, topology::TopologyPanel, trace::TracePanel,
 };
 use crate::persist;
 use crate::state::{Action, State, StateHandle};
@@ -22,6 +22,7 @@ pub struct AppProps {
 pub fn app(props: &AppProps) -> Html {
     let initial = props.initial.clone();
     let state = use_reducer(move || initial);
+    let root = use_node_ref();
     {
         let persist_on = props.persist;
         let key = (state.text.clone(), state.era, state.cursor);
@@ -36,6 +37,7 @@ pub fn app(props: &AppProps) -> Html {
         // (where the arrows move the caret or the choice) and when a panel already handled
         // the key (the trace panel itself does, and marks it handled).
         let dispatcher = state.dispatcher();
+        let root = root.clone();
         use_effect_with((), move |_| {
             let listener = web_sys::window().map(|w| {
                 EventListener::new(&w, "keydown", move |e| {
@@ -50,13 +52,22 @@ pub fn app(props: &AppProps) -> Html {
                     if e.default_prevented() || e.ctrl_key() || e.alt_key() || e.meta_key() {
                         return;
                     }
-                    let in_field = e
+                    let target = e
                         .target()
-                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                        .is_some_and(|el| {
-                            matches!(el.tag_name().as_str(), "TEXTAREA" | "INPUT" | "SELECT")
-                        });
-                    if !in_field {
+                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+                    let in_field = target.as_ref().is_some_and(|el| {
+                        matches!(el.tag_name().as_str(), "TEXTAREA" | "INPUT" | "SELECT")
+                    });
+                    // A key pressed in another app on the page is that app's; a key with
+                    // nothing focused (the body) steps every app.
+                    let elsewhere = match (&target, root.get()) {
+                        (Some(t), Some(r)) => {
+                            !matches!(t.tag_name().as_str(), "BODY" | "HTML")
+                                && !r.contains(Some(t.unchecked_ref::<web_sys::Node>()))
+                        }
+                        _ => false,
+                    };
+                    if !in_field && !elsewhere {
                         e.prevent_default();
                         dispatcher.dispatch(Action::Step(d));
                     }
@@ -67,12 +78,13 @@ pub fn app(props: &AppProps) -> Html {
     }
     html! {
         <ContextProvider<StateHandle> context={state}>
-            <div class="playground">
+            <div class="playground" ref={root}>
                 <Toolbar />
                 <Notice />
                 <div class="panes">
                     <Editor />
                     <div class="views">
+                        <ComparePanel />
                         <TopologyPanel />
                         <PageTablePanel />
                     </div>

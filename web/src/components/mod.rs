@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod code_view;
+pub mod compare;
 pub mod editor;
 pub mod era_select;
 pub mod notice;

@@ -12,7 +12,11 @@ pub fn toolbar() -> Html {
         let state = state.clone();
         Callback::from(move |_| state.dispatch(Action::Run))
     };
-    let runnable = state.errors().is_none();
+    let compare = {
+        let state = state.clone();
+        Callback::from(move |_| state.dispatch(Action::ToggleCompare))
+    };
+    let runnable = state.parses();
     html! {
         <header class="toolbar">
             <h1>{ "IOMMU Playground" }</h1>
@@ -21,6 +25,11 @@ pub fn toolbar() -> Html {
             <button type="button" class="primary run" onclick={run} disabled={!runnable}
                 title="Run the scenario (Ctrl-Enter in the editor)">
                 { "Run" }<kbd>{ "⌃⏎" }</kbd>
+            </button>
+            <button type="button" class={classes!("compare-toggle", state.compare.is_some().then_some("on"))}
+                onclick={compare} disabled={!runnable} aria-pressed={state.compare.is_some().to_string()}
+                title="Run the scenario in all six eras and line up the results">
+                { "Compare" }
             </button>
             <span class="spacer"></span>
             <ShareButton />

@@ -1,68 +1,400 @@
-//! Topology: the PCI tree and platform devices with their iommu groups, domains and owners.
-//!
-//! SEAM (the lead fills this): draw `state.report`'s groups (regions with reasons),
-//! domains and owners at `state.cursor`. Until then the panel lists only what the scenario
-//! text declares — no group, domain or owner is invented here.
+//! Topology: the PCI tree and platform devices as an SVG, laid out by `layout-rs` (a dot
+//! layout), each iommu group a coloured region around its members with its current domain
+//! and DMA owner as badges, bound drivers on the devices, devices in an invariant breach
+//! outlined red. Everything is drawn from the run's snapshot at the cursor.
 use crate::state::{use_app_state, Action};
-use iommu_engine::scenario::{Scenario, StmtKind};
+use iommu_engine::iommu::Snapshot;
+use iommu_engine::scenario::{Run, TopologyView};
+use iommu_engine::DeviceId;
+use layout::backends::svg::SVGWriter;
+use layout::core::base::Orientation;
+use layout::core::geometry::Point;
+use layout::core::style::StyleAttr;
+use layout::std_shapes::shapes::{Arrow, Element, ShapeKind};
+use layout::topo::layout::VisualGraph;
+use std::collections::BTreeMap;
+use std::rc::Rc;
 use yew::prelude::*;
 
-/// The devices the scenario declares, in file order: PCI functions by BDF, then nothing
-/// else is inferred (platform devices by name).
-pub fn declared_devices(s: &Scenario) -> Vec<String> {
-    s.stmts
-        .iter()
-        .filter_map(|st| match &st.kind {
-            StmtKind::Pci(p) => Some(p.bdf.node.to_string()),
-            StmtKind::Platform(p) => Some(p.name.node.clone()),
-            _ => None,
+const DEV_W: f64 = 136.0;
+const DEV_H: f64 = 40.0;
+const ROOT_W: f64 = 120.0;
+const ROOT_H: f64 = 26.0;
+/// Room around a group's members for its outline and, above them, its badges.
+const PAD: f64 = 8.0;
+const BADGE_H: f64 = 18.0;
+
+/// A node of the drawing: a device, a host bridge or an IOMMU (the root of its platform
+/// devices).
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeKind {
+    Device(DeviceId),
+    Root(String),
+}
+
+/// A laid-out node: centre and size.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Placed {
+    pub kind: NodeKind,
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+/// The laid-out machine: nodes and parent → child edges (indices into `nodes`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Drawing {
+    pub nodes: Vec<Placed>,
+    pub edges: Vec<(usize, usize)>,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// Lays out the declared machine with `layout-rs`: host bridges and IOMMUs on top, each
+/// PCI function under its upstream port (or its host), platform devices under their IOMMU.
+pub fn layout(topo: &TopologyView) -> Drawing {
+    let mut kinds = Vec::new();
+    let mut edges = Vec::new();
+    let mut roots: BTreeMap<String, usize> = BTreeMap::new();
+    let mut root = |kinds: &mut Vec<NodeKind>, name: String| {
+        *roots.entry(name.clone()).or_insert_with(|| {
+            kinds.push(NodeKind::Root(name));
+            kinds.len() - 1
         })
-        .collect()
+    };
+    for h in &topo.hosts {
+        root(&mut kinds, format!("host {}", h.name));
+    }
+    let mut index: BTreeMap<DeviceId, usize> = BTreeMap::new();
+    for d in &topo.devices {
+        kinds.push(NodeKind::Device(d.id));
+        index.insert(d.id, kinds.len() - 1);
+    }
+    for d in &topo.devices {
+        let Some(&me) = index.get(&d.id) else {
+            continue;
+        };
+        let up = match (d.parent.and_then(|p| index.get(&p)), &d.host, &d.iommu) {
+            (Some(&p), _, _) => Some(p),
+            (None, Some(h), _) => Some(root(&mut kinds, format!("host {h}"))),
+            (None, None, Some(i)) => Some(root(&mut kinds, format!("iommu {i}"))),
+            _ => None,
+        };
+        if let Some(up) = up {
+            edges.push((up, me));
+        }
+    }
+    if kinds.is_empty() {
+        return Drawing::default();
+    }
+    let mut vg = VisualGraph::new(Orientation::TopToBottom);
+    let handles: Vec<_> = kinds
+        .iter()
+        .map(|k| {
+            let (w, h) = match k {
+                NodeKind::Device(_) => (DEV_W, DEV_H),
+                NodeKind::Root(_) => (ROOT_W, ROOT_H),
+            };
+            vg.add_node(Element::create(
+                ShapeKind::new_box(""),
+                StyleAttr::simple(),
+                Orientation::TopToBottom,
+                Point::new(w, h + BADGE_H + PAD),
+            ))
+        })
+        .collect();
+    for &(a, b) in &edges {
+        if let (Some(&ha), Some(&hb)) = (handles.get(a), handles.get(b)) {
+            vg.add_edge(Arrow::simple(""), ha, hb);
+        }
+    }
+    let mut sink = SVGWriter::new();
+    vg.do_it(false, false, false, &mut sink);
+    let mut nodes: Vec<Placed> = kinds
+        .into_iter()
+        .zip(&handles)
+        .map(|(kind, &h)| {
+            let m = vg.pos(h).middle();
+            let (w, hh) = match kind {
+                NodeKind::Device(_) => (DEV_W, DEV_H),
+                NodeKind::Root(_) => (ROOT_W, ROOT_H),
+            };
+            Placed {
+                kind,
+                x: m.x,
+                y: m.y,
+                w,
+                h: hh,
+            }
+        })
+        .collect();
+    // Normalise to a margin around the drawing.
+    let margin = 16.0;
+    let min_x = nodes
+        .iter()
+        .map(|n| n.x - n.w / 2.0)
+        .fold(f64::MAX, f64::min);
+    let min_y = nodes
+        .iter()
+        .map(|n| n.y - n.h / 2.0)
+        .fold(f64::MAX, f64::min);
+    for n in &mut nodes {
+        n.x += margin + PAD + 60.0 - min_x;
+        n.y += margin + PAD + BADGE_H - min_y;
+    }
+    // Room on the right for a group label wider than its members.
+    let width = nodes.iter().map(|n| n.x + n.w / 2.0).fold(0.0, f64::max) + margin + PAD + 60.0;
+    let height = nodes.iter().map(|n| n.y + n.h / 2.0).fold(0.0, f64::max) + margin + PAD;
+    Drawing {
+        nodes,
+        edges,
+        width,
+        height,
+    }
+}
+
+/// The Okabe–Ito colour (a CSS variable) of group `id`: stable across steps and eras.
+pub fn group_colour(id: u32) -> String {
+    format!("var(--g{})", id % 8)
+}
+
+fn f(v: f64) -> String {
+    format!("{v:.1}")
 }
 
 #[function_component(TopologyPanel)]
 pub fn topology_panel() -> Html {
     let state = use_app_state();
-    let devices = match state.parsed.as_ref() {
-        Ok(s) => declared_devices(s),
-        Err(_) => Vec::new(),
+    let report = state.report.clone();
+    let drawing = use_memo(report.clone(), |r| {
+        r.as_deref()
+            .map(|r| layout(&r.topology))
+            .unwrap_or_default()
+    });
+    let Some(run) = report else {
+        return html! {
+            <section class="pane topology" aria-label="Topology">
+                <h2>{ "topology" }</h2>
+                <p class="muted">{ if state.errors().is_some() { "Fix the scenario's errors to see its machine." } else { "Run the scenario to see its machine." } }</p>
+            </section>
+        };
     };
+    let snap = state.snapshot().cloned();
+    let breach_devs: Vec<DeviceId> = state
+        .cursor
+        .checked_sub(1)
+        .and_then(|i| run.steps.get(i))
+        .map(|s| {
+            s.event
+                .breaches
+                .iter()
+                .flat_map(|b| b.devices.clone())
+                .collect()
+        })
+        .unwrap_or_default();
     let selected = state.selected.clone();
     html! {
         <section class="pane topology" aria-label="Topology">
-            <h2>{ "topology" }</h2>
-            <p class="placeholder">
-                { "The PCI tree and platform devices will be drawn here, each iommu group as a coloured \
-                   region around its members with its domain (DMA, identity, blocking, private) and \
-                   DMA owner as badges, and the bound driver on each device — from the engine's run, \
-                   at the trace step selected below." }
-            </p>
-            if state.errors().is_some() {
-                <p class="muted">{ "Fix the scenario's errors to see its devices." }</p>
+            <h2>{ "topology" }<span class="h2-note">{ format!(" · {} at step {}", run.generation, state.cursor) }</span></h2>
+            if drawing.nodes.is_empty() {
+                <p class="muted">{ "This scenario declares no devices." }</p>
             } else {
-                <p class="muted">{ "Declared devices (click one for its details):" }</p>
-                <ul class="devices">
-                    { for devices.iter().map(|d| {
-                        let is_sel = selected.as_deref() == Some(d.as_str());
-                        let onclick = {
-                            let state = state.clone();
-                            let d = d.clone();
-                            Callback::from(move |_| state.dispatch(Action::Select(if is_sel { None } else { Some(d.clone()) })))
-                        };
-                        html! {
-                            <li><button type="button" class={classes!("device", is_sel.then_some("selected"))}
-                                aria-pressed={is_sel.to_string()} {onclick}>{ d.clone() }</button></li>
-                        }
-                    }) }
-                </ul>
-                if let Some(sel) = selected {
-                    <p class="details">
-                        <span class="mono">{ sel.to_string() }</span>
-                        { ": its iommu group, the reasons for it, its domain and driver will be shown here \
-                           once the engine runs the scenario." }
-                    </p>
-                }
+                { svg(&state, &run, &drawing, snap.as_ref(), &breach_devs) }
+            }
+            if snap.is_none() && !drawing.nodes.is_empty() {
+                <p class="muted">{ "Before the first probe: no device has an iommu group yet. Step forward (→)." }</p>
+            }
+            if let Some(sel) = selected {
+                { details(&run, snap.as_ref(), &sel) }
+            } else {
+                <p class="muted hint">{ "Click a device for its details and the reasons for its group." }</p>
             }
         </section>
+    }
+}
+
+fn svg(
+    state: &crate::state::StateHandle,
+    run: &Rc<Run>,
+    d: &Drawing,
+    snap: Option<&Snapshot>,
+    breach: &[DeviceId],
+) -> Html {
+    let pos = |id: DeviceId| {
+        d.nodes
+            .iter()
+            .find(|n| n.kind == NodeKind::Device(id))
+            .cloned()
+    };
+    let name = |id: DeviceId| {
+        run.topology
+            .devices
+            .iter()
+            .find(|x| x.id == id)
+            .map_or_else(|| format!("dev#{}", id.0), |x| x.name.clone())
+    };
+    // Group regions: the box around the members present at the cursor.
+    let regions: Vec<Html> = snap
+        .map(|s| {
+            s.groups
+                .iter()
+                .filter_map(|g| {
+                    let boxes: Vec<Placed> = g.devices.iter().filter_map(|&m| pos(m)).collect();
+                    if boxes.is_empty() {
+                        return None;
+                    }
+                    let mut x0 =
+                        boxes.iter().map(|b| b.x - b.w / 2.0).fold(f64::MAX, f64::min) - PAD;
+                    let mut x1 =
+                        boxes.iter().map(|b| b.x + b.w / 2.0).fold(f64::MIN, f64::max) + PAD;
+                    let y0 = boxes.iter().map(|b| b.y - b.h / 2.0).fold(f64::MAX, f64::min)
+                        - PAD
+                        - BADGE_H;
+                    let y1 = boxes.iter().map(|b| b.y + b.h / 2.0).fold(f64::MIN, f64::max) + PAD;
+                    let colour = group_colour(g.id.0);
+                    let members: Vec<String> = g.devices.iter().map(|&m| name(m)).collect();
+                    let dom = s.group_domain_badge(g.id);
+                    let owner = s.group_owner_badge(g.id);
+                    // Wide enough for its label (about 6.6 px a character at 11 px).
+                    let label = format!("group {}  ▢ {dom}  owner: {owner}", g.id.0).chars().count();
+                    let need = label as f64 * 6.6 + 14.0;
+                    if x1 - x0 < need {
+                        let grow = (need - (x1 - x0)) / 2.0;
+                        x0 -= grow;
+                        x1 += grow;
+                    }
+                    Some(html! {
+                        <g class="group-region" data-group={g.id.0.to_string()} data-members={members.join(" ")}>
+                            <title>{ format!("iommu group {}: {}", g.id.0, members.join(", ")) }</title>
+                            <rect x={f(x0)} y={f(y0)} width={f(x1 - x0)} height={f(y1 - y0)} rx="10"
+                                style={format!("fill: {colour}; stroke: {colour}")} class="region" />
+                            <text x={f(x0 + 6.0)} y={f(y0 + 13.0)} class="region-label">
+                                <tspan class="group-id">{ format!("group {}", g.id.0) }</tspan>
+                                <tspan class="badge-domain" dx="6">{ format!("▢ {dom}") }</tspan>
+                                <tspan class="badge-owner" dx="6">{ format!("owner: {owner}") }</tspan>
+                            </text>
+                        </g>
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let edges = d.edges.iter().filter_map(|&(a, b)| {
+        let (a, b) = (d.nodes.get(a)?, d.nodes.get(b)?);
+        Some(html! {
+            <line class="edge" x1={f(a.x)} y1={f(a.y + a.h / 2.0)} x2={f(b.x)} y2={f(b.y - b.h / 2.0)} />
+        })
+    });
+    let nodes = d.nodes.iter().map(|n| {
+        let (x, y) = (n.x - n.w / 2.0, n.y - n.h / 2.0);
+        match &n.kind {
+            NodeKind::Root(label) => html! {
+                <g class="root-node">
+                    <rect x={f(x)} y={f(y)} width={f(n.w)} height={f(n.h)} rx="13" />
+                    <text x={f(n.x)} y={f(n.y + 4.0)} text-anchor="middle">{ label.clone() }</text>
+                </g>
+            },
+            NodeKind::Device(id) => {
+                let dev = run.topology.devices.iter().find(|x| x.id == *id);
+                let dname = dev.map_or_else(String::new, |x| x.name.clone());
+                let view = snap.and_then(|s| s.devices.iter().find(|v| v.id == *id));
+                let driver = view
+                    .and_then(|v| v.driver.as_ref())
+                    .map_or_else(|| "no driver".to_string(), |drv| drv.name.clone());
+                let ty = dev.map_or("", |x| x.ty);
+                // A device translated by another domain than its group's (I1's picture).
+                let stray = view.and_then(|v| {
+                    let s = snap?;
+                    let gdom = v.group.and_then(|g| s.group_effective_domain(g));
+                    (v.domain.is_some() && v.domain != gdom).then(|| {
+                        v.domain
+                            .and_then(|d| s.domains.iter().find(|x| x.id == d))
+                            .map_or_else(|| "?".to_string(), |x| x.label.clone())
+                    })
+                });
+                let present = view.is_some();
+                let sel = state.selected.as_deref() == Some(dname.as_str());
+                let select = {
+                    let state = state.clone();
+                    let dname = dname.clone();
+                    move || state.dispatch(Action::Select(if sel { None } else { Some(dname.clone()) }))
+                };
+                let onclick = {
+                    let select = select.clone();
+                    Callback::from(move |_: MouseEvent| select())
+                };
+                // Keyboard reachable: Enter or Space on a focused device selects it.
+                let onkeydown = Callback::from(move |e: KeyboardEvent| {
+                    if matches!(e.key().as_str(), "Enter" | " ") {
+                        e.prevent_default();
+                        select();
+                    }
+                });
+                let cls = classes!(
+                    "device",
+                    (!present).then_some("absent"),
+                    breach.contains(id).then_some("breach"),
+                    sel.then_some("selected")
+                );
+                html! {
+                    <g class={cls} data-device={dname.clone()} {onclick} {onkeydown} role="button" tabindex="0"
+                        aria-label={format!("device {dname}")}>
+                        <rect x={f(x)} y={f(y)} width={f(n.w)} height={f(n.h)} rx="5" />
+                        <text x={f(n.x)} y={f(n.y - 3.0)} text-anchor="middle" class="dev-name">{ dname.clone() }</text>
+                        <text x={f(n.x)} y={f(n.y + 13.0)} text-anchor="middle" class="dev-driver">{ format!("{ty} · {driver}") }</text>
+                        if let Some(stray) = stray {
+                            <text x={f(n.x)} y={f(n.y + n.h / 2.0 + 12.0)} text-anchor="middle" class="dev-stray">{ format!("DMA → {stray}") }</text>
+                        }
+                    </g>
+                }
+            }
+        }
+    });
+    html! {
+        <svg class="topo-svg" preserveAspectRatio="xMidYMin meet"
+            style={format!("max-width: {}px; max-height: {}px", f(d.width), f(d.height))}
+            viewBox={format!("0 0 {} {}", f(d.width), f(d.height))} role="img"
+            aria-label="PCI tree and platform devices with their iommu groups">
+            { for regions }
+            { for edges }
+            { for nodes }
+        </svg>
+    }
+}
+
+fn details(run: &Run, snap: Option<&Snapshot>, sel: &str) -> Html {
+    let Some(dev) = run.topology.devices.iter().find(|d| d.name == sel) else {
+        return html! {};
+    };
+    let view = snap.and_then(|s| s.devices.iter().find(|v| v.id == dev.id));
+    let group = run
+        .groups
+        .iter()
+        .find(|g| g.members.iter().any(|m| m.device == dev.id));
+    let dom = view.and_then(|v| v.domain).and_then(|d| {
+        snap.and_then(|s| s.domains.iter().find(|x| x.id == d))
+            .map(|x| format!("{} ({})", x.label, x.ty))
+    });
+    html! {
+        <div class="details" aria-live="polite">
+            <h3 class="mono">{ dev.name.clone() }</h3>
+            <dl>
+                <dt>{ "type" }</dt><dd>{ format!("{} ({})", dev.ty_long, dev.ty) }</dd>
+                if let Some(acs) = &dev.acs { <dt>{ "ACS" }</dt><dd class="mono">{ acs.clone() }</dd> }
+                if !dev.sids.is_empty() { <dt>{ "stream IDs" }</dt><dd class="mono">{ dev.sids.join(", ") }</dd> }
+                <dt>{ "iommu" }</dt><dd>{ dev.iommu.clone().unwrap_or_else(|| "none".into()) }</dd>
+                <dt>{ "driver" }</dt><dd>{ view.and_then(|v| v.driver.as_ref()).map_or_else(|| "none".to_string(), |d| d.name.clone()) }</dd>
+                <dt>{ "DMA translated by" }</dt><dd>{ dom.unwrap_or_else(|| if view.is_some() { "nothing (no domain)".into() } else { "not probed at this step".into() }) }</dd>
+            </dl>
+            if let Some(g) = group {
+                <p class="why">{ format!("iommu group {} — why its members share it:", g.id.0) }</p>
+                <ul class="reasons">
+                    { for g.members.iter().map(|m| html! {
+                        <li><span class="mono">{ m.name.clone() }</span>{ format!(": {}", m.reason) }</li>
+                    }) }
+                </ul>
+            }
+        </div>
     }
 }

@@ -1,26 +1,210 @@
-//! The trace: one row per call, a cursor that every panel draws, and the step controls
-//! (buttons, slider, ←/→ on the focused panel).
+//! The trace: one row per step of the engine's run (the boot probes, then the calls), a
+//! cursor that every panel draws, and the step controls (buttons, slider, ←/→).
 //!
-//! SEAM (the lead fills this): rows come from `state.report`'s trace (result, nested calls,
-//! state delta, invariant breaches). Until then the placeholder report lists the call
-//! statements with no result: nothing has run.
-use crate::state::{use_app_state, Action, State, TraceCall};
+//! A row shows the statement, its result (errors red, WARN amber, BUG black, n/a dim), the
+//! invariant breaches it caused with their sentence and the expectations that failed on its
+//! line; it expands to the nested kernel calls and the state it changed.
+use crate::state::{use_app_state, Action};
+use iommu_engine::iommu::Snapshot;
+use iommu_engine::scenario::view::result_text;
+use iommu_engine::scenario::{CheckOutcome, Run, Step};
+use iommu_engine::trace::{Delta, Nested, Ret};
+use iommu_engine::{DeviceId, DomainId, GroupId};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-/// The rows of the trace: the report's calls (SEAM: the engine's trace rows).
-pub fn rows(state: &State) -> Vec<TraceCall> {
-    state
-        .report
-        .as_ref()
-        .map(|r| r.calls.clone())
-        .unwrap_or_default()
+/// The CSS class of a result: `err`, `bug`, `na` or `ok`.
+pub fn result_class(r: &Ret) -> &'static str {
+    match r {
+        Ret::Err(_) | Ret::DmaMappingError => "err",
+        Ret::Bug => "bug",
+        Ret::NotAvailable => "na",
+        Ret::Ok | Ret::Value(_) | Ret::Domain(_) => "ok",
+    }
+}
+
+/// The CSS class of a result as printed (`-EBUSY` err, `BUG` bug, `n/a`/`—` na).
+pub fn cell_class(r: &str) -> &'static str {
+    if r == "BUG" {
+        "bug"
+    } else if r.starts_with('-') || r == "DMA_MAPPING_ERROR" {
+        "err"
+    } else if r == "n/a" || r == "—" {
+        "na"
+    } else {
+        "ok"
+    }
+}
+
+/// What a row says the step was: `probe 01:00.0` for a boot probe, else the statement.
+pub fn label(step: &Step) -> String {
+    if step.phase == "boot" {
+        format!("probe {}", step.event.args.join(", "))
+    } else {
+        step.source.clone()
+    }
+}
+
+fn dev_name(run: &Run, d: DeviceId) -> String {
+    run.topology
+        .devices
+        .iter()
+        .find(|x| x.id == d)
+        .map_or_else(|| format!("dev#{}", d.0), |x| x.name.clone())
+}
+
+fn dom_name(snap: Option<&Snapshot>, d: Option<DomainId>) -> String {
+    let Some(d) = d else {
+        return "NULL".into();
+    };
+    snap.and_then(|s| s.domains.iter().find(|x| x.id == d))
+        .map_or_else(|| format!("domain#{}", d.0), |x| x.label.clone())
+}
+
+fn group_name(g: GroupId) -> String {
+    format!("group {}", g.0)
+}
+
+fn opt(s: &Option<String>) -> String {
+    s.clone().unwrap_or_else(|| "none".into())
+}
+
+/// One state change as a sentence fragment (`group 1 domain: default#0(DMA) → d1`).
+pub fn delta_text(run: &Run, snap: Option<&Snapshot>, d: &Delta) -> String {
+    match d {
+        Delta::GroupDomain {
+            group,
+            before,
+            after,
+        } => format!(
+            "{} domain: {} → {}",
+            group_name(*group),
+            dom_name(snap, *before),
+            dom_name(snap, *after)
+        ),
+        Delta::GroupOwner {
+            group,
+            before,
+            after,
+        } => format!(
+            "{} owner: {} → {}",
+            group_name(*group),
+            opt(before),
+            opt(after)
+        ),
+        Delta::OwnerCnt {
+            group,
+            before,
+            after,
+        } => format!("{} owner_cnt: {before} → {after}", group_name(*group)),
+        Delta::AttachCnt {
+            group,
+            before,
+            after,
+        } => format!("{} attach_cnt: {before} → {after}", group_name(*group)),
+        Delta::DeviceDomain {
+            device,
+            before,
+            after,
+        } => format!(
+            "{} translated by: {} → {}",
+            dev_name(run, *device),
+            dom_name(snap, *before),
+            dom_name(snap, *after)
+        ),
+        Delta::DeviceDriver {
+            device,
+            before,
+            after,
+        } => format!(
+            "{} driver: {} → {}",
+            dev_name(run, *device),
+            opt(before),
+            opt(after)
+        ),
+        Delta::GroupMembers {
+            group,
+            before,
+            after,
+        } => {
+            let names = |v: &[DeviceId]| {
+                let n: Vec<String> = v.iter().map(|d| dev_name(run, *d)).collect();
+                format!("[{}]", n.join(", "))
+            };
+            format!(
+                "{} members: {} → {}",
+                group_name(*group),
+                names(before),
+                names(after)
+            )
+        }
+        Delta::DomainAllocated { domain, ty } => {
+            format!("allocated {} ({ty})", dom_name(snap, Some(*domain)))
+        }
+        Delta::DomainFreed { domain } => format!("freed {}", dom_name(snap, Some(*domain))),
+        Delta::Mapping {
+            domain,
+            before,
+            after,
+        } => format!(
+            "{} PTE writes {} → {}, tables {} → {}, IOTLB entries {} → {}",
+            dom_name(snap, Some(*domain)),
+            before.pte_writes,
+            after.pte_writes,
+            before.tables_live,
+            after.tables_live,
+            before.iotlb_entries,
+            after.iotlb_entries
+        ),
+    }
+}
+
+fn nested_tree(n: &[Nested]) -> Html {
+    html! {
+        <ul class="nested">
+            { for n.iter().map(|c| {
+                let res = if c.result.is_empty() { String::new() } else { format!(" = {}", c.result) };
+                let bad = c.result.starts_with('-') || c.result == "BUG";
+                html! {
+                    <li>
+                        <code>{ format!("{}({})", c.name, c.args.join(", ")) }</code>
+                        <code class={classes!("res", bad.then_some("err"))}>{ res }</code>
+                        if !c.children.is_empty() { { nested_tree(&c.children) } }
+                    </li>
+                }
+            }) }
+        </ul>
+    }
+}
+
+/// The failed expectations checked on `step`'s line (a call's own `=> VALUE`, or an
+/// `expect` right after it on the same line).
+fn failed_checks<'a>(run: &'a Run, step: &Step) -> Vec<&'a CheckOutcome> {
+    if step.phase == "boot" {
+        return Vec::new();
+    }
+    run.checks
+        .iter()
+        .filter(|c| !c.ok && c.line == step.line)
+        .collect()
+}
+
+/// The expectations that failed between `step` and the next step (standalone `expect`
+/// lines), shown under the step they follow.
+fn failed_after(run: &Run, i: usize) -> Vec<&CheckOutcome> {
+    let Some(step) = run.steps.get(i) else {
+        return Vec::new();
+    };
+    let next = run.steps.get(i + 1).map_or(u32::MAX, |s| s.line);
+    run.checks
+        .iter()
+        .filter(|c| !c.ok && c.line > step.line && c.line < next)
+        .collect()
 }
 
 #[function_component(TracePanel)]
 pub fn trace_panel() -> Html {
     let state = use_app_state();
-    let rows = rows(&state);
     let steps = state.steps();
     let cursor = state.cursor;
     let step = |d: isize| {
@@ -59,6 +243,7 @@ pub fn trace_panel() -> Html {
         })
     };
     let status = match (&state.report, state.errors()) {
+        (_, Some(_)) if state.parses() => "the run stopped at an error in the scenario".to_string(),
         (_, Some(_)) => "the scenario has errors: nothing to run".to_string(),
         (None, None) => "press Run to run the scenario".to_string(),
         (Some(_), None) if state.stale => {
@@ -66,6 +251,11 @@ pub fn trace_panel() -> Html {
         }
         (Some(_), None) => format!("step {cursor}/{steps}"),
     };
+    let summary = state.report.as_ref().map(|r| {
+        let failed = r.failures().count();
+        let breaches: usize = r.steps.iter().map(|s| s.event.breaches.len()).sum();
+        (r.checks.len() - failed, failed, breaches, r.crashed.clone())
+    });
     html! {
         <section class="trace" aria-label="Trace" tabindex="0" {onkeydown}>
             <div class="trace-bar">
@@ -79,32 +269,88 @@ pub fn trace_panel() -> Html {
                 <span class="step-status">{ status }</span>
                 <input type="range" class="slider" min="0" max={steps.to_string()} value={cursor.to_string()}
                     aria-label="Trace step" disabled={steps == 0} {oninput} />
+                if let Some((ok, failed, breaches, _)) = &summary {
+                    <span class={classes!("verdict", (*failed > 0).then_some("err"))}>
+                        { match (*ok, *failed) {
+                            (0, 0) => "no expectations".to_string(),
+                            (ok, 0) => format!("{ok} expectations hold"),
+                            (ok, failed) => format!("{failed} of {} expectations fail", ok + failed),
+                        } }
+                        if *breaches > 0 { <span class="err">{ format!(" · {breaches} invariant breaches") }</span> }
+                    </span>
+                }
             </div>
-            <p class="placeholder">
-                { "Each call's result (errors in red, WARN amber, BUG black), its nested kernel calls, \
-                   the state it changed and any isolation invariant it breaks will appear on its row \
-                   once the engine runs the scenario." }
-            </p>
-            if !rows.is_empty() {
-                <ol class="trace-rows">
-                    { for rows.iter().enumerate().map(|(i, r)| {
-                        let n = i + 1;
-                        let cls = classes!("trace-row", (n == cursor).then_some("current"), (n < cursor).then_some("done"));
-                        html! {
-                            <li class={cls} aria-current={(n == cursor).then_some("step")}>
-                                <button type="button" class="row-seek" onclick={seek(n)} title="Go to this step">
-                                    <span class="step-no">{ n }</span>
-                                    <span class="line-no">{ format!("line {}", r.line) }</span>
-                                    <code>{ r.call.clone() }</code>
-                                    <span class="result muted">{ "—" }</span>
-                                </button>
-                            </li>
-                        }
-                    }) }
-                </ol>
-            } else if state.report.is_some() {
-                <p class="muted">{ "This scenario makes no calls: it only describes a machine." }</p>
+            if let Some(run) = state.report.as_deref() {
+                if run.steps.is_empty() {
+                    <p class="muted">{ "This scenario makes no calls and declares no devices." }</p>
+                } else {
+                    <ol class="trace-rows">
+                        { for run.steps.iter().enumerate().map(|(i, st)| row(run, i, st, cursor, seek(i + 1))) }
+                    </ol>
+                }
+                if let Some(bug) = &run.crashed {
+                    <p class="crashed">{ format!("kernel BUG: {bug} — the run stopped here") }</p>
+                }
             }
         </section>
     }
+}
+
+fn row(run: &Run, i: usize, st: &Step, cursor: usize, onclick: Callback<MouseEvent>) -> Html {
+    let n = i + 1;
+    let e = &st.event;
+    let warned = e.warns.iter().any(|w| w.kind == "WARN");
+    let cls = classes!(
+        "trace-row",
+        (n == cursor).then_some("current"),
+        (n < cursor).then_some("done"),
+        (st.phase == "boot").then_some("boot"),
+        (!e.breaches.is_empty()).then_some("breach")
+    );
+    let snap = e.snapshot.as_ref();
+    let checks = failed_checks(run, st);
+    let after = failed_after(run, i);
+    let more = !e.nested.is_empty() || !e.deltas.is_empty();
+    html! {
+        <li class={cls} aria-current={(n == cursor).then_some("step")}>
+            <button type="button" class="row-seek" {onclick} title="Go to this step">
+                <span class="step-no">{ n }</span>
+                <span class="line-no">{ if st.line > 0 { format!("line {}", st.line) } else { String::new() } }</span>
+                <code>{ label(st) }</code>
+                <span class={classes!("result", result_class(&e.result), warned.then_some("warned"))}>
+                    if warned { <span class="warn-tag">{ "WARN" }</span> }
+                    { result_text(st) }
+                    if !checks.is_empty() { <span class="fail-tag">{ "✗" }</span> }
+                </span>
+            </button>
+            <div class="row-notes">
+                { for e.warns.iter().map(|w| html! {
+                    <div class={classes!("note", if w.kind == "WARN" || w.kind == "BUG" { "warn" } else { "muted" })}>
+                        { format!("{} {}: {}", w.kind, w.site, w.message) }
+                    </div>
+                }) }
+                { for e.breaches.iter().map(|b| html! {
+                    <div class="note breach-note">{ format!("breach {}: {}", b.invariant, b.message) }</div>
+                }) }
+                { for checks.iter().chain(after.iter()).map(|c| html! {
+                    <div class="note check-failed">{ format!("✗ line {}: {} — expected {}, got {}", c.line, c.source, c.expected, c.actual) }</div>
+                }) }
+                if more {
+                    <details class="row-more">
+                        <summary>{ format!("{} nested calls, {} state changes", count_nested(&e.nested), e.deltas.len()) }</summary>
+                        if !e.nested.is_empty() { { nested_tree(&e.nested) } }
+                        if !e.deltas.is_empty() {
+                            <ul class="deltas">
+                                { for e.deltas.iter().map(|d| html! { <li>{ delta_text(run, snap, d) }</li> }) }
+                            </ul>
+                        }
+                    </details>
+                }
+            </div>
+        </li>
+    }
+}
+
+fn count_nested(n: &[Nested]) -> usize {
+    n.iter().map(|c| 1 + count_nested(&c.children)).sum()
 }

@@ -1,0 +1,292 @@
+//! Read-only views of a run for the web UI and the CLI: the machine as declared (for
+//! drawing the PCI tree), the badges of a group in a [`Snapshot`], and the row table of
+//! `iommu-play compare`. Nothing here changes or decides kernel state.
+
+use super::ast::Scenario;
+use super::error::ParseError;
+use super::run::{run_scenario, Options, Run, Step};
+use crate::call::DmaOwnerType;
+use crate::domain::{DomainRole, DomainType};
+use crate::generation::Generation;
+use crate::ids::{DeviceId, DomainId, GroupId};
+use crate::iommu::Snapshot;
+use crate::topology::{DeviceKind, PciType, Topology};
+use crate::trace::Ret;
+use serde::Serialize;
+
+/// The machine a scenario declared, every device that ever existed in it (a hot-removed
+/// device stays listed: the snapshots say whether it is present at a step).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TopologyView {
+    /// IOMMU instances: name and kind (`arm-smmu-v2`, `generic`, ...).
+    pub iommus: Vec<IommuView>,
+    /// PCI host bridges: name and the IOMMU behind them.
+    pub hosts: Vec<HostView>,
+    pub devices: Vec<TopoDevice>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IommuView {
+    pub name: String,
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HostView {
+    pub name: String,
+    pub iommu: Option<String>,
+}
+
+/// One declared device.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TopoDevice {
+    pub id: DeviceId,
+    /// `01:00.0` or the platform name.
+    pub name: String,
+    /// The upstream bridge or port (PCI), `None` on a root bus or for platform devices.
+    pub parent: Option<DeviceId>,
+    /// The host bridge (PCI) it sits under.
+    pub host: Option<String>,
+    /// `pci` or `platform`.
+    pub bus: &'static str,
+    /// The scenario's spelling of the PCI type (`rp`, `ep`, ...) or `platform`.
+    pub ty: &'static str,
+    /// The type in words (`root port`, `endpoint`, ... `platform device`).
+    pub ty_long: String,
+    /// ACS control as the kernel reads it (`none` without the capability); PCI only.
+    pub acs: Option<String>,
+    /// The IOMMU translating its DMA (by name).
+    pub iommu: Option<String>,
+    /// Stream IDs (platform devices).
+    pub sids: Vec<String>,
+}
+
+/// The scenario language's spelling of a PCI type (shared/SCENARIO.md "Topology").
+fn short_type(t: PciType) -> &'static str {
+    match t {
+        PciType::RootPort => "rp",
+        PciType::UpstreamPort => "usp",
+        PciType::DownstreamPort => "dsp",
+        PciType::Endpoint => "ep",
+        PciType::RcIntegratedEndpoint => "rciep",
+        PciType::PcieToPciBridge => "bridge",
+        PciType::ConventionalPci => "pci",
+        PciType::HostBridge => "host-bridge",
+    }
+}
+
+impl TopologyView {
+    /// Records `id` as it is declared in `topo` now (called once per declaration).
+    pub(crate) fn record(&mut self, topo: &Topology, id: DeviceId) {
+        let Some(dev) = topo.device(id) else {
+            return;
+        };
+        let iommu = dev
+            .iommu
+            .and_then(|i| topo.iommu(i))
+            .map(|i| i.spec.name.clone());
+        let d = match &dev.kind {
+            DeviceKind::Pci(p) => TopoDevice {
+                id,
+                name: dev.name.clone(),
+                parent: p.parent,
+                host: topo.host(p.host).map(|h| h.name.clone()),
+                bus: "pci",
+                ty: short_type(p.ty),
+                ty_long: p.ty.to_string(),
+                acs: Some(match p.acs_cap {
+                    None => "none".to_string(),
+                    Some(_) => p.acs_ctl.to_string(),
+                }),
+                iommu,
+                sids: Vec::new(),
+            },
+            DeviceKind::Platform(p) => TopoDevice {
+                id,
+                name: dev.name.clone(),
+                parent: None,
+                host: None,
+                bus: "platform",
+                ty: "platform",
+                ty_long: "platform device".into(),
+                acs: None,
+                iommu,
+                sids: p.sids.iter().map(ToString::to_string).collect(),
+            },
+        };
+        self.devices.retain(|x| x.id != id);
+        self.devices.push(d);
+    }
+
+    /// Records the IOMMUs and hosts as `topo` has them now.
+    pub(crate) fn record_machine(&mut self, topo: &Topology) {
+        self.iommus = topo
+            .iommus()
+            .iter()
+            .map(|i| IommuView {
+                name: i.spec.name.clone(),
+                kind: i.spec.kind.to_string(),
+            })
+            .collect();
+        self.hosts = topo
+            .hosts()
+            .iter()
+            .map(|h| HostView {
+                name: h.name.clone(),
+                iommu: h
+                    .iommu
+                    .and_then(|i| topo.iommu(i))
+                    .map(|i| i.spec.name.clone()),
+            })
+            .collect();
+    }
+}
+
+impl Snapshot {
+    /// The domain a group's DMA goes through: `group->domain`, or where there is none
+    /// (the legacy era attaches devices one by one) the first member's, as I1 compares.
+    pub fn group_effective_domain(&self, g: GroupId) -> Option<DomainId> {
+        let grp = self.groups.iter().find(|x| x.id == g)?;
+        grp.domain.or_else(|| {
+            let first = grp.devices.first()?;
+            self.devices.iter().find(|d| d.id == *first)?.domain
+        })
+    }
+
+    /// The badge of a group's current domain ([`Snapshot::group_effective_domain`]):
+    /// `DMA`, `DMA-FQ`, `identity`, `blocking`, `private d1` (a domain a caller allocated,
+    /// by its scenario handle), or `none`.
+    pub fn group_domain_badge(&self, g: GroupId) -> String {
+        let Some(d) = self.group_effective_domain(g) else {
+            return "none".into();
+        };
+        let Some(dom) = self.domains.iter().find(|x| x.id == d) else {
+            return "none".into();
+        };
+        match (&dom.role, dom.ty) {
+            (DomainRole::Blocking, _) | (_, DomainType::Blocked) => "blocking".into(),
+            (_, DomainType::Identity) => "identity".into(),
+            (DomainRole::Default, DomainType::Dma) => "DMA".into(),
+            (DomainRole::Default, DomainType::DmaFq) => "DMA-FQ".into(),
+            (DomainRole::Default, t) => t.name().to_string(),
+            (DomainRole::User, _) => format!("private {}", dom.label),
+        }
+    }
+
+    /// The badge of a group's DMA owner: the owner cookie (or the VFIO container before
+    /// v5.19), `DMA API ×n` when DMA-API users hold it, else `none` — the same rule as
+    /// `expect owner(group(X))` ([`crate::iommu::Kernel::owner_label`]).
+    pub fn group_owner_badge(&self, g: GroupId) -> String {
+        let Some(grp) = self.groups.iter().find(|x| x.id == g) else {
+            return "none".into();
+        };
+        if let Some(c) = grp.owner.as_ref().or(grp.vfio_container.as_ref()) {
+            return c.0.clone();
+        }
+        let drivers = self
+            .devices
+            .iter()
+            .filter(|d| grp.devices.contains(&d.id))
+            .filter(|d| d.driver.as_ref().is_some_and(|drv| !drv.managed))
+            .count();
+        let users = u32::try_from(drivers)
+            .unwrap_or(u32::MAX)
+            .max(grp.owner_cnt.saturating_sub(grp.attach_cnt));
+        if grp.dma_owner == DmaOwnerType::DmaApi || users > 0 {
+            format!("DMA API ×{}", users.max(1))
+        } else {
+            "none".into()
+        }
+    }
+}
+
+/// The state a UI draws at `cursor` (0 = before the first step): the snapshot after step
+/// `cursor - 1`, or the latest one before it (a failed probe records none). `None` before
+/// any snapshot.
+pub fn snapshot_at(run: &Run, cursor: usize) -> Option<&Snapshot> {
+    run.steps
+        .get(..cursor.min(run.steps.len()))?
+        .iter()
+        .rev()
+        .find_map(|s| s.event.snapshot.as_ref())
+}
+
+/// How many steps probe the boot topology (the cursor of "the machine as booted").
+pub fn boot_steps(run: &Run) -> usize {
+    run.steps.iter().take_while(|s| s.phase == "boot").count()
+}
+
+/// What a call's result reads as in the trace: a domain handle by its name (`d1`).
+pub fn result_text(step: &Step) -> String {
+    match (step.event.result, step.source.split_once(" = ")) {
+        (Ret::Domain(_), Some((handle, _))) => handle.trim().to_string(),
+        (r, _) => r.to_string(),
+    }
+}
+
+/// One scenario run in every generation (`iommu-play compare`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Compare {
+    pub generations: Vec<Generation>,
+    pub rows: Vec<CompareRow>,
+    /// The generations whose expectations fail.
+    pub failing: Vec<Generation>,
+}
+
+/// One call line of the scenario and its result in each generation (`—`: not reached).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CompareRow {
+    pub line: u32,
+    pub call: String,
+    pub results: Vec<String>,
+    /// Not every generation returns the same.
+    pub differs: bool,
+}
+
+/// Runs `s` in every generation and lines up the call results by source line.
+pub fn compare(s: &Scenario, text: &str) -> Result<Compare, ParseError> {
+    let mut runs = Vec::new();
+    for g in Generation::ALL {
+        let opts = Options {
+            generation: Some(g),
+            snapshots: false,
+        };
+        runs.push(run_scenario(s, text, &opts)?);
+    }
+    // Rows: every call line of any run, in source order.
+    let mut lines: Vec<(u32, String)> = runs
+        .iter()
+        .flat_map(|r| r.steps.iter().filter(|s| s.phase != "boot"))
+        .map(|s| (s.line, s.source.clone()))
+        .collect();
+    lines.sort();
+    lines.dedup();
+    let cell = |r: &Run, line: u32| -> String {
+        r.steps
+            .iter()
+            .find(|s| s.line == line && s.phase != "boot")
+            .map_or_else(|| "—".to_string(), result_text)
+    };
+    let rows = lines
+        .into_iter()
+        .map(|(line, call)| {
+            let results: Vec<String> = runs.iter().map(|r| cell(r, line)).collect();
+            let differs = results.windows(2).any(|w| w[0] != w[1]);
+            CompareRow {
+                line,
+                call,
+                results,
+                differs,
+            }
+        })
+        .collect();
+    Ok(Compare {
+        generations: Generation::ALL.to_vec(),
+        rows,
+        failing: runs
+            .iter()
+            .filter(|r| !r.passed())
+            .map(|r| r.generation)
+            .collect(),
+    })
+}

@@ -1,0 +1,58 @@
+//! Compare: the scenario run in all six eras side by side, one row per call line, the
+//! calls whose results differ highlighted — the debate between the eras made visible.
+use crate::components::trace::cell_class;
+use crate::state::{use_app_state, Action};
+use yew::prelude::*;
+
+#[function_component(ComparePanel)]
+pub fn compare_panel() -> Html {
+    let state = use_app_state();
+    let Some(cmp) = state.compare.clone() else {
+        return html! {};
+    };
+    let close = {
+        let state = state.clone();
+        Callback::from(move |_| state.dispatch(Action::ToggleCompare))
+    };
+    let differing = cmp.rows.iter().filter(|r| r.differs).count();
+    html! {
+        <section class="pane compare" aria-label="Compare eras">
+            <div class="compare-bar">
+                <h2>{ "compare eras" }</h2>
+                <span class="muted">{ format!("{differing} of {} calls return differently across eras", cmp.rows.len()) }</span>
+                if state.stale { <span class="muted">{ " · edited since: Run to update" }</span> }
+                <span class="spacer"></span>
+                <button type="button" class="close" onclick={close} aria-label="Close compare">{ "×" }</button>
+            </div>
+            if cmp.rows.is_empty() {
+                <p class="muted">{ "This scenario makes no calls." }</p>
+            } else {
+                <div class="compare-scroll">
+                    <table class="compare-table">
+                        <thead><tr>
+                            <th>{ "line" }</th><th>{ "call" }</th>
+                            { for cmp.generations.iter().map(|g| html! {
+                                <th class={classes!((*g == state.era).then_some("this-era"))}>{ g.name() }</th>
+                            }) }
+                        </tr></thead>
+                        <tbody>
+                            { for cmp.rows.iter().map(|r| html! {
+                                <tr class={classes!("compare-row", r.differs.then_some("differs"))} data-line={r.line.to_string()}>
+                                    <td class="line-no">{ r.line }</td>
+                                    <td><code>{ r.call.clone() }</code></td>
+                                    { for r.results.iter().zip(&cmp.generations).map(|(c, g)| html! {
+                                        <td class={classes!("cell", cell_class(c), (*g == state.era).then_some("this-era"))}
+                                            data-era={g.name()}>{ c.clone() }</td>
+                                    }) }
+                                </tr>
+                            }) }
+                        </tbody>
+                    </table>
+                </div>
+            }
+            if !cmp.failing.is_empty() {
+                <p class="err">{ format!("expectations fail in: {}", cmp.failing.iter().map(|g| g.name()).collect::<Vec<_>>().join(", ")) }</p>
+            }
+        </section>
+    }
+}
