@@ -100,7 +100,8 @@ pub fn layout(topo: &TopologyView) -> Drawing {
                 ShapeKind::new_box(""),
                 StyleAttr::simple(),
                 Orientation::TopToBottom,
-                Point::new(w, h + BADGE_H + PAD),
+                // Laid out wider than drawn: room between siblings for group labels.
+                Point::new(w + 44.0, h + BADGE_H + PAD),
             ))
         })
         .collect();

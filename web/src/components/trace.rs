@@ -270,7 +270,7 @@ pub fn trace_panel() -> Html {
                 <input type="range" class="slider" min="0" max={steps.to_string()} value={cursor.to_string()}
                     aria-label="Trace step" disabled={steps == 0} {oninput} />
                 if let Some((ok, failed, breaches, _)) = &summary {
-                    <span class={classes!("verdict", (*failed > 0).then_some("err"))}>
+                    <span class={classes!("verdict", (*failed > 0).then_some("err"), (*ok + *failed == 0).then_some("muted"))}>
                         { match (*ok, *failed) {
                             (0, 0) => "no expectations".to_string(),
                             (ok, 0) => format!("{ok} expectations hold"),
