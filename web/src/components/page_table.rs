@@ -128,7 +128,7 @@ pub fn page_table_panel() -> Html {
                     </tbody>
                 </table>
                 </div>
-                { for domains.iter().filter_map(|(d, _)| d.table.as_ref().map(|t| (d, t))).map(|(d, t)| ranges(&d.label, t)) }
+                { for domains.iter().filter_map(|(d, _)| d.table.as_ref().filter(|t| !t.ranges.is_empty()).map(|t| (d, t))).map(|(d, t)| ranges(&d.label, t)) }
             }
         </section>
     }

@@ -6,8 +6,8 @@ use crate::state::{use_app_state, Action};
 use iommu_engine::iommu::Snapshot;
 use iommu_engine::scenario::{Run, TopologyView};
 use iommu_engine::DeviceId;
-use layout::backends::svg::SVGWriter;
 use layout::core::base::Orientation;
+use layout::core::format::{ClipHandle, RenderBackend};
 use layout::core::geometry::Point;
 use layout::core::style::StyleAttr;
 use layout::std_shapes::shapes::{Arrow, Element, ShapeKind};
@@ -110,8 +110,7 @@ pub fn layout(topo: &TopologyView) -> Drawing {
             vg.add_edge(Arrow::simple(""), ha, hb);
         }
     }
-    let mut sink = SVGWriter::new();
-    vg.do_it(false, false, false, &mut sink);
+    vg.do_it(false, false, false, &mut Positions);
     let mut nodes: Vec<Placed> = kinds
         .into_iter()
         .zip(&handles)
@@ -152,6 +151,38 @@ pub fn layout(topo: &TopologyView) -> Drawing {
         edges,
         width,
         height,
+    }
+}
+
+/// `layout-rs` renders as it lays out; the panel draws its own SVG from the positions, so
+/// the renderer discards everything (and keeps `layout-rs`'s SVG writer out of the bundle).
+struct Positions;
+
+impl RenderBackend for Positions {
+    fn draw_rect(
+        &mut self,
+        _: Point,
+        _: Point,
+        _: &StyleAttr,
+        _: Option<String>,
+        _: Option<ClipHandle>,
+    ) {
+    }
+    fn draw_line(&mut self, _: Point, _: Point, _: &StyleAttr, _: Option<String>) {}
+    fn draw_circle(&mut self, _: Point, _: Point, _: &StyleAttr, _: Option<String>) {}
+    fn draw_text(&mut self, _: Point, _: &str, _: &StyleAttr) {}
+    fn draw_arrow(
+        &mut self,
+        _: &[(Point, Point)],
+        _: bool,
+        _: (bool, bool),
+        _: &StyleAttr,
+        _: Option<String>,
+        _: &str,
+    ) {
+    }
+    fn create_clip(&mut self, _: Point, _: Point, _: usize) -> ClipHandle {
+        0
     }
 }
 
