@@ -213,6 +213,12 @@ pub fn topology_panel() -> Html {
         };
     };
     let snap = state.snapshot().cloned();
+    // The state one step back: a badge that this step changed flashes once.
+    let prev = state
+        .cursor
+        .checked_sub(1)
+        .and_then(|c| iommu_engine::scenario::view::snapshot_at(&run, c))
+        .cloned();
     let breach_devs: Vec<DeviceId> = state
         .cursor
         .checked_sub(1)
@@ -232,7 +238,7 @@ pub fn topology_panel() -> Html {
             if drawing.nodes.is_empty() {
                 <p class="muted">{ "This scenario declares no devices." }</p>
             } else {
-                { svg(&state, &run, &drawing, snap.as_ref(), &breach_devs) }
+                { svg(&state, &run, &drawing, snap.as_ref(), prev.as_ref(), &breach_devs) }
             }
             if snap.is_none() && !drawing.nodes.is_empty() {
                 <p class="muted">{ "Before the first probe: no device has an iommu group yet. Step forward (→)." }</p>
@@ -251,6 +257,7 @@ fn svg(
     run: &Rc<Run>,
     d: &Drawing,
     snap: Option<&Snapshot>,
+    prev: Option<&Snapshot>,
     breach: &[DeviceId],
 ) -> Html {
     let pos = |id: DeviceId| {
@@ -288,6 +295,9 @@ fn svg(
                     let members: Vec<String> = g.devices.iter().map(|&m| name(m)).collect();
                     let dom = s.group_domain_badge(g.id);
                     let owner = s.group_owner_badge(g.id);
+                    let was = prev.map(|p| (p.group_domain_badge(g.id), p.group_owner_badge(g.id)));
+                    let dom_changed = was.as_ref().is_some_and(|(d, _)| *d != dom);
+                    let owner_changed = was.as_ref().is_some_and(|(_, o)| *o != owner);
                     // Wide enough for its label (about 6.6 px a character at 11 px).
                     let label = format!("group {}  ▢ {dom}  owner: {owner}", g.id.0).chars().count();
                     let need = label as f64 * 6.6 + 14.0;
@@ -303,8 +313,8 @@ fn svg(
                                 style={format!("fill: {colour}; stroke: {colour}")} class="region" />
                             <text x={f(x0 + 6.0)} y={f(y0 + 13.0)} class="region-label">
                                 <tspan class="group-id">{ format!("group {}", g.id.0) }</tspan>
-                                <tspan class="badge-domain" dx="6">{ format!("▢ {dom}") }</tspan>
-                                <tspan class="badge-owner" dx="6">{ format!("owner: {owner}") }</tspan>
+                                <tspan class={classes!("badge-domain", dom_changed.then_some("changed"))} dx="6">{ format!("▢ {dom}") }</tspan>
+                                <tspan class={classes!("badge-owner", owner_changed.then_some("changed"))} dx="6">{ format!("owner: {owner}") }</tspan>
                             </text>
                         </g>
                     })

@@ -242,6 +242,21 @@ pub fn trace_panel() -> Html {
             state.dispatch(Action::Step(d));
         })
     };
+    // The current row stays in view while stepping (only the trace list scrolls).
+    let list = use_node_ref();
+    {
+        let list = list.clone();
+        use_effect_with(cursor, move |_| {
+            let row = list
+                .cast::<web_sys::Element>()
+                .and_then(|l| l.query_selector(".trace-row.current").ok().flatten());
+            if let Some(row) = row {
+                let opts = web_sys::ScrollIntoViewOptions::new();
+                opts.set_block(web_sys::ScrollLogicalPosition::Nearest);
+                row.scroll_into_view_with_scroll_into_view_options(&opts);
+            }
+        });
+    }
     let status = match (&state.report, state.errors()) {
         (_, Some(_)) if state.parses() => "the run stopped at an error in the scenario".to_string(),
         (_, Some(_)) => "the scenario has errors: nothing to run".to_string(),
@@ -284,7 +299,7 @@ pub fn trace_panel() -> Html {
                 if run.steps.is_empty() {
                     <p class="muted">{ "This scenario makes no calls and declares no devices." }</p>
                 } else {
-                    <ol class="trace-rows">
+                    <ol class="trace-rows" ref={list}>
                         { for run.steps.iter().enumerate().map(|(i, st)| row(run, i, st, cursor, seek(i + 1))) }
                     </ol>
                 }
