@@ -300,7 +300,19 @@ pub fn trace_panel() -> Html {
                     <p class="muted">{ "This scenario makes no calls and declares no devices." }</p>
                 } else {
                     <ol class="trace-rows" ref={list}>
-                        { for run.steps.iter().enumerate().map(|(i, st)| row(run, i, st, cursor, seek(i + 1))) }
+                        {{
+                            let (from, to) = window(run.steps.len(), cursor);
+                            html! { <>
+                                if from > 0 {
+                                    <li class="trace-gap muted">{ format!("… {from} earlier steps (the slider reaches them)") }</li>
+                                }
+                                { for run.steps.iter().enumerate().skip(from).take(to - from)
+                                    .map(|(i, st)| row(run, i, st, cursor, seek(i + 1))) }
+                                if to < run.steps.len() {
+                                    <li class="trace-gap muted">{ format!("… {} later steps", run.steps.len() - to) }</li>
+                                }
+                            </> }
+                        }}
                     </ol>
                 }
                 if let Some(bug) = &run.crashed {
@@ -309,6 +321,19 @@ pub fn trace_panel() -> Html {
             }
         </section>
     }
+}
+
+/// Rows drawn at most: a long trace shows the rows around the cursor, so a step costs the
+/// same on a 10,000-call trace as on a short one.
+pub const WINDOW: usize = 300;
+
+/// The rows `from..to` drawn for a trace of `len` steps with the cursor at `cursor`.
+pub fn window(len: usize, cursor: usize) -> (usize, usize) {
+    if len <= WINDOW {
+        return (0, len);
+    }
+    let from = cursor.saturating_sub(WINDOW / 2).min(len - WINDOW);
+    (from, from + WINDOW)
 }
 
 fn row(run: &Run, i: usize, st: &Step, cursor: usize, onclick: Callback<MouseEvent>) -> Html {
@@ -368,4 +393,28 @@ fn row(run: &Run, i: usize, st: &Step, cursor: usize, onclick: Callback<MouseEve
 
 fn count_nested(n: &[Nested]) -> usize {
     n.iter().map(|c| 1 + count_nested(&c.children)).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_trace_draws_the_rows_around_the_cursor() {
+        assert_eq!(window(10, 3), (0, 10));
+        assert_eq!(window(10_000, 0), (0, WINDOW));
+        assert_eq!(
+            window(10_000, 5_000),
+            (5_000 - WINDOW / 2, 5_000 + WINDOW / 2)
+        );
+        assert_eq!(window(10_000, 10_000), (10_000 - WINDOW, 10_000));
+    }
+
+    #[test]
+    fn results_are_coloured_by_kind() {
+        assert_eq!(cell_class("-EBUSY"), "err");
+        assert_eq!(cell_class("BUG"), "bug");
+        assert_eq!(cell_class("n/a"), "na");
+        assert_eq!(cell_class("0x1000"), "ok");
+    }
 }
