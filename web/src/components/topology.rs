@@ -101,7 +101,7 @@ pub fn layout(topo: &TopologyView) -> Drawing {
                 StyleAttr::simple(),
                 Orientation::TopToBottom,
                 // Laid out wider than drawn: room between siblings for group labels.
-                Point::new(w + 44.0, h + BADGE_H + PAD),
+                Point::new(w + 32.0, h + BADGE_H + PAD),
             ))
         })
         .collect();
@@ -140,11 +140,11 @@ pub fn layout(topo: &TopologyView) -> Drawing {
         .map(|n| n.y - n.h / 2.0)
         .fold(f64::MAX, f64::min);
     for n in &mut nodes {
-        n.x += margin + PAD + 60.0 - min_x;
+        n.x += margin + PAD + 40.0 - min_x;
         n.y += margin + PAD + BADGE_H - min_y;
     }
     // Room on the right for a group label wider than its members.
-    let width = nodes.iter().map(|n| n.x + n.w / 2.0).fold(0.0, f64::max) + margin + PAD + 60.0;
+    let width = nodes.iter().map(|n| n.x + n.w / 2.0).fold(0.0, f64::max) + margin + PAD + 40.0;
     let height = nodes.iter().map(|n| n.y + n.h / 2.0).fold(0.0, f64::max) + margin + PAD;
     Drawing {
         nodes,
@@ -394,8 +394,11 @@ fn svg(
         }
     });
     html! {
-        <svg class="topo-svg" preserveAspectRatio="xMidYMin meet"
-            style={format!("max-width: {}px; max-height: {}px", f(d.width), f(d.height))}
+        <svg class="topo-svg" preserveAspectRatio="xMinYMin meet"
+            style={format!(
+                "max-width: {}px; max-height: {}px; min-width: {}px; min-height: {}px",
+                f(d.width), f(d.height), f(d.width * 0.8), f(d.height * 0.8)
+            )}
             viewBox={format!("0 0 {} {}", f(d.width), f(d.height))} role="img"
             aria-label="PCI tree and platform devices with their iommu groups">
             { for regions }
