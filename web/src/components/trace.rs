@@ -250,10 +250,20 @@ pub fn trace_panel() -> Html {
             let row = list
                 .cast::<web_sys::Element>()
                 .and_then(|l| l.query_selector(".trace-row.current").ok().flatten());
-            if let Some(row) = row {
-                let opts = web_sys::ScrollIntoViewOptions::new();
-                opts.set_block(web_sys::ScrollLogicalPosition::Nearest);
-                row.scroll_into_view_with_scroll_into_view_options(&opts);
+            // Scroll the trace's own box, never the page (a widget on a documentation page
+            // must not move the reader).
+            let boxed = row.and_then(|r| Some((r.closest(".trace").ok().flatten()?, r)));
+            if let Some((container, row)) = boxed {
+                let (c, r) = (
+                    container.get_bounding_client_rect(),
+                    row.get_bounding_client_rect(),
+                );
+                let top = container.scroll_top();
+                if r.top() < c.top() {
+                    container.set_scroll_top(top - (c.top() - r.top()).ceil() as i32);
+                } else if r.bottom() > c.bottom() {
+                    container.set_scroll_top(top + (r.bottom() - c.bottom()).ceil() as i32);
+                }
             }
         });
     }
