@@ -203,6 +203,39 @@ pub struct DomainView {
     /// Page-table, IOTLB and cookie counters of a paging domain.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counters: Option<MapCounters>,
+    /// What the paging domain's table maps, for the UI (only with
+    /// [`Kernel::record_snapshots`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<TableView>,
+}
+
+/// The mapped ranges of a paging domain's table: its leaves in IOVA order, runs of leaves
+/// of one level that are contiguous in IOVA and PA (and alike in permission) merged.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TableView {
+    /// The levels walked (`start_level` … 3).
+    pub start_level: u32,
+    pub ranges: Vec<MappedRange>,
+    /// The walk stopped at [`TableView::LIMIT`] leaves: more are mapped.
+    pub truncated: bool,
+}
+
+impl TableView {
+    /// Leaves read per snapshot at most (bounds the cost of a snapshot per step).
+    pub const LIMIT: usize = 256;
+}
+
+/// One run of leaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct MappedRange {
+    pub iova: u64,
+    pub size: u64,
+    pub phys: u64,
+    /// The level of the leaves (3 = pages, 2 and 1 = blocks).
+    pub level: u32,
+    /// How many leaves the run holds.
+    pub leaves: u64,
+    pub writable: bool,
 }
 
 /// The whole model: one kernel of one generation.
@@ -520,6 +553,11 @@ impl Kernel {
                         .paging
                         .as_deref()
                         .map(|p| MapCounters::of(p, d.cookie.as_deref())),
+                    table: d
+                        .paging
+                        .as_deref()
+                        .filter(|_| self.record_snapshots)
+                        .map(|p| table_view(&p.pgtable.inner)),
                 })
                 .collect(),
         }
@@ -1311,4 +1349,37 @@ pub fn diff(before: &Snapshot, after: &Snapshot) -> Vec<Delta> {
         }
     }
     out
+}
+
+/// The mapped ranges of an LPAE table ([`TableView`]).
+fn table_view(t: &crate::pgtable::arm_lpae::ArmLpae) -> TableView {
+    let (leaves, truncated) = t.leaves(TableView::LIMIT);
+    let mut ranges: Vec<MappedRange> = Vec::new();
+    for (level, l) in leaves {
+        let writable = l.writable();
+        if let Some(r) = ranges.last_mut() {
+            if r.level == level
+                && r.writable == writable
+                && r.iova + r.size == l.iova_base
+                && r.phys + r.size == l.phys_base
+            {
+                r.size += l.size;
+                r.leaves += 1;
+                continue;
+            }
+        }
+        ranges.push(MappedRange {
+            iova: l.iova_base,
+            size: l.size,
+            phys: l.phys_base,
+            level,
+            leaves: 1,
+            writable,
+        });
+    }
+    TableView {
+        start_level: t.start_level(),
+        ranges,
+        truncated,
+    }
 }

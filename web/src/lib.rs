@@ -1,8 +1,8 @@
 //! `iommu-web`: the playground's Yew app and the wasm-bindgen entry points.
 //!
 //! This crate only translates: every kernel behaviour comes from `iommu-engine`.
-//! `state` holds the one reducer state (and the seam where the engine's run report plugs
-//! in); `components/` draws it; `share` and `persist` keep it in the URL and localStorage;
+//! `state` holds the one reducer state (the text, the engine's run report with a snapshot
+//! per step, the cursor); `components/` draws it; `share` and `persist` keep it in the URL and localStorage;
 //! `embed` mounts read-only widgets; `api` is the JS API.
 
 pub mod api;

@@ -526,3 +526,26 @@ async fn the_share_button_gives_a_link_to_this_view() {
         (tour, Generation::Unified, 3)
     );
 }
+
+#[wasm_bindgen_test]
+async fn the_page_table_panel_shows_counters_and_mapped_ranges() {
+    let scenario = "iommu smmu0 kind=arm-smmu-v3\n\
+                d1 = iommu_domain_alloc(smmu0)\n\
+                iommu_map(d1, 0x10_0000, 0xa000_0000, 4K, RW)\n\
+                iommu_map(d1, 0x10_1000, 0xa000_1000, 4K, RW)\n";
+    let root = mount(State::new(scenario, None, 99)).await;
+    let row = find(&root, ".page-table tr[data-domain='d1']");
+    let cells: Vec<String> = all(&row, "td").iter().map(text).collect();
+    // Two leaf writes and three table installs; the pgd and three tables below it.
+    assert_eq!(
+        cells.get(..2),
+        Some(&["5".to_string(), "4".to_string()][..]),
+        "{cells:?}"
+    );
+    let ranges = text(&find(&root, ".ranges[data-domain='d1'] .range-list"));
+    assert!(
+        ranges.contains("0x100000–0x101fff → 0xa0000000"),
+        "{ranges}"
+    );
+    assert!(ranges.contains("L3 page 4K×2"), "{ranges}");
+}

@@ -187,6 +187,55 @@ impl ArmLpae {
         }
     }
 
+    /// The leaves of the table in IOVA order, with their level, at most `limit` of them
+    /// (the walk stops there, so its cost is bounded); a read-only walk for the UI's table
+    /// view, like `ptdump`. The flag says whether leaves were left out.
+    pub fn leaves(&self, limit: usize) -> (Vec<(u32, Leaf)>, bool) {
+        let mut out = Vec::new();
+        let mut more = false;
+        self.leaves_at(0, self.start_level, 0, limit, &mut out, &mut more);
+        (out, more)
+    }
+
+    fn leaves_at(
+        &self,
+        table: u32,
+        lvl: u32,
+        base: u64,
+        limit: usize,
+        out: &mut Vec<(u32, Leaf)>,
+        more: &mut bool,
+    ) {
+        let size = self.block_size(lvl);
+        for idx in 0..self.entries(lvl) {
+            if *more {
+                return;
+            }
+            let pte = self.pte(table, idx);
+            if pte == 0 {
+                continue;
+            }
+            let iova = base + idx as u64 * size;
+            if self.is_leaf(pte, lvl) {
+                if out.len() >= limit {
+                    *more = true;
+                    return;
+                }
+                out.push((
+                    lvl,
+                    Leaf {
+                        iova_base: iova,
+                        size,
+                        phys_base: Self::to_paddr(pte),
+                        pte,
+                    },
+                ));
+            } else if lvl + 1 < MAX_LEVELS {
+                self.leaves_at(self.deref(pte), lvl + 1, iova, limit, out, more);
+            }
+        }
+    }
+
     #[inline]
     fn cached_last_table(&self, iova: u64) -> Option<u32> {
         let (k, t) = self.last_table.get();

@@ -1144,3 +1144,44 @@ mod view {
         assert!(snapshot_at(&r, 0).is_none());
     }
 }
+
+mod table_view {
+    use crate::scenario::{run, Options};
+
+    #[test]
+    fn snapshots_show_the_mapped_ranges_merged() {
+        let text = "iommu smmu0 kind=arm-smmu-v3\n\
+                    d1 = iommu_domain_alloc(smmu0)\n\
+                    iommu_map(d1, 0x10_0000, 0xa000_0000, 4K, RW)\n\
+                    iommu_map(d1, 0x10_1000, 0xa000_1000, 4K, RW)\n\
+                    iommu_map(d1, 0x4000_0000, 0x8000_0000, 2M, R)\n";
+        let opts = Options {
+            generation: None,
+            snapshots: true,
+        };
+        let r = run(text, &opts).expect("runs");
+        let d = r
+            .kernel
+            .domains
+            .iter()
+            .find(|d| d.label == "d1")
+            .expect("d1");
+        let t = d.table.as_ref().expect("a table view");
+        let got: Vec<(u64, u64, u64, u32, u64, bool)> = t
+            .ranges
+            .iter()
+            .map(|r| (r.iova, r.size, r.phys, r.level, r.leaves, r.writable))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (0x10_0000, 0x2000, 0xa000_0000, 3, 2, true),
+                (0x4000_0000, 0x20_0000, 0x8000_0000, 2, 1, false),
+            ]
+        );
+        assert!(!t.truncated);
+        // Without snapshots (the CLI) no table is walked.
+        let r = run(text, &Options::default()).expect("runs");
+        assert!(r.kernel.domains.iter().all(|d| d.table.is_none()));
+    }
+}

@@ -2,6 +2,7 @@
 //! counters (PTE writes, tables, invalidations, stale hits) and its DMA cookie's (IOVA
 //! rcache, flush queue). A counter the cursor's step changed is marked.
 use crate::state::use_app_state;
+use iommu_engine::iommu::TableView;
 use iommu_engine::mapping::MapCounters;
 use iommu_engine::trace::Delta;
 use iommu_engine::DomainId;
@@ -127,7 +128,70 @@ pub fn page_table_panel() -> Html {
                     </tbody>
                 </table>
                 </div>
+                { for domains.iter().filter_map(|(d, _)| d.table.as_ref().filter(|t| !t.ranges.is_empty()).map(|t| (d, t))).map(|(d, t)| ranges(&d.label, t)) }
             }
         </section>
+    }
+}
+
+/// `4K`, `2M`, `1G`, or bytes in hex.
+pub fn size_text(n: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")];
+    UNITS
+        .iter()
+        .find(|(u, _)| n >= *u && n.is_multiple_of(*u))
+        .map_or_else(|| format!("{n:#x}"), |(u, s)| format!("{}{s}", n / u))
+}
+
+/// What a level's leaves are (LPAE stage 1 with a 4K granule: L3 pages, L2/L1 blocks).
+fn leaf_kind(level: u32) -> &'static str {
+    if level == 3 {
+        "page"
+    } else {
+        "block"
+    }
+}
+
+/// The mapped ranges of one domain: a bar of the IOVA span they cover and the list.
+fn ranges(label: &str, t: &TableView) -> Html {
+    let lo = t.ranges.first().map_or(0, |r| r.iova);
+    let hi = t.ranges.last().map_or(0, |r| r.iova + r.size);
+    let span = (hi - lo).max(1) as f64;
+    let shown = 12;
+    html! {
+        <div class="ranges" data-domain={label.to_string()}>
+            <div class="ranges-head">
+                <span class="mono">{ label.to_string() }</span>
+                { format!(" maps {} range{}", t.ranges.len(), if t.ranges.len() == 1 { "" } else { "s" }) }
+                if t.truncated { { format!(" (first {} leaves)", TableView::LIMIT) } }
+                if !t.ranges.is_empty() {
+                    <span class="muted mono">{ format!(" · IOVA {lo:#x}–{:#x}", hi - 1) }</span>
+                }
+            </div>
+            if !t.ranges.is_empty() {
+                <svg class="iova-bar" viewBox="0 0 1000 10" preserveAspectRatio="none" role="img"
+                    aria-label="Mapped IOVA ranges">
+                    <rect class="iova-space" x="0" y="0" width="1000" height="10" />
+                    { for t.ranges.iter().map(|r| {
+                        let x = (r.iova - lo) as f64 / span * 1000.0;
+                        let w = (r.size as f64 / span * 1000.0).max(2.0);
+                        html! { <rect class={classes!("iova-mapped", format!("lvl{}", r.level))}
+                            x={format!("{x:.1}")} y="0" width={format!("{w:.1}")} height="10" /> }
+                    }) }
+                </svg>
+                <ul class="range-list mono">
+                    { for t.ranges.iter().take(shown).map(|r| html! {
+                        <li>
+                            { format!("{:#x}–{:#x} → {:#x}  ", r.iova, r.iova + r.size - 1, r.phys) }
+                            <span class="muted">{ format!("L{} {} {}×{}  {}", r.level, leaf_kind(r.level),
+                                size_text(r.size / r.leaves.max(1)), r.leaves, if r.writable { "RW" } else { "RO" }) }</span>
+                        </li>
+                    }) }
+                    if t.ranges.len() > shown {
+                        <li class="muted">{ format!("… {} more", t.ranges.len() - shown) }</li>
+                    }
+                </ul>
+            }
+        </div>
     }
 }

@@ -6,8 +6,8 @@ use crate::state::{use_app_state, Action};
 use iommu_engine::iommu::Snapshot;
 use iommu_engine::scenario::{Run, TopologyView};
 use iommu_engine::DeviceId;
-use layout::backends::svg::SVGWriter;
 use layout::core::base::Orientation;
+use layout::core::format::{ClipHandle, RenderBackend};
 use layout::core::geometry::Point;
 use layout::core::style::StyleAttr;
 use layout::std_shapes::shapes::{Arrow, Element, ShapeKind};
@@ -100,7 +100,8 @@ pub fn layout(topo: &TopologyView) -> Drawing {
                 ShapeKind::new_box(""),
                 StyleAttr::simple(),
                 Orientation::TopToBottom,
-                Point::new(w, h + BADGE_H + PAD),
+                // Laid out wider than drawn: room between siblings for group labels.
+                Point::new(w + 32.0, h + BADGE_H + PAD),
             ))
         })
         .collect();
@@ -109,8 +110,7 @@ pub fn layout(topo: &TopologyView) -> Drawing {
             vg.add_edge(Arrow::simple(""), ha, hb);
         }
     }
-    let mut sink = SVGWriter::new();
-    vg.do_it(false, false, false, &mut sink);
+    vg.do_it(false, false, false, &mut Positions);
     let mut nodes: Vec<Placed> = kinds
         .into_iter()
         .zip(&handles)
@@ -140,17 +140,49 @@ pub fn layout(topo: &TopologyView) -> Drawing {
         .map(|n| n.y - n.h / 2.0)
         .fold(f64::MAX, f64::min);
     for n in &mut nodes {
-        n.x += margin + PAD + 60.0 - min_x;
+        n.x += margin + PAD + 40.0 - min_x;
         n.y += margin + PAD + BADGE_H - min_y;
     }
     // Room on the right for a group label wider than its members.
-    let width = nodes.iter().map(|n| n.x + n.w / 2.0).fold(0.0, f64::max) + margin + PAD + 60.0;
+    let width = nodes.iter().map(|n| n.x + n.w / 2.0).fold(0.0, f64::max) + margin + PAD + 40.0;
     let height = nodes.iter().map(|n| n.y + n.h / 2.0).fold(0.0, f64::max) + margin + PAD;
     Drawing {
         nodes,
         edges,
         width,
         height,
+    }
+}
+
+/// `layout-rs` renders as it lays out; the panel draws its own SVG from the positions, so
+/// the renderer discards everything (and keeps `layout-rs`'s SVG writer out of the bundle).
+struct Positions;
+
+impl RenderBackend for Positions {
+    fn draw_rect(
+        &mut self,
+        _: Point,
+        _: Point,
+        _: &StyleAttr,
+        _: Option<String>,
+        _: Option<ClipHandle>,
+    ) {
+    }
+    fn draw_line(&mut self, _: Point, _: Point, _: &StyleAttr, _: Option<String>) {}
+    fn draw_circle(&mut self, _: Point, _: Point, _: &StyleAttr, _: Option<String>) {}
+    fn draw_text(&mut self, _: Point, _: &str, _: &StyleAttr) {}
+    fn draw_arrow(
+        &mut self,
+        _: &[(Point, Point)],
+        _: bool,
+        _: (bool, bool),
+        _: &StyleAttr,
+        _: Option<String>,
+        _: &str,
+    ) {
+    }
+    fn create_clip(&mut self, _: Point, _: Point, _: usize) -> ClipHandle {
+        0
     }
 }
 
@@ -181,6 +213,12 @@ pub fn topology_panel() -> Html {
         };
     };
     let snap = state.snapshot().cloned();
+    // The state one step back: a badge that this step changed flashes once.
+    let prev = state
+        .cursor
+        .checked_sub(1)
+        .and_then(|c| iommu_engine::scenario::view::snapshot_at(&run, c))
+        .cloned();
     let breach_devs: Vec<DeviceId> = state
         .cursor
         .checked_sub(1)
@@ -200,7 +238,7 @@ pub fn topology_panel() -> Html {
             if drawing.nodes.is_empty() {
                 <p class="muted">{ "This scenario declares no devices." }</p>
             } else {
-                { svg(&state, &run, &drawing, snap.as_ref(), &breach_devs) }
+                { svg(&state, &run, &drawing, snap.as_ref(), prev.as_ref(), &breach_devs) }
             }
             if snap.is_none() && !drawing.nodes.is_empty() {
                 <p class="muted">{ "Before the first probe: no device has an iommu group yet. Step forward (→)." }</p>
@@ -219,6 +257,7 @@ fn svg(
     run: &Rc<Run>,
     d: &Drawing,
     snap: Option<&Snapshot>,
+    prev: Option<&Snapshot>,
     breach: &[DeviceId],
 ) -> Html {
     let pos = |id: DeviceId| {
@@ -256,6 +295,9 @@ fn svg(
                     let members: Vec<String> = g.devices.iter().map(|&m| name(m)).collect();
                     let dom = s.group_domain_badge(g.id);
                     let owner = s.group_owner_badge(g.id);
+                    let was = prev.map(|p| (p.group_domain_badge(g.id), p.group_owner_badge(g.id)));
+                    let dom_changed = was.as_ref().is_some_and(|(d, _)| *d != dom);
+                    let owner_changed = was.as_ref().is_some_and(|(_, o)| *o != owner);
                     // Wide enough for its label (about 6.6 px a character at 11 px).
                     let label = format!("group {}  ▢ {dom}  owner: {owner}", g.id.0).chars().count();
                     let need = label as f64 * 6.6 + 14.0;
@@ -271,8 +313,8 @@ fn svg(
                                 style={format!("fill: {colour}; stroke: {colour}")} class="region" />
                             <text x={f(x0 + 6.0)} y={f(y0 + 13.0)} class="region-label">
                                 <tspan class="group-id">{ format!("group {}", g.id.0) }</tspan>
-                                <tspan class="badge-domain" dx="6">{ format!("▢ {dom}") }</tspan>
-                                <tspan class="badge-owner" dx="6">{ format!("owner: {owner}") }</tspan>
+                                <tspan class={classes!("badge-domain", dom_changed.then_some("changed"))} dx="6">{ format!("▢ {dom}") }</tspan>
+                                <tspan class={classes!("badge-owner", owner_changed.then_some("changed"))} dx="6">{ format!("owner: {owner}") }</tspan>
                             </text>
                         </g>
                     })
@@ -352,8 +394,11 @@ fn svg(
         }
     });
     html! {
-        <svg class="topo-svg" preserveAspectRatio="xMidYMin meet"
-            style={format!("max-width: {}px; max-height: {}px", f(d.width), f(d.height))}
+        <svg class="topo-svg" preserveAspectRatio="xMinYMin meet"
+            style={format!(
+                "max-width: {}px; max-height: {}px; min-width: {}px; min-height: {}px",
+                f(d.width), f(d.height), f(d.width * 0.8), f(d.height * 0.8)
+            )}
             viewBox={format!("0 0 {} {}", f(d.width), f(d.height))} role="img"
             aria-label="PCI tree and platform devices with their iommu groups">
             { for regions }

@@ -242,6 +242,31 @@ pub fn trace_panel() -> Html {
             state.dispatch(Action::Step(d));
         })
     };
+    // The current row stays in view while stepping (only the trace list scrolls).
+    let list = use_node_ref();
+    {
+        let list = list.clone();
+        use_effect_with(cursor, move |_| {
+            let row = list
+                .cast::<web_sys::Element>()
+                .and_then(|l| l.query_selector(".trace-row.current").ok().flatten());
+            // Scroll the trace's own box, never the page (a widget on a documentation page
+            // must not move the reader).
+            let boxed = row.and_then(|r| Some((r.closest(".trace").ok().flatten()?, r)));
+            if let Some((container, row)) = boxed {
+                let (c, r) = (
+                    container.get_bounding_client_rect(),
+                    row.get_bounding_client_rect(),
+                );
+                let top = container.scroll_top();
+                if r.top() < c.top() {
+                    container.set_scroll_top(top - (c.top() - r.top()).ceil() as i32);
+                } else if r.bottom() > c.bottom() {
+                    container.set_scroll_top(top + (r.bottom() - c.bottom()).ceil() as i32);
+                }
+            }
+        });
+    }
     let status = match (&state.report, state.errors()) {
         (_, Some(_)) if state.parses() => "the run stopped at an error in the scenario".to_string(),
         (_, Some(_)) => "the scenario has errors: nothing to run".to_string(),
@@ -270,7 +295,7 @@ pub fn trace_panel() -> Html {
                 <input type="range" class="slider" min="0" max={steps.to_string()} value={cursor.to_string()}
                     aria-label="Trace step" disabled={steps == 0} {oninput} />
                 if let Some((ok, failed, breaches, _)) = &summary {
-                    <span class={classes!("verdict", (*failed > 0).then_some("err"))}>
+                    <span class={classes!("verdict", (*failed > 0).then_some("err"), (*ok + *failed == 0).then_some("muted"))}>
                         { match (*ok, *failed) {
                             (0, 0) => "no expectations".to_string(),
                             (ok, 0) => format!("{ok} expectations hold"),
@@ -284,8 +309,20 @@ pub fn trace_panel() -> Html {
                 if run.steps.is_empty() {
                     <p class="muted">{ "This scenario makes no calls and declares no devices." }</p>
                 } else {
-                    <ol class="trace-rows">
-                        { for run.steps.iter().enumerate().map(|(i, st)| row(run, i, st, cursor, seek(i + 1))) }
+                    <ol class="trace-rows" ref={list}>
+                        {{
+                            let (from, to) = window(run.steps.len(), cursor);
+                            html! { <>
+                                if from > 0 {
+                                    <li class="trace-gap muted">{ format!("… {from} earlier steps (the slider reaches them)") }</li>
+                                }
+                                { for run.steps.iter().enumerate().skip(from).take(to - from)
+                                    .map(|(i, st)| row(run, i, st, cursor, seek(i + 1))) }
+                                if to < run.steps.len() {
+                                    <li class="trace-gap muted">{ format!("… {} later steps", run.steps.len() - to) }</li>
+                                }
+                            </> }
+                        }}
                     </ol>
                 }
                 if let Some(bug) = &run.crashed {
@@ -294,6 +331,19 @@ pub fn trace_panel() -> Html {
             }
         </section>
     }
+}
+
+/// Rows drawn at most: a long trace shows the rows around the cursor, so a step costs the
+/// same on a 10,000-call trace as on a short one.
+pub const WINDOW: usize = 300;
+
+/// The rows `from..to` drawn for a trace of `len` steps with the cursor at `cursor`.
+pub fn window(len: usize, cursor: usize) -> (usize, usize) {
+    if len <= WINDOW {
+        return (0, len);
+    }
+    let from = cursor.saturating_sub(WINDOW / 2).min(len - WINDOW);
+    (from, from + WINDOW)
 }
 
 fn row(run: &Run, i: usize, st: &Step, cursor: usize, onclick: Callback<MouseEvent>) -> Html {
@@ -353,4 +403,28 @@ fn row(run: &Run, i: usize, st: &Step, cursor: usize, onclick: Callback<MouseEve
 
 fn count_nested(n: &[Nested]) -> usize {
     n.iter().map(|c| 1 + count_nested(&c.children)).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_trace_draws_the_rows_around_the_cursor() {
+        assert_eq!(window(10, 3), (0, 10));
+        assert_eq!(window(10_000, 0), (0, WINDOW));
+        assert_eq!(
+            window(10_000, 5_000),
+            (5_000 - WINDOW / 2, 5_000 + WINDOW / 2)
+        );
+        assert_eq!(window(10_000, 10_000), (10_000 - WINDOW, 10_000));
+    }
+
+    #[test]
+    fn results_are_coloured_by_kind() {
+        assert_eq!(cell_class("-EBUSY"), "err");
+        assert_eq!(cell_class("BUG"), "bug");
+        assert_eq!(cell_class("n/a"), "na");
+        assert_eq!(cell_class("0x1000"), "ok");
+    }
 }
