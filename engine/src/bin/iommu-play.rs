@@ -196,10 +196,12 @@ fn print_run(file: &str, run: &Run, verbose: bool) {
             print_check(c);
         }
         let e = &step.event;
-        let label = if step.phase == "boot" {
-            format!("probe {}", e.args.join(", "))
-        } else {
-            step.source.clone()
+        // Probes and removals are named by the device they concern (a bridge's removal
+        // takes its subtree along, one step per device).
+        let label = match (step.phase, e.call.as_str()) {
+            ("boot", _) => format!("probe {}", e.args.join(", ")),
+            ("hotplug", "iommu_release_device") => format!("remove {}", e.args.join(", ")),
+            _ => step.source.clone(),
         };
         let result = if step.phase == "boot" {
             e.result.to_string()

@@ -677,12 +677,15 @@ impl Runner<'_> {
             let dev = self.arg_device(c, 0)?;
             let name = self.topo.name(dev).to_string();
             let removed = self.topo.removal_order(dev);
-            // Children go first (device_del of a bridge removes its subtree).
+            // Children go first (device_del of a bridge removes its subtree): each removal
+            // is a step of its own, the device named last is the call's own event.
             let mut last = None;
             for d in removed {
                 let ev = self.kernel.remove_device(d);
                 self.groups.release_device(d);
-                last = Some(ev);
+                if let Some(prev) = last.replace(ev) {
+                    self.push(span, "hotplug", prev);
+                }
             }
             self.topo
                 .remove(&name)
