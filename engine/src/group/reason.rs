@@ -66,7 +66,7 @@ pub enum GroupReason {
 impl fmt::Display for GroupReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            GroupReason::OwnGroup => f.write_str("first member: a new group"),
+            GroupReason::OwnGroup => f.write_str("starts the group: nothing it shares DMA with had a group yet"),
             GroupReason::DmaAlias {
                 bridge,
                 bridge_type,

@@ -165,7 +165,7 @@ const HOST: &str = "iommu dmar0 kind=generic\nhost pci0 iommu=dmar0\n";
 fn rciep_single_function_on_root_bus_gets_its_own_group() {
     let (t, g) = mainline(&format!("{HOST}pci 00:02.0 rciep"));
     assert_eq!(g.partition(), part(&[&["00:02.0"]]));
-    assert_eq!(why(&t, &g, "00:02.0"), "first member: a new group");
+    assert_eq!(why(&t, &g, "00:02.0"), "starts the group: nothing it shares DMA with had a group yet");
     assert_eq!(gid(&t, &g, "00:02.0"), 0);
 }
 
@@ -960,9 +960,9 @@ fn sysfs_listing_and_explanation_read_like_the_kernel() {
     );
     assert_eq!(
         g.explain(&t),
-        "/sys/kernel/iommu_groups/0/devices/0000:00:1c.4\n    00:1c.4: first member: a new group\n\
+        "/sys/kernel/iommu_groups/0/devices/0000:00:1c.4\n    00:1c.4: starts the group: nothing it shares DMA with had a group yet\n\
          /sys/kernel/iommu_groups/0/devices/0000:02:00.0\n    02:00.0: joined 00:1c.4's group: root port 00:1c.4 has no ACS capability\n\
-         /sys/kernel/iommu_groups/1/devices/0000:00:02.0\n    00:02.0: first member: a new group\n"
+         /sys/kernel/iommu_groups/1/devices/0000:00:02.0\n    00:02.0: starts the group: nothing it shares DMA with had a group yet\n"
     );
 }
 
