@@ -549,3 +549,38 @@ async fn the_page_table_panel_shows_counters_and_mapped_ranges() {
     );
     assert!(ranges.contains("L3 page 4K×2"), "{ranges}");
 }
+
+#[wasm_bindgen_test]
+async fn acs_what_if_shows_the_groups_that_split_and_keeps_the_text() {
+    let board = preset("consumer-board-no-acs.iommu").expect("a preset");
+    let root = mount(State::booted(board, None)).await;
+    let port = find(&root, ".topology g.device[data-device='00:1c.0']");
+    port.dispatch_event(&bubbling("click")).expect("dispatched");
+    settle().await;
+    // An endpoint has no what-if; the port has, and it offers to switch ACS on.
+    let button = find(&root, ".details .what-if-toggle");
+    assert_eq!(text(&button), "what if ACS SV,RR,CR,UF were on?");
+    click(&button);
+    settle().await;
+    let result = find(&root, ".details .what-if-result");
+    assert_eq!(
+        text(&find(&result, "p")),
+        "ACS on at 00:1c.0 (acs=SV,RR,CR,UF instead of none):"
+    );
+    let changes: Vec<String> = all(&result, "li").iter().map(text).collect();
+    assert_eq!(
+        changes,
+        vec![
+            "group 2 {00:1c.0 00:1c.4 01:00.0 02:00.0} splits into {00:1c.0} {00:1c.4 02:00.0} {01:00.0}"
+                .to_string()
+        ]
+    );
+    // A what-if only: the text and the drawn groups are as they were.
+    assert_eq!(textarea(&root).value(), board);
+    region(&root, "00:1c.0 00:1c.4 01:00.0 02:00.0");
+    // The NIC (an endpoint) offers none.
+    let nic = find(&root, ".topology g.device[data-device='01:00.0']");
+    nic.dispatch_event(&bubbling("click")).expect("dispatched");
+    settle().await;
+    assert!(all(&root, ".details .what-if-toggle").is_empty());
+}
