@@ -584,3 +584,43 @@ async fn acs_what_if_shows_the_groups_that_split_and_keeps_the_text() {
     settle().await;
     assert!(all(&root, ".details .what-if-toggle").is_empty());
 }
+
+#[wasm_bindgen_test]
+async fn a_mapped_range_shows_its_pte_decoded() {
+    let scenario = "iommu smmu0 kind=arm-smmu-v3\n\
+                d1 = iommu_domain_alloc(smmu0)\n\
+                iommu_map(d1, 0x10_0000, 0xa000_0000, 4K, RW)\n\
+                iommu_map(d1, 0x10_1000, 0xa000_1000, 4K, RW)\n\
+                iommu_map(d1, 0x40_0000, 0xc000_0000, 2M, READ)\n";
+    let root = mount(State::new(scenario, None, 99)).await;
+    assert!(all(&root, ".pte-details").is_empty());
+    let ranges = all(&root, ".ranges[data-domain='d1'] .range-list li.range");
+    assert_eq!(ranges.len(), 2, "{}", root.inner_html());
+    click(&ranges[0]);
+    settle().await;
+    let pte = find(&root, ".pte-details[data-domain='d1']");
+    let field = |c: &str| text(&find(&pte, c));
+    assert_eq!(field("h3"), "PTE d1 @ 0x100000");
+    assert_eq!(field(".pte-level"), "L3 page");
+    assert_eq!(field(".pte-size"), "4K page × 2");
+    assert_eq!(field(".pte-oa"), "0xa0000000");
+    assert_eq!(field(".pte-raw"), "0x00000000a0000e43");
+    assert_eq!(field(".pte-ap"), "01 RW, unprivileged too");
+    assert_eq!(field(".pte-xn"), "00 executable");
+    assert_eq!(field(".pte-attr"), "0 Normal non-cacheable");
+    assert_eq!(field(".pte-sh"), "10 outer shareable");
+    assert_eq!(field(".pte-af"), "1");
+    // The 2M block: a level-2 block descriptor, read-only.
+    let ranges = all(&root, ".ranges[data-domain='d1'] .range-list li.range");
+    click(&ranges[1]);
+    settle().await;
+    let pte = find(&root, ".pte-details[data-domain='d1']");
+    assert_eq!(text(&find(&pte, ".pte-level")), "L2 block");
+    assert_eq!(text(&find(&pte, ".pte-size")), "2M block × 1");
+    assert_eq!(text(&find(&pte, ".pte-oa")), "0xc0000000");
+    assert_eq!(text(&find(&pte, ".pte-ap")), "11 RO, unprivileged too");
+    // A second click hides it.
+    click(&ranges[1]);
+    settle().await;
+    assert!(all(&root, ".pte-details").is_empty());
+}
