@@ -236,6 +236,9 @@ pub struct MappedRange {
     /// How many leaves the run holds.
     pub leaves: u64,
     pub writable: bool,
+    /// The first leaf's raw descriptor (the run's leaves differ only in output address);
+    /// [`crate::pgtable::arm_lpae::decode`] reads it.
+    pub pte: u64,
 }
 
 /// The whole model: one kernel of one generation.
@@ -1357,9 +1360,11 @@ fn table_view(t: &crate::pgtable::arm_lpae::ArmLpae) -> TableView {
     let mut ranges: Vec<MappedRange> = Vec::new();
     for (level, l) in leaves {
         let writable = l.writable();
+        let attrs = |pte: u64| pte & !crate::pgtable::arm_lpae::PTE_ADDR_MASK;
         if let Some(r) = ranges.last_mut() {
             if r.level == level
                 && r.writable == writable
+                && attrs(r.pte) == attrs(l.pte)
                 && r.iova + r.size == l.iova_base
                 && r.phys + r.size == l.phys_base
             {
@@ -1375,6 +1380,7 @@ fn table_view(t: &crate::pgtable::arm_lpae::ArmLpae) -> TableView {
             level,
             leaves: 1,
             writable,
+            pte: l.pte,
         });
     }
     TableView {

@@ -549,3 +549,78 @@ async fn the_page_table_panel_shows_counters_and_mapped_ranges() {
     );
     assert!(ranges.contains("L3 page 4K×2"), "{ranges}");
 }
+
+#[wasm_bindgen_test]
+async fn acs_what_if_shows_the_groups_that_split_and_keeps_the_text() {
+    let board = preset("consumer-board-no-acs.iommu").expect("a preset");
+    let root = mount(State::booted(board, None)).await;
+    let port = find(&root, ".topology g.device[data-device='00:1c.0']");
+    port.dispatch_event(&bubbling("click")).expect("dispatched");
+    settle().await;
+    // An endpoint has no what-if; the port has, and it offers to switch ACS on.
+    let button = find(&root, ".details .what-if-toggle");
+    assert_eq!(text(&button), "what if ACS SV,RR,CR,UF were on?");
+    click(&button);
+    settle().await;
+    let result = find(&root, ".details .what-if-result");
+    assert_eq!(
+        text(&find(&result, "p")),
+        "ACS on at 00:1c.0 (acs=SV,RR,CR,UF instead of none):"
+    );
+    let changes: Vec<String> = all(&result, "li").iter().map(text).collect();
+    assert_eq!(
+        changes,
+        vec![
+            "group 2 {00:1c.0 00:1c.4 01:00.0 02:00.0} splits into {00:1c.0} {00:1c.4 02:00.0} {01:00.0}"
+                .to_string()
+        ]
+    );
+    // A what-if only: the text and the drawn groups are as they were.
+    assert_eq!(textarea(&root).value(), board);
+    region(&root, "00:1c.0 00:1c.4 01:00.0 02:00.0");
+    // The NIC (an endpoint) offers none.
+    let nic = find(&root, ".topology g.device[data-device='01:00.0']");
+    nic.dispatch_event(&bubbling("click")).expect("dispatched");
+    settle().await;
+    assert!(all(&root, ".details .what-if-toggle").is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn a_mapped_range_shows_its_pte_decoded() {
+    let scenario = "iommu smmu0 kind=arm-smmu-v3\n\
+                d1 = iommu_domain_alloc(smmu0)\n\
+                iommu_map(d1, 0x10_0000, 0xa000_0000, 4K, RW)\n\
+                iommu_map(d1, 0x10_1000, 0xa000_1000, 4K, RW)\n\
+                iommu_map(d1, 0x40_0000, 0xc000_0000, 2M, READ)\n";
+    let root = mount(State::new(scenario, None, 99)).await;
+    assert!(all(&root, ".pte-details").is_empty());
+    let ranges = all(&root, ".ranges[data-domain='d1'] .range-list li.range");
+    assert_eq!(ranges.len(), 2, "{}", root.inner_html());
+    click(&ranges[0]);
+    settle().await;
+    let pte = find(&root, ".pte-details[data-domain='d1']");
+    let field = |c: &str| text(&find(&pte, c));
+    assert_eq!(field("h3"), "PTE d1 @ 0x100000");
+    assert_eq!(field(".pte-level"), "L3 page");
+    assert_eq!(field(".pte-size"), "4K page × 2");
+    assert_eq!(field(".pte-oa"), "0xa0000000");
+    assert_eq!(field(".pte-raw"), "0x00000000a0000e43");
+    assert_eq!(field(".pte-ap"), "01 RW, unprivileged too");
+    assert_eq!(field(".pte-xn"), "00 executable");
+    assert_eq!(field(".pte-attr"), "0 Normal non-cacheable");
+    assert_eq!(field(".pte-sh"), "10 outer shareable");
+    assert_eq!(field(".pte-af"), "1");
+    // The 2M block: a level-2 block descriptor, read-only.
+    let ranges = all(&root, ".ranges[data-domain='d1'] .range-list li.range");
+    click(&ranges[1]);
+    settle().await;
+    let pte = find(&root, ".pte-details[data-domain='d1']");
+    assert_eq!(text(&find(&pte, ".pte-level")), "L2 block");
+    assert_eq!(text(&find(&pte, ".pte-size")), "2M block × 1");
+    assert_eq!(text(&find(&pte, ".pte-oa")), "0xc0000000");
+    assert_eq!(text(&find(&pte, ".pte-ap")), "11 RO, unprivileged too");
+    // A second click hides it.
+    click(&ranges[1]);
+    settle().await;
+    assert!(all(&root, ".pte-details").is_empty());
+}

@@ -86,6 +86,94 @@ impl Default for LpaeConfig {
     }
 }
 
+/// One stage-1 descriptor decoded, for the UI's PTE details (ARM ARM D8.3 "VMSAv8-64
+/// translation table format descriptors", with io-pgtable-arm.c's bit names). Read-only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct PteFields {
+    pub raw: u64,
+    /// `page` (level 3), `block` (levels 1–2), `table` or `invalid`.
+    pub kind: &'static str,
+    /// The output address (`iopte_to_paddr()`): the page, block or next table.
+    pub output: u64,
+    /// AP[2:1] (bits 7:6): bit 7 `ARM_LPAE_PTE_AP_RDONLY`, bit 6 `ARM_LPAE_PTE_AP_UNPRIV`.
+    pub ap: u8,
+    /// UXN/PXN (bits 54:53, `ARM_LPAE_PTE_XN`): both set by `IOMMU_NOEXEC`.
+    pub xn: u8,
+    /// AttrIndx (bits 4:2): the MAIR slot (`ARM_LPAE_MAIR_ATTR_IDX_*`).
+    pub attr_indx: u8,
+    /// SH (bits 9:8): 0 non-, 2 outer, 3 inner shareable.
+    pub sh: u8,
+    /// AF (bit 10), the access flag.
+    pub af: bool,
+    /// nG (bit 11).
+    pub ng: bool,
+    /// NS (bit 5).
+    pub ns: bool,
+}
+
+/// Decodes `pte` as found at `level` (leaf vs table by the type bits, as
+/// `iopte_leaf()` does).
+pub const fn decode(pte: u64, level: u32) -> PteFields {
+    let ty = pte & PTE_TYPE_MASK;
+    let kind = if ty == 0 || ty == 2 {
+        "invalid"
+    } else if level == MAX_LEVELS - 1 {
+        if ty == PTE_TYPE_PAGE {
+            "page"
+        } else {
+            "invalid"
+        }
+    } else if ty == PTE_TYPE_BLOCK {
+        "block"
+    } else {
+        "table"
+    };
+    PteFields {
+        raw: pte,
+        kind,
+        output: pte & PTE_ADDR_MASK,
+        ap: ((pte >> 6) & 3) as u8,
+        xn: ((pte >> 53) & 3) as u8,
+        attr_indx: ((pte >> PTE_ATTRINDX_SHIFT) & 7) as u8,
+        sh: ((pte >> 8) & 3) as u8,
+        af: pte & PTE_AF != 0,
+        ng: pte & PTE_NG != 0,
+        ns: pte & PTE_NS != 0,
+    }
+}
+
+impl PteFields {
+    /// AP in words: `RW`/`RO` and who may access (`EL1` privileged only, `EL0+EL1`).
+    pub const fn ap_text(&self) -> &'static str {
+        match self.ap {
+            0 => "RW, privileged only",
+            1 => "RW, unprivileged too",
+            2 => "RO, privileged only",
+            _ => "RO, unprivileged too",
+        }
+    }
+
+    /// The memory type of the MAIR slot io-pgtable-arm programs for AttrIndx.
+    pub const fn attr_text(&self) -> &'static str {
+        match self.attr_indx as u64 {
+            MAIR_ATTR_IDX_NC => "Normal non-cacheable",
+            MAIR_ATTR_IDX_CACHE => "Normal write-back cacheable",
+            MAIR_ATTR_IDX_DEV => "Device-nGnRE",
+            3 => "Normal inner NC, outer WB",
+            _ => "unused slot",
+        }
+    }
+
+    pub const fn sh_text(&self) -> &'static str {
+        match self.sh {
+            0 => "non-shareable",
+            2 => "outer shareable",
+            3 => "inner shareable",
+            _ => "reserved",
+        }
+    }
+}
+
 /// `struct arm_lpae_io_pgtable` (drivers/iommu/io-pgtable-arm.c, v6.12).
 #[derive(Clone, Debug)]
 pub struct ArmLpae {

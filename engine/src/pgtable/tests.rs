@@ -100,6 +100,28 @@ fn descriptor_bits_follow_prot_flags() {
 }
 
 #[test]
+fn decode_reads_back_the_descriptor_fields() {
+    let page = decode(0x8000_0E43, 3);
+    assert_eq!(page.kind, "page");
+    assert_eq!(page.output, 0x8000_0000);
+    assert_eq!(page.ap_text(), "RW, unprivileged too");
+    assert_eq!((page.xn, page.attr_indx, page.sh), (0, 0, 2));
+    assert_eq!(page.attr_text(), "Normal non-cacheable");
+    assert_eq!(page.sh_text(), "outer shareable");
+    assert!(page.af && page.ng && !page.ns);
+    let block = decode(0x4000_0FC5, 2);
+    assert_eq!(block.kind, "block");
+    assert_eq!(block.ap_text(), "RO, unprivileged too");
+    assert_eq!(block.attr_text(), "Normal write-back cacheable");
+    assert_eq!(block.sh_text(), "inner shareable");
+    assert_eq!(decode(0x1003, 0).kind, "table");
+    assert_eq!(decode(0x1003, 0).output, 0x1000);
+    assert_eq!(decode(0x0060_0000_0000_0E40 | 3, 3).xn, 3);
+    assert_eq!(decode(0, 3).kind, "invalid");
+    assert_eq!(decode(0x8000_0E41, 3).kind, "invalid");
+}
+
+#[test]
 fn descriptors_for_16k_and_64k_granules() {
     let mut d = domain(LpaeConfig {
         granule: 0x4000,

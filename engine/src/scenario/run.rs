@@ -144,6 +144,38 @@ pub fn run_scenario(s: &Scenario, text: &str, opts: &Options) -> Result<Run, Par
     })
 }
 
+/// The machine `s` declares (every topology statement, in order, none probed) and the
+/// grouping configuration it runs with: what the what-if views regroup
+/// ([`super::view::what_if_acs`]). Calls and expectations are skipped.
+pub(crate) fn declared_topology(
+    s: &Scenario,
+    text: &str,
+) -> Result<(Topology, Config), ParseError> {
+    let config = s.config();
+    let generation = s.generation();
+    let mut r = Runner {
+        text,
+        topo: Topology::new(),
+        groups: Groups::new(config),
+        kernel: Kernel::new(generation, config),
+        handles: BTreeMap::new(),
+        iovas: BTreeMap::new(),
+        steps: Vec::new(),
+        checks: Vec::new(),
+        booted: false,
+        pending: Vec::new(),
+        generation,
+        view: super::view::TopologyView::default(),
+    };
+    for stmt in &s.stmts {
+        match &stmt.kind {
+            StmtKind::Call(_) | StmtKind::Expect(_) => {}
+            k => r.stmt(k, stmt.span)?,
+        }
+    }
+    Ok((r.topo, config))
+}
+
 struct Runner<'a> {
     text: &'a str,
     topo: Topology,

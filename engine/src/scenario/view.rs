@@ -8,8 +8,10 @@ use super::run::{run_scenario, Options, Run, Step};
 use crate::call::DmaOwnerType;
 use crate::domain::{DomainRole, DomainType};
 use crate::generation::Generation;
+use crate::group::GroupDiff;
 use crate::ids::{DeviceId, DomainId, GroupId};
 use crate::iommu::Snapshot;
+use crate::topology::pci::AcsFlags;
 use crate::topology::{DeviceKind, PciType, Topology};
 use crate::trace::Ret;
 use serde::Serialize;
@@ -289,4 +291,79 @@ pub fn compare(s: &Scenario, text: &str) -> Result<Compare, ParseError> {
             .map(|r| r.generation)
             .collect(),
     })
+}
+
+/// The ACS controls the topology panel's what-if toggles: the ones grouping requires of a
+/// port for isolation (`REQ_ACS_FLAGS`, drivers/iommu/iommu.c).
+pub const WHAT_IF_ACS_FLAGS: AcsFlags = crate::topology::pci::REQ_ACS_FLAGS;
+
+/// What-if for the UI: the machine `s` declares with `device`'s ACS controls `SV,RR,CR,UF`
+/// switched on (`acs_on`; a port without the capability gains it) or off, regrouped from
+/// scratch ([`crate::group::what_if_acs`]). Read-only: neither the text nor any run changes.
+/// The error is a sentence (a scenario that does not build, an unknown or non-PCI device).
+pub fn what_if_acs(
+    s: &Scenario,
+    text: &str,
+    device: &str,
+    acs_on: bool,
+) -> Result<GroupDiff, String> {
+    let (topo, config) = super::run::declared_topology(s, text).map_err(|e| e.to_string())?;
+    let id = topo
+        .lookup(device)
+        .ok_or_else(|| format!("no device {device}"))?;
+    let p = topo
+        .pci_dev(id)
+        .ok_or_else(|| format!("{device} is not a PCI device"))?;
+    let (cap, ctl) = if acs_on {
+        let cap = p.acs_cap.unwrap_or(AcsFlags::NONE) | WHAT_IF_ACS_FLAGS;
+        (Some(cap), p.acs_ctl | WHAT_IF_ACS_FLAGS)
+    } else {
+        (p.acs_cap, p.acs_ctl & !WHAT_IF_ACS_FLAGS)
+    };
+    crate::group::what_if_acs(&topo, config, device, cap, ctl).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod what_if_tests {
+    use super::*;
+
+    const BOARD: &str = include_str!("../../../tests/scenarios/consumer-board-no-acs.iommu");
+
+    fn diff(text: &str, dev: &str, on: bool) -> GroupDiff {
+        let s = super::super::parse(text).expect("parses");
+        what_if_acs(&s, text, dev, on).expect("what-if")
+    }
+
+    #[test]
+    fn acs_on_a_chipset_port_splits_its_group() {
+        let d = diff(BOARD, "00:1c.0", true);
+        assert_eq!(d.acs_cap_before, None);
+        assert_eq!(d.acs_ctl_before, AcsFlags::NONE);
+        assert_eq!(d.acs_ctl_after, WHAT_IF_ACS_FLAGS);
+        assert_eq!(d.split.len(), 1, "{d:?}");
+        assert_eq!(
+            d.split[0].before,
+            vec![vec!["00:1c.0", "00:1c.4", "01:00.0", "02:00.0"]]
+        );
+        assert_eq!(
+            d.split[0].after,
+            vec![vec!["00:1c.0"], vec!["00:1c.4", "02:00.0"], vec!["01:00.0"]]
+        );
+        assert!(d.merged.is_empty());
+        // And back: with the ACS declared, switching it off merges them again.
+        let text = BOARD.replace("pci 00:1c.0 rp ", "pci 00:1c.0 rp acs=SV,RR,CR,UF ");
+        let back = diff(&text, "00:1c.0", false);
+        assert!(back.split.is_empty());
+        assert_eq!(back.merged.len(), 1, "{back:?}");
+        assert_eq!(
+            back.merged[0].after,
+            vec![vec!["00:1c.0", "00:1c.4", "01:00.0", "02:00.0"]]
+        );
+    }
+
+    #[test]
+    fn what_if_errors_are_sentences() {
+        let s = super::super::parse(BOARD).expect("parses");
+        assert!(what_if_acs(&s, BOARD, "09:00.0", true).is_err());
+    }
 }

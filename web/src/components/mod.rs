@@ -1,6 +1,7 @@
 //! One function component per file. Every panel reads the one [`crate::state::State`] from
 //! the context and dispatches [`crate::state::Action`]s; none computes kernel behaviour.
 
+pub mod acs_what_if;
 pub mod app;
 pub mod code_view;
 pub mod compare;

@@ -2,8 +2,9 @@
 //! counters (PTE writes, tables, invalidations, stale hits) and its DMA cookie's (IOVA
 //! rcache, flush queue). A counter the cursor's step changed is marked.
 use crate::state::use_app_state;
-use iommu_engine::iommu::TableView;
+use iommu_engine::iommu::{MappedRange, TableView};
 use iommu_engine::mapping::MapCounters;
+use iommu_engine::pgtable::arm_lpae::decode;
 use iommu_engine::trace::Delta;
 use iommu_engine::DomainId;
 use yew::prelude::*;
@@ -59,6 +60,8 @@ pub fn columns(c: &MapCounters) -> [(&'static str, &'static str, u64); 10] {
 #[function_component(PageTablePanel)]
 pub fn page_table_panel() -> Html {
     let state = use_app_state();
+    // The range whose PTE is shown: (domain label, first IOVA).
+    let picked = use_state(|| None::<(String, u64)>);
     let snap = state.snapshot();
     // The counters before the cursor's step, where it changed them.
     let before: Vec<(DomainId, MapCounters)> = state
@@ -128,7 +131,12 @@ pub fn page_table_panel() -> Html {
                     </tbody>
                 </table>
                 </div>
-                { for domains.iter().filter_map(|(d, _)| d.table.as_ref().filter(|t| !t.ranges.is_empty()).map(|t| (d, t))).map(|(d, t)| ranges(&d.label, t)) }
+                { for domains.iter().filter_map(|(d, _)| d.table.as_ref().filter(|t| !t.ranges.is_empty()).map(|t| (d, t))).map(|(d, t)| ranges(&d.label, t, &picked)) }
+                { for picked.as_ref().and_then(|(label, iova)| {
+                    let d = domains.iter().find(|(d, _)| d.label == *label)?.0;
+                    let r = d.table.as_ref()?.ranges.iter().find(|r| r.iova == *iova)?;
+                    Some(pte_details(label, r))
+                }) }
             }
         </section>
     }
@@ -143,17 +151,33 @@ pub fn size_text(n: u64) -> String {
         .map_or_else(|| format!("{n:#x}"), |(u, s)| format!("{}{s}", n / u))
 }
 
-/// What a level's leaves are (LPAE stage 1 with a 4K granule: L3 pages, L2/L1 blocks).
-fn leaf_kind(level: u32) -> &'static str {
-    if level == 3 {
-        "page"
-    } else {
-        "block"
+/// The PTE of a mapped range (its first leaf; the others differ only in output address):
+/// level, page or block size, output address and the descriptor's bits decoded.
+fn pte_details(label: &str, r: &MappedRange) -> Html {
+    let p = decode(r.pte, r.level);
+    let bit = |b: bool| if b { "1" } else { "0" };
+    let leaf = size_text(r.size / r.leaves.max(1));
+    html! {
+        <div class="pte-details" data-domain={label.to_string()} aria-live="polite">
+            <h3>{ "PTE " }<span class="mono">{ format!("{label} @ {:#x}", r.iova) }</span></h3>
+            <dl>
+                <dt>{ "level" }</dt><dd class="pte-level">{ format!("L{} {}", r.level, p.kind) }</dd>
+                <dt>{ "size" }</dt><dd class="pte-size">{ format!("{leaf} {} × {}", p.kind, r.leaves) }</dd>
+                <dt>{ "output address" }</dt><dd class="mono pte-oa">{ format!("{:#x}", p.output) }</dd>
+                <dt>{ "descriptor" }</dt><dd class="mono pte-raw">{ format!("{:#018x}", p.raw) }</dd>
+                <dt>{ "AP[2:1]" }</dt><dd class="pte-ap">{ format!("{:02b} {}", p.ap, p.ap_text()) }</dd>
+                <dt>{ "XN" }</dt><dd class="pte-xn">{ format!("{:02b} {}", p.xn, if p.xn == 0 { "executable" } else { "execute-never" }) }</dd>
+                <dt>{ "AttrIndx" }</dt><dd class="pte-attr">{ format!("{} {}", p.attr_indx, p.attr_text()) }</dd>
+                <dt>{ "SH" }</dt><dd class="pte-sh">{ format!("{:02b} {}", p.sh, p.sh_text()) }</dd>
+                <dt>{ "AF" }</dt><dd class="pte-af">{ bit(p.af) }</dd>
+                <dt>{ "nG" }</dt><dd class="pte-ng">{ bit(p.ng) }</dd>
+            </dl>
+        </div>
     }
 }
 
 /// The mapped ranges of one domain: a bar of the IOVA span they cover and the list.
-fn ranges(label: &str, t: &TableView) -> Html {
+fn ranges(label: &str, t: &TableView, picked: &UseStateHandle<Option<(String, u64)>>) -> Html {
     let lo = t.ranges.first().map_or(0, |r| r.iova);
     let hi = t.ranges.last().map_or(0, |r| r.iova + r.size);
     let span = (hi - lo).max(1) as f64;
@@ -180,12 +204,31 @@ fn ranges(label: &str, t: &TableView) -> Html {
                     }) }
                 </svg>
                 <ul class="range-list mono">
-                    { for t.ranges.iter().take(shown).map(|r| html! {
-                        <li>
-                            { format!("{:#x}–{:#x} → {:#x}  ", r.iova, r.iova + r.size - 1, r.phys) }
-                            <span class="muted">{ format!("L{} {} {}×{}  {}", r.level, leaf_kind(r.level),
-                                size_text(r.size / r.leaves.max(1)), r.leaves, if r.writable { "RW" } else { "RO" }) }</span>
-                        </li>
+                    { for t.ranges.iter().take(shown).map(|r| {
+                        let key = (label.to_string(), r.iova);
+                        let on = picked.as_ref() == Some(&key);
+                        let pick = {
+                            let picked = picked.clone();
+                            move || picked.set(if on { None } else { Some(key.clone()) })
+                        };
+                        let onclick = {
+                            let pick = pick.clone();
+                            Callback::from(move |_: MouseEvent| pick())
+                        };
+                        let onkeydown = Callback::from(move |e: KeyboardEvent| {
+                            if matches!(e.key().as_str(), "Enter" | " ") {
+                                e.prevent_default();
+                                pick();
+                            }
+                        });
+                        html! {
+                            <li class={classes!("range", on.then_some("selected"))} role="button" tabindex="0"
+                                aria-pressed={on.to_string()} title="Show this range's PTE" {onclick} {onkeydown}>
+                                { format!("{:#x}–{:#x} → {:#x}  ", r.iova, r.iova + r.size - 1, r.phys) }
+                                <span class="muted">{ format!("L{} {} {}×{}  {}", r.level, decode(r.pte, r.level).kind,
+                                    size_text(r.size / r.leaves.max(1)), r.leaves, if r.writable { "RW" } else { "RO" }) }</span>
+                            </li>
+                        }
                     }) }
                     if t.ranges.len() > shown {
                         <li class="muted">{ format!("… {} more", t.ranges.len() - shown) }</li>

@@ -2,6 +2,7 @@
 //! layout), each iommu group a coloured region around its members with its current domain
 //! and DMA owner as badges, bound drivers on the devices, devices in an invariant breach
 //! outlined red. Everything is drawn from the run's snapshot at the cursor.
+use crate::components::acs_what_if::AcsWhatIf;
 use crate::state::{use_app_state, Action};
 use iommu_engine::iommu::Snapshot;
 use iommu_engine::scenario::{Run, TopologyView};
@@ -432,6 +433,9 @@ fn details(run: &Run, snap: Option<&Snapshot>, sel: &str) -> Html {
                 <dt>{ "driver" }</dt><dd>{ view.and_then(|v| v.driver.as_ref()).map_or_else(|| "none".to_string(), |d| d.name.clone()) }</dd>
                 <dt>{ "DMA translated by" }</dt><dd>{ dom.unwrap_or_else(|| if view.is_some() { "nothing (no domain)".into() } else { "not probed at this step".into() }) }</dd>
             </dl>
+            if let (Some(acs), "rp" | "dsp") = (&dev.acs, dev.ty) {
+                <AcsWhatIf key={dev.name.clone()} device={dev.name.clone()} acs={acs.clone()} />
+            }
             if let Some(g) = group {
                 <p class="why">{ format!("iommu group {} — why its members share it:", g.id.0) }</p>
                 <ul class="reasons">
