@@ -7,8 +7,10 @@
 
 // Shared vocabulary.
 pub mod errno;
+pub mod fault;
 pub mod generation;
 pub mod ids;
+pub mod limits;
 
 // The machine and its groups (drivers/pci, drivers/iommu/iommu.c grouping).
 pub mod group;
