@@ -598,6 +598,10 @@ impl Kernel {
         role: DomainRole,
     ) -> Result<DomainId, Errno> {
         let facts = self.iommus.get(&iommu).ok_or(Errno::ENODEV)?;
+        // The driver's domain_alloc(): kzalloc of the domain (fault injection only).
+        if crate::fault::should_fail() {
+            return Err(Errno::ENOMEM);
+        }
         let (geometry, pgsize_bitmap) = if ty.is_paging() {
             (
                 geometry_for_ias(facts.ias),
