@@ -35,6 +35,10 @@ pub mod pgtable;
 // The scenario language.
 pub mod scenario;
 
+// Resource limits and robustness plumbing (RELIABILITY.md).
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use call::{Call, Cookie, DmaOwnerType};
 pub use domain::DomainType;
 pub use errno::Errno;
