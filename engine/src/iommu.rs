@@ -265,6 +265,11 @@ pub struct Kernel {
     stack: Vec<Nested>,
     nested: Vec<Nested>,
     warns: Vec<Warn>,
+    /// Nested calls closed so far in the call in progress, and those dropped past
+    /// [`crate::limits::MAX_NESTED_PER_EVENT`] (WARN lines likewise).
+    nested_kept: usize,
+    nested_dropped: usize,
+    warns_dropped: usize,
     /// Breaches of the call in progress that no state check can see afterwards (I6).
     pub(crate) call_breaches: Vec<crate::trace::Breach>,
     /// Model time for `tick`, in ns.
@@ -292,6 +297,9 @@ impl Kernel {
             stack: Vec::new(),
             nested: Vec::new(),
             warns: Vec::new(),
+            nested_kept: 0,
+            nested_dropped: 0,
+            warns_dropped: 0,
             call_breaches: Vec::new(),
             now_ns: 0,
         }
@@ -449,8 +457,15 @@ impl Kernel {
     }
 
     /// Closes the innermost nested call with its result.
+    /// Past [`crate::limits::MAX_NESTED_PER_EVENT`] closed calls the call (and what it
+    /// nested) is counted, not kept: [`Kernel::finish`] adds one summary entry.
     pub(crate) fn leave(&mut self, result: String) {
         if let Some(mut n) = self.stack.pop() {
+            if self.nested_kept >= crate::limits::MAX_NESTED_PER_EVENT {
+                self.nested_dropped += 1 + count_nested(&n.children);
+                return;
+            }
+            self.nested_kept += 1;
             n.result = result;
             match self.stack.last_mut() {
                 Some(parent) => parent.children.push(n),
@@ -465,9 +480,18 @@ impl Kernel {
         r
     }
 
+    /// Records a WARN line, up to [`crate::limits::MAX_WARNS_PER_EVENT`] per call.
+    fn push_warn(&mut self, w: Warn) {
+        if self.warns.len() >= crate::limits::MAX_WARNS_PER_EVENT {
+            self.warns_dropped += 1;
+        } else {
+            self.warns.push(w);
+        }
+    }
+
     /// A kernel `WARN_ON`/`dev_WARN` fired.
     pub(crate) fn warn(&mut self, site: &str, message: &str) {
-        self.warns.push(Warn {
+        self.push_warn(Warn {
             kind: "WARN",
             site: site.to_string(),
             message: message.to_string(),
@@ -476,7 +500,7 @@ impl Kernel {
 
     /// A `dev_warn`/`pr_warn` line.
     pub(crate) fn notice(&mut self, site: &str, message: &str) {
-        self.warns.push(Warn {
+        self.push_warn(Warn {
             kind: "notice",
             site: site.to_string(),
             message: message.to_string(),
@@ -485,7 +509,7 @@ impl Kernel {
 
     /// A hazard the kernel does not check but the model flags.
     pub(crate) fn model_warn(&mut self, site: &str, message: &str) {
-        self.warns.push(Warn {
+        self.push_warn(Warn {
             kind: "model",
             site: site.to_string(),
             message: message.to_string(),
@@ -494,7 +518,7 @@ impl Kernel {
 
     /// A `BUG_ON` fired: the kernel is dead and the run ends.
     pub(crate) fn bug(&mut self, site: &str, message: &str) {
-        self.warns.push(Warn {
+        self.push_warn(Warn {
             kind: "BUG",
             site: site.to_string(),
             message: message.to_string(),
@@ -577,6 +601,10 @@ impl Kernel {
         role: DomainRole,
     ) -> Result<DomainId, Errno> {
         let facts = self.iommus.get(&iommu).ok_or(Errno::ENODEV)?;
+        // The driver's domain_alloc(): kzalloc of the domain (fault injection only).
+        if crate::fault::should_fail() {
+            return Err(Errno::ENOMEM);
+        }
         let (geometry, pgsize_bitmap) = if ty.is_paging() {
             (
                 geometry_for_ias(facts.ias),
@@ -961,11 +989,25 @@ impl Kernel {
         self.stack.clear();
         self.nested.clear();
         self.warns.clear();
+        self.nested_kept = 0;
+        self.nested_dropped = 0;
+        self.warns_dropped = 0;
     }
 
     fn finish(&mut self, call: &str, args: Vec<String>, result: Ret, before: Snapshot) -> Event {
         while !self.stack.is_empty() {
             self.leave(String::new());
+        }
+        if self.nested_dropped > 0 {
+            self.nested.push(Nested::summary(self.nested_dropped));
+        }
+        if self.warns_dropped > 0 {
+            let more = crate::trace::thousands(self.warns_dropped as u64);
+            self.warns.push(Warn {
+                kind: "notice",
+                site: "trace".into(),
+                message: format!("… {more} more lines not recorded"),
+            });
         }
         let after = self.snapshot();
         let deltas = diff(&before, &after);
@@ -1388,4 +1430,9 @@ fn table_view(t: &crate::pgtable::arm_lpae::ArmLpae) -> TableView {
         ranges,
         truncated,
     }
+}
+
+/// Nested calls under `n`, at any depth.
+fn count_nested(n: &[Nested]) -> usize {
+    n.iter().map(|c| 1 + count_nested(&c.children)).sum()
 }

@@ -7,8 +7,10 @@
 
 // Shared vocabulary.
 pub mod errno;
+pub mod fault;
 pub mod generation;
 pub mod ids;
+pub mod limits;
 
 // The machine and its groups (drivers/pci, drivers/iommu/iommu.c grouping).
 pub mod group;
@@ -32,6 +34,10 @@ pub mod pgtable;
 
 // The scenario language.
 pub mod scenario;
+
+// Resource limits and robustness plumbing (RELIABILITY.md).
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use call::{Call, Cookie, DmaOwnerType};
 pub use domain::DomainType;

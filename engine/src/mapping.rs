@@ -26,10 +26,7 @@ use serde::{Deserialize, Serialize};
 /// queues). Calls name a CPU modulo this.
 pub const MODEL_CPUS: usize = 2;
 
-/// The memory one domain's table pages may take (64 MiB: 16384 pages of 4K, 1024 of 64K).
-/// Past it `__arm_lpae_alloc_pages()` fails and the map returns -ENOMEM, as on a machine
-/// out of memory; it also bounds what one scenario line can cost in a browser tab.
-pub const PGTABLE_BUDGET_BYTES: u64 = 64 << 20;
+pub use crate::limits::{PGTABLE_BUDGET_BYTES, PGTABLE_TOTAL_BUDGET_BYTES};
 
 /// One `io_pgtable_ops` call the core made.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -254,19 +251,45 @@ impl Kernel {
     /// Takes a domain's page table (and cookie) out for one operation; put back with
     /// [`Kernel::put_paging`].
     fn take_paging(&mut self, d: DomainId) -> Option<(Box<KernelPaging>, Option<Box<DmaCookie>>)> {
+        let cap = self.shared_table_cap(d);
         let dom = self.domains.get_mut(&d)?;
-        let p = dom.paging.take()?;
+        let mut p = dom.paging.take()?;
+        p.pgtable.inner.set_shared_cap(cap);
         Some((p, dom.cookie.take()))
+    }
+
+    /// The table pages domain `d` may hold under [`PGTABLE_TOTAL_BUDGET_BYTES`]: what the
+    /// other domains' tables leave of it.
+    fn shared_table_cap(&self, d: DomainId) -> u64 {
+        let others: u64 = self
+            .domains
+            .iter()
+            .filter(|(id, _)| **id != d)
+            .filter_map(|(_, dom)| dom.paging.as_ref())
+            .map(|p| {
+                let t = &p.pgtable.inner;
+                t.pages_held().saturating_mul(t.config().granule)
+            })
+            .sum();
+        let granule = self
+            .domains
+            .get(&d)
+            .and_then(|dom| dom.paging.as_ref())
+            .map_or(1, |p| p.pgtable.inner.config().granule.max(1));
+        PGTABLE_TOTAL_BUDGET_BYTES.saturating_sub(others) / granule
     }
 
     /// As [`Kernel::take_paging`] for a domain with a DMA cookie; a domain without one
     /// keeps its table.
     fn take_cookie(&mut self, d: DomainId) -> Option<(Box<KernelPaging>, Box<DmaCookie>)> {
+        let cap = self.shared_table_cap(d);
         let dom = self.domains.get_mut(&d)?;
         if dom.paging.is_none() || dom.cookie.is_none() {
             return None;
         }
-        Some((dom.paging.take()?, dom.cookie.take()?))
+        let mut p = dom.paging.take()?;
+        p.pgtable.inner.set_shared_cap(cap);
+        Some((p, dom.cookie.take()?))
     }
 
     fn put_paging(&mut self, d: DomainId, p: Box<KernelPaging>, c: Option<Box<DmaCookie>>) {

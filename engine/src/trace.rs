@@ -83,6 +83,37 @@ pub struct Nested {
     pub children: Vec<Nested>,
 }
 
+impl Nested {
+    /// The entry that stands for `n` nested calls not recorded past
+    /// [`crate::limits::MAX_NESTED_PER_EVENT`]: named "… 31,000 more", no arguments.
+    pub fn summary(n: usize) -> Nested {
+        Nested {
+            name: format!("… {} more", thousands(n as u64)),
+            args: Vec::new(),
+            result: String::new(),
+            children: Vec::new(),
+        }
+    }
+
+    /// Whether this is a [`Nested::summary`] entry (printed without parentheses).
+    pub fn is_summary(&self) -> bool {
+        self.name.starts_with('…')
+    }
+}
+
+/// `31000` → `31,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
 /// One state change a call caused (`before` → `after`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -259,6 +259,10 @@ fn print_check(c: &iommu_engine::scenario::CheckOutcome) {
 
 fn print_nested(nested: &[Nested], depth: usize) {
     for n in nested {
+        if n.is_summary() {
+            println!("{:indent$}{DIM}{}{DIM:#}", "", n.name, indent = depth * 2);
+            continue;
+        }
         let result = if n.result.is_empty() {
             String::new()
         } else {

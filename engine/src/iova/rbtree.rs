@@ -9,6 +9,19 @@ const fn fls_long(x: u64) -> u32 {
 }
 
 impl IovaDomain {
+    /// The IOVA ranges handed out and not back in the allocator: tree nodes (the anchor
+    /// aside) whose pfn no rcache holds. What a rolled-back allocation must leave alone.
+    #[cfg(test)]
+    pub(crate) fn in_use(&self) -> Vec<(u64, u64)> {
+        let cached: std::collections::BTreeSet<u64> =
+            self.rcaches.iter().flat_map(|r| r.cached_pfns()).collect();
+        self.nodes
+            .iter()
+            .filter(|(lo, _)| **lo != super::IOVA_ANCHOR && !cached.contains(lo))
+            .map(|(lo, hi)| (*lo, *hi))
+            .collect()
+    }
+
     /// The node `(pfn_lo, pfn_hi)` keyed `key`; the anchor if the key is gone (never the
     /// case while the cached-node updates hold).
     fn node(&self, key: u64) -> (u64, u64) {
@@ -138,7 +151,11 @@ impl IovaDomain {
 
     /// drivers/iommu/iova.c: alloc_iova() (v6.6): `size` pages at or below `limit_pfn`
     /// (inclusive), aligned to the next power of two of `size` if `size_aligned`.
+    /// Fails (as `alloc_iova_mem()` returning NULL) under [`crate::fault`] injection.
     pub fn alloc_iova(&mut self, size: u64, limit_pfn: u64, size_aligned: bool) -> Option<Iova> {
+        if crate::fault::should_fail() {
+            return None;
+        }
         self.alloc_and_insert_iova_range(size, limit_pfn.saturating_add(1), size_aligned)
     }
 

@@ -106,6 +106,14 @@ pub struct IovaRcache {
 }
 
 impl IovaRcache {
+    /// Every pfn this size class caches (CPU magazines and depot).
+    #[cfg(test)]
+    pub(crate) fn cached_pfns(&self) -> impl Iterator<Item = u64> + '_ {
+        let cpus = self.cpus.iter().flat_map(|c| [&c.loaded, &c.prev]);
+        cpus.chain(self.depot.iter())
+            .flat_map(|m| m.pfns.iter().take(m.size).copied())
+    }
+
     pub(crate) fn new(ncpus: usize) -> Self {
         IovaRcache {
             cpus: (0..ncpus)
@@ -240,6 +248,10 @@ impl IovaDomain {
         if !c.loaded.is_full() {
         } else if !c.prev.is_full() {
             std::mem::swap(&mut c.loaded, &mut c.prev);
+        } else if crate::fault::should_fail() {
+            // iova_magazine_alloc(GFP_ATOMIC) failed: can_insert stays false and the
+            // caller frees the IOVA to the tree.
+            return false;
         } else {
             let full = std::mem::replace(&mut c.loaded, Magazine::new_boxed());
             rc.depot.push(full);

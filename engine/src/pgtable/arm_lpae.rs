@@ -195,6 +195,10 @@ pub struct ArmLpae {
     /// the pgd every time) and invisible in results: it is dropped whenever any table is
     /// freed or a block is split, the only ways a last-level table can go away.
     last_table: Cell<(u64, u32)>,
+    /// The kernel-wide share of [`crate::limits::PGTABLE_TOTAL_BUDGET_BYTES`] this table may
+    /// hold, in table pages (set by the kernel model before each operation; not a kernel
+    /// field, so outside `cfg` and invisible in views).
+    shared_cap: u64,
 }
 
 impl ArmLpae {
@@ -238,9 +242,21 @@ impl ArmLpae {
             walk_flushes: Vec::new(),
             warnings: Vec::new(),
             last_table: Cell::new((u64::MAX, 0)),
+            shared_cap: u64::MAX,
         };
         t.alloc_table()?;
         Ok(t)
+    }
+
+    /// Table pages this model holds, live or kept on its free list for reuse.
+    pub fn pages_held(&self) -> u64 {
+        self.tables.len() as u64
+    }
+
+    /// Caps the table pages this table may hold below its own budget (a share of a budget
+    /// several tables draw from); `u64::MAX` lifts the cap.
+    pub fn set_shared_cap(&mut self, tables: u64) {
+        self.shared_cap = tables;
     }
 
     pub const fn config(&self) -> &LpaeConfig {
@@ -454,7 +470,11 @@ impl ArmLpae {
 
     /// `__arm_lpae_alloc_pages()` under the page budget.
     fn alloc_table(&mut self) -> Result<u32, Errno> {
-        if self.stats.tables_live >= self.cfg.max_tables {
+        // The shared cap counts the pages this model holds (freed ones stay for reuse):
+        // the memory the engine itself spends.
+        let held_full = self.free_pages.is_empty() && self.tables.len() as u64 >= self.shared_cap;
+        if self.stats.tables_live >= self.cfg.max_tables || held_full || crate::fault::should_fail()
+        {
             return Err(Errno::ENOMEM);
         }
         let n = self.ptes_per_table;

@@ -11,14 +11,7 @@ use super::error::{ErrorKind, ParseError, ParseErrors};
 use super::lexer::{self, Tok, Token};
 use crate::{Errno, Generation};
 
-/// The largest scenario accepted, in bytes.
-pub const MAX_INPUT: usize = 1 << 20;
-/// The longest line accepted, in bytes.
-pub const MAX_LINE: usize = 4096;
-/// The most statements (comment lines included) in one scenario.
-pub const MAX_STATEMENTS: usize = 10_000;
-/// The parser stops after this many errors.
-pub const MAX_ERRORS: usize = 20;
+pub use crate::limits::{MAX_ERRORS, MAX_INPUT, MAX_LINE, MAX_STATEMENTS};
 
 /// Statement keywords, for "did you mean" on an unknown first word.
 const KEYWORDS: [&str; 8] = [

@@ -1,0 +1,85 @@
+//! Every resource limit of the engine, in one place (RELIABILITY.md lists them).
+//!
+//! Scenarios arrive from links anyone can craft, so each limit turns a runaway input into a
+//! clear error: a [`crate::scenario::ParseError`] at the offending line, or the errno the
+//! kernel itself would return when it runs out of memory (-ENOMEM). None of them is reached
+//! by the scenario corpus.
+
+/// The largest scenario accepted, in bytes.
+pub const MAX_INPUT: usize = 1 << 20;
+/// The longest line accepted, in bytes.
+pub const MAX_LINE: usize = 4096;
+/// The most statements (comment lines included) in one scenario; also bounds the devices
+/// and calls of a run, since each is a statement.
+pub const MAX_STATEMENTS: usize = 10_000;
+/// The parser stops after this many errors.
+pub const MAX_ERRORS: usize = 20;
+
+/// The memory one domain's table pages may take (64 MiB: 16384 pages of 4K, 1024 of 64K).
+/// Past it `__arm_lpae_alloc_pages()` fails and the map returns -ENOMEM, as on a machine
+/// out of memory; it also bounds what one scenario line can cost in a browser tab.
+pub const PGTABLE_BUDGET_BYTES: u64 = 64 << 20;
+
+/// The memory the table pages of all domains of one kernel may take together (256 MiB):
+/// past it table allocations fail with -ENOMEM like the per-domain budget, so many domains
+/// cannot multiply [`PGTABLE_BUDGET_BYTES`].
+pub const PGTABLE_TOTAL_BUDGET_BYTES: u64 = 256 << 20;
+
+/// The most nested kernel calls one trace event records. Past it the event keeps the first
+/// ones and a summary entry ("… 31,000 more"): an `iommu_map` of a huge range cut into
+/// thousands of `map_pages` batches must not make a trace of megabytes.
+pub const MAX_NESTED_PER_EVENT: usize = 1000;
+
+/// The most WARN/notice lines one trace event records (the rest are counted in a summary).
+pub const MAX_WARNS_PER_EVENT: usize = 100;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{run, Options};
+    use crate::trace::Ret;
+    use crate::Errno;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    const SMMU: &str = "generation current\niommu smmu kind=arm-smmu-v3 granule=4K ias=48 oas=48\n";
+
+    fn count(n: &[crate::trace::Nested]) -> usize {
+        n.iter().map(|c| 1 + count(&c.children)).sum()
+    }
+
+    #[test]
+    fn mapping_one_tib_as_4k_pages_fails_fast_with_enomem_and_a_bounded_trace() {
+        let text =
+            format!("{SMMU}d = iommu_domain_alloc(smmu)\niommu_map(d, 0x1000, 0x2000, 1T, RW)\n");
+        let r = run(&text, &Options::default()).unwrap();
+        let ev = &r.steps.last().unwrap().event;
+        assert_eq!(ev.result, Ret::Err(Errno::ENOMEM));
+        assert_eq!(count(&ev.nested), MAX_NESTED_PER_EVENT + 1);
+        let last = ev.nested.last().unwrap();
+        assert!(last.is_summary(), "{}", last.name);
+        assert_eq!(last.name, "… 31,711 more");
+    }
+
+    #[test]
+    fn domains_share_one_table_budget() {
+        let mut text = SMMU.to_string();
+        for i in 0..6 {
+            text += &format!(
+                "d{i} = iommu_domain_alloc(smmu)\niommu_map(d{i}, 0x1000, 0x2000, 1T, RW)\n"
+            );
+        }
+        text += "e = iommu_domain_alloc(smmu)\niommu_map(e, 0, 0, 4K, RW) => -ENOMEM\n";
+        let r = run(&text, &Options::default()).unwrap();
+        assert_eq!(r.checks.len(), 1);
+        assert!(r.checks.iter().all(|c| c.ok), "{:?}", r.checks);
+    }
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(crate::trace::thousands(0), "0");
+        assert_eq!(crate::trace::thousands(999), "999");
+        assert_eq!(crate::trace::thousands(31_711), "31,711");
+        assert_eq!(crate::trace::thousands(1_000_000), "1,000,000");
+    }
+}
