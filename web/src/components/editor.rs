@@ -2,7 +2,7 @@
 //! lexer's tokens), line numbers, and every parse error at its line and column — after the
 //! end of its line, marked in the gutter, and listed below (a click puts the caret there).
 //! Ctrl-Enter (⌘-Enter) runs.
-use crate::components::code_view::{render_gutter, render_lines};
+use crate::components::lines::Lines;
 use crate::components::preset_menu::description;
 use crate::state::{use_app_state, Action};
 use web_sys::HtmlTextAreaElement;
@@ -38,6 +38,7 @@ pub fn editor() -> Html {
         })
     };
     let errors = state.errors().cloned();
+    let text = AttrValue::from(state.text.clone());
     let lines = state.text.split('\n').count();
     let about = state.preset.and_then(crate::state::preset).map(description);
     html! {
@@ -50,9 +51,9 @@ pub fn editor() -> Html {
                 </details>
             }
             <div class="editor-scroll">
-                <div class="gutter" aria-hidden="true">{ render_gutter(&state.text, errors.as_ref()) }</div>
+                <div class="gutter" aria-hidden="true"><Lines text={text.clone()} errors={errors.clone()} gutter=true /></div>
                 <div class="editor-stack">
-                    <pre class="code-text overlay" aria-hidden="true">{ render_lines(&state.text, errors.as_ref()) }</pre>
+                    <pre class="code-text overlay" aria-hidden="true"><Lines text={text.clone()} errors={errors.clone()} /></pre>
                     <textarea ref={area.clone()} class="editor-input" spellcheck="false" wrap="off"
                         autocomplete="off" autocapitalize="off" aria-label="Scenario text"
                         aria-invalid={errors.is_some().to_string()}
