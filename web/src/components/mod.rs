@@ -6,6 +6,7 @@ pub mod app;
 pub mod code_view;
 pub mod compare;
 pub mod editor;
+pub mod editor_text;
 pub mod era_select;
 pub mod lines;
 pub mod notice;
