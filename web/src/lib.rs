@@ -6,6 +6,8 @@
 //! `embed` mounts read-only widgets; `api` is the JS API.
 
 pub mod api;
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod components;
 pub mod embed;
 pub mod persist;
@@ -31,13 +33,18 @@ pub fn mount_with(element: web_sys::Element, initial: State, persist: bool) {
 pub use embed::{mount_embed, mount_widgets};
 
 /// What `main` does on any page: the playground on `#playground` (read-only with
-/// `?embed`), and a widget on every `[data-iommu-scenario]` element.
+/// `?embed`; with the `bench` feature, `?bench` runs the benchmark instead), and a widget on every `[data-iommu-scenario]` element.
 pub fn start() {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
     if let Some(root) = doc.get_element_by_id("playground") {
         root.set_inner_html("");
+        #[cfg(feature = "bench")]
+        if bench::requested() {
+            bench::spawn(root);
+            return;
+        }
         if persist::is_embed() {
             mount_embed(root);
         } else {

@@ -2,9 +2,9 @@
 //! lexer's tokens), line numbers, and every parse error at its line and column — after the
 //! end of its line, marked in the gutter, and listed below (a click puts the caret there).
 //! Ctrl-Enter (⌘-Enter) runs.
-use crate::components::code_view::{render_gutter, render_lines};
+use crate::components::editor_text::EditorText;
 use crate::components::preset_menu::description;
-use crate::state::{use_app_state, Action};
+use crate::state::use_app_state;
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
@@ -21,24 +21,8 @@ fn utf16_offset(text: &str, byte: usize) -> u32 {
 pub fn editor() -> Html {
     let state = use_app_state();
     let area = use_node_ref();
-    let oninput = {
-        let state = state.clone();
-        Callback::from(move |e: InputEvent| {
-            let t: HtmlTextAreaElement = e.target_unchecked_into();
-            state.dispatch(Action::Edit(t.value()));
-        })
-    };
-    let onkeydown = {
-        let state = state.clone();
-        Callback::from(move |e: KeyboardEvent| {
-            if e.key() == "Enter" && (e.ctrl_key() || e.meta_key()) {
-                e.prevent_default();
-                state.dispatch(Action::Run);
-            }
-        })
-    };
     let errors = state.errors().cloned();
-    let lines = state.text.split('\n').count();
+    let text = AttrValue::from(state.text.clone());
     let about = state.preset.and_then(crate::state::preset).map(description);
     html! {
         <section class="pane editor-pane" aria-label="Scenario editor">
@@ -49,17 +33,7 @@ pub fn editor() -> Html {
                     { for about.split("\n\n").skip(1).map(|p| html! { <p>{ p.to_string() }</p> }) }
                 </details>
             }
-            <div class="editor-scroll">
-                <div class="gutter" aria-hidden="true">{ render_gutter(&state.text, errors.as_ref()) }</div>
-                <div class="editor-stack">
-                    <pre class="code-text overlay" aria-hidden="true">{ render_lines(&state.text, errors.as_ref()) }</pre>
-                    <textarea ref={area.clone()} class="editor-input" spellcheck="false" wrap="off"
-                        autocomplete="off" autocapitalize="off" aria-label="Scenario text"
-                        aria-invalid={errors.is_some().to_string()}
-                        rows={lines.to_string()}
-                        value={state.text.to_string()} {oninput} {onkeydown} />
-                </div>
-            </div>
+            <EditorText text={text} errors={errors.clone()} area={area.clone()} dispatch={state.dispatcher()} />
             if let Some(errors) = errors {
                 <ul class="errors" aria-live="polite">
                     { for errors.errors.iter().map(|e| {

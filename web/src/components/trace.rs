@@ -4,6 +4,7 @@
 //! A row shows the statement, its result (errors red, WARN amber, BUG black, n/a dim), the
 //! invariant breaches it caused with their sentence and the expectations that failed on its
 //! line; it expands to the nested kernel calls and the state it changed.
+use crate::components::trace_row::TraceRow;
 use crate::state::{use_app_state, Action};
 use iommu_engine::iommu::Snapshot;
 use iommu_engine::scenario::view::result_text;
@@ -211,6 +212,11 @@ pub fn trace_panel() -> Html {
         let state = state.clone();
         Callback::from(move |_| state.dispatch(Action::Step(d)))
     };
+    // One callback for every row (equal props: unchanged rows are not re-rendered).
+    let seek_to = {
+        let d = state.dispatcher();
+        use_callback((), move |n: usize, _| d.dispatch(Action::Seek(n)))
+    };
     let seek = |n: usize| {
         let state = state.clone();
         Callback::from(move |_| state.dispatch(Action::Seek(n)))
@@ -305,19 +311,21 @@ pub fn trace_panel() -> Html {
                     </span>
                 }
             </div>
-            if let Some(run) = state.report.as_deref() {
-                if run.steps.is_empty() {
+            if let Some(rc) = state.report.clone() {
+                if rc.steps.is_empty() {
                     <p class="muted">{ "This scenario makes no calls and declares no devices." }</p>
                 } else {
                     <ol class="trace-rows" ref={list}>
                         {{
+                            let run = &*rc;
                             let (from, to) = window(run.steps.len(), cursor);
                             html! { <>
                                 if from > 0 {
                                     <li class="trace-gap muted">{ format!("… {from} earlier steps (the slider reaches them)") }</li>
                                 }
-                                { for run.steps.iter().enumerate().skip(from).take(to - from)
-                                    .map(|(i, st)| row(run, i, st, cursor, seek(i + 1))) }
+                                <>{ for (from..to).map(|i| html! {
+                                    <TraceRow key={i} run={rc.clone()} index={i} cursor={cursor.clamp(i, i + 2)} seek={seek_to.clone()} />
+                                }) }</>
                                 if to < run.steps.len() {
                                     <li class="trace-gap muted">{ format!("… {} later steps", run.steps.len() - to) }</li>
                                 }
@@ -325,7 +333,7 @@ pub fn trace_panel() -> Html {
                         }}
                     </ol>
                 }
-                if let Some(bug) = &run.crashed {
+                if let Some(bug) = &rc.crashed {
                     <p class="crashed">{ format!("kernel BUG: {bug} — the run stopped here") }</p>
                 }
             }
@@ -346,7 +354,13 @@ pub fn window(len: usize, cursor: usize) -> (usize, usize) {
     (from, from + WINDOW)
 }
 
-fn row(run: &Run, i: usize, st: &Step, cursor: usize, onclick: Callback<MouseEvent>) -> Html {
+pub(crate) fn row(
+    run: &Run,
+    i: usize,
+    st: &Step,
+    cursor: usize,
+    onclick: Callback<MouseEvent>,
+) -> Html {
     let n = i + 1;
     let e = &st.event;
     let warned = e.warns.iter().any(|w| w.kind == "WARN");
