@@ -33,6 +33,19 @@ pub const MAX_NESTED_PER_EVENT: usize = 1000;
 /// The most WARN/notice lines one trace event records (the rest are counted in a summary).
 pub const MAX_WARNS_PER_EVENT: usize = 100;
 
+/// The most domains one kernel holds, freed ones included (the model keeps a freed domain
+/// to flag use-after-free). Past it domain allocation fails with -ENOMEM, as the driver's
+/// `domain_alloc()` does out of memory. Every step snapshots every domain, so this bounds
+/// the cost of a step.
+pub const MAX_DOMAINS: usize = 1024;
+
+/// The most items (groups, devices, domains and mapped ranges, summed over every step) the
+/// snapshots of one run may hold when the UI records them (`Options::snapshots`). Each
+/// snapshot's table views are already bounded by `TableView::LIMIT` leaves per domain; this
+/// bounds their sum over a long run (about 100 MB at worst). Past it the steps record no
+/// snapshot and the step where recording stopped carries a notice.
+pub const MAX_SNAPSHOT_ITEMS: usize = 1_000_000;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +86,40 @@ mod tests {
         let r = run(&text, &Options::default()).unwrap();
         assert_eq!(r.checks.len(), 1);
         assert!(r.checks.iter().all(|c| c.ok), "{:?}", r.checks);
+    }
+
+    #[test]
+    fn snapshots_stop_with_a_notice_past_their_budget() {
+        let mut k = crate::Kernel::new(crate::Generation::Current, crate::Config::default());
+        k.record_snapshots = true;
+        let tick = crate::Call::Tick { ns: 1000 };
+        assert!(k.call(&tick).snapshot.is_some());
+        // Nearly spent, as after a long run: the next snapshot (no items: an empty
+        // machine) still fits, then one item too many stops recording.
+        k.snapshot_items = MAX_SNAPSHOT_ITEMS;
+        assert!(k.call(&tick).snapshot.is_some());
+        k.add_iommu(crate::IommuId(0), crate::IommuFacts::new("smmu0"));
+        let a = k.call(&crate::Call::IommuDomainAlloc {
+            iommu: crate::IommuId(0),
+        });
+        assert!(a.snapshot.is_none());
+        assert!(a
+            .warns
+            .iter()
+            .any(|w| w.message.contains("snapshots stop here")));
+        let later = k.call(&tick);
+        assert!(later.snapshot.is_none() && later.warns.is_empty());
+    }
+
+    #[test]
+    fn domain_allocation_fails_past_the_domain_limit() {
+        let mut text = SMMU.to_string();
+        for i in 0..MAX_DOMAINS {
+            text += &format!("d{i} = iommu_domain_alloc(smmu)\n");
+        }
+        text += "e = iommu_domain_alloc(smmu) => -ENOMEM\n";
+        let r = run(&text, &Options::default()).unwrap();
+        assert!(r.checks.iter().all(|c| c.ok), "{:?}", r.checks.last());
     }
 
     #[test]
