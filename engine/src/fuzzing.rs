@@ -1,7 +1,7 @@
 //! Entry points of the fuzz targets (`engine/fuzz/`, RELIABILITY.md): each takes arbitrary
 //! bytes and must return without panicking, hanging or growing without bound. They live in
-//! the engine so that the same code runs under libFuzzer (`cargo fuzz`, nightly) and, on
-//! stable, as an ordinary test replaying the checked-in corpus plus pseudo-random inputs
+//! the engine so that the same code runs under libFuzzer (`engine/fuzz/run` on stable, `cargo fuzz` on
+//! nightly) and as an ordinary test replaying the checked-in corpus plus pseudo-random inputs
 //! (`engine/tests/fuzz_replay.rs`).
 
 use crate::call::{Call, Cookie};
