@@ -1,7 +1,7 @@
 //! Entry points of the fuzz targets (`engine/fuzz/`, RELIABILITY.md): each takes arbitrary
 //! bytes and must return without panicking, hanging or growing without bound. They live in
-//! the engine so that the same code runs under libFuzzer (`cargo fuzz`, nightly) and, on
-//! stable, as an ordinary test replaying the checked-in corpus plus pseudo-random inputs
+//! the engine so that the same code runs under libFuzzer (`engine/fuzz/run` on stable, `cargo fuzz` on
+//! nightly) and as an ordinary test replaying the checked-in corpus plus pseudo-random inputs
 //! (`engine/tests/fuzz_replay.rs`).
 
 use crate::call::{Call, Cookie};
@@ -120,7 +120,12 @@ pub fn ops(data: &[u8]) {
         let call = match kind % 24 {
             0 => Call::Bind {
                 dev,
-                driver: ["e1000e", "vfio-pci", "pcieport"][(c % 3) as usize].into(),
+                driver: match c % 3 {
+                    0 => "e1000e",
+                    1 => "vfio-pci",
+                    _ => "pcieport",
+                }
+                .into(),
                 managed: c & 4 != 0,
             },
             1 => Call::Unbind { dev },
@@ -213,7 +218,11 @@ pub fn ops(data: &[u8]) {
 /// Each successful map must read back through `iova_to_phys`.
 pub fn pgtable(data: &[u8]) {
     let mut b = Bytes(data);
-    let granule = [0x1000, 0x4000, 0x1_0000][usize::from(b.u8() % 3)];
+    let granule = match b.u8() % 3 {
+        0 => 0x1000,
+        1 => 0x4000,
+        _ => 0x1_0000,
+    };
     let ias = 32 + u32::from(b.u8() % 17);
     let oas = 32 + u32::from(b.u8() % 17);
     let Ok(mut d) = crate::mapping::new_paging(granule, ias, oas, b.u8() & 1 != 0) else {

@@ -270,6 +270,9 @@ pub struct Kernel {
     nested_kept: usize,
     nested_dropped: usize,
     warns_dropped: usize,
+    /// Items (groups, devices, domains, mapped ranges) of the snapshots recorded so far,
+    /// against [`crate::limits::MAX_SNAPSHOT_ITEMS`].
+    pub(crate) snapshot_items: usize,
     /// Breaches of the call in progress that no state check can see afterwards (I6).
     pub(crate) call_breaches: Vec<crate::trace::Breach>,
     /// Model time for `tick`, in ns.
@@ -300,6 +303,7 @@ impl Kernel {
             nested_kept: 0,
             nested_dropped: 0,
             warns_dropped: 0,
+            snapshot_items: 0,
             call_breaches: Vec::new(),
             now_ns: 0,
         }
@@ -601,8 +605,9 @@ impl Kernel {
         role: DomainRole,
     ) -> Result<DomainId, Errno> {
         let facts = self.iommus.get(&iommu).ok_or(Errno::ENODEV)?;
-        // The driver's domain_alloc(): kzalloc of the domain (fault injection only).
-        if crate::fault::should_fail() {
+        // The driver's domain_alloc(): kzalloc of the domain, failing past the model's
+        // domain limit (every snapshot lists every domain) or under fault injection.
+        if self.domains.len() >= crate::limits::MAX_DOMAINS || crate::fault::should_fail() {
             return Err(Errno::ENOMEM);
         }
         let (geometry, pgsize_bitmap) = if ty.is_paging() {
@@ -984,6 +989,32 @@ impl Kernel {
 
     // ---------------------------------------------------------------- call dispatch
 
+    /// Keeps a step's snapshot while the run's snapshots stay under
+    /// [`crate::limits::MAX_SNAPSHOT_ITEMS`]; the first one past it records a notice and
+    /// every later step records none (a UI shows the last snapshot kept).
+    fn budget_snapshot(&mut self, snap: Snapshot) -> Option<Snapshot> {
+        let max = crate::limits::MAX_SNAPSHOT_ITEMS;
+        if self.snapshot_items > max {
+            return None;
+        }
+        let ranges: usize = snap
+            .domains
+            .iter()
+            .map(|d| d.table.as_ref().map_or(0, |t| t.ranges.len()))
+            .sum();
+        let items = snap.groups.len() + snap.devices.len() + snap.domains.len() + ranges;
+        self.snapshot_items = self.snapshot_items.saturating_add(items);
+        if self.snapshot_items > max {
+            let max = crate::trace::thousands(max as u64);
+            self.notice(
+                "trace",
+                &format!("snapshots stop here: the run's snapshots reached {max} items"),
+            );
+            return None;
+        }
+        Some(snap)
+    }
+
     fn begin(&mut self) {
         self.call_breaches.clear();
         self.stack.clear();
@@ -1012,6 +1043,10 @@ impl Kernel {
         let after = self.snapshot();
         let deltas = diff(&before, &after);
         let breaches = invariants::check(self);
+        let snapshot = self
+            .record_snapshots
+            .then_some(after)
+            .and_then(|a| self.budget_snapshot(a));
         let ev = Event {
             seq: self.events.len(),
             call: call.to_string(),
@@ -1021,7 +1056,7 @@ impl Kernel {
             nested: std::mem::take(&mut self.nested),
             deltas,
             breaches,
-            snapshot: self.record_snapshots.then_some(after),
+            snapshot,
         };
         self.events.push(ev.clone());
         ev

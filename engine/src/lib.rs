@@ -3,7 +3,10 @@
 //! Pure Rust with no web dependencies: it builds for the host and for
 //! `wasm32-unknown-unknown`, and everything it does is testable with `cargo test`.
 //! See ARCHITECTURE.md at the repository root for the module map.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 // Shared vocabulary.
 pub mod errno;

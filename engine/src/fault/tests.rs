@@ -203,3 +203,58 @@ fn iommu_domain_alloc_fails_cleanly_at_every_allocation() {
     // The domain itself, then its pgd.
     assert_eq!((seen.failed, seen.absorbed), (2, 0));
 }
+
+/// __iova_rcache_insert() (v6.6): with both CPU magazines full, a new one is allocated
+/// (GFP_ATOMIC); if that fails the IOVA goes straight back to the tree. The unmap succeeds
+/// either way and the IOVA is free again either way.
+#[test]
+fn dma_unmap_page_survives_a_failed_magazine_allocation() {
+    let mag = crate::iova::rcache::IOVA_MAG_SIZE;
+    let setup = || {
+        let mut k = kernel(true);
+        let iovas: Vec<u64> = (0..2 * mag as u64 + 1)
+            .map(|i| {
+                let map = Call::DmaMapPage {
+                    dev: DEV,
+                    phys: 0x4000_0000 + i * 0x1000,
+                    size: 0x1000,
+                    dir: DmaDirection::Bidirectional,
+                    cpu: 0,
+                };
+                match k.call(&map).result {
+                    Ret::Value(a) => a,
+                    r => panic!("dma_map_page: {r}"),
+                }
+            })
+            .collect();
+        let unmap = |iova| Call::DmaUnmapPage {
+            dev: DEV,
+            iova,
+            size: 0x1000,
+            dir: DmaDirection::Bidirectional,
+            cpu: 0,
+        };
+        // Fill `loaded`, swap it to `prev`, fill `loaded` again.
+        for &a in iovas.iter().take(2 * mag) {
+            assert_eq!(k.call(&unmap(a)).result, Ret::Ok);
+        }
+        let last = iovas.last().copied().unwrap();
+        (k, unmap(last))
+    };
+    let (mut clean, call) = setup();
+    let want = clean.call(&call).result;
+    let (mut k, call) = setup();
+    arm(1);
+    let got = k.call(&call).result;
+    assert!(fired(), "the unmap allocated no magazine");
+    arm(0);
+    assert_eq!((got, want), (Ret::Ok, Ret::Ok));
+    let in_use = |k: &Kernel| -> Vec<Vec<(u64, u64)>> {
+        k.domains
+            .values()
+            .filter_map(|d| d.cookie.as_ref().map(|c| c.iovad.in_use()))
+            .collect()
+    };
+    assert_eq!(in_use(&k), in_use(&clean));
+    assert!(in_use(&k).iter().all(Vec::is_empty));
+}

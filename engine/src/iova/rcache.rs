@@ -42,27 +42,21 @@ impl Magazine {
     /// top; 0 if none fits ("only fall back to the rbtree if we have no suitable pfns").
     #[inline]
     fn pop(&mut self, limit_pfn: u64) -> u64 {
-        let mut i = self.size;
-        loop {
-            if i == 0 {
-                return 0;
-            }
-            i -= 1;
-            if self.pfns[i % IOVA_MAG_SIZE] <= limit_pfn {
-                break;
-            }
-        }
-        let pfn = self.pfns[i % IOVA_MAG_SIZE];
+        let live = self.pfns.get(..self.size).unwrap_or(&[]);
+        let Some(i) = live.iter().rposition(|&p| p <= limit_pfn) else {
+            return 0;
+        };
+        // The found pfn swaps places with the top, which is then dropped.
         self.size -= 1;
-        self.pfns[i % IOVA_MAG_SIZE] = self.pfns[self.size % IOVA_MAG_SIZE];
-        pfn
+        self.pfns.swap(i, self.size);
+        self.pfns.get(self.size).copied().unwrap_or(0)
     }
 
     /// `iova_magazine_push()` (callers check fullness).
     #[inline]
     fn push(&mut self, pfn: u64) {
-        if self.size < IOVA_MAG_SIZE {
-            self.pfns[self.size] = pfn;
+        if let Some(slot) = self.pfns.get_mut(self.size) {
+            *slot = pfn;
             self.size += 1;
         }
     }

@@ -150,7 +150,10 @@ macro_rules! calls {
         pub enum Call { $($variant,)* }
 
         /// The table, in the order of shared/SCENARIO.md.
-        pub static SIGNATURES: &[Signature] = &[
+        pub static SIGNATURES: &[Signature] = &SIGNATURE_TABLE;
+
+        /// [`SIGNATURES`] as an array, one entry per variant in declaration order.
+        static SIGNATURE_TABLE: [Signature; [$($name),*].len()] = [
             $(Signature {
                 call: Call::$variant,
                 name: $name,
@@ -205,10 +208,9 @@ impl Call {
     pub fn signature(self) -> &'static Signature {
         // The table is generated from the same list as the enum, in the same order.
         let i = self as usize;
-        match SIGNATURES.get(i) {
-            Some(s) => s,
-            None => &SIGNATURES[0],
-        }
+        // One entry per variant, so `get` always finds it; the constant index into the
+        // (non-empty) array only satisfies the type.
+        SIGNATURE_TABLE.get(i).unwrap_or(&SIGNATURE_TABLE[0])
     }
 
     pub fn name(self) -> &'static str {

@@ -108,7 +108,12 @@ pub fn lex_line(line: &str, line_no: u32, start: usize) -> Result<Vec<Token>, Pa
                         break;
                     }
                 }
-                let text: String = chars[begin..i].iter().map(|&(_, c)| c).collect();
+                let text: String = chars
+                    .get(begin..i)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|&(_, c)| c)
+                    .collect();
                 if text == "n" && at(i) == Some('/') && at(i + 1) == Some('a') {
                     let next = at(i + 2);
                     if !next.is_some_and(|c| is_word_char(c) || c == '-' || c == ':') {
@@ -141,7 +146,14 @@ pub fn lex_line(line: &str, line_no: u32, start: usize) -> Result<Vec<Token>, Pa
                     while at(i).is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
                         i += 1;
                     }
-                    Tok::Neg(chars[begin + 1..i].iter().map(|&(_, c)| c).collect())
+                    Tok::Neg(
+                        chars
+                            .get(begin + 1..i)
+                            .unwrap_or(&[])
+                            .iter()
+                            .map(|&(_, c)| c)
+                            .collect(),
+                    )
                 }
                 _ => {
                     return Err(ParseError::new(

@@ -363,6 +363,13 @@ impl Runner<'_> {
 
     /// A device was declared: probed at boot, or at once when hot-added.
     fn added(&mut self, id: DeviceId, span: Span) -> Result<(), ParseError> {
+        let max = crate::limits::MAX_DEVICES;
+        if self.topo.devices().count() > max {
+            return Err(err(
+                span,
+                format!("more than {max} devices in one scenario"),
+            ));
+        }
         self.view.record(&self.topo, id);
         if self.booted {
             self.probe(id, span, "hotplug")

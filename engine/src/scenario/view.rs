@@ -273,7 +273,7 @@ pub fn compare(s: &Scenario, text: &str) -> Result<Compare, ParseError> {
         .into_iter()
         .map(|(line, call)| {
             let results: Vec<String> = runs.iter().map(|r| cell(r, line)).collect();
-            let differs = results.windows(2).any(|w| w[0] != w[1]);
+            let differs = results.iter().skip(1).any(|r| Some(r) != results.first());
             CompareRow {
                 line,
                 call,
