@@ -124,7 +124,10 @@ fn asrock_z170_gaming_itx_matches_its_listing() {
         r("00:1f.4"),
         "multifunction slot 00:1f without ACS: joined 00:1f.0's group"
     );
-    assert_eq!(r("00:1f.6"), "starts the group: nothing it shares DMA with had a group yet");
+    assert_eq!(
+        r("00:1f.6"),
+        "starts the group: nothing it shares DMA with had a group yet"
+    );
     // Without the SPT quirk IDs the root ports still isolate through their ACS capability,
     // but without the I219 ID the NIC joins the rest of slot 1f.
     let t2 = build(&SKYLAKE_PCH.replace(" id=8086:15b8", "")).unwrap();
@@ -381,5 +384,8 @@ fn asus_z690_thunderbolt4_matches_its_listing() {
         r("04:00.1"),
         "multifunction slot 04:00 without ACS: joined 04:00.0's group"
     );
-    assert_eq!(r("03:00.1"), "starts the group: nothing it shares DMA with had a group yet");
+    assert_eq!(
+        r("03:00.1"),
+        "starts the group: nothing it shares DMA with had a group yet"
+    );
 }

@@ -165,7 +165,10 @@ const HOST: &str = "iommu dmar0 kind=generic\nhost pci0 iommu=dmar0\n";
 fn rciep_single_function_on_root_bus_gets_its_own_group() {
     let (t, g) = mainline(&format!("{HOST}pci 00:02.0 rciep"));
     assert_eq!(g.partition(), part(&[&["00:02.0"]]));
-    assert_eq!(why(&t, &g, "00:02.0"), "starts the group: nothing it shares DMA with had a group yet");
+    assert_eq!(
+        why(&t, &g, "00:02.0"),
+        "starts the group: nothing it shares DMA with had a group yet"
+    );
     assert_eq!(gid(&t, &g, "00:02.0"), 0);
 }
 

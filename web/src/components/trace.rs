@@ -168,7 +168,8 @@ fn nested_tree(n: &[Nested]) -> Html {
                 let bad = c.result.starts_with('-') || c.result == "BUG";
                 html! {
                     <li>
-                        <code>{ format!("{}({})", c.name, c.args.join(", ")) }</code>
+                        // A "… N more" entry stands for the calls the engine did not record.
+                        <code>{ if c.is_summary() { c.name.clone() } else { format!("{}({})", c.name, c.args.join(", ")) } }</code>
                         <code class={classes!("res", bad.then_some("err"))}>{ res }</code>
                         if !c.children.is_empty() { { nested_tree(&c.children) } }
                     </li>
