@@ -624,3 +624,28 @@ async fn a_mapped_range_shows_its_pte_decoded() {
     settle().await;
     assert!(all(&root, ".pte-details").is_empty());
 }
+
+/// Issue 8: a share link that maps 1 TiB as 4K pages (2^28 PTEs) loads, the map fails with
+/// the per-domain table budget's -ENOMEM instead of exhausting the tab, and the UI answers.
+#[wasm_bindgen_test]
+async fn a_link_mapping_a_tebibyte_as_4k_pages_fails_cleanly() {
+    // iova and pa are 4K-aligned but not congruent mod 2M, so iommu_pgsize() picks 4K.
+    let scenario = "iommu smmu0 kind=arm-smmu-v3\n\
+                d1 = iommu_domain_alloc(smmu0)\n\
+                iommu_map(d1, 0x1000, 0x2000, 1T, RW)\n\
+                iommu_iova_to_phys(d1, 0x1000)\n";
+    let shared = Shared {
+        text: scenario.to_string(),
+        era: Generation::Current,
+        cursor: 99,
+    };
+    let root = mount(boot_from(&format!("#{}", share::encode(&shared)), None)).await;
+    assert_eq!(textarea(&root).value(), scenario);
+    let results: Vec<String> = all(&root, ".trace-row .result").iter().map(text).collect();
+    assert_eq!(results, ["d1", "-ENOMEM", "0x0"]);
+    // Still responsive: stepping back moves the cursor.
+    let back = find(&root, "button[aria-label='Step back']");
+    back.unchecked_ref::<web_sys::HtmlElement>().click();
+    settle().await;
+    assert!(text(&find(&root, ".step-status")).starts_with("step 2/"));
+}
