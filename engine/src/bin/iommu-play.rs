@@ -94,7 +94,16 @@ fn main() -> ExitCode {
 
 /// Reads and parses a file; on failure prints `FILE:LINE:COL: message` and gives exit 2.
 fn load(file: &str) -> Result<(String, Scenario), ExitCode> {
-    let text = match std::fs::read(file) {
+    // Read at most one byte past the parser's input limit, so `/dev/zero` or a huge file
+    // gives the parser's "larger than 1048576 bytes" error instead of exhausting memory.
+    let read = std::fs::File::open(file).and_then(|f| {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        f.take(iommu_engine::limits::MAX_INPUT as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map(|_| bytes)
+    });
+    let text = match read {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) => {
             eprintln!("{file}: {e}");
