@@ -93,6 +93,9 @@ fn did_you_mean(s: &Option<&'static str>) -> String {
     }
 }
 
+/// How many characters of the offending line [`ParseError::render`] shows.
+const SHOWN: usize = 160;
+
 /// One error at one place.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 #[error("{}:{}: {kind}", .span.line, .span.col)]
@@ -134,15 +137,30 @@ impl ParseError {
                 .map_or(len, |s| s.chars().count())
                 .max(1)
                 .min(width.saturating_sub(start).max(1));
+            // A long line (up to the 1 MiB input limit) is shown as a window around the
+            // error, so the message stays readable and small.
+            let from = start.saturating_sub(SHOWN / 4);
+            let shown: String = text.chars().skip(from).take(SHOWN).collect();
+            let carets = span_chars.min(SHOWN.saturating_sub(start - from).max(1));
+            let (lead, tail) = (
+                if from > 0 { "…" } else { "" },
+                if width > from + SHOWN { "…" } else { "" },
+            );
             // Tabs are kept so the caret lines up under the same column in a terminal.
-            let pad: String = text
+            let pad: String = lead
                 .chars()
-                .take(start)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .map(|_| ' ')
+                .chain(text.chars().skip(from).take(start - from).map(|c| {
+                    if c == '\t' {
+                        '\t'
+                    } else {
+                        ' '
+                    }
+                }))
                 .collect();
             out.push_str(&format!(
-                "    {text}\n    {pad}{}\n",
-                "^".repeat(span_chars)
+                "    {lead}{shown}{tail}\n    {pad}{}\n",
+                "^".repeat(carets)
             ));
         }
         out
@@ -197,5 +215,27 @@ impl fmt::Display for ParseErrors {
 impl From<ParseError> for ParseErrors {
     fn from(e: ParseError) -> Self {
         ParseErrors { errors: vec![e] }
+    }
+}
+
+#[cfg(test)]
+mod render_tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn a_long_line_is_shown_as_a_window_around_the_error() {
+        let long = format!("{}iommu_attach_devce(d1, x)", " ".repeat(1000));
+        let errs = crate::scenario::parse(&long).expect_err("unknown call");
+        let shown = errs.render("f.iommu", &long);
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines.len(), 3, "{shown}");
+        assert!(lines[0].starts_with("f.iommu:1:1001: unknown call `iommu_attach_devce`"));
+        // Indent, "…", the 40 characters before the error (SHOWN / 4), then the call.
+        assert_eq!(lines[1].chars().count(), 4 + 1 + 40 + 25, "{}", lines[1]);
+        assert!(lines[1].starts_with("    … "));
+        // The caret sits under the call name.
+        let caret_col = lines[2].find('^').unwrap_or(0);
+        assert_eq!(&lines[1][caret_col + 2..caret_col + 2 + 5], "iommu");
     }
 }
