@@ -229,6 +229,23 @@ pub(crate) fn vfio_bound_driver_bug_on(k: &mut Kernel, dev: DeviceId) {
     }
 }
 
+/// `__iommu_attach_group()` as both 2021/22 drafts change it — Lu Baolu's v4 series (01/13)
+/// behind `shared` and the v5 ownership series (01) behind `unified`: -EBUSY unless the
+/// group is in no domain or its default domain; members attached in turn. (v5.18's own
+/// version, [`singleton::attach_group_v5_18`], tests the default domain's existence instead.)
+pub(crate) fn attach_group_draft(k: &mut Kernel, d: DomainId, g: GroupId) -> Result<(), Errno> {
+    let grp = k.group(g)?;
+    if grp.domain.is_some() && grp.domain != grp.default_domain {
+        return Err(Errno::EBUSY);
+    }
+    let args = vec![k.dom_name(d), Kernel::group_name(g)];
+    nested(k, "__iommu_attach_group", args, |k| {
+        k.group_set_domain(g, d, false, false)
+    })?;
+    k.group_mut(g)?.private_attach = false;
+    Ok(())
+}
+
 /// Whether the driver is `driver_managed_dma` (by name or by `managed`).
 pub(crate) fn is_managed(driver: &str, managed: bool) -> bool {
     managed || driver_is_managed_by_name(driver)

@@ -24,21 +24,6 @@ use crate::trace::Ret;
 #[derive(Debug)]
 pub struct Shared;
 
-/// [V4] `__iommu_attach_group()` (the series' 01/13 change): -EBUSY unless the group is in
-/// no domain or its default domain; members attached in turn.
-fn attach_group_v4(k: &mut Kernel, d: DomainId, g: GroupId) -> Result<(), Errno> {
-    let grp = k.group(g)?;
-    if grp.domain.is_some() && grp.domain != grp.default_domain {
-        return Err(Errno::EBUSY);
-    }
-    let args = vec![k.dom_name(d), Kernel::group_name(g)];
-    nested(k, "__iommu_attach_group", args, |k| {
-        k.group_set_domain(g, d, false, false)
-    })?;
-    k.group_mut(g)?.private_attach = false;
-    Ok(())
-}
-
 /// [V4] `__iommu_detach_group()`: owned for PRIVATE_DOMAIN_USER (or no default domain) →
 /// detach every member, `group->domain = NULL`; else re-attach the default domain.
 fn detach_group_v4(k: &mut Kernel, g: GroupId) -> Result<(), Errno> {
@@ -121,7 +106,7 @@ fn group_release_dma_owner(k: &mut Kernel, g: GroupId, ty: DmaOwnerType) {
         if dom.is_some() {
             k.warn("iommu_group_release_dma_owner", "WARN_ON(group->domain)");
         } else if let Some(def) = def {
-            let _ = attach_group_v4(k, def, g);
+            let _ = super::attach_group_draft(k, def, g);
         }
     }
 }
@@ -134,7 +119,7 @@ fn attach_device_v4(k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
     if k.group_device_count(g) != 1 {
         return Ret::Err(Errno::EINVAL);
     }
-    let r = attach_group_v4(k, d, g);
+    let r = super::attach_group_draft(k, d, g);
     if r.is_ok() {
         if let Ok(grp) = k.group_mut(g) {
             grp.private_attach = true;
@@ -178,7 +163,7 @@ impl Era for Shared {
 
     /// Kept for VFIO type1; accepts a group in no domain (claimed for a user).
     fn attach_group(&self, k: &mut Kernel, d: DomainId, g: GroupId) -> Ret {
-        attach_group_v4(k, d, g).into()
+        super::attach_group_draft(k, d, g).into()
     }
 
     fn detach_group(&self, k: &mut Kernel, _d: DomainId, g: GroupId) -> Ret {
@@ -244,7 +229,7 @@ impl Era for Shared {
             if grp.domain != Some(d) {
                 return Ret::Err(Errno::EBUSY);
             }
-        } else if let Err(e) = attach_group_v4(k, d, g) {
+        } else if let Err(e) = super::attach_group_draft(k, d, g) {
             return Ret::Err(e);
         }
         if let Ok(grp) = k.group_mut(g) {

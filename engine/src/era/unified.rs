@@ -27,21 +27,6 @@ use crate::trace::Ret;
 #[derive(Debug)]
 pub struct Unified;
 
-/// v5 series 01: `__iommu_attach_group()`: -EBUSY unless the group is in no domain or
-/// its default domain; members attached in turn.
-fn attach_group_v5(k: &mut Kernel, d: DomainId, g: GroupId) -> Result<(), Errno> {
-    let grp = k.group(g)?;
-    if grp.domain.is_some() && grp.domain != grp.default_domain {
-        return Err(Errno::EBUSY);
-    }
-    let args = vec![k.dom_name(d), Kernel::group_name(g)];
-    nested(k, "__iommu_attach_group", args, |k| {
-        k.group_set_domain(g, d, false, false)
-    })?;
-    k.group_mut(g)?.private_attach = false;
-    Ok(())
-}
-
 /// v5 series 01: `__iommu_detach_group()`: claimed (or no default domain) → detach every
 /// member, `group->domain = NULL`; else re-attach the default domain (WARN on failure).
 fn detach_group_v5(k: &mut Kernel, g: GroupId) -> Result<(), Errno> {
@@ -111,7 +96,7 @@ fn group_release_v5(k: &mut Kernel, g: GroupId) {
     if dom.is_some() {
         k.warn("iommu_group_release_dma_owner", "WARN_ON(group->domain)");
     } else if let Some(def) = def {
-        let _ = attach_group_v5(k, def, g);
+        let _ = super::attach_group_draft(k, def, g);
     }
     if let Ok(grp) = k.group_mut(g) {
         grp.owner = None;
@@ -134,9 +119,9 @@ fn replace_domain_v5(
         detach_group_v5(k, g)?;
     }
     if let Some(n) = new {
-        if let Err(e) = attach_group_v5(k, n, g) {
+        if let Err(e) = super::attach_group_draft(k, n, g) {
             if let Some(o) = old {
-                let _ = attach_group_v5(k, o, g);
+                let _ = super::attach_group_draft(k, o, g);
             }
             return Err(e);
         }
@@ -170,7 +155,7 @@ impl Era for Unified {
             return Ret::Err(Errno::EBUSY);
         }
         if grp.attach_cnt == 0 {
-            if let Err(e) = attach_group_v5(k, d, g) {
+            if let Err(e) = super::attach_group_draft(k, d, g) {
                 return Ret::Err(e);
             }
         } else if grp.domain != Some(d) {
