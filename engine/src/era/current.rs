@@ -117,19 +117,7 @@ impl Era for Current {
     /// drivers/iommu/iommu.c: `iommu_attach_device()` (v6.8): no group -ENODEV; group of
     /// more than one device -EINVAL; then `__iommu_attach_group`.
     fn attach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
-        let Some(g) = k.group_of(dev) else {
-            return Ret::Err(Errno::ENODEV);
-        };
-        if k.group_device_count(g) != 1 {
-            return Ret::Err(Errno::EINVAL);
-        }
-        let r = attach_group(k, d, g);
-        if r.is_ok() {
-            if let Ok(grp) = k.group_mut(g) {
-                grp.private_attach = true;
-            }
-        }
-        r.into()
+        super::attach_device_singleton(k, d, dev, attach_group)
     }
 
     /// drivers/iommu/iommu.c: `iommu_detach_device()` (v6.8): WARN and nothing unless

@@ -246,6 +246,31 @@ pub(crate) fn attach_group_draft(k: &mut Kernel, d: DomainId, g: GroupId) -> Res
     Ok(())
 }
 
+/// drivers/iommu/iommu.c: `iommu_attach_device()` with the singleton rule of 426a273834ea,
+/// unchanged from v4.2 through v6.8 and kept by the v4 proposal: no group -ENODEV; a group of
+/// other than one device -EINVAL; then the era's `__iommu_attach_group` (`attach`). The group
+/// is then the private-domain user that invariant I2 exempts.
+pub(crate) fn attach_device_singleton(
+    k: &mut Kernel,
+    d: DomainId,
+    dev: DeviceId,
+    attach: fn(&mut Kernel, DomainId, GroupId) -> Result<(), Errno>,
+) -> Ret {
+    let Some(g) = k.group_of(dev) else {
+        return Ret::Err(Errno::ENODEV);
+    };
+    if k.group_device_count(g) != 1 {
+        return Ret::Err(Errno::EINVAL);
+    }
+    let r = attach(k, d, g);
+    if r.is_ok() {
+        if let Ok(grp) = k.group_mut(g) {
+            grp.private_attach = true;
+        }
+    }
+    r.into()
+}
+
 /// Whether the driver is `driver_managed_dma` (by name or by `managed`).
 pub(crate) fn is_managed(driver: &str, managed: bool) -> bool {
     managed || driver_is_managed_by_name(driver)

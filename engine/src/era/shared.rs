@@ -111,23 +111,6 @@ fn group_release_dma_owner(k: &mut Kernel, g: GroupId, ty: DmaOwnerType) {
     }
 }
 
-/// [V4] `iommu_attach_device()`: the singleton rule is unchanged.
-fn attach_device_v4(k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
-    let Some(g) = k.group_of(dev) else {
-        return Ret::Err(Errno::ENODEV);
-    };
-    if k.group_device_count(g) != 1 {
-        return Ret::Err(Errno::EINVAL);
-    }
-    let r = super::attach_group_draft(k, d, g);
-    if r.is_ok() {
-        if let Ok(grp) = k.group_mut(g) {
-            grp.private_attach = true;
-        }
-    }
-    r.into()
-}
-
 fn is_private(ty: DmaOwnerType) -> bool {
     matches!(
         ty,
@@ -142,7 +125,7 @@ impl Era for Shared {
 
     /// The singleton rule is kept.
     fn attach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
-        attach_device_v4(k, d, dev)
+        super::attach_device_singleton(k, d, dev, super::attach_group_draft)
     }
 
     /// v5.16 `iommu_detach_device()`: WARN unless singleton, then `__iommu_detach_group`.

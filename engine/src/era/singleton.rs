@@ -59,24 +59,6 @@ pub(crate) fn detach_group_v5_18(k: &mut Kernel, g: GroupId) -> Result<(), Errno
     Ok(())
 }
 
-/// drivers/iommu/iommu.c: `iommu_attach_device()` (v5.18): no group -ENODEV; more or
-/// fewer than one device in the group -EINVAL; then `__iommu_attach_group`.
-pub(crate) fn attach_device_v5_18(k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
-    let Some(g) = k.group_of(dev) else {
-        return Ret::Err(Errno::ENODEV);
-    };
-    if k.group_device_count(g) != 1 {
-        return Ret::Err(Errno::EINVAL);
-    }
-    let r = attach_group_v5_18(k, d, g);
-    if r.is_ok() {
-        if let Ok(grp) = k.group_mut(g) {
-            grp.private_attach = true;
-        }
-    }
-    r.into()
-}
-
 /// drivers/iommu/iommu.c: `iommu_detach_device()` (v5.18): void; a group of more than one
 /// device → WARN_ON(1) and nothing happens.
 pub(crate) fn detach_device_v5_18(k: &mut Kernel, dev: DeviceId) -> Ret {
@@ -99,8 +81,9 @@ impl Era for Singleton {
         Generation::Singleton
     }
 
+    /// drivers/iommu/iommu.c: `iommu_attach_device()` (v5.18): the singleton rule.
     fn attach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
-        attach_device_v5_18(k, d, dev)
+        super::attach_device_singleton(k, d, dev, attach_group_v5_18)
     }
 
     fn detach_device(&self, k: &mut Kernel, _d: DomainId, dev: DeviceId) -> Ret {

@@ -108,19 +108,7 @@ impl Era for V519 {
 
     /// drivers/iommu/iommu.c: `iommu_attach_device()` (v5.19): still singleton-only.
     fn attach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
-        let Some(g) = k.group_of(dev) else {
-            return Ret::Err(Errno::ENODEV);
-        };
-        if k.group_device_count(g) != 1 {
-            return Ret::Err(Errno::EINVAL);
-        }
-        let r = attach_group_v5_19(k, d, g);
-        if r.is_ok() {
-            if let Ok(grp) = k.group_mut(g) {
-                grp.private_attach = true;
-            }
-        }
-        r.into()
+        super::attach_device_singleton(k, d, dev, attach_group_v5_19)
     }
 
     /// drivers/iommu/iommu.c: `iommu_detach_device()` (v5.19, from 0286300e6045): WARN and
