@@ -41,7 +41,7 @@ fn every_scenario_parses_and_round_trips() {
 /// name, and every expectation holds: the corpus is the specification.
 #[test]
 fn every_scenario_holds_in_every_generation_it_names() {
-    use iommu_engine::scenario::{generations_to_check, parse, run_scenario, Options};
+    use iommu_engine::scenario::{eras_to_check, parse, run_scenario, Options};
     let mut failures = Vec::new();
     let mut checked = 0;
     for (name, text) in CORPUS {
@@ -49,9 +49,9 @@ fn every_scenario_holds_in_every_generation_it_names() {
             failures.push(format!("{name}: does not parse"));
             continue;
         };
-        for g in generations_to_check(&s) {
+        for g in eras_to_check(&s) {
             let opts = Options {
-                generation: Some(g),
+                era: Some(g),
                 snapshots: false,
             };
             match run_scenario(&s, text, &opts) {

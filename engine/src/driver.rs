@@ -24,7 +24,7 @@ impl Kernel {
             return Ret::Err(Errno::EBUSY);
         }
         let managed = is_managed(driver, managed);
-        let era = self.era;
+        let era = self.ops;
         let args = vec![self.dev_name(dev), driver.to_string()];
         self.enter("really_probe", args);
         self.enter("dma_configure", vec![self.dev_name(dev)]);
@@ -51,7 +51,7 @@ impl Kernel {
         let Some(drv) = self.devices.get(&dev).and_then(|d| d.driver.clone()) else {
             return Ret::Err(Errno::ENODEV);
         };
-        let era = self.era;
+        let era = self.ops;
         self.enter("device_release_driver", vec![self.dev_name(dev)]);
         if let Some(d) = self.devices.get_mut(&dev) {
             d.driver = None;
@@ -83,7 +83,7 @@ impl Kernel {
         else {
             return Ret::Err(Errno::ENODEV);
         };
-        let era = self.era;
+        let era = self.ops;
         if let Err(e) = era.vfio_claim(self, g, &c) {
             return Ret::Err(e);
         }
@@ -142,7 +142,7 @@ impl Kernel {
             .first()
             .and_then(|d| self.devices.get(d))
             .map(|d| d.facts.iommu);
-        let era = self.era;
+        let era = self.ops;
         let d = iommu.and_then(|i| {
             self.containers
                 .get(&c)

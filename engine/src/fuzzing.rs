@@ -6,7 +6,7 @@
 
 use crate::call::{Call, Cookie};
 use crate::dma::DmaDirection;
-use crate::generation::{Config, Generation};
+use crate::era::{Config, Era};
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
 use crate::iommu::{DeviceFacts, IommuFacts, Kernel};
 use crate::pgtable::Prot;
@@ -60,7 +60,7 @@ pub fn run(data: &[u8]) {
     let _ = scenario::run(
         text,
         &Options {
-            generation: None,
+            era: None,
             snapshots: true,
         },
     );
@@ -71,8 +71,8 @@ pub fn run(data: &[u8]) {
 /// class) with arbitrary ids and addresses.
 pub fn ops(data: &[u8]) {
     let mut b = Bytes(data);
-    let g = Generation::ALL
-        .get(usize::from(b.u8()) % Generation::ALL.len())
+    let g = Era::ALL
+        .get(usize::from(b.u8()) % Era::ALL.len())
         .copied()
         .unwrap_or_default();
     let flags = b.u8();

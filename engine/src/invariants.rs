@@ -15,7 +15,7 @@
 //!   a stale IOTLB entry, a map into IOVA space the IOTLB still caches; see
 //!   [`crate::mapping`]) and reported after that call.
 
-use crate::generation::Generation;
+use crate::era::Era;
 use crate::ids::{DeviceId, DomainId};
 use crate::iommu::{DmaTarget, Group, Kernel};
 use crate::trace::Breach;
@@ -42,7 +42,7 @@ fn name(k: &Kernel, d: DeviceId) -> String {
 }
 
 fn i1(k: &Kernel, g: &Group, out: &mut Vec<Breach>) {
-    let legacy = k.generation == Generation::Legacy;
+    let legacy = k.era == Era::Legacy;
     // The core's view: members attached to different domains.
     let mut attached: Vec<(DeviceId, Option<DomainId>)> = Vec::new();
     for &dev in &g.devices {
@@ -154,7 +154,7 @@ fn i3(k: &Kernel, g: &Group, out: &mut Vec<Breach>) {
             });
         }
     }
-    if k.generation >= Generation::V5_19 && g.domain.is_some() && g.domain == g.default_domain {
+    if k.era >= Era::V5_19 && g.domain.is_some() && g.domain == g.default_domain {
         out.push(Breach {
             invariant: "I3",
             group: Some(g.id),

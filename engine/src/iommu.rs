@@ -15,9 +15,9 @@ use crate::domain::{
     default_domain_type, geometry_for_ias, pgsize_bitmap_for_granule, DefaultDomainInputs, Domain,
     DomainRole, DomainType, Geometry,
 };
-use crate::era::{self, Era};
+use crate::era::{self, EraOps};
+use crate::era::{Config, Era};
 use crate::errno::Errno;
-use crate::generation::{Config, Generation};
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
 use crate::invariants;
 use crate::mapping::{self, MapCounters, MODEL_CPUS};
@@ -244,9 +244,9 @@ pub struct MappedRange {
 /// The whole model: one kernel of one generation.
 #[derive(Debug)]
 pub struct Kernel {
-    pub generation: Generation,
+    pub era: Era,
     pub config: Config,
-    pub(crate) era: &'static dyn Era,
+    pub(crate) ops: &'static dyn EraOps,
     pub iommus: BTreeMap<IommuId, IommuFacts>,
     pub devices: BTreeMap<DeviceId, Device>,
     pub groups: BTreeMap<GroupId, Group>,
@@ -280,12 +280,12 @@ pub struct Kernel {
 }
 
 impl Kernel {
-    /// A kernel of the given generation and boot configuration, with no devices.
-    pub fn new(generation: Generation, config: Config) -> Kernel {
+    /// A kernel of the given era and boot configuration, with no devices.
+    pub fn new(era: Era, config: Config) -> Kernel {
         Kernel {
-            generation,
+            era,
             config,
-            era: era::era_for(generation),
+            ops: era::ops(era),
             iommus: BTreeMap::new(),
             devices: BTreeMap::new(),
             groups: BTreeMap::new(),
@@ -870,7 +870,7 @@ impl Kernel {
         }
         self.group_mut(g)?.devices.push(dev);
         self.check_default_type_demand(dev, g);
-        self.era.group_add_device(self, dev, g)
+        self.ops.group_add_device(self, dev, g)
     }
 
     /// drivers/iommu/iommu.c: `iommu_get_default_domain_type()` (v6.8) for a device joining
@@ -954,7 +954,7 @@ impl Kernel {
                 if grp.devices.is_empty() {
                     let grp = grp.clone();
                     if let Some(b) = invariants::check_empty_group(self, &grp) {
-                        if self.generation >= Generation::Current {
+                        if self.era >= Era::Current {
                             self.warn(
                                 "__iommu_group_remove_device",
                                 "WARN_ON(group->owner_cnt || group->domain != group->default_domain)",
@@ -1189,7 +1189,7 @@ impl Kernel {
     }
 
     fn dispatch(&mut self, call: &Call) -> Ret {
-        let era = self.era;
+        let era = self.ops;
         match call.clone() {
             Call::Bind {
                 dev,

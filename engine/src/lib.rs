@@ -11,7 +11,6 @@
 // Shared vocabulary.
 pub mod errno;
 pub mod fault;
-pub mod generation;
 pub mod ids;
 pub mod limits;
 
@@ -44,8 +43,8 @@ pub mod fuzzing;
 
 pub use call::{Call, Cookie, DmaOwnerType};
 pub use domain::DomainType;
+pub use era::{Config, Era};
 pub use errno::Errno;
-pub use generation::{Config, Generation};
 pub use group::{GroupReason, Groups};
 pub use ids::{DeviceId, DomainId, GroupId, IommuId};
 pub use iommu::{DeviceFacts, IommuFacts, Kernel};

@@ -96,7 +96,7 @@ mod tests {
 
     #[test]
     fn snapshots_stop_with_a_notice_past_their_budget() {
-        let mut k = crate::Kernel::new(crate::Generation::Current, crate::Config::default());
+        let mut k = crate::Kernel::new(crate::Era::Current, crate::Config::default());
         k.record_snapshots = true;
         let tick = crate::Call::Tick { ns: 1000 };
         assert!(k.call(&tick).snapshot.is_some());

@@ -9,8 +9,8 @@ use iommu_engine::call::{Call, Cookie, DmaOwnerType};
 use iommu_engine::dma::DmaDirection;
 use iommu_engine::pgtable::Prot;
 use iommu_engine::{
-    invariants, Config, DeviceFacts, DeviceId, DomainId, Generation, GroupId, IommuFacts, IommuId,
-    Kernel, Ret,
+    invariants, Config, DeviceFacts, DeviceId, DomainId, Era, GroupId, IommuFacts, IommuId, Kernel,
+    Ret,
 };
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -228,7 +228,7 @@ fn pick<T: Copy>(v: &[T], i: usize) -> Option<T> {
 }
 
 impl Model {
-    fn new(g: Generation, strict: bool, m: &Machine) -> Model {
+    fn new(g: Era, strict: bool, m: &Machine) -> Model {
         let config = Config {
             strict,
             ..Config::default()
@@ -413,8 +413,7 @@ impl Model {
                     }
                     d
                 },
-                owner: Some(OWNERS[owner % OWNERS.len()])
-                    .filter(|_| self.k.generation == Generation::Shared),
+                owner: Some(OWNERS[owner % OWNERS.len()]).filter(|_| self.k.era == Era::Shared),
             },
             Op::ClaimGroup { group, cookie: c } => Call::IommuGroupClaimDmaOwner {
                 group: self.group(group)?,
@@ -616,8 +615,8 @@ impl Model {
     }
 }
 
-fn run_sequence(g: Generation, strict: bool, m: &Machine, ops: &[Op]) -> Result<(), TestCaseError> {
-    let checked = matches!(g, Generation::V5_19 | Generation::Current);
+fn run_sequence(g: Era, strict: bool, m: &Machine, ops: &[Op]) -> Result<(), TestCaseError> {
+    let checked = matches!(g, Era::V5_19 | Era::Current);
     let mut model = Model::new(g, strict, m);
     for (i, op) in ops.iter().enumerate() {
         if !model.step(op, checked)? {
@@ -662,15 +661,9 @@ macro_rules! era_property {
     };
 }
 
-era_property!(legacy_never_panics_and_tables_agree, Generation::Legacy);
-era_property!(
-    singleton_never_panics_and_tables_agree,
-    Generation::Singleton
-);
-era_property!(shared_never_panics_and_tables_agree, Generation::Shared);
-era_property!(unified_never_panics_and_tables_agree, Generation::Unified);
-era_property!(v5_19_keeps_invariants_and_tables_agree, Generation::V5_19);
-era_property!(
-    current_keeps_invariants_and_tables_agree,
-    Generation::Current
-);
+era_property!(legacy_never_panics_and_tables_agree, Era::Legacy);
+era_property!(singleton_never_panics_and_tables_agree, Era::Singleton);
+era_property!(shared_never_panics_and_tables_agree, Era::Shared);
+era_property!(unified_never_panics_and_tables_agree, Era::Unified);
+era_property!(v5_19_keeps_invariants_and_tables_agree, Era::V5_19);
+era_property!(current_keeps_invariants_and_tables_agree, Era::Current);

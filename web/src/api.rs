@@ -8,7 +8,7 @@ use iommu_engine::scenario::{
     compare as compare_scenario, parse as parse_scenario, run_scenario, CheckOutcome, Compare,
     Options, ParseErrors, Step,
 };
-use iommu_engine::Generation;
+use iommu_engine::Era;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -70,7 +70,7 @@ pub fn parse(text: &str) -> Result<JsValue, JsValue> {
         Ok(s) => JsParsed {
             ok: true,
             canonical: Some(s.print()),
-            generation: Some(s.generation().name()),
+            generation: Some(s.era().name()),
             errors: Vec::new(),
         },
         Err(e) => JsParsed {
@@ -122,18 +122,18 @@ pub fn run(text: &str, era: Option<String>) -> Result<JsValue, JsValue> {
     let generation = match era.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
         None => None,
         Some(e) => Some(
-            Generation::parse(e)
+            Era::parse(e)
                 .ok_or_else(|| JsValue::from(js_sys::Error::new(&format!("unknown era {e:?}"))))?,
         ),
     };
     let s = parse_scenario(text).map_err(|e| parse_error(&e))?;
     let opts = Options {
-        generation,
+        era: generation,
         snapshots: false,
     };
     let r = run_scenario(&s, text, &opts).map_err(|e| parse_error(&ParseErrors::from(e)))?;
     to_js(&JsRun {
-        generation: r.generation.name(),
+        generation: r.era.name(),
         steps: &r.steps,
         checks: &r.checks,
         groups: &r.groups,

@@ -7,7 +7,7 @@
 use crate::components::widget::{Widget, WidgetProps};
 use crate::share::{self, Shared};
 use crate::state::{preset, State};
-use iommu_engine::Generation;
+use iommu_engine::Era;
 use wasm_bindgen::JsCast;
 use yew::AttrValue;
 
@@ -16,7 +16,7 @@ pub const ATTR: &str = "data-iommu-scenario";
 
 /// The state a widget starts from: a preset's text if `spec` names one, else `spec`
 /// itself as scenario text (capped like share links).
-pub fn widget_state(spec: &str, era: Option<Generation>) -> State {
+pub fn widget_state(spec: &str, era: Option<Era>) -> State {
     let spec_trim = spec.trim();
     match preset(spec_trim) {
         Some(text) => {
@@ -60,7 +60,7 @@ pub fn mount_widgets(root: &web_sys::Element) -> usize {
         let spec = el.get_attribute(ATTR).unwrap_or_default();
         let era = el
             .get_attribute("data-iommu-era")
-            .and_then(|e| Generation::parse(e.trim()));
+            .and_then(|e| Era::parse(e.trim()));
         let base = el
             .get_attribute("data-iommu-playground")
             .unwrap_or_else(|| "./index.html".into());

@@ -6,7 +6,7 @@
 use crate::share::{self, ShareError, Shared};
 use crate::state::State;
 use gloo_storage::{LocalStorage, Storage};
-use iommu_engine::Generation;
+use iommu_engine::Era;
 use serde::{Deserialize, Serialize};
 
 /// The localStorage key.
@@ -23,7 +23,7 @@ pub struct Saved {
 /// The state to start from, given the URL hash and what localStorage holds.
 pub fn boot_from(hash: &str, saved: Option<Saved>) -> State {
     let fallback = || match saved.filter(|s| s.text.len() <= share::MAX_TEXT) {
-        Some(s) => State::new(&s.text, Generation::parse(&s.era), s.cursor),
+        Some(s) => State::new(&s.text, Era::parse(&s.era), s.cursor),
         None => State::initial(),
     };
     if hash.trim_start_matches('#').is_empty() {
@@ -52,7 +52,7 @@ pub fn boot() -> State {
 
 /// Keeps the view: text and era in localStorage, everything in the URL hash (replacing
 /// the history entry, so typing does not fill the back button).
-pub fn save(text: &str, era: Generation, cursor: usize) {
+pub fn save(text: &str, era: Era, cursor: usize) {
     let _ = LocalStorage::set(
         KEY,
         Saved {

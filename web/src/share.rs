@@ -9,7 +9,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use iommu_engine::Generation;
+use iommu_engine::Era;
 use std::fmt;
 
 /// The prefix of a version-1 share hash (without the `#`).
@@ -23,7 +23,7 @@ pub const MAX_TEXT: usize = 256 * 1024;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shared {
     pub text: String,
-    pub era: Generation,
+    pub era: Era,
     pub cursor: usize,
 }
 
@@ -96,7 +96,7 @@ pub fn decode(hash: &str) -> Result<Shared, ShareError> {
     let mut parts = payload.splitn(3, '\n');
     let era = parts
         .next()
-        .and_then(Generation::parse)
+        .and_then(Era::parse)
         .ok_or(ShareError::BadHeader)?;
     let cursor = parts
         .next()
@@ -114,7 +114,7 @@ mod tests {
     fn round_trips_text_era_and_cursor() {
         let s = Shared {
             text: "# hi\niommu dmar0\npci 00:01.0 rp # ünïcode\n".into(),
-            era: Generation::V5_19,
+            era: Era::V5_19,
             cursor: 7,
         };
         let h = encode(&s);

@@ -10,7 +10,7 @@ use iommu_engine::scenario::view::{boot_steps, snapshot_at};
 use iommu_engine::scenario::{
     compare, parse, run_scenario, Compare, Options, ParseErrors, Run, Scenario, StmtKind,
 };
-use iommu_engine::Generation;
+use iommu_engine::Era;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -19,9 +19,9 @@ pub const DEFAULT_PRESET: &str = "gpu-audio.iommu";
 
 /// Runs `scenario` in `era`, recording a snapshot after every step (the panels draw them).
 /// A runtime input error (an unknown device, ...) comes back with its line and column.
-pub fn run(scenario: &Scenario, text: &str, era: Generation) -> Result<Run, ParseErrors> {
+pub fn run(scenario: &Scenario, text: &str, era: Era) -> Result<Run, ParseErrors> {
     let opts = Options {
-        generation: Some(era),
+        era: Some(era),
         snapshots: true,
     };
     run_scenario(scenario, text, &opts).map_err(ParseErrors::from)
@@ -44,7 +44,7 @@ pub struct State {
     pub text: Rc<str>,
     /// The era the scenario runs in: the file's `generation` header, unless the era menu
     /// overrides it.
-    pub era: Generation,
+    pub era: Era,
     pub parsed: Rc<Result<Scenario, ParseErrors>>,
     /// The last run; `None` before the first run and after the text stops parsing or
     /// running.
@@ -68,7 +68,7 @@ pub struct State {
 pub enum Action {
     Edit(String),
     Run,
-    SetEra(Generation),
+    SetEra(Era),
     LoadPreset(String),
     Step(isize),
     Seek(usize),
@@ -81,7 +81,7 @@ pub enum Action {
 impl State {
     /// A state holding `text`, parsed, in `era` (`None`: the file's header), with
     /// `cursor`; runs it when it parses so a share link opens on the step it names.
-    pub fn new(text: &str, era: Option<Generation>, cursor: usize) -> State {
+    pub fn new(text: &str, era: Option<Era>, cursor: usize) -> State {
         let parsed = parse(text);
         let era = era.unwrap_or_else(|| header_era(&parsed).unwrap_or_default());
         let mut s = State {
@@ -105,7 +105,7 @@ impl State {
 
     /// A state holding `text`, run, with the cursor on the machine as booted (after the
     /// probes of the boot topology): what a preset or a widget opens on.
-    pub fn booted(text: &str, era: Option<Generation>) -> State {
+    pub fn booted(text: &str, era: Option<Era>) -> State {
         let mut s = State::new(text, era, 0);
         s.cursor = s.boot_cursor();
         s
@@ -172,18 +172,14 @@ impl State {
 
 /// `text` with the era name of its `generation` line replaced by `era` (the rest of the
 /// text untouched); `None` if the text does not parse or has no such line.
-fn with_header_era(
-    text: &str,
-    parsed: &Result<Scenario, ParseErrors>,
-    era: Generation,
-) -> Option<String> {
+fn with_header_era(text: &str, parsed: &Result<Scenario, ParseErrors>, era: Era) -> Option<String> {
     let span = parsed
         .as_ref()
         .ok()?
         .stmts
         .iter()
         .find_map(|st| match &st.kind {
-            StmtKind::Generation(g) if g.span.end > g.span.start => Some(g.span),
+            StmtKind::Era(g) if g.span.end > g.span.start => Some(g.span),
             _ => None,
         })?;
     Some(format!(
@@ -194,8 +190,8 @@ fn with_header_era(
     ))
 }
 
-fn header_era(parsed: &Result<Scenario, ParseErrors>) -> Option<Generation> {
-    parsed.as_ref().ok().map(Scenario::generation)
+fn header_era(parsed: &Result<Scenario, ParseErrors>) -> Option<Era> {
+    parsed.as_ref().ok().map(Scenario::era)
 }
 
 impl Reducible for State {
@@ -364,7 +360,7 @@ mod tests {
         let tegra = preset("tegra-host1x.iommu").expect("a preset");
         let s = reduce(State::booted(tegra, None), Action::ToggleCompare);
         let c = s.compare.as_deref().expect("open");
-        assert_eq!(c.generations.len(), 6);
+        assert_eq!(c.eras.len(), 6);
         assert!(c.rows.iter().any(|r| r.differs));
         let s = reduce(s, Action::ToggleCompare);
         assert!(s.compare.is_none());
@@ -386,29 +382,29 @@ mod tests {
     #[test]
     fn era_follows_the_header_and_the_menu() {
         let s = State::new("generation v5.19\n", None, 0);
-        assert_eq!(s.era, Generation::V5_19);
-        let s = reduce(s, Action::SetEra(Generation::Legacy));
-        assert_eq!(s.era, Generation::Legacy);
+        assert_eq!(s.era, Era::V5_19);
+        let s = reduce(s, Action::SetEra(Era::Legacy));
+        assert_eq!(s.era, Era::Legacy);
         assert_eq!(&*s.text, "generation legacy\n");
         let s = reduce(s, Action::Edit("generation shared\n".into()));
-        assert_eq!(s.era, Generation::Shared);
+        assert_eq!(s.era, Era::Shared);
     }
 
     #[test]
     fn the_era_menu_rewrites_only_the_header_name() {
         let text = "# c\ngeneration  current   # keep me\niommu dmar0\n";
-        let s = reduce(State::new(text, None, 0), Action::SetEra(Generation::V5_19));
+        let s = reduce(State::new(text, None, 0), Action::SetEra(Era::V5_19));
         assert_eq!(
             &*s.text,
             "# c\ngeneration  v5.19   # keep me\niommu dmar0\n"
         );
-        assert_eq!(s.era, Generation::V5_19);
+        assert_eq!(s.era, Era::V5_19);
         // No header: the menu alone decides, the text is untouched.
         let s = reduce(
             State::new("iommu dmar0\n", None, 0),
-            Action::SetEra(Generation::Shared),
+            Action::SetEra(Era::Shared),
         );
-        assert_eq!((&*s.text, s.era), ("iommu dmar0\n", Generation::Shared));
+        assert_eq!((&*s.text, s.era), ("iommu dmar0\n", Era::Shared));
     }
 
     #[test]

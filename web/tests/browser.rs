@@ -2,7 +2,7 @@
 //! Each test mounts its own app or widgets on a fresh element and asserts on the DOM.
 #![cfg(target_arch = "wasm32")]
 
-use iommu_engine::Generation;
+use iommu_engine::Era;
 use iommu_web::persist::boot_from;
 use iommu_web::share::{self, Shared};
 use iommu_web::state::{default_text, preset, State};
@@ -321,7 +321,7 @@ async fn a_share_url_round_trips() {
     let tour = preset("language-tour.iommu").expect("a preset").to_string();
     let shared = Shared {
         text: tour.clone(),
-        era: Generation::Singleton,
+        era: Era::Singleton,
         cursor: 4,
     };
     let hash = format!("#{}", share::encode(&shared));
@@ -348,7 +348,7 @@ async fn hostile_share_links_give_a_clear_message() {
     // 1 MiB of text that deflates to a few KiB: refused after 256 KiB of inflating.
     let big = Shared {
         text: "#".repeat(1 << 20),
-        era: Generation::Current,
+        era: Era::Current,
         cursor: 0,
     };
     let root = mount(boot_from(&share::encode(&big), None)).await;
@@ -447,7 +447,7 @@ fn the_view_is_saved_to_local_storage_and_the_url() {
     use iommu_web::persist::{self, Saved, KEY};
     let window = web_sys::window().expect("a window");
     let before = window.location().href().expect("a URL");
-    persist::save("iommu dmar0\n", Generation::V5_19, 0);
+    persist::save("iommu dmar0\n", Era::V5_19, 0);
     let saved: Saved = LocalStorage::get(KEY).expect("saved");
     assert_eq!(saved.text, "iommu dmar0\n");
     assert_eq!(saved.era, "v5.19");
@@ -455,7 +455,7 @@ fn the_view_is_saved_to_local_storage_and_the_url() {
     assert_eq!(shared.text, "iommu dmar0\n");
     // A reload with no hash comes back to the saved text.
     let s = boot_from("", Some(saved));
-    assert_eq!((&*s.text, s.era), ("iommu dmar0\n", Generation::V5_19));
+    assert_eq!((&*s.text, s.era), ("iommu dmar0\n", Era::V5_19));
     LocalStorage::delete(KEY);
     let _ = window.history().expect("a history").replace_state_with_url(
         &wasm_bindgen::JsValue::NULL,
@@ -512,7 +512,7 @@ async fn ctrl_enter_runs_the_edited_text_and_arrows_step_it() {
 #[wasm_bindgen_test]
 async fn the_share_button_gives_a_link_to_this_view() {
     let tour = preset("language-tour.iommu").expect("a preset");
-    let root = mount(State::new(tour, Some(Generation::Unified), 3)).await;
+    let root = mount(State::new(tour, Some(Era::Unified), 3)).await;
     find(&root, ".share > button")
         .unchecked_ref::<web_sys::HtmlElement>()
         .click();
@@ -523,7 +523,7 @@ async fn the_share_button_gives_a_link_to_this_view() {
     let shared = share::decode(hash).expect("a share hash");
     assert_eq!(
         (shared.text.as_str(), shared.era, shared.cursor),
-        (tour, Generation::Unified, 3)
+        (tour, Era::Unified, 3)
     );
 }
 
@@ -636,7 +636,7 @@ async fn a_link_mapping_a_tebibyte_as_4k_pages_fails_cleanly() {
                 iommu_iova_to_phys(d1, 0x1000)\n";
     let shared = Shared {
         text: scenario.to_string(),
-        era: Generation::Current,
+        era: Era::Current,
         cursor: 99,
     };
     let root = mount(boot_from(&format!("#{}", share::encode(&shared)), None)).await;

@@ -6,9 +6,9 @@
 use anstream::{print, println};
 use anstyle::{AnsiColor, Style};
 use clap::{Parser, Subcommand};
-use iommu_engine::scenario::{self, generations_to_check, Options, Run, Scenario};
+use iommu_engine::scenario::{self, eras_to_check, Options, Run, Scenario};
 use iommu_engine::trace::{Nested, Ret};
-use iommu_engine::Generation;
+use iommu_engine::Era;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -33,7 +33,7 @@ enum Command {
         /// Run in this generation instead of the file's header (legacy, singleton, shared,
         /// unified, v5.19, current).
         #[arg(long, short, value_parser = parse_generation)]
-        generation: Option<Generation>,
+        generation: Option<Era>,
         /// Run each file in its header generation and in every generation its `@` lists name.
         #[arg(long, conflicts_with = "generation")]
         all: bool,
@@ -57,9 +57,9 @@ enum Command {
     Fmt { file: String },
 }
 
-fn parse_generation(s: &str) -> Result<Generation, String> {
-    Generation::parse(s).ok_or_else(|| {
-        let names: Vec<&str> = Generation::ALL.iter().map(|g| g.name()).collect();
+fn parse_generation(s: &str) -> Result<Era, String> {
+    Era::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = Era::ALL.iter().map(|g| g.name()).collect();
         format!("unknown generation `{s}` (one of {})", names.join(", "))
     })
 }
@@ -119,9 +119,9 @@ fn load(file: &str) -> Result<(String, Scenario), ExitCode> {
     }
 }
 
-fn execute(file: &str, text: &str, s: &Scenario, g: Option<Generation>) -> Result<Run, ExitCode> {
+fn execute(file: &str, text: &str, s: &Scenario, g: Option<Era>) -> Result<Run, ExitCode> {
     let opts = Options {
-        generation: g,
+        era: g,
         snapshots: false,
     };
     scenario::run_scenario(s, text, &opts).map_err(|e| {
@@ -130,13 +130,7 @@ fn execute(file: &str, text: &str, s: &Scenario, g: Option<Generation>) -> Resul
     })
 }
 
-fn cmd_run(
-    files: &[String],
-    g: Option<Generation>,
-    all: bool,
-    json: bool,
-    verbose: bool,
-) -> ExitCode {
+fn cmd_run(files: &[String], g: Option<Era>, all: bool, json: bool, verbose: bool) -> ExitCode {
     let mut failed = false;
     let mut runs = Vec::new();
     for file in files {
@@ -145,7 +139,7 @@ fn cmd_run(
             Err(code) => return code,
         };
         let gens = if all {
-            generations_to_check(&s).into_iter().map(Some).collect()
+            eras_to_check(&s).into_iter().map(Some).collect()
         } else {
             vec![g]
         };
@@ -187,10 +181,7 @@ fn ret_style(r: &Ret) -> Style {
 }
 
 fn print_run(file: &str, run: &Run, verbose: bool) {
-    println!(
-        "{BOLD}{file}{BOLD:#} {DIM}generation {}{DIM:#}",
-        run.generation
-    );
+    println!("{BOLD}{file}{BOLD:#} {DIM}generation {}{DIM:#}", run.era);
     let width = run
         .steps
         .iter()
@@ -251,7 +242,7 @@ fn print_run(file: &str, run: &Run, verbose: bool) {
         "{st}{} passed, {} failed{st:#} {DIM}expectations in {file} [{}]{DIM:#}\n",
         run.checks.len() - failed,
         failed,
-        run.generation
+        run.era
     );
 }
 
@@ -309,7 +300,7 @@ fn cmd_compare(file: &str, all: bool) -> ExitCode {
         .min(60);
     let col_w = 10;
     print!("{BOLD}{:>4}  {:<call_w$}", "line", "call");
-    for g in &cmp.generations {
+    for g in &cmp.eras {
         print!("  {:<col_w$}", g.name());
     }
     println!("{BOLD:#}");

@@ -9,11 +9,11 @@
 //! group's; `iommu_group_replace_domain` moves an owned group straight to a new domain; a
 //! `require_direct` device refuses the blocking domain (-EINVAL). PASIDs not modelled.
 
-use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, Era};
+use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, EraOps};
 use crate::call::Cookie;
 use crate::domain::{DomainRole, DomainType};
+use crate::era::Era;
 use crate::errno::Errno;
-use crate::generation::Generation;
 use crate::ids::{DeviceId, DomainId, GroupId};
 use crate::iommu::Kernel;
 use crate::trace::Ret;
@@ -93,9 +93,9 @@ fn release_dma_ownership(k: &mut Kernel, g: GroupId) {
     set_core_domain(k, g);
 }
 
-impl Era for Current {
-    fn generation(&self) -> Generation {
-        Generation::Current
+impl EraOps for Current {
+    fn era(&self) -> Era {
+        Era::Current
     }
 
     /// drivers/iommu/iommu.c: `iommu_paging_domain_alloc(dev)` (v6.11+): -ENODEV without

@@ -10,9 +10,9 @@
 //! The group's "default domain" here is the arch DMA-ops domain the IOMMU driver set up
 //! at probe; `group.domain` is derived (the members' common domain, else none).
 
-use super::{nested, vfio_bound_driver_bug_on, vfio_nb_add_dev, Era};
+use super::{nested, vfio_bound_driver_bug_on, vfio_nb_add_dev, EraOps};
+use crate::era::Era;
 use crate::errno::Errno;
-use crate::generation::Generation;
 use crate::ids::{DeviceId, DomainId, GroupId};
 use crate::iommu::Kernel;
 use crate::trace::Ret;
@@ -43,9 +43,9 @@ fn driver_attach(k: &mut Kernel, d: DomainId, dev: DeviceId) -> Result<(), Errno
     nested(k, "ops->attach_dev", args, |k| k.dev_attach(dev, d))
 }
 
-impl Era for Legacy {
-    fn generation(&self) -> Generation {
-        Generation::Legacy
+impl EraOps for Legacy {
+    fn era(&self) -> Era {
+        Era::Legacy
     }
 
     /// drivers/iommu/iommu.c: `iommu_attach_device()` (3.10): the driver's result,

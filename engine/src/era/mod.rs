@@ -1,4 +1,4 @@
-//! The six API eras of attach/ownership behind one interface ([`Era`]), one small file
+//! The six API eras of attach/ownership behind one interface ([`EraOps`]), one small file
 //! each, so comparing two eras is comparing two files (shared/MODEL.md §3).
 //!
 //! | era | what changes (one sentence) | source |
@@ -12,15 +12,17 @@
 
 mod current;
 mod legacy;
+mod name;
 mod shared;
 mod singleton;
 mod unified;
 mod v5_19;
 
+pub use name::{Config, Era};
+
 use crate::call::{driver_is_managed_by_name, driver_is_vfio, Cookie, DmaOwnerType};
 use crate::domain::{DomainRole, DomainType};
 use crate::errno::Errno;
-use crate::generation::Generation;
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
 use crate::iommu::Kernel;
 use crate::trace::Ret;
@@ -30,8 +32,8 @@ use std::fmt::Debug;
 /// era; a function the era lacks keeps the default body and returns [`Ret::NotAvailable`].
 /// Hooks (`dma_configure`, `group_add_device`, `vfio_*`) are what the driver core and
 /// VFIO do in that era.
-pub trait Era: Debug + Sync {
-    fn generation(&self) -> Generation;
+pub trait EraOps: Debug + Sync {
+    fn era(&self) -> Era;
 
     /// drivers/iommu/iommu.c: `iommu_domain_alloc(bus)`: an UNMANAGED paging domain
     /// (every era; removed after v6.12, modelled as present).
@@ -125,7 +127,7 @@ pub trait Era: Debug + Sync {
     fn vfio_claim(&self, _k: &mut Kernel, _g: GroupId, _c: &Cookie) -> Result<(), Errno> {
         Ok(())
     }
-    /// Undo of [`Era::vfio_claim`].
+    /// Undo of [`EraOps::vfio_claim`].
     fn vfio_release(&self, _k: &mut Kernel, _g: GroupId) {}
     /// `vfio_iommu_type1_attach_group()`'s IOMMU call (`iommu_attach_group`).
     fn vfio_attach(&self, k: &mut Kernel, d: DomainId, g: GroupId) -> Result<(), Errno> {
@@ -145,14 +147,14 @@ static V5_19: v5_19::V519 = v5_19::V519;
 static CURRENT: current::Current = current::Current;
 
 /// The implementation of one generation.
-pub fn era_for(g: Generation) -> &'static dyn Era {
+pub fn ops(g: Era) -> &'static dyn EraOps {
     match g {
-        Generation::Legacy => &LEGACY,
-        Generation::Singleton => &SINGLETON,
-        Generation::Shared => &SHARED,
-        Generation::Unified => &UNIFIED,
-        Generation::V5_19 => &V5_19,
-        Generation::Current => &CURRENT,
+        Era::Legacy => &LEGACY,
+        Era::Singleton => &SINGLETON,
+        Era::Shared => &SHARED,
+        Era::Unified => &UNIFIED,
+        Era::V5_19 => &V5_19,
+        Era::Current => &CURRENT,
     }
 }
 
@@ -308,7 +310,7 @@ pub(crate) fn unuse_default_domain_v5_19(k: &mut Kernel, dev: DeviceId) {
 /// drivers/base/platform.c: `platform_dma_configure`): `iommu_device_use_default_domain`
 /// unless the driver is `driver_managed_dma`.
 pub(crate) fn dma_configure_use_default(
-    era: &dyn Era,
+    era: &dyn EraOps,
     k: &mut Kernel,
     dev: DeviceId,
     managed: bool,
@@ -325,7 +327,7 @@ pub(crate) fn dma_configure_use_default(
 /// The bus `dma_cleanup` of v5.19 onwards: `iommu_device_unuse_default_domain` unless
 /// `driver_managed_dma`.
 pub(crate) fn dma_cleanup_unuse_default(
-    era: &dyn Era,
+    era: &dyn EraOps,
     k: &mut Kernel,
     dev: DeviceId,
     managed: bool,

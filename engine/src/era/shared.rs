@@ -13,10 +13,10 @@
 //! a group in no domain. Read from the LKML postings: v2 11/17 (28 Nov 2021), the v3/v4
 //! `__iommu_group_set_dma_owner` and the v4 07/13 code quoted by Robin Murphy (21 Dec 2021).
 
-use super::{is_managed, nested, Era};
+use super::{is_managed, nested, EraOps};
 use crate::call::{Cookie, DmaOwnerType};
+use crate::era::Era;
 use crate::errno::Errno;
-use crate::generation::Generation;
 use crate::ids::{DeviceId, DomainId, GroupId};
 use crate::iommu::Kernel;
 use crate::trace::Ret;
@@ -118,9 +118,9 @@ fn is_private(ty: DmaOwnerType) -> bool {
     )
 }
 
-impl Era for Shared {
-    fn generation(&self) -> Generation {
-        Generation::Shared
+impl EraOps for Shared {
+    fn era(&self) -> Era {
+        Era::Shared
     }
 
     /// The singleton rule is kept.

@@ -8,9 +8,9 @@
 //! Member attach errors propagate without rollback. Still no ownership: VFIO keeps its
 //! notifier (`BUG_ON`, scenario S1) and `iommu_attach_group` ignores bound drivers.
 
-use super::{nested, vfio_bound_driver_bug_on, vfio_nb_add_dev, Era};
+use super::{nested, vfio_bound_driver_bug_on, vfio_nb_add_dev, EraOps};
+use crate::era::Era;
 use crate::errno::Errno;
-use crate::generation::Generation;
 use crate::ids::{DeviceId, DomainId, GroupId};
 use crate::iommu::Kernel;
 use crate::trace::Ret;
@@ -76,9 +76,9 @@ pub(crate) fn detach_device_v5_18(k: &mut Kernel, dev: DeviceId) -> Ret {
     Ret::Ok
 }
 
-impl Era for Singleton {
-    fn generation(&self) -> Generation {
-        Generation::Singleton
+impl EraOps for Singleton {
+    fn era(&self) -> Era {
+        Era::Singleton
     }
 
     /// drivers/iommu/iommu.c: `iommu_attach_device()` (v5.18): the singleton rule.

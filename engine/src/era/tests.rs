@@ -2,15 +2,15 @@
 
 use crate::call::{Call, Cookie, DmaOwnerType};
 use crate::domain::DomainType;
+use crate::era::{Config, Era};
 use crate::errno::Errno;
-use crate::generation::{Config, Generation};
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
 use crate::iommu::{DeviceFacts, IommuFacts, Kernel};
 use crate::pgtable::Prot;
 use crate::trace::{Event, Ret};
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
-use Generation::*;
+use Era::*;
 
 const E: fn(Errno) -> Ret = Ret::Err;
 const NA: Ret = Ret::NotAvailable;
@@ -27,7 +27,7 @@ fn map(k: &mut Kernel, d: DomainId, iova: u64, paddr: u64, size: u64) -> Ret {
     .result
 }
 
-fn kernel(g: Generation) -> Kernel {
+fn kernel(g: Era) -> Kernel {
     let mut k = Kernel::new(g, Config::default());
     k.add_iommu(IommuId(0), IommuFacts::new("smmu0"));
     k
@@ -115,7 +115,7 @@ fn owner_cnt(k: &Kernel, g: u32) -> u32 {
 
 /// Checks one result per generation, oldest first.
 fn per_era(expect: [Ret; 6], f: impl Fn(&mut Kernel) -> Ret) {
-    for (g, want) in Generation::ALL.into_iter().zip(expect) {
+    for (g, want) in Era::ALL.into_iter().zip(expect) {
         let mut k = kernel(g);
         assert_eq!(f(&mut k), want, "generation {g}");
     }
@@ -1094,7 +1094,7 @@ fn s3_hot_add_into_vfio_group_per_era() {
             let f = DeviceFacts::new("01:00.1", true, IommuId(0), 0x101);
             let e = k.probe_device(DeviceId(1), f, Some(GroupId(0)));
             let warned = e.warns.iter().any(|w| w.site == "vfio_group_nb_add_dev");
-            assert_eq!(warned, k.generation <= Singleton);
+            assert_eq!(warned, k.era <= Singleton);
             bind(k, DeviceId(1), "e1000e")
         },
     );
@@ -1313,7 +1313,7 @@ fn remove_of_bound_device_runs_dma_cleanup() {
 
 #[test]
 fn vfio_unset_container_restores_default_and_frees_type1_domain() {
-    for g in Generation::ALL {
+    for g in Era::ALL {
         let mut k = kernel(g);
         let (_, _, r) = vfio_group(&mut k);
         assert_eq!(r, Ret::Ok, "{g}");
@@ -1519,7 +1519,7 @@ fn labels_for_expectations() {
 
 #[test]
 fn corpus_s4_attach_device_all_members_ends_consistent() {
-    for g in Generation::ALL {
+    for g in Era::ALL {
         let mut k = kernel(g);
         let (h, g2, g3, d) = host1x(&mut k);
         for dev in [h, g2, g3] {
@@ -1534,7 +1534,7 @@ fn corpus_s4_attach_device_all_members_ends_consistent() {
 
 #[test]
 fn corpus_s4_attach_then_detach_group() {
-    for g in Generation::ALL {
+    for g in Era::ALL {
         let mut k = kernel(g);
         let (_, _, _, d) = host1x(&mut k);
         let want = if g == Unified { NA } else { Ret::Ok };
@@ -1556,7 +1556,7 @@ fn corpus_s4_attach_then_detach_group() {
 
 #[test]
 fn corpus_s6_private_attach_keeps_domain_in_every_era() {
-    for g in Generation::ALL {
+    for g in Era::ALL {
         let mut k = kernel(g);
         let a = probe(&mut k, 0, "01:00.0", 0, 0x100);
         let _ = bind_managed(&mut k, a, "mydrv");

@@ -14,12 +14,12 @@
 //! model; on hardware that bypasses without a context it would not — the hole
 //! 0286300e6045 closed), and the same owner may claim again (`owner_cnt++`).
 
-use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, Era};
+use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, EraOps};
 use super::{unuse_default_domain_v5_19, use_default_domain_v5_19};
 use crate::call::Cookie;
 use crate::domain::DomainType;
+use crate::era::Era;
 use crate::errno::Errno;
-use crate::generation::Generation;
 use crate::ids::{DeviceId, DomainId, GroupId};
 use crate::iommu::Kernel;
 use crate::trace::Ret;
@@ -129,9 +129,9 @@ fn replace_domain_v5(
     Ok(())
 }
 
-impl Era for Unified {
-    fn generation(&self) -> Generation {
-        Generation::Unified
+impl EraOps for Unified {
+    fn era(&self) -> Era {
+        Era::Unified
     }
 
     /// [SCRAP] 3/8 `iommu_attach_device(domain, dev)`: UNMANAGED domains only (-EINVAL); no

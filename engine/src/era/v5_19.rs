@@ -11,12 +11,12 @@
 //! `iommu_detach_device`, WARNs unless `domain` is the group's. VFIO's notifier
 //! and its BUG_ON are gone: a bad bind fails -EBUSY in `dma_configure` (S1).
 
-use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, Era};
+use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, EraOps};
 use super::{unuse_default_domain_v5_19, use_default_domain_v5_19};
 use crate::call::Cookie;
 use crate::domain::DomainType;
+use crate::era::Era;
 use crate::errno::Errno;
-use crate::generation::Generation;
 use crate::ids::{DeviceId, DomainId, GroupId};
 use crate::iommu::Kernel;
 use crate::trace::Ret;
@@ -101,9 +101,9 @@ pub(crate) fn group_release_v5_19(k: &mut Kernel, g: GroupId) {
     let _ = detach_group_v5_19(k, g);
 }
 
-impl Era for V519 {
-    fn generation(&self) -> Generation {
-        Generation::V5_19
+impl EraOps for V519 {
+    fn era(&self) -> Era {
+        Era::V5_19
     }
 
     /// drivers/iommu/iommu.c: `iommu_attach_device()` (v5.19): still singleton-only.

@@ -5,8 +5,8 @@
 use super::{arm, fired};
 use crate::call::Call;
 use crate::dma::DmaDirection;
+use crate::era::{Config, Era};
 use crate::errno::Errno;
-use crate::generation::{Config, Generation};
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
 use crate::iommu::{DeviceFacts, IommuFacts, Kernel};
 use crate::pgtable::Prot;
@@ -21,7 +21,7 @@ fn kernel(strict: bool) -> Kernel {
         strict,
         ..Config::default()
     };
-    let mut k = Kernel::new(Generation::Current, config);
+    let mut k = Kernel::new(Era::Current, config);
     k.record_snapshots = true;
     k.add_iommu(IommuId(0), IommuFacts::new("smmu0"));
     k.probe_device(

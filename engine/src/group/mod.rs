@@ -52,8 +52,8 @@ pub mod reason;
 
 pub use reason::GroupReason;
 
+use crate::era::Config;
 use crate::errno::Errno;
-use crate::generation::Config;
 use crate::ids::{DeviceId, GroupId, IommuId};
 use crate::topology::{AcsFlags, IommuKind, Topology, TopologyError};
 use serde::Serialize;

@@ -4,8 +4,8 @@
 use crate::call::Call;
 use crate::dma::DmaDirection;
 use crate::domain::{DomainRole, DomainType};
+use crate::era::{Config, Era};
 use crate::errno::Errno;
-use crate::generation::{Config, Generation};
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
 use crate::iommu::{DeviceFacts, IommuFacts, Kernel};
 use crate::pgtable::Prot;
@@ -17,7 +17,7 @@ const DEV: DeviceId = DeviceId(0);
 
 /// A current kernel with one 4K/48-bit SMMU and one PCI device bound to a DMA-API driver.
 fn kernel(config: Config) -> Kernel {
-    let mut k = Kernel::new(Generation::Current, config);
+    let mut k = Kernel::new(Era::Current, config);
     k.add_iommu(IommuId(0), IommuFacts::new("smmu0"));
     let f = DeviceFacts::new("01:00.0", true, IommuId(0), 0x100);
     k.probe_device(DEV, f, Some(GroupId(0)));

@@ -3,7 +3,7 @@
 //! student-facing explanations). Every node carries a [`Span`].
 
 use super::calls::{Call, Signature};
-use crate::{Config, Errno, Generation};
+use crate::{Config, Era, Errno};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -69,7 +69,7 @@ pub enum StmtKind {
     /// A line that is only a comment: the text after `#`, verbatim (trailing whitespace trimmed).
     Comment(String),
     /// `generation NAME`
-    Generation(Spanned<Generation>),
+    Era(Spanned<Era>),
     /// `config key=on|off ...`, in source order.
     Config(Vec<Spanned<ConfigSetting>>),
     Iommu(IommuDecl),
@@ -650,11 +650,11 @@ pub struct Expectation {
 impl Expectation {
     /// The value expected in `gen`: the first alternative naming it, else the first one
     /// without `@`; `None` when `gen` is not checked.
-    pub fn for_generation(&self, gen: Generation) -> Option<&Spanned<Value>> {
+    pub fn for_era(&self, gen: Era) -> Option<&Spanned<Value>> {
         self.alternatives
             .iter()
-            .find(|a| a.generations.iter().any(|g| g.node == gen))
-            .or_else(|| self.alternatives.iter().find(|a| a.generations.is_empty()))
+            .find(|a| a.eras.iter().any(|g| g.node == gen))
+            .or_else(|| self.alternatives.iter().find(|a| a.eras.is_empty()))
             .map(|a| &a.value)
     }
 }
@@ -663,7 +663,7 @@ impl Expectation {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alternative {
     pub value: Spanned<Value>,
-    pub generations: Vec<Spanned<Generation>>,
+    pub eras: Vec<Spanned<Era>>,
     /// From the value to the last generation.
     pub span: Span,
 }
@@ -699,7 +699,7 @@ impl fmt::Display for Value {
 pub struct ExpectStmt {
     pub check: Check,
     /// Empty: checked in every generation.
-    pub generations: Vec<Spanned<Generation>>,
+    pub eras: Vec<Spanned<Era>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -798,11 +798,11 @@ impl fmt::Display for OwnerIs {
 
 impl Scenario {
     /// The header's generation (default `current`).
-    pub fn generation(&self) -> Generation {
+    pub fn era(&self) -> Era {
         self.stmts
             .iter()
             .find_map(|s| match &s.kind {
-                StmtKind::Generation(g) => Some(g.node),
+                StmtKind::Era(g) => Some(g.node),
                 _ => None,
             })
             .unwrap_or_default()
@@ -810,9 +810,9 @@ impl Scenario {
 
     /// Sets the header's generation (the UI's era switch): rewrites the `generation` line,
     /// or adds one after the leading comment block. The new line has an empty span.
-    pub fn set_generation(&mut self, gen: Generation) {
+    pub fn set_era(&mut self, gen: Era) {
         for s in &mut self.stmts {
-            if let StmtKind::Generation(g) = &mut s.kind {
+            if let StmtKind::Era(g) = &mut s.kind {
                 g.node = gen;
                 return;
             }
@@ -826,7 +826,7 @@ impl Scenario {
             at += 1;
         }
         let stmt = Stmt {
-            kind: StmtKind::Generation(Spanned::new(gen, Span::default())),
+            kind: StmtKind::Era(Spanned::new(gen, Span::default())),
             comment: None,
             span: Span::default(),
         };

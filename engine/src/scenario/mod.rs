@@ -19,7 +19,7 @@ pub use ast::*;
 pub use calls::{Call, Param, Returns, Signature, Syntax, SIGNATURES};
 pub use error::{ErrorKind, ParseError, ParseErrors};
 pub use parser::{parse, MAX_ERRORS, MAX_INPUT, MAX_LINE, MAX_STATEMENTS};
-pub use run::{generations_to_check, run, run_scenario, CheckOutcome, Options, Run, Step};
+pub use run::{eras_to_check, run, run_scenario, CheckOutcome, Options, Run, Step};
 pub use view::{compare, Compare, CompareRow, TopologyView};
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use super::ast::*;
 use super::calls::{nearest, Call, Param, Syntax, SIGNATURES};
 use super::error::{ErrorKind, ParseError, ParseErrors};
 use super::lexer::{self, Tok, Token};
-use crate::{Errno, Generation};
+use crate::{Era, Errno};
 
 pub use crate::limits::{MAX_ERRORS, MAX_INPUT, MAX_LINE, MAX_STATEMENTS};
 
@@ -294,11 +294,11 @@ fn unknown(what: &'static str, word: &str, span: Span, candidates: &[&'static st
     )
 }
 
-fn generation_at(word: &Ident) -> Result<Spanned<Generation>, ParseError> {
-    match Generation::parse(&word.node) {
+fn generation_at(word: &Ident) -> Result<Spanned<Era>, ParseError> {
+    match Era::parse(&word.node) {
         Some(g) => Ok(Spanned::new(g, word.span)),
         None => {
-            let names = Generation::ALL.map(Generation::name);
+            let names = Era::ALL.map(Era::name);
             Err(unknown("generation", &word.node, word.span, &names))
         }
     }
@@ -351,7 +351,7 @@ fn cmp_op(cur: &mut Cursor) -> Result<CmpOp, ParseError> {
 }
 
 /// `@gen,gen,...` if present.
-fn generations(cur: &mut Cursor) -> Result<Vec<Spanned<Generation>>, ParseError> {
+fn generations(cur: &mut Cursor) -> Result<Vec<Spanned<Era>>, ParseError> {
     let mut gens = Vec::new();
     if cur.eat(&Tok::At).is_some() {
         loop {
@@ -454,7 +454,7 @@ impl Parser<'_> {
                 }
                 self.seen_generation = true;
                 let g = cur.word("a generation")?;
-                Ok(StmtKind::Generation(generation_at(&g)?))
+                Ok(StmtKind::Era(generation_at(&g)?))
             }
             "config" => {
                 cur.pos += 1;
@@ -896,7 +896,10 @@ impl Parser<'_> {
             }
         };
         let generations = generations(cur)?;
-        Ok(ExpectStmt { check, generations })
+        Ok(ExpectStmt {
+            check,
+            eras: generations,
+        })
     }
 }
 
@@ -914,7 +917,7 @@ fn expectation(cur: &mut Cursor) -> Result<Expectation, ParseError> {
         let span = cur.since(value.span);
         alternatives.push(Alternative {
             value,
-            generations,
+            eras: generations,
             span,
         });
         if cur.eat(&Tok::Semi).is_none() {

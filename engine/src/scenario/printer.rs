@@ -55,7 +55,7 @@ impl Scenario {
     }
 }
 
-fn gens(out: &mut String, gens: &[Spanned<crate::Generation>]) {
+fn gens(out: &mut String, gens: &[Spanned<crate::Era>]) {
     if !gens.is_empty() {
         let names: Vec<&str> = gens.iter().map(|g| g.node.name()).collect();
         let _ = write!(out, " @{}", names.join(","));
@@ -71,7 +71,7 @@ pub fn code(kind: &StmtKind) -> String {
             o.push('#');
             o.push_str(c);
         }
-        StmtKind::Generation(g) => {
+        StmtKind::Era(g) => {
             let _ = write!(o, "generation {}", g.node);
         }
         StmtKind::Config(settings) => {
@@ -176,7 +176,7 @@ pub fn code(kind: &StmtKind) -> String {
                         o.push_str(" ;");
                     }
                     let _ = write!(o, " {}", alt.value.node);
-                    gens(&mut o, &alt.generations);
+                    gens(&mut o, &alt.eras);
                 }
             }
         }
@@ -229,7 +229,7 @@ pub fn code(kind: &StmtKind) -> String {
                     let _ = write!(o, "breach I{}", n.node);
                 }
             }
-            gens(&mut o, &e.generations);
+            gens(&mut o, &e.eras);
         }
     }
     o

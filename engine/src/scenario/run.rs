@@ -22,7 +22,7 @@ use super::ast::{
 use super::calls::Call as ACall;
 use super::error::{ErrorKind, ParseError, ParseErrors};
 use crate::call::{Call, Cookie, DmaOwnerType};
-use crate::generation::{Config, Generation};
+use crate::era::{Config, Era};
 use crate::group::Groups;
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
 use crate::iommu::{DeviceFacts, IommuFacts, Kernel, Snapshot};
@@ -35,7 +35,7 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Overrides the file's `generation` header (`iommu-play run --generation`).
-    pub generation: Option<Generation>,
+    pub era: Option<Era>,
     /// Record a kernel [`Snapshot`] in every event (the web UI steps through them).
     pub snapshots: bool,
 }
@@ -43,7 +43,9 @@ pub struct Options {
 /// Everything a run produced: the trace, the checked expectations and the final state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Run {
-    pub generation: Generation,
+    /// The era the run used (JSON: `generation`, the language's header word).
+    #[serde(rename = "generation")]
+    pub era: Era,
     pub config: Config,
     /// One step per executed statement (probes of the boot topology, calls, hot-plug).
     pub steps: Vec<Step>,
@@ -105,20 +107,20 @@ pub fn run(text: &str, opts: &Options) -> Result<Run, ParseErrors> {
 
 /// Runs a parsed scenario; `text` is its source (for the statement texts in the trace).
 pub fn run_scenario(s: &Scenario, text: &str, opts: &Options) -> Result<Run, ParseError> {
-    let generation = opts.generation.unwrap_or_else(|| s.generation());
+    let era = opts.era.unwrap_or_else(|| s.era());
     let config = s.config();
     let mut r = Runner {
         text,
         topo: Topology::new(),
         groups: Groups::new(config),
-        kernel: Kernel::new(generation, config),
+        kernel: Kernel::new(era, config),
         handles: BTreeMap::new(),
         iovas: BTreeMap::new(),
         steps: Vec::new(),
         checks: Vec::new(),
         booted: false,
         pending: Vec::new(),
-        generation,
+        era,
         view: super::view::TopologyView::default(),
     };
     r.kernel.record_snapshots = opts.snapshots;
@@ -132,7 +134,7 @@ pub fn run_scenario(s: &Scenario, text: &str, opts: &Options) -> Result<Run, Par
     let sysfs = r.groups.explain(&r.topo);
     r.view.record_machine(&r.topo);
     Ok(Run {
-        generation,
+        era,
         config,
         steps: r.steps,
         checks: r.checks,
@@ -152,19 +154,19 @@ pub(crate) fn declared_topology(
     text: &str,
 ) -> Result<(Topology, Config), ParseError> {
     let config = s.config();
-    let generation = s.generation();
+    let era = s.era();
     let mut r = Runner {
         text,
         topo: Topology::new(),
         groups: Groups::new(config),
-        kernel: Kernel::new(generation, config),
+        kernel: Kernel::new(era, config),
         handles: BTreeMap::new(),
         iovas: BTreeMap::new(),
         steps: Vec::new(),
         checks: Vec::new(),
         booted: false,
         pending: Vec::new(),
-        generation,
+        era,
         view: super::view::TopologyView::default(),
     };
     for stmt in &s.stmts {
@@ -191,7 +193,7 @@ struct Runner<'a> {
     booted: bool,
     /// Boot-time devices waiting for the probe, with their statement's span.
     pending: Vec<(DeviceId, Span)>,
-    generation: Generation,
+    era: Era,
     view: super::view::TopologyView,
 }
 
@@ -210,10 +212,9 @@ impl Runner<'_> {
 
     fn stmt(&mut self, kind: &StmtKind, span: Span) -> Result<(), ParseError> {
         match kind {
-            StmtKind::Blank
-            | StmtKind::Comment(_)
-            | StmtKind::Generation(_)
-            | StmtKind::Config(_) => Ok(()),
+            StmtKind::Blank | StmtKind::Comment(_) | StmtKind::Era(_) | StmtKind::Config(_) => {
+                Ok(())
+            }
             StmtKind::Iommu(d) => self.iommu(d, span),
             StmtKind::Host(h) => {
                 let iommu = h.iommu.as_ref().map(|i| i.node.clone());
@@ -246,9 +247,7 @@ impl Runner<'_> {
             }
             StmtKind::Expect(e) => {
                 self.boot()?;
-                if e.generations.is_empty()
-                    || e.generations.iter().any(|g| g.node == self.generation)
-                {
+                if e.eras.is_empty() || e.eras.iter().any(|g| g.node == self.era) {
                     self.expect(&e.check, span)?;
                 }
                 Ok(())
@@ -764,7 +763,7 @@ impl Runner<'_> {
     }
 
     fn check_result(&mut self, exp: &Expectation, got: Ret, span: Span) {
-        let Some(want) = exp.for_generation(self.generation) else {
+        let Some(want) = exp.for_era(self.era) else {
             return;
         };
         let ok = match (&want.node, got) {
@@ -998,9 +997,9 @@ fn fmt_partition(p: &[Vec<String>]) -> String {
 /// The generations a scenario's expectations are written for: its header generation and
 /// every generation an `@` list names. The corpus test and `iommu-play run --all` check
 /// a file in each of them.
-pub fn generations_to_check(s: &Scenario) -> Vec<Generation> {
-    let mut gens = vec![s.generation()];
-    let mut add = |g: Generation| {
+pub fn eras_to_check(s: &Scenario) -> Vec<Era> {
+    let mut gens = vec![s.era()];
+    let mut add = |g: Era| {
         if !gens.contains(&g) {
             gens.push(g);
         }
@@ -1009,10 +1008,10 @@ pub fn generations_to_check(s: &Scenario) -> Vec<Generation> {
         match &stmt.kind {
             StmtKind::Call(c) => {
                 for alt in c.expect.iter().flat_map(|e| &e.alternatives) {
-                    alt.generations.iter().for_each(|g| add(g.node));
+                    alt.eras.iter().for_each(|g| add(g.node));
                 }
             }
-            StmtKind::Expect(e) => e.generations.iter().for_each(|g| add(g.node)),
+            StmtKind::Expect(e) => e.eras.iter().for_each(|g| add(g.node)),
             _ => {}
         }
     }

@@ -3,7 +3,7 @@
 //! identity (spans aside).
 
 use super::*;
-use crate::{Errno, Generation};
+use crate::{Era, Errno};
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -165,7 +165,7 @@ fn calls(s: &Scenario) -> Vec<&CallStmt> {
 #[test]
 fn header_example_parses() {
     let s = ok(HEADER);
-    assert_eq!(s.generation(), Generation::Current);
+    assert_eq!(s.era(), Era::Current);
     assert_eq!(s.config(), crate::Config::default());
     assert_eq!(s.stmts.len(), 2);
     assert_eq!(
@@ -184,7 +184,7 @@ fn header_example_parses() {
 #[test]
 fn header_sets_generation_and_config() {
     let s = ok(EVERYTHING);
-    assert_eq!(s.generation(), Generation::V5_19);
+    assert_eq!(s.era(), Era::V5_19);
     let c = s.config();
     assert!(!c.strict && c.acs_fix && !c.passthrough && !c.split_unmap);
     assert_eq!(
@@ -349,19 +349,19 @@ fn expectations_example_parses() {
     let e = c[0].expect.as_ref().unwrap();
     assert_eq!(e.alternatives.len(), 1);
     assert_eq!(e.alternatives[0].value.node, Value::Errno(Errno::EINVAL));
-    assert!(e.alternatives[0].generations.is_empty());
+    assert!(e.alternatives[0].eras.is_empty());
     let e = c[1].expect.as_ref().unwrap();
-    let alts: Vec<(String, Vec<Generation>)> = e
+    let alts: Vec<(String, Vec<Era>)> = e
         .alternatives
         .iter()
         .map(|a| {
             (
                 a.value.node.to_string(),
-                a.generations.iter().map(|g| g.node).collect(),
+                a.eras.iter().map(|g| g.node).collect(),
             )
         })
         .collect();
-    use Generation::*;
+    use Era::*;
     assert_eq!(
         alts,
         [
@@ -371,11 +371,11 @@ fn expectations_example_parses() {
         ]
     );
     assert_eq!(
-        e.for_generation(Legacy).map(|v| v.node.clone()),
+        e.for_era(Legacy).map(|v| v.node.clone()),
         Some(Value::Number(Number::dec(0)))
     );
     assert_eq!(
-        e.for_generation(Shared).map(|v| v.node.clone()),
+        e.for_era(Shared).map(|v| v.node.clone()),
         Some(Value::NotAvailable)
     );
     let expects: Vec<&Check> = s
@@ -453,7 +453,7 @@ fn everything_parses_with_the_extensions() {
     assert_eq!(c[6].args.len(), 1);
     let e = c[19].expect.as_ref().unwrap();
     assert_eq!(e.alternatives[0].value.node, Value::Bug);
-    assert_eq!(e.for_generation(Generation::Current), None);
+    assert_eq!(e.for_era(Era::Current), None);
     let StmtKind::Pci(p) = &s.stmts[8].kind else {
         panic!()
     };
@@ -475,7 +475,7 @@ fn everything_parses_with_the_extensions() {
         e.check,
         Check::Breach(Spanned::new(2, e.check_span_for_test()))
     );
-    assert_eq!(e.generations[0].node, Generation::Legacy);
+    assert_eq!(e.eras[0].node, Era::Legacy);
 }
 
 impl ExpectStmt {
@@ -558,20 +558,20 @@ fn corpus_parses_and_round_trips() {
 #[test]
 fn set_generation_rewrites_or_adds_the_header() {
     let mut s = ok("# about\n#  this\n\nunbind x\n");
-    s.set_generation(Generation::Shared);
+    s.set_era(Era::Shared);
     assert_eq!(
         s.print(),
         "# about\n#  this\n\ngeneration shared\nunbind x\n"
     );
-    s.set_generation(Generation::V5_19);
+    s.set_era(Era::V5_19);
     assert_eq!(
         s.print(),
         "# about\n#  this\n\ngeneration v5.19\nunbind x\n"
     );
     let mut s = ok("unbind x\n");
-    s.set_generation(Generation::Legacy);
+    s.set_era(Era::Legacy);
     assert_eq!(s.print(), "generation legacy\nunbind x\n");
-    assert_eq!(ok(&s.print()).generation(), Generation::Legacy);
+    assert_eq!(ok(&s.print()).era(), Era::Legacy);
 }
 
 #[test]
@@ -1112,7 +1112,7 @@ mod view {
     fn badges_follow_the_claim_of_a_group() {
         let text = corpus("vfio-nic-shared-group.iommu");
         let opts = Options {
-            generation: None,
+            era: None,
             snapshots: true,
         };
         let r = run(text, &opts).expect("runs");
@@ -1156,7 +1156,7 @@ mod table_view {
                     iommu_map(d1, 0x10_1000, 0xa000_1000, 4K, RW)\n\
                     iommu_map(d1, 0x4000_0000, 0x8000_0000, 2M, R)\n";
         let opts = Options {
-            generation: None,
+            era: None,
             snapshots: true,
         };
         let r = run(text, &opts).expect("runs");

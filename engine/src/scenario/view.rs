@@ -7,7 +7,7 @@ use super::error::ParseError;
 use super::run::{run_scenario, Options, Run, Step};
 use crate::call::DmaOwnerType;
 use crate::domain::{DomainRole, DomainType};
-use crate::generation::Generation;
+use crate::era::Era;
 use crate::group::GroupDiff;
 use crate::ids::{DeviceId, DomainId, GroupId};
 use crate::iommu::Snapshot;
@@ -229,10 +229,11 @@ pub fn result_text(step: &Step) -> String {
 /// One scenario run in every generation (`iommu-play compare`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Compare {
-    pub generations: Vec<Generation>,
+    #[serde(rename = "generations")]
+    pub eras: Vec<Era>,
     pub rows: Vec<CompareRow>,
     /// The generations whose expectations fail.
-    pub failing: Vec<Generation>,
+    pub failing: Vec<Era>,
 }
 
 /// One call line of the scenario and its result in each generation (`—`: not reached).
@@ -248,9 +249,9 @@ pub struct CompareRow {
 /// Runs `s` in every generation and lines up the call results by source line.
 pub fn compare(s: &Scenario, text: &str) -> Result<Compare, ParseError> {
     let mut runs = Vec::new();
-    for g in Generation::ALL {
+    for g in Era::ALL {
         let opts = Options {
-            generation: Some(g),
+            era: Some(g),
             snapshots: false,
         };
         runs.push(run_scenario(s, text, &opts)?);
@@ -283,13 +284,9 @@ pub fn compare(s: &Scenario, text: &str) -> Result<Compare, ParseError> {
         })
         .collect();
     Ok(Compare {
-        generations: Generation::ALL.to_vec(),
+        eras: Era::ALL.to_vec(),
         rows,
-        failing: runs
-            .iter()
-            .filter(|r| !r.passed())
-            .map(|r| r.generation)
-            .collect(),
+        failing: runs.iter().filter(|r| !r.passed()).map(|r| r.era).collect(),
     })
 }
 

@@ -31,7 +31,7 @@ pub fn compare_panel() -> Html {
                     <table class="compare-table">
                         <thead><tr>
                             <th>{ "line" }</th><th>{ "call" }</th>
-                            { for cmp.generations.iter().map(|g| html! {
+                            { for cmp.eras.iter().map(|g| html! {
                                 <th class={classes!((*g == state.era).then_some("this-era"))}>{ g.name() }</th>
                             }) }
                         </tr></thead>
@@ -40,7 +40,7 @@ pub fn compare_panel() -> Html {
                                 <tr class={classes!("compare-row", r.differs.then_some("differs"))} data-line={r.line.to_string()}>
                                     <td class="line-no">{ r.line }</td>
                                     <td><code>{ r.call.clone() }</code></td>
-                                    { for r.results.iter().zip(&cmp.generations).map(|(c, g)| html! {
+                                    { for r.results.iter().zip(&cmp.eras).map(|(c, g)| html! {
                                         <td class={classes!("cell", cell_class(c), (*g == state.era).then_some("this-era"))}
                                             data-era={g.name()}>{ c.clone() }</td>
                                     }) }

@@ -1,6 +1,6 @@
-//! The era menu: which generation of the attach/ownership API the scenario runs in.
+//! The era menu: which era of the attach/ownership API the scenario runs in.
 use crate::state::{use_app_state, Action};
-use iommu_engine::Generation;
+use iommu_engine::Era;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
@@ -11,7 +11,7 @@ pub fn era_select() -> Html {
         let state = state.clone();
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
-            if let Some(era) = Generation::parse(&select.value()) {
+            if let Some(era) = Era::parse(&select.value()) {
                 state.dispatch(Action::SetEra(era));
             }
         })
@@ -20,7 +20,7 @@ pub fn era_select() -> Html {
         <label class="field">
             <span>{ "era" }</span>
             <select class="era-select" {onchange} title="The era of the kernel's attach/ownership API to run the scenario in">
-                { for Generation::ALL.iter().map(|g| html! {
+                { for Era::ALL.iter().map(|g| html! {
                     <option value={g.name()} selected={*g == state.era}>{ g.name() }</option>
                 }) }
             </select>

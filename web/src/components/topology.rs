@@ -235,7 +235,7 @@ pub fn topology_panel() -> Html {
     let selected = state.selected.clone();
     html! {
         <section class="pane topology" aria-label="Topology">
-            <h2>{ "topology" }<span class="h2-note">{ format!(" · {} at step {}", run.generation, state.cursor) }</span></h2>
+            <h2>{ "topology" }<span class="h2-note">{ format!(" · {} at step {}", run.era, state.cursor) }</span></h2>
             if drawing.nodes.is_empty() {
                 <p class="muted">{ "This scenario declares no devices." }</p>
             } else {

@@ -4,11 +4,11 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// One era of the iommu attach/ownership API, oldest first.
+/// One era of the iommu attach/ownership API, oldest first (the language's `generation` header names one).
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
 )]
-pub enum Generation {
+pub enum Era {
     /// (a) before 426a273834ea: iommu_attach_device on any group.
     Legacy,
     /// (b) 426a273834ea … v5.18: iommu_attach_device only on singleton groups.
@@ -24,36 +24,36 @@ pub enum Generation {
     Current,
 }
 
-impl Generation {
-    /// All generations, oldest first (the columns of `iommu-play compare`).
-    pub const ALL: [Generation; 6] = [
-        Generation::Legacy,
-        Generation::Singleton,
-        Generation::Shared,
-        Generation::Unified,
-        Generation::V5_19,
-        Generation::Current,
+impl Era {
+    /// All eras, oldest first (the columns of `iommu-play compare`).
+    pub const ALL: [Era; 6] = [
+        Era::Legacy,
+        Era::Singleton,
+        Era::Shared,
+        Era::Unified,
+        Era::V5_19,
+        Era::Current,
     ];
 
     /// The scenario-language name (`v5.19`).
     pub const fn name(self) -> &'static str {
         match self {
-            Generation::Legacy => "legacy",
-            Generation::Singleton => "singleton",
-            Generation::Shared => "shared",
-            Generation::Unified => "unified",
-            Generation::V5_19 => "v5.19",
-            Generation::Current => "current",
+            Era::Legacy => "legacy",
+            Era::Singleton => "singleton",
+            Era::Shared => "shared",
+            Era::Unified => "unified",
+            Era::V5_19 => "v5.19",
+            Era::Current => "current",
         }
     }
 
     /// Parses a scenario-language name.
-    pub fn parse(s: &str) -> Option<Generation> {
-        Generation::ALL.into_iter().find(|g| g.name() == s)
+    pub fn parse(s: &str) -> Option<Era> {
+        Era::ALL.into_iter().find(|g| g.name() == s)
     }
 }
 
-impl fmt::Display for Generation {
+impl fmt::Display for Era {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
@@ -90,11 +90,11 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
-    fn generation_names_round_trip() {
-        for g in Generation::ALL {
-            assert_eq!(Generation::parse(g.name()), Some(g));
+    fn era_names_round_trip() {
+        for g in Era::ALL {
+            assert_eq!(Era::parse(g.name()), Some(g));
         }
-        assert_eq!(Generation::parse("v5.18"), None);
-        assert_eq!(Generation::default(), Generation::Current);
+        assert_eq!(Era::parse("v5.18"), None);
+        assert_eq!(Era::default(), Era::Current);
     }
 }
