@@ -3,22 +3,27 @@
 //!
 //! - The ACS quirk table `pci_dev_acs_enabled[]`, walked in order by
 //!   `pci_dev_specific_acs_enabled()`; the first entry that answers (>= 0) wins.
-//! - The ACS enable quirks, reduced to their effect on grouping (see [`apply_header_quirks`]).
+//! - The ACS enable quirks (`pci_dev_acs_ops[]`), reduced to their effect on grouping (see
+//!   [`apply_header_quirks`]).
 //! - The DMA alias quirks (`quirk_dma_func0_alias`, `quirk_dma_func1_alias`,
 //!   `quirk_fixed_dma_alias`, `quirk_use_pcie_bridge_dma_alias`, `quirk_mic_x200_dma_alias`,
-//!   `quirk_pex_vca_alias`, `quirk_bridge_cavm_thrx2_pcie_root`).
+//!   `quirk_pex_vca_alias`, `quirk_bridge_cavm_thrx2_pcie_root`), one table each.
 //!
-//! Table contents follow a linux-6.18.y-based tree as summarised in MODEL.md §1.4, checked
-//! against the v6.x table order (Intel explicit entries before the Intel ANY entries; the
-//! Cavium ANY root-port entry before Cavium multifunction entries; the Zhaoxin explicit
-//! entries before Zhaoxin ANY). Vendor IDs are include/linux/pci_ids.h values; HXT 0x1dbf
-//! was read in the LKML patch adding it ("PCI: Add ACS quirk for HXT SD4800"). The
-//! PLX/Switchtec NTB alias quirks are not modelled.
+//! Every vendor:device ID below was re-read against **Linux v6.17** (a v6.17-rc3 tree: top
+//! Makefile `VERSION = 6`, `PATCHLEVEL = 17`): include/linux/pci_ids.h for the
+//! `PCI_VENDOR_ID_*` / `PCI_DEVICE_ID_*` macros and drivers/pci/quirks.c for the tables; the
+//! same tables were checked unchanged in a linux-6.18.y tree. Entry order is quirks.c's
+//! (it matters where a vendor's explicit entries precede its `PCI_ANY_ID` entries: Intel,
+//! Cavium, Zhaoxin). Device IDs that quirks.c writes as numbers are numbers here; the one
+//! it writes as a macro is a named constant (`PCI_DEVICE_ID_JMICRON_JMB388_ESD`). The
+//! tests at the bottom pin every entry. The PLX/Switchtec NTB alias quirks are not
+//! modelled.
 
 use super::pci::{AcsFlags, PciType};
 use super::{IommuKind, PciDev, Topology};
 use crate::ids::DeviceId;
 
+// include/linux/pci_ids.h (v6.17): `PCI_VENDOR_ID_<NAME>` is `VENDOR_<NAME>` here.
 pub const VENDOR_ATI: u16 = 0x1002;
 pub const VENDOR_AMD: u16 = 0x1022;
 pub const VENDOR_INTEL: u16 = 0x8086;
@@ -43,6 +48,9 @@ pub const VENDOR_ADAPTEC2: u16 = 0x9005;
 pub const VENDOR_ASMEDIA: u16 = 0x1b21;
 pub const VENDOR_TUNDRA: u16 = 0x10e3;
 pub const VENDOR_ITE: u16 = 0x1283;
+/// include/linux/pci_ids.h (v6.17): `PCI_DEVICE_ID_JMICRON_JMB388_ESD` (0x2393 is
+/// `PCI_DEVICE_ID_JMICRON_JMB390_MS`, which has no quirk).
+pub const DEVICE_JMICRON_JMB388_ESD: u16 = 0x2392;
 
 /// The answer of one quirk function: a result >= 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -222,7 +230,7 @@ const fn any(vendor: u16, f: QuirkFn, name: &'static str) -> Entry {
 const AMD_SB: &str = "pci_quirk_amd_sb_acs";
 const MF_EP: &str = "pci_quirk_mf_endpoint_acs";
 
-/// drivers/pci/quirks.c: pci_dev_acs_enabled[] (6.18 tree, MODEL.md §1.4), in order.
+/// drivers/pci/quirks.c: pci_dev_acs_enabled[] (v6.17; MODEL.md §1.4), entry for entry, in order.
 static ACS_TABLE: &[Entry] = &[
     e(VENDOR_ATI, 0x4385, amd_sb_acs, AMD_SB),
     e(VENDOR_ATI, 0x439c, amd_sb_acs, AMD_SB),
@@ -388,30 +396,30 @@ static ACS_TABLE: &[Entry] = &[
     e(VENDOR_ZHAOXIN, 0x3038, mf_endpoint_acs, MF_EP),
     e(VENDOR_ZHAOXIN, 0x3104, mf_endpoint_acs, MF_EP),
     e(VENDOR_ZHAOXIN, 0x9083, mf_endpoint_acs, MF_EP),
-    e(VENDOR_NXP, 0x8d80, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
     e(VENDOR_NXP, 0x8d81, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
-    e(VENDOR_NXP, 0x8d82, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
-    e(VENDOR_NXP, 0x8d83, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
-    e(VENDOR_NXP, 0x8d88, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
-    e(VENDOR_NXP, 0x8d89, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
-    e(VENDOR_NXP, 0x8d8a, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
-    e(VENDOR_NXP, 0x8d8b, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
-    e(VENDOR_NXP, 0x8d90, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
-    e(VENDOR_NXP, 0x8d91, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
-    e(VENDOR_NXP, 0x8d92, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
-    e(VENDOR_NXP, 0x8d93, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
-    e(VENDOR_NXP, 0x8d98, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
-    e(VENDOR_NXP, 0x8d99, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
-    e(VENDOR_NXP, 0x8d9a, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
-    e(VENDOR_NXP, 0x8d9b, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
-    e(VENDOR_NXP, 0x8da0, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
     e(VENDOR_NXP, 0x8da1, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
-    e(VENDOR_NXP, 0x8da8, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
-    e(VENDOR_NXP, 0x8da9, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
+    e(VENDOR_NXP, 0x8d83, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
+    e(VENDOR_NXP, 0x8d80, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
+    e(VENDOR_NXP, 0x8da0, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
+    e(VENDOR_NXP, 0x8d82, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
+    e(VENDOR_NXP, 0x8d90, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
     e(VENDOR_NXP, 0x8db0, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
+    e(VENDOR_NXP, 0x8d92, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
+    e(VENDOR_NXP, 0x8d91, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
     e(VENDOR_NXP, 0x8db1, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
+    e(VENDOR_NXP, 0x8d93, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
+    e(VENDOR_NXP, 0x8d89, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
+    e(VENDOR_NXP, 0x8da9, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
+    e(VENDOR_NXP, 0x8d8b, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
+    e(VENDOR_NXP, 0x8d88, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
+    e(VENDOR_NXP, 0x8da8, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
+    e(VENDOR_NXP, 0x8d8a, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
+    e(VENDOR_NXP, 0x8d98, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
     e(VENDOR_NXP, 0x8db8, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
+    e(VENDOR_NXP, 0x8d9a, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
+    e(VENDOR_NXP, 0x8d99, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
     e(VENDOR_NXP, 0x8db9, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
+    e(VENDOR_NXP, 0x8d9b, sv_rr_cr_uf, "pci_quirk_nxp_rp_acs"),
     any(
         VENDOR_ZHAOXIN,
         zhaoxin_ports_acs,
@@ -420,7 +428,7 @@ static ACS_TABLE: &[Entry] = &[
     any(VENDOR_WANGXUN, wangxun_nic_acs, "pci_quirk_wangxun_nic_acs"),
 ];
 
-/// drivers/pci/quirks.c: pci_dev_specific_acs_enabled() (6.18 tree): the first table entry
+/// drivers/pci/quirks.c: pci_dev_specific_acs_enabled() (v6.17): the first table entry
 /// matching the device's `id=` that answers wins; `None` is -ENOTTY (no opinion).
 pub fn pci_dev_specific_acs_enabled(
     t: &Topology,
@@ -440,13 +448,84 @@ pub fn pci_dev_specific_acs_enabled(
         })
 }
 
+/// A `DECLARE_PCI_FIXUP_HEADER(vendor, device, hook)` line: the IDs it matches.
+type Fixup = (u16, u16);
+
+/// drivers/pci/quirks.c (v6.17): the `quirk_dma_func0_alias` fixups (Ricoh, Glenfly).
+pub static DMA_FUNC0_ALIAS: &[Fixup] = &[
+    (VENDOR_RICOH, 0xe832),
+    (VENDOR_RICOH, 0xe476),
+    (VENDOR_GLENFLY, 0x3d40),
+    (VENDOR_GLENFLY, 0x3d41),
+];
+
+/// drivers/pci/quirks.c (v6.17): the `quirk_dma_func1_alias` fixups (Marvell 88SE9xxx,
+/// HighPoint, JMicron JMB388 eSD, Lite-On/Plextor M6E).
+pub static DMA_FUNC1_ALIAS: &[Fixup] = &[
+    (VENDOR_MARVELL_EXT, 0x9120),
+    (VENDOR_MARVELL_EXT, 0x9123),
+    (VENDOR_MARVELL_EXT, 0x9125),
+    (VENDOR_MARVELL_EXT, 0x9128),
+    (VENDOR_MARVELL_EXT, 0x9130),
+    (VENDOR_MARVELL_EXT, 0x9170),
+    (VENDOR_MARVELL_EXT, 0x9172),
+    (VENDOR_MARVELL_EXT, 0x917a),
+    (VENDOR_MARVELL_EXT, 0x9182),
+    (VENDOR_MARVELL_EXT, 0x9183),
+    (VENDOR_MARVELL_EXT, 0x91a0),
+    (VENDOR_MARVELL_EXT, 0x9215),
+    (VENDOR_MARVELL_EXT, 0x9220),
+    (VENDOR_MARVELL_EXT, 0x9230),
+    (VENDOR_MARVELL_EXT, 0x9235),
+    (VENDOR_TTI, 0x0642),
+    (VENDOR_TTI, 0x0645),
+    (VENDOR_JMICRON, DEVICE_JMICRON_JMB388_ESD),
+    (0x1c28, 0x0122),
+];
+
+/// drivers/pci/quirks.c (v6.17): `fixed_dma_alias_tbl[]` of `quirk_fixed_dma_alias`:
+/// (vendor, device), (subsystem vendor, subsystem device), the alias devfn.
+pub static FIXED_DMA_ALIAS: &[(Fixup, Fixup, u8)] = &[
+    ((VENDOR_ADAPTEC2, 0x0285), (VENDOR_ADAPTEC2, 0x02bb), 1 << 3), // Adaptec 3405, PCI_DEVFN(1, 0)
+    ((VENDOR_ADAPTEC2, 0x0285), (VENDOR_ADAPTEC2, 0x02bc), 1 << 3), // Adaptec 3805, PCI_DEVFN(1, 0)
+];
+
+/// drivers/pci/quirks.c (v6.17): the `quirk_mic_x200_dma_alias` fixups.
+pub static MIC_X200_DMA_ALIAS: &[Fixup] = &[(VENDOR_INTEL, 0x2260), (VENDOR_INTEL, 0x2264)];
+
+/// drivers/pci/quirks.c (v6.17): the `quirk_pex_vca_alias` fixups.
+pub static PEX_VCA_ALIAS: &[Fixup] = &[
+    (VENDOR_INTEL, 0x2954),
+    (VENDOR_INTEL, 0x2955),
+    (VENDOR_INTEL, 0x2956),
+    (VENDOR_INTEL, 0x2958),
+    (VENDOR_INTEL, 0x2959),
+    (VENDOR_INTEL, 0x295a),
+];
+
+/// drivers/pci/quirks.c (v6.17): the `quirk_use_pcie_bridge_dma_alias` fixups (ASM1083/1085,
+/// Tundra 8113, ITE 8892/8893, Intel 82801 `PCI_DEVICE_ID_INTEL_82801BA_11`).
+pub static PCIE_BRIDGE_DMA_ALIAS: &[Fixup] = &[
+    (VENDOR_ASMEDIA, 0x1080),
+    (VENDOR_TUNDRA, 0x8113),
+    (VENDOR_ITE, 0x8892),
+    (VENDOR_ITE, 0x8893),
+    (VENDOR_INTEL, 0x244e),
+];
+
+/// drivers/pci/quirks.c (v6.17): the `quirk_bridge_cavm_thrx2_pcie_root` fixups.
+pub static BRIDGE_CAVM_THRX2_PCIE_ROOT: &[Fixup] =
+    &[(VENDOR_BROADCOM, 0x9000), (VENDOR_BROADCOM, 0x9084)];
+
 /// Header/final fixups that set `dma_alias_mask` and `dev_flags`, plus the effect of the
 /// Intel PCH ACS enable quirk (`pci_quirk_enable_intel_pch_acs()`, assumed to find RCBA
 /// enabled, so it sets `PCI_DEV_FLAGS_ACS_ENABLED_QUIRK`). The SPT enable quirk
 /// (`pci_quirk_enable_intel_spt_pch_acs()`) is the standard enable on the corrected
 /// registers, which the model leaves to `acs-ctl` (see the module doc of [`super`]).
+/// drivers/pci/quirks.c, v6.17; the tables above list the IDs.
 pub fn apply_header_quirks(p: &mut PciDev) {
-    let Some((vendor, device)) = p.id else { return };
+    let Some(id) = p.id else { return };
+    let (vendor, device) = id;
     let slot = p.bdf.slot();
     let func = p.bdf.func;
     let devfn = |s: u8, f: u8| (s << 3) | f;
@@ -455,59 +534,41 @@ pub fn apply_header_quirks(p: &mut PciDev) {
             p.dma_aliases.push(d);
         }
     };
-    match (vendor, device) {
-        // quirk_dma_func0_alias
-        (VENDOR_RICOH, 0xe832 | 0xe476) | (VENDOR_GLENFLY, 0x3d40 | 0x3d41) if func != 0 => {
-            add(devfn(slot, 0));
+    // quirk_dma_func0_alias(): `if (PCI_FUNC(dev->devfn) != 0)`.
+    if DMA_FUNC0_ALIAS.contains(&id) && func != 0 {
+        add(devfn(slot, 0));
+    }
+    // quirk_dma_func1_alias(): `if (PCI_FUNC(dev->devfn) != 1)`.
+    if DMA_FUNC1_ALIAS.contains(&id) && func != 1 {
+        add(devfn(slot, 1));
+    }
+    // quirk_fixed_dma_alias(): pci_match_id() on the subsystem IDs too.
+    for &(ids, subsys, alias) in FIXED_DMA_ALIAS {
+        if ids == id && p.subsys == Some(subsys) {
+            add(alias);
         }
-        // quirk_dma_func1_alias
-        (
-            VENDOR_MARVELL_EXT,
-            0x9120 | 0x9123 | 0x9125 | 0x9128 | 0x9130 | 0x9170 | 0x9172 | 0x917a | 0x9182 | 0x9183
-            | 0x91a0 | 0x9215 | 0x9220 | 0x9230 | 0x9235,
-        )
-        | (VENDOR_TTI, 0x0642 | 0x0645)
-        | (VENDOR_JMICRON, 0x2393)
-        | (0x1c28, 0x0122)
-            if func != 1 =>
-        {
-            add(devfn(slot, 1));
-        }
-        // quirk_fixed_dma_alias: Adaptec 3405 / 3805 by subsystem
-        (VENDOR_ADAPTEC2, 0x0285)
-            if matches!(p.subsys, Some((VENDOR_ADAPTEC2, 0x02bb | 0x02bc))) =>
-        {
-            add(devfn(1, 0));
-        }
-        // quirk_mic_x200_dma_alias
-        (VENDOR_INTEL, 0x2260 | 0x2264) => {
-            add(devfn(0x10, 0));
-            add(devfn(0x11, 0));
-            add(devfn(0x12, 3));
-        }
-        // quirk_pex_vca_alias: functions 0-4 of all 32 slots
-        (VENDOR_INTEL, 0x2954 | 0x2955 | 0x2956 | 0x2958 | 0x2959 | 0x295a) => {
-            for s in 0..32u8 {
-                for f in 0..5u8 {
-                    add(devfn(s, f));
-                }
+    }
+    // quirk_mic_x200_dma_alias()
+    if MIC_X200_DMA_ALIAS.contains(&id) {
+        add(devfn(0x10, 0));
+        add(devfn(0x11, 0));
+        add(devfn(0x12, 3));
+    }
+    // quirk_pex_vca_alias(): functions 0-4 of all 32 slots.
+    if PEX_VCA_ALIAS.contains(&id) {
+        for s in 0..32u8 {
+            for f in 0..5u8 {
+                add(devfn(s, f));
             }
         }
-        _ => {}
     }
     p.dma_aliases.sort_unstable();
     // quirk_use_pcie_bridge_dma_alias
-    if matches!(
-        (vendor, device),
-        (VENDOR_ASMEDIA, 0x1080)
-            | (VENDOR_TUNDRA, 0x8113)
-            | (VENDOR_ITE, 0x8892 | 0x8893)
-            | (VENDOR_INTEL, 0x244e)
-    ) {
+    if PCIE_BRIDGE_DMA_ALIAS.contains(&id) {
         p.flags.pcie_bridge_alias = true;
     }
     // quirk_bridge_cavm_thrx2_pcie_root
-    if matches!((vendor, device), (VENDOR_BROADCOM, 0x9000 | 0x9084)) {
+    if BRIDGE_CAVM_THRX2_PCIE_ROOT.contains(&id) {
         p.flags.bridge_xlate_root = true;
     }
     // pci_quirk_enable_intel_pch_acs(): PCH root ports only.
@@ -515,6 +576,9 @@ pub fn apply_header_quirks(p: &mut PciDev) {
         p.flags.acs_enabled_quirk = true;
     }
 }
+
+#[cfg(test)]
+mod id_tests;
 
 #[cfg(test)]
 mod tests {
