@@ -642,7 +642,8 @@ impl Topology {
             flags: PciDevFlags::default(),
             secondary: None,
         };
-        quirks::apply_header_quirks(&mut dev);
+        let parent_ty = parent.and_then(|pid| self.pci_dev(pid)).map(|x| x.ty);
+        quirks::apply_header_quirks(&mut dev, parent_ty);
         self.buses.entry((seg, bus)).or_default().push(id);
         self.by_name.insert(name.clone(), id);
         self.devices.push(Some(Device {

@@ -517,13 +517,40 @@ pub static PCIE_BRIDGE_DMA_ALIAS: &[Fixup] = &[
 pub static BRIDGE_CAVM_THRX2_PCIE_ROOT: &[Fixup] =
     &[(VENDOR_BROADCOM, 0x9000), (VENDOR_BROADCOM, 0x9084)];
 
+/// drivers/pci/quirks.c: quirk_use_pcie_bridge_dma_alias() (v6.17), for a device whose ID
+/// is in [`PCIE_BRIDGE_DMA_ALIAS`]: it sets `PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS` only when
+///
+/// ```c
+/// if (!pci_is_root_bus(pdev->bus) &&
+///     pdev->hdr_type == PCI_HEADER_TYPE_BRIDGE &&
+///     !pci_is_pcie(pdev) && pci_is_pcie(pdev->bus->self) &&
+///     pci_pcie_type(pdev->bus->self) != PCI_EXP_TYPE_PCI_BRIDGE)
+/// ```
+///
+/// i.e. a conventional (no PCIe capability) bridge below a PCIe port is really a
+/// PCIe-to-PCI bridge that hides its capability. On the root bus, below a conventional
+/// bridge, or below a real PCIe-to-PCI bridge the flag stays clear. `parent` is the type of
+/// `pdev->bus->self` (`None` on a root bus). The language's `pci` type is the one
+/// conventional type that can be a bridge (it becomes one when it gets children), so it
+/// stands for `hdr_type == PCI_HEADER_TYPE_BRIDGE`.
+pub fn pcie_bridge_dma_alias_applies(p: &PciDev, parent: Option<PciType>) -> bool {
+    let Some(parent) = parent else {
+        return false; // pci_is_root_bus(pdev->bus)
+    };
+    p.ty.can_be_parent() // PCI_HEADER_TYPE_BRIDGE
+        && !p.ty.is_pcie()
+        && parent.is_pcie()
+        && parent != PciType::PcieToPciBridge
+}
+
 /// Header/final fixups that set `dma_alias_mask` and `dev_flags`, plus the effect of the
 /// Intel PCH ACS enable quirk (`pci_quirk_enable_intel_pch_acs()`, assumed to find RCBA
 /// enabled, so it sets `PCI_DEV_FLAGS_ACS_ENABLED_QUIRK`). The SPT enable quirk
 /// (`pci_quirk_enable_intel_spt_pch_acs()`) is the standard enable on the corrected
 /// registers, which the model leaves to `acs-ctl` (see the module doc of [`super`]).
-/// drivers/pci/quirks.c, v6.17; the tables above list the IDs.
-pub fn apply_header_quirks(p: &mut PciDev) {
+/// drivers/pci/quirks.c, v6.17; the tables above list the IDs. `parent` is the type of the
+/// bridge above the device (`pdev->bus->self`), `None` on a root bus.
+pub fn apply_header_quirks(p: &mut PciDev, parent: Option<PciType>) {
     let Some(id) = p.id else { return };
     let (vendor, device) = id;
     let slot = p.bdf.slot();
@@ -564,7 +591,7 @@ pub fn apply_header_quirks(p: &mut PciDev) {
     }
     p.dma_aliases.sort_unstable();
     // quirk_use_pcie_bridge_dma_alias
-    if PCIE_BRIDGE_DMA_ALIAS.contains(&id) {
+    if PCIE_BRIDGE_DMA_ALIAS.contains(&id) && pcie_bridge_dma_alias_applies(p, parent) {
         p.flags.pcie_bridge_alias = true;
     }
     // quirk_bridge_cavm_thrx2_pcie_root
@@ -672,6 +699,36 @@ mod tests {
         // PCH list: Patsburg takes even IDs only.
         assert!(intel_pch_acs_id(0x1d10) && !intel_pch_acs_id(0x1d11));
         assert!(intel_pch_acs_id(0x8d1e) && !intel_pch_acs_id(0x8d1f));
+    }
+
+    /// drivers/pci/quirks.c: quirk_use_pcie_bridge_dma_alias() (v6.17): the ID alone is not
+    /// enough; the flag needs a conventional bridge header below a PCIe port that is not
+    /// itself a PCIe-to-PCI bridge.
+    #[test]
+    fn pcie_bridge_alias_flag_needs_a_conventional_bridge_below_a_pcie_port() {
+        let t = build(
+            "iommu i kind=generic\nhost h iommu=i\n\
+             pci 00:1c.0 rp\npci 01:00.0 pci parent=00:1c.0 id=1b21:1080\n\
+             pci 00:1e.0 pci id=8086:244e\n\
+             pci 02:00.0 pci parent=00:1e.0 id=10e3:8113\n\
+             pci 00:1d.0 rp\npci 03:00.0 bridge parent=00:1d.0\n\
+             pci 04:00.0 pci parent=03:00.0 id=1283:8892\n\
+             pci 00:1b.0 rp\npci 05:00.0 ep parent=00:1b.0 id=1283:8893\n\
+             pci 00:1a.0 rp\npci 06:00.0 bridge parent=00:1a.0 id=1b21:1080",
+        )
+        .unwrap();
+        let flag = |d: &str| {
+            t.pci_dev(t.lookup(d).unwrap())
+                .unwrap()
+                .flags
+                .pcie_bridge_alias
+        };
+        assert!(flag("01:00.0"), "conventional bridge below a root port");
+        assert!(!flag("00:1e.0"), "on the root bus");
+        assert!(!flag("02:00.0"), "below a conventional bridge");
+        assert!(!flag("04:00.0"), "below a PCIe-to-PCI bridge");
+        assert!(!flag("05:00.0"), "a PCIe endpoint has no bridge header");
+        assert!(!flag("06:00.0"), "a PCIe-to-PCI bridge is PCIe itself");
     }
 
     #[test]
