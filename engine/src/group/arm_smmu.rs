@@ -1,4 +1,5 @@
-//! ARM SMMUv2 stream matching and grouping (drivers/iommu/arm/arm-smmu/arm-smmu.c, v6.8):
+//! ARM SMMUv2 stream matching and grouping (drivers/iommu/arm/arm-smmu/arm-smmu.c, v6.8;
+//! `arm_smmu_device_group()` re-read in v6.17, the form it has had since v5.8):
 //! `arm_smmu_find_sme()`, `arm_smmu_master_alloc_smes()`, `arm_smmu_master_free_smes()`,
 //! `arm_smmu_device_group()`. Stream IDs and masks are 16 bits (`ARM_SMMU_SMR_ID`,
 //! `ARM_SMMU_SMR_MASK`); the model's SMMU implements all of them.
@@ -132,8 +133,10 @@ impl SmmuState {
         }
     }
 
-    /// The tail of arm_smmu_device_group(): "Remember group for faster lookups".
-    pub(super) fn record_group(&mut self, dev: DeviceId, g: GroupId) {
+    /// The tail of arm_smmu_device_group(): "Remember group for faster lookups" (only on the
+    /// path that asked `pci_device_group()`/`generic_device_group()`; see
+    /// [`Groups::arm_smmu_remember_group`]).
+    fn record_group(&mut self, dev: DeviceId, g: GroupId) {
         if let Some(idxs) = self.smendx.get(&dev) {
             for &idx in idxs {
                 if let Some(s) = self.s2crs.get_mut(idx) {
@@ -170,9 +173,12 @@ fn stream_ids(topo: &Topology, dev: DeviceId) -> Vec<StreamId> {
 }
 
 impl Groups {
-    /// drivers/iommu/arm/arm-smmu/arm-smmu.c: arm_smmu_device_group() (v6.8). Note the
-    /// kernel's loop keeps the *last* SME's group: an SME without a group after one with a
-    /// group resets the candidate (faithfully reproduced).
+    /// drivers/iommu/arm/arm-smmu/arm-smmu.c: arm_smmu_device_group(), as since v5.8 (read in
+    /// v6.17): the loop over the master's stream map entries keeps the *last* SME's group (an
+    /// SME without a group after one with a group resets the candidate, faithfully
+    /// reproduced); a group found there is returned at once (`iommu_group_ref_get()`); only
+    /// otherwise is the bus's `device_group` asked and the result remembered in every entry
+    /// ([`Groups::arm_smmu_remember_group`]).
     pub(super) fn arm_smmu_device_group(
         &mut self,
         topo: &Topology,
@@ -203,6 +209,40 @@ impl Groups {
             }
         }
         self.default_device_group(topo, dev)
+    }
+
+    /// The tail of drivers/iommu/arm/arm-smmu/arm-smmu.c: arm_smmu_device_group() (v5.8+,
+    /// read in v6.17), once the core has the group:
+    ///
+    /// ```c
+    /// if (group) {
+    ///         mutex_unlock(&smmu->stream_map_mutex);
+    ///         return iommu_group_ref_get(group);
+    /// }
+    /// ... group = pci_device_group(dev) / generic_device_group(dev) ...
+    /// /* Remember group for faster lookups */
+    /// if (!IS_ERR(group))
+    ///         for_each_cfg_sme(cfg, fwspec, i, idx)
+    ///                 smmu->s2crs[idx].group = group;
+    /// ```
+    ///
+    /// A group found through a shared stream map entry is *not* written into the master's
+    /// other entries, so a later master matching only one of those entries finds no group
+    /// there and gets its own. (Before v5.8, arm_smmu_master_alloc_smes() wrote the group
+    /// into every entry after `iommu_group_get_for_dev()`, whichever way it was found.)
+    pub(super) fn arm_smmu_remember_group(
+        &mut self,
+        iommu: IommuId,
+        dev: DeviceId,
+        g: GroupId,
+        reason: &GroupReason,
+    ) {
+        if matches!(reason, GroupReason::SharedSme { .. }) {
+            return;
+        }
+        if let Some(st) = self.smmu.get_mut(&iommu) {
+            st.record_group(dev, g);
+        }
     }
 
     /// The SMMUv2 state of an IOMMU instance, once a device behind it has probed.

@@ -159,9 +159,7 @@ impl Groups {
             }
         };
         if let IommuKind::ArmSmmuV2 { .. } = iommu.spec.kind {
-            if let Some(st) = self.smmu.get_mut(&iommu_id) {
-                st.record_group(dev, g);
-            }
+            self.arm_smmu_remember_group(iommu_id, dev, g, &reason);
         }
         let member = Member {
             device: dev,

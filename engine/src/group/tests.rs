@@ -100,8 +100,10 @@ fn build_from<'a>(
             }
             "platform" => {
                 let mut s = PlatformSpec::new(words[1], kv("iommu").unwrap());
-                if let Some(sid) = kv("sid") {
-                    s = s.sid(num(sid), kv("mask").map(num).unwrap_or(0));
+                if let Some(sids) = kv("sid") {
+                    for sid in sids.split(',') {
+                        s = s.sid(num(sid), kv("mask").map(num).unwrap_or(0));
+                    }
                 }
                 t.add_platform(s)?;
             }
@@ -1027,6 +1029,34 @@ fn smmuv2_group_comes_from_the_last_stream_match_entry() {
     let mut g2 = Groups::new(Config::default());
     g2.probe_all(&t2);
     assert_eq!(g2.partition(), part(&[&["a", "c"]]));
+}
+
+/// arm_smmu_device_group() (v5.8+, read in v6.17) returns a group found through a stream
+/// map entry without writing it into the master's other entries: a third master that
+/// shares only such an entry gets a group of its own.
+#[test]
+fn smmuv2_group_found_through_a_shared_entry_is_not_remembered_in_the_others() {
+    let mut t = build(&format!("{SOC}platform gpu iommu=smmu0 sid=0x10")).unwrap();
+    t.add_platform(PlatformSpec::new("dsp", "smmu0").sid(0x20, 0).sid(0x10, 0))
+        .unwrap();
+    t.add_platform(PlatformSpec::new("codec", "smmu0").sid(0x20, 0))
+        .unwrap();
+    let mut g = Groups::new(Config::default());
+    g.probe_all(&t);
+    assert_eq!(g.partition(), part(&[&["codec"], &["dsp", "gpu"]]));
+    assert_eq!(why(&t, &g, "codec"), GroupReason::OwnGroup.to_string());
+    // The master that made the group remembers it in all its entries: one sharing the
+    // GPU's entry joins.
+    let mut t2 = build(SOC).unwrap();
+    t2.add_platform(PlatformSpec::new("gpu", "smmu0").sid(0x10, 0).sid(0x20, 0))
+        .unwrap();
+    t2.add_platform(PlatformSpec::new("codec", "smmu0").sid(0x20, 0))
+        .unwrap();
+    t2.add_platform(PlatformSpec::new("x", "smmu0").sid(0x10, 0))
+        .unwrap();
+    let mut g2 = Groups::new(Config::default());
+    g2.probe_all(&t2);
+    assert_eq!(g2.partition(), part(&[&["codec", "gpu", "x"]]));
 }
 
 /// No panic is reachable from API arguments: random statements (mostly invalid), probes,
