@@ -8,7 +8,9 @@
 //!
 //! Callbacks by IOMMU kind (drivers/iommu/iommu.c and drivers, v6.8):
 //! - `generic`: PCI → `pci_device_group()`, otherwise `generic_device_group()`.
-//! - `arm-smmu-v3`: the same (`arm_smmu_device_group()` in arm-smmu-v3.c).
+//! - `arm-smmu-v3`: the same (`arm_smmu_device_group()` in arm-smmu-v3.c), after
+//!   `arm_smmu_insert_master()` has claimed the master's stream IDs (see [`arm_smmu_v3`]: an ID
+//!   another master holds fails the probe with -ENODEV).
 //! - `arm-smmu-v2`: `arm_smmu_master_alloc_smes()` at probe, then `arm_smmu_device_group()`
 //!   (see [`arm_smmu`]). PCI devices behind it get one stream ID per DMA alias RID, as
 //!   `of_iommu_configure()` collects them with `pci_for_each_dma_alias()` (identity
@@ -47,6 +49,7 @@
 //! ```
 
 pub mod arm_smmu;
+pub mod arm_smmu_v3;
 pub mod pci;
 pub mod reason;
 
@@ -103,6 +106,8 @@ pub struct Groups {
     next_id: u32,
     #[serde(skip)]
     smmu: BTreeMap<IommuId, arm_smmu::SmmuState>,
+    #[serde(skip)]
+    smmu_v3: BTreeMap<IommuId, arm_smmu_v3::StreamTree>,
 }
 
 impl Groups {
@@ -114,6 +119,7 @@ impl Groups {
             free_ids: BTreeSet::new(),
             next_id: 0,
             smmu: BTreeMap::new(),
+            smmu_v3: BTreeMap::new(),
         }
     }
 
@@ -123,8 +129,9 @@ impl Groups {
 
     /// drivers/iommu/iommu.c: iommu_probe_device() (v6.8): find or allocate the device's
     /// group through its IOMMU driver and add the device. A device already in a group
-    /// returns that group. Errors are the kernel's: -ENODEV without an IOMMU, -ENOSPC /
-    /// -EINVAL from SMMUv2 stream matching, -EPROBE_DEFER (acs-fix) out of order.
+    /// returns that group. Errors are the kernel's: -ENODEV without an IOMMU or for an
+    /// SMMUv3 stream ID another master holds, -ENOSPC / -EINVAL from SMMUv2 stream
+    /// matching, -EPROBE_DEFER (acs-fix) out of order.
     pub fn probe_device(&mut self, topo: &Topology, dev: DeviceId) -> Result<GroupId, Errno> {
         if let Some(g) = self.group_of(dev) {
             return Ok(g);
@@ -149,7 +156,8 @@ impl Groups {
                     }
                 }
             }
-            IommuKind::ArmSmmuV3 | IommuKind::Generic => self.default_device_group(topo, dev)?,
+            IommuKind::ArmSmmuV3 => self.arm_smmu_v3_probe(topo, dev, iommu_id)?,
+            IommuKind::Generic => self.default_device_group(topo, dev)?,
         };
         let (g, reason) = match decision {
             Decision::Existing(g, reason) => (g, reason),
@@ -190,13 +198,15 @@ impl Groups {
 
     /// drivers/iommu/iommu.c: iommu_release_device() → __iommu_group_remove_device()
     /// (v6.8): the device leaves its group; an empty group is freed and its id returns to
-    /// the ida. SMMUv2 stream map entries are released (`arm_smmu_master_free_smes()`).
+    /// the ida. SMMUv2 stream map entries are released (`arm_smmu_master_free_smes()`), SMMUv3
+    /// stream IDs too (`arm_smmu_remove_master()`).
     /// The topology is not consulted, so this works with the ids [`Topology::remove`]
     /// returned (see [`Groups::hot_remove`]).
     pub fn release_device(&mut self, dev: DeviceId) -> Option<GroupId> {
         for st in self.smmu.values_mut() {
             st.free_smes(dev);
         }
+        self.arm_smmu_v3_release(dev);
         let g = self.of_device.get_mut(dev.0 as usize)?.take()?;
         let empty = match self.groups.get_mut(&g) {
             Some(group) => {

@@ -1059,6 +1059,62 @@ fn smmuv2_group_found_through_a_shared_entry_is_not_remembered_in_the_others() {
     assert_eq!(g2.partition(), part(&[&["codec", "gpu", "x"]]));
 }
 
+/// drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c: arm_smmu_insert_master() (v6.17): a stream
+/// ID belongs to one master; a second master presenting it fails its probe with -ENODEV
+/// and gets no group. Behind a PCIe-to-PCI bridge every device presents the bridge's alias.
+#[test]
+fn smmuv3_stream_id_held_by_another_master_fails_the_probe_with_enodev() {
+    let text = "iommu smmu0 kind=arm-smmu-v3\nhost pci0 iommu=smmu0\n\
+                pci 00:1c.0 rp acs=SV,RR,CR,UF\npci 01:00.0 bridge parent=00:1c.0\n\
+                pci 02:00.0 pci parent=01:00.0\npci 02:01.0 pci parent=01:00.0\n\
+                platform a iommu=smmu0 sid=0x10\nplatform b iommu=smmu0 sid=0x10";
+    let mut t = build(text).unwrap();
+    let mut g = Groups::new(Config::default());
+    let results: Vec<(String, Result<GroupId, Errno>)> = g
+        .probe_all(&t)
+        .into_iter()
+        .map(|(d, r)| (t.name(d).to_string(), r))
+        .collect();
+    // 02:00.0 presents 0x0200 twice (its own RID is the bridge's alias): its own duplicate.
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|(_, r)| r.is_err())
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(failed, ["02:01.0", "b"]);
+    assert!(results
+        .iter()
+        .all(|(_, r)| r.is_ok() || *r == Err(Errno::ENODEV)));
+    assert_eq!(
+        g.partition(),
+        part(&[&["00:1c.0"], &["01:00.0", "02:00.0"], &["a"]])
+    );
+    let holder = |g: &Groups, t: &Topology, sid: u32| {
+        g.smmu_v3_streams(IommuId(0))
+            .and_then(|s| s.holder(sid))
+            .map(|d| t.name(d).to_string())
+    };
+    assert_eq!(holder(&g, &t, 0x0200).as_deref(), Some("02:00.0"));
+    // The failed probe left nothing behind: 02:01.0's own RID is free.
+    assert_eq!(holder(&g, &t, 0x0208), None);
+    // Removing the holder frees its IDs; the other device then probes.
+    g.hot_remove(&mut t, "02:00.0").unwrap();
+    let d = t.lookup("02:01.0").unwrap();
+    assert!(g.probe_device(&t, d).is_ok());
+    assert_eq!(holder(&g, &t, 0x0200).as_deref(), Some("02:01.0"));
+    // With a generic IOMMU the same machine groups both behind the bridge.
+    let (_, g2) = mainline(&text.replace("arm-smmu-v3", "generic"));
+    assert_eq!(
+        g2.partition(),
+        part(&[
+            &["00:1c.0"],
+            &["01:00.0", "02:00.0", "02:01.0"],
+            &["a"],
+            &["b"]
+        ])
+    );
+}
+
 /// No panic is reachable from API arguments: random statements (mostly invalid), probes,
 /// hot-removes and what-ifs on both algorithms.
 #[test]
