@@ -8,7 +8,7 @@ use crate::era::is_managed;
 use crate::errno::Errno;
 use crate::ids::GroupId;
 use crate::iommu::{BoundDriver, Kernel};
-use crate::trace::Ret;
+use crate::trace::{NestedResult, Ret};
 use crate::DeviceId;
 
 impl Kernel {
@@ -31,7 +31,7 @@ impl Kernel {
         let r = era.dma_configure(self, dev, managed);
         let r = self.leave_res(r);
         if let Err(e) = r {
-            self.leave(e.to_string());
+            self.leave(e);
             return Ret::Err(e);
         }
         if let Some(d) = self.devices.get_mut(&dev) {
@@ -40,7 +40,7 @@ impl Kernel {
                 managed,
             });
         }
-        self.leave("0".into());
+        self.leave(Ret::Ok);
         era.bound_driver(self, dev);
         Ret::Ok
     }
@@ -58,8 +58,8 @@ impl Kernel {
         }
         self.enter("dma_cleanup", vec![self.dev_name(dev)]);
         era.dma_cleanup(self, dev, drv.managed);
-        self.leave(String::new());
-        self.leave(String::new());
+        self.leave(NestedResult::Void);
+        self.leave(NestedResult::Void);
         Ret::Ok
     }
 
@@ -153,7 +153,7 @@ impl Kernel {
             let args = vec![self.dom_name(d), Self::group_name(g)];
             self.enter("vfio_iommu_type1_detach_group", args);
             era.vfio_detach(self, d, g);
-            self.leave(String::new());
+            self.leave(NestedResult::Void);
         }
         era.vfio_release(self, g);
         if let Ok(grp) = self.group_mut(g) {
@@ -171,7 +171,7 @@ impl Kernel {
                 for d in cont.domains.values() {
                     self.enter("iommu_domain_free", vec![self.dom_name(*d)]);
                     let _ = self.domain_free(*d);
-                    self.leave(String::new());
+                    self.leave(NestedResult::Void);
                 }
             }
         }

@@ -27,3 +27,11 @@ id!(
     /// An IOMMU instance (`struct iommu_device`), numbered in declaration order.
     IommuId
 );
+
+impl std::fmt::Display for GroupId {
+    /// A group's display name, `group 2`, as expectations report it and the UI draws it.
+    /// (Nested kernel calls name their `struct iommu_group *` argument `group2`.)
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "group {}", self.0)
+    }
+}

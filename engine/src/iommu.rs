@@ -21,7 +21,7 @@ use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
 use crate::invariants;
 use crate::mapping::{self, MapCounters, MODEL_CPUS};
-use crate::trace::{Delta, Event, Nested, Ret, Warn};
+use crate::trace::{Delta, Event, Nested, NestedResult, Ret, Warn, WarnKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -455,7 +455,7 @@ impl Kernel {
         self.stack.push(Nested {
             name: name.to_string(),
             args,
-            result: String::new(),
+            result: NestedResult::Void,
             children: Vec::new(),
         });
     }
@@ -463,14 +463,14 @@ impl Kernel {
     /// Closes the innermost nested call with its result.
     /// Past [`crate::limits::MAX_NESTED_PER_EVENT`] closed calls the call (and what it
     /// nested) is counted, not kept: [`Kernel::finish`] adds one summary entry.
-    pub(crate) fn leave(&mut self, result: String) {
+    pub(crate) fn leave(&mut self, result: impl Into<NestedResult>) {
         if let Some(mut n) = self.stack.pop() {
             if self.nested_kept >= crate::limits::MAX_NESTED_PER_EVENT {
                 self.nested_dropped += 1 + count_nested(&n.children);
                 return;
             }
             self.nested_kept += 1;
-            n.result = result;
+            n.result = result.into();
             match self.stack.last_mut() {
                 Some(parent) => parent.children.push(n),
                 None => self.nested.push(n),
@@ -480,7 +480,7 @@ impl Kernel {
 
     /// Closes a nested call with a `Result`.
     pub(crate) fn leave_res(&mut self, r: Result<(), Errno>) -> Result<(), Errno> {
-        self.leave(Ret::from_result(r).to_string());
+        self.leave(r);
         r
     }
 
@@ -496,7 +496,7 @@ impl Kernel {
     /// A kernel `WARN_ON`/`dev_WARN` fired.
     pub(crate) fn warn(&mut self, site: &str, message: &str) {
         self.push_warn(Warn {
-            kind: "WARN",
+            kind: WarnKind::Warn,
             site: site.to_string(),
             message: message.to_string(),
         });
@@ -505,7 +505,7 @@ impl Kernel {
     /// A `dev_warn`/`pr_warn` line.
     pub(crate) fn notice(&mut self, site: &str, message: &str) {
         self.push_warn(Warn {
-            kind: "notice",
+            kind: WarnKind::Notice,
             site: site.to_string(),
             message: message.to_string(),
         });
@@ -514,7 +514,7 @@ impl Kernel {
     /// A hazard the kernel does not check but the model flags.
     pub(crate) fn model_warn(&mut self, site: &str, message: &str) {
         self.push_warn(Warn {
-            kind: "model",
+            kind: WarnKind::Model,
             site: site.to_string(),
             message: message.to_string(),
         });
@@ -523,7 +523,7 @@ impl Kernel {
     /// A `BUG_ON` fired: the kernel is dead and the run ends.
     pub(crate) fn bug(&mut self, site: &str, message: &str) {
         self.push_warn(Warn {
-            kind: "BUG",
+            kind: WarnKind::Bug,
             site: site.to_string(),
             message: message.to_string(),
         });
@@ -976,7 +976,7 @@ impl Kernel {
                     }
                 }
             }
-            self.leave(String::new());
+            self.leave(NestedResult::Void);
         }
         self.devices.remove(&dev);
         let mut ev = self.finish("iommu_release_device", args, Ret::Ok, before);
@@ -1027,7 +1027,7 @@ impl Kernel {
 
     fn finish(&mut self, call: &str, args: Vec<String>, result: Ret, before: Snapshot) -> Event {
         while !self.stack.is_empty() {
-            self.leave(String::new());
+            self.leave(NestedResult::Void);
         }
         if self.nested_dropped > 0 {
             self.nested.push(Nested::summary(self.nested_dropped));
@@ -1035,7 +1035,7 @@ impl Kernel {
         if self.warns_dropped > 0 {
             let more = crate::trace::thousands(self.warns_dropped as u64);
             self.warns.push(Warn {
-                kind: "notice",
+                kind: WarnKind::Notice,
                 site: "trace".into(),
                 message: format!("… {more} more lines not recorded"),
             });

@@ -19,7 +19,7 @@ use crate::pgtable::{
     ArmLpae, DmaAccess, IoPgtableOps, IotlbGather, Leaf, LpaeConfig, PagingDomain, PgtableStats,
     Prot,
 };
-use crate::trace::{Breach, Ret};
+use crate::trace::{Breach, NestedResult, Ret};
 use serde::{Deserialize, Serialize};
 
 /// Simulated CPUs of the model's dma-iommu cookies (per-CPU rcache magazines and flush
@@ -319,7 +319,10 @@ impl Kernel {
                 } => {
                     let left = size.saturating_sub(iova.wrapping_sub(start));
                     self.enter("iommu_pgsize", vec![hex(iova), hex(paddr), hex(left)]);
-                    self.leave(format!("{} x {pgcount}", size_name(pgsize)));
+                    self.leave(NestedResult::Said(format!(
+                        "{} x {pgcount}",
+                        size_name(pgsize)
+                    )));
                     self.enter(
                         "arm_lpae_map_pages",
                         vec![
@@ -330,8 +333,8 @@ impl Kernel {
                             prot.to_string(),
                         ],
                     );
-                    let r = Ret::from_result(result).to_string();
-                    self.leave(format!("{r} (mapped {})", hex(mapped)));
+                    let r = Ret::from_result(result);
+                    self.leave(NestedResult::Noted(r, format!("mapped {}", hex(mapped))));
                     done = done.saturating_add(mapped);
                 }
                 PgOp::Unmap {
@@ -352,17 +355,20 @@ impl Kernel {
                     };
                     let left = total.saturating_sub(iova.wrapping_sub(start));
                     self.enter("iommu_pgsize", vec![hex(iova), hex(iova), hex(left)]);
-                    self.leave(format!("{} x {pgcount}", size_name(pgsize)));
+                    self.leave(NestedResult::Said(format!(
+                        "{} x {pgcount}",
+                        size_name(pgsize)
+                    )));
                     self.enter(
                         "arm_lpae_unmap_pages",
                         vec![hex(iova), size_name(pgsize), pgcount.to_string()],
                     );
-                    self.leave(hex(unmapped));
+                    self.leave(Ret::Value(unmapped));
                 }
             }
         }
         if rollback {
-            self.leave(String::new());
+            self.leave(NestedResult::Void);
         }
         for w in p.take_warnings() {
             self.warn("io-pgtable-arm", w);
@@ -454,7 +460,7 @@ impl Kernel {
         let inv = p.tlb().inv_range - before;
         if inv > 0 {
             self.enter("iommu_iotlb_sync", vec![self.dom_name(d)]);
-            self.leave(format!("{inv} range invalidation(s)"));
+            self.leave(NestedResult::Said(format!("{inv} range invalidation(s)")));
         }
         self.put_paging(d, p, c);
         Ret::Value(n)
@@ -487,7 +493,7 @@ impl Kernel {
                 p.iommu_flush_iotlb_all();
                 let n = self.dom_name(d);
                 self.enter("arm_smmu_flush_iotlb_all", vec![n]);
-                self.leave(String::new());
+                self.leave(NestedResult::Void);
             }
         }
         Ret::Ok
@@ -546,7 +552,7 @@ impl Kernel {
         }
         let Some(d) = self.dma_domain(dev) else {
             self.enter("dma_direct_map_page", args);
-            self.leave(hex(phys));
+            self.leave(Ret::Value(phys));
             return Ret::Value(phys);
         };
         self.dma_domain_check(dev, d);
@@ -562,18 +568,16 @@ impl Kernel {
         let len = c.iovad.iova_align(size.saturating_add(off));
         let ops = p.pgtable.take_ops();
         let alloc = match ops.first() {
-            Some(PgOp::Map { iova, .. }) => hex(*iova),
-            _ => "0".into(),
+            Some(PgOp::Map { iova, .. }) => Ret::Value(*iova),
+            _ => Ret::Ok,
         };
         self.enter("iommu_dma_alloc_iova", vec![hex(len)]);
-        self.leave(format!(
-            "{alloc} ({})",
-            if after.rcache_hits > before.rcache_hits {
-                "rcache hit"
-            } else {
-                "rcache miss"
-            }
-        ));
+        let how = if after.rcache_hits > before.rcache_hits {
+            "rcache hit"
+        } else {
+            "rcache miss"
+        };
+        self.leave(NestedResult::Noted(alloc, how.into()));
         for n in c.take_notices() {
             let dn = self.dev_name(dev);
             self.notice("iommu_dma_alloc_iova", &format!("{dn}: {n}"));
@@ -596,16 +600,16 @@ impl Kernel {
             // Put the ops back so the common tracer renders them.
             p.pgtable.ops = ops;
             self.trace_pgops(&mut p, start, len, true);
-            self.leave(err.map_or_else(|| "0".into(), |e| e.to_string()));
+            self.leave(err.map_or(Ret::Ok, Ret::Err));
         }
         for w in c.take_warnings() {
             self.warn("iommu_dma_map_page", w);
         }
         let ret = if iova == DMA_MAPPING_ERROR {
-            self.leave("DMA_MAPPING_ERROR".into());
+            self.leave(Ret::DmaMappingError);
             Ret::DmaMappingError
         } else {
-            self.leave(hex(iova));
+            self.leave(Ret::Value(iova));
             self.check_reuse(d, &p, iova - off, len);
             Ret::Value(iova)
         };
@@ -643,7 +647,7 @@ impl Kernel {
         }
         let Some(d) = self.dma_domain(dev) else {
             self.enter("dma_direct_unmap_page", args);
-            self.leave(String::new());
+            self.leave(NestedResult::Void);
             return Ret::Ok;
         };
         self.dma_domain_check(dev, d);
@@ -663,28 +667,28 @@ impl Kernel {
             self.enter("iommu_unmap_fast", vec![hex(iova - off), hex(len)]);
             p.pgtable.ops = ops;
             self.trace_pgops(&mut p, iova - off, len, false);
-            self.leave(String::new());
+            self.leave(NestedResult::Void);
         }
         let inv = after.iotlb_inv_range - before.iotlb_inv_range;
         if inv > 0 {
             self.enter("iommu_iotlb_sync", vec![self.dom_name(d)]);
-            self.leave(format!("{inv} range invalidation(s)"));
+            self.leave(NestedResult::Said(format!("{inv} range invalidation(s)")));
         }
         if unmapped && c.fq.is_some() {
             if after.iotlb_inv_full > before.iotlb_inv_full {
                 self.enter("fq_flush_iotlb", vec!["flush queue full".into()]);
-                self.leave(String::new());
+                self.leave(NestedResult::Void);
             }
             self.enter("queue_iova", vec![hex(iova - off), hex(len)]);
-            self.leave(format!("{} pending", after.fq_pending));
+            self.leave(NestedResult::Said(format!("{} pending", after.fq_pending)));
         } else if unmapped {
             self.enter("free_iova_fast", vec![hex(iova - off), hex(len)]);
-            self.leave(String::new());
+            self.leave(NestedResult::Void);
         }
         for w in c.take_warnings() {
             self.warn("iommu_dma_unmap_page", w);
         }
-        self.leave(String::new());
+        self.leave(NestedResult::Void);
         self.put_paging(d, p, Some(c));
         if let Some(x) = self.devices.get_mut(&dev) {
             x.dma = ddev;
@@ -720,17 +724,17 @@ impl Kernel {
             if depot_after < depot_before {
                 let n = self.dom_name(d);
                 self.enter("iova_depot_work_func", vec![n]);
-                self.leave(format!(
+                self.leave(NestedResult::Said(format!(
                     "{} magazine(s) back to the tree",
                     depot_before - depot_after
-                ));
+                )));
             }
             if c.stats.fq_timer_flushes > flushes {
                 let n = self.dom_name(d);
                 self.enter("fq_flush_timeout", vec![n]);
                 self.enter("fq_flush_iotlb", Vec::new());
-                self.leave(String::new());
-                self.leave(String::new());
+                self.leave(NestedResult::Void);
+                self.leave(NestedResult::Void);
             }
             self.put_paging(d, p, Some(c));
         }
@@ -759,11 +763,15 @@ impl Kernel {
         let hit = p.tlb().iotlb_hits > hits;
         // The SMMU's side, not a kernel function: IOTLB lookup, else a table walk.
         let how = match (&r, hit) {
-            (Ok(t), _) if t.stale => format!("{:#x} (stale IOTLB entry)", t.phys),
-            (Ok(t), true) => format!("{:#x} (IOTLB hit)", t.phys),
-            (Ok(t), false) => format!("{:#x} (table walk, now cached)", t.phys),
-            (Err(_), true) => "permission fault (IOTLB hit)".into(),
-            (Err(_), false) => "fault (table walk)".into(),
+            (Ok(t), _) if t.stale => {
+                NestedResult::Noted(Ret::Value(t.phys), "stale IOTLB entry".into())
+            }
+            (Ok(t), true) => NestedResult::Noted(Ret::Value(t.phys), "IOTLB hit".into()),
+            (Ok(t), false) => {
+                NestedResult::Noted(Ret::Value(t.phys), "table walk, now cached".into())
+            }
+            (Err(_), true) => NestedResult::Said("permission fault (IOTLB hit)".into()),
+            (Err(_), false) => NestedResult::Said("fault (table walk)".into()),
         };
         self.enter(
             "smmu_translate",

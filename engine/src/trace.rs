@@ -62,15 +62,166 @@ impl Serialize for Ret {
     }
 }
 
+/// How bad a trace record is, for a view to colour it (the CLI's ANSI styles, the UI's
+/// CSS classes). Made here once, from the typed record, never from its printed text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    /// Success, a value, or words that are neither (`0`, `0x1000`, `d1`, `4K x 1`).
+    Ok,
+    /// Worth reading, not a failure (a `notice`, a `model` hazard).
+    Info,
+    /// The call does not exist here (`n/a`), or a compare cell the run never reached (`—`).
+    NotAvailable,
+    /// A kernel `WARN`.
+    Warning,
+    /// A failure: `-EXXX`, `DMA_MAPPING_ERROR`.
+    Error,
+    /// A `BUG_ON` fired.
+    Bug,
+}
+
+impl Severity {
+    /// A failure or a crash: what a trace shows in red.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Severity::Error | Severity::Bug)
+    }
+}
+
+impl Ret {
+    /// How bad this result is.
+    pub fn severity(self) -> Severity {
+        match self {
+            Ret::Ok | Ret::Value(_) | Ret::Domain(_) => Severity::Ok,
+            Ret::Err(_) | Ret::DmaMappingError => Severity::Error,
+            Ret::NotAvailable => Severity::NotAvailable,
+            Ret::Bug => Severity::Bug,
+        }
+    }
+}
+
+/// The kind of a line printed during a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WarnKind {
+    /// `WARN`: a kernel `WARN_ON`/`dev_WARN` fired.
+    Warn,
+    /// `notice`: a `dev_warn`/`pr_warn` line.
+    Notice,
+    /// `model`: a hazard the kernel does not check, flagged by the model.
+    Model,
+    /// `BUG`: a `BUG_ON` fired; the run ends.
+    Bug,
+}
+
+impl WarnKind {
+    /// The word the trace prints (`WARN`, `notice`, `model`, `BUG`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarnKind::Warn => "WARN",
+            WarnKind::Notice => "notice",
+            WarnKind::Model => "model",
+            WarnKind::Bug => "BUG",
+        }
+    }
+
+    /// How bad the line is.
+    pub fn severity(self) -> Severity {
+        match self {
+            WarnKind::Warn => Severity::Warning,
+            WarnKind::Notice | WarnKind::Model => Severity::Info,
+            WarnKind::Bug => Severity::Bug,
+        }
+    }
+}
+
+impl fmt::Display for WarnKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for WarnKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// A `WARN`/`BUG`/notice printed during a call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Warn {
-    /// `WARN` (kernel WARN_ON/dev_WARN), `notice` (dev_warn/pr_warn), `model` (a hazard the
-    /// kernel does not check, flagged by the model).
-    pub kind: &'static str,
+    pub kind: WarnKind,
     /// Where it comes from (`iommu_detach_device`).
     pub site: String,
     pub message: String,
+}
+
+impl fmt::Display for Warn {
+    /// `WARN iommu_detach_device: message`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.kind, self.site, self.message)
+    }
+}
+
+/// What a nested kernel call returned, as the trace prints it after ` = `.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NestedResult {
+    /// A void function, or one still open when the call ended: nothing printed.
+    Void,
+    /// A return value: `0`, `-EBUSY`, `0x1000`, `DMA_MAPPING_ERROR`.
+    Ret(Ret),
+    /// A return value and what it did: `0 (mapped 0x200000)`, `0xfffff000 (rcache miss)`.
+    Noted(Ret, String),
+    /// What the call did, in words: `4K x 1`, `2 range invalidation(s)`.
+    Said(String),
+}
+
+impl NestedResult {
+    /// Nothing to print (a void function).
+    pub fn is_void(&self) -> bool {
+        matches!(self, NestedResult::Void)
+    }
+
+    /// How bad the result is (words are [`Severity::Ok`]).
+    pub fn severity(&self) -> Severity {
+        match self {
+            NestedResult::Ret(r) | NestedResult::Noted(r, _) => r.severity(),
+            NestedResult::Void | NestedResult::Said(_) => Severity::Ok,
+        }
+    }
+}
+
+impl From<Ret> for NestedResult {
+    fn from(r: Ret) -> NestedResult {
+        NestedResult::Ret(r)
+    }
+}
+
+impl From<Errno> for NestedResult {
+    fn from(e: Errno) -> NestedResult {
+        NestedResult::Ret(Ret::Err(e))
+    }
+}
+
+impl From<Result<(), Errno>> for NestedResult {
+    fn from(r: Result<(), Errno>) -> NestedResult {
+        NestedResult::Ret(Ret::from_result(r))
+    }
+}
+
+impl fmt::Display for NestedResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NestedResult::Void => Ok(()),
+            NestedResult::Ret(r) => write!(f, "{r}"),
+            NestedResult::Noted(r, note) => write!(f, "{r} ({note})"),
+            NestedResult::Said(s) => f.write_str(s),
+        }
+    }
+}
+
+impl Serialize for NestedResult {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// A kernel function called on the way (really_probe → dma_configure → ...).
@@ -78,8 +229,8 @@ pub struct Warn {
 pub struct Nested {
     pub name: String,
     pub args: Vec<String>,
-    /// `0`, `-EBUSY`, ... (empty for void functions).
-    pub result: String,
+    /// `0`, `-EBUSY`, ... (nothing for void functions).
+    pub result: NestedResult,
     pub children: Vec<Nested>,
 }
 
@@ -90,7 +241,7 @@ impl Nested {
         Nested {
             name: format!("… {} more", thousands(n as u64)),
             args: Vec::new(),
-            result: String::new(),
+            result: NestedResult::Void,
             children: Vec::new(),
         }
     }
@@ -98,6 +249,15 @@ impl Nested {
     /// Whether this is a [`Nested::summary`] entry (printed without parentheses).
     pub fn is_summary(&self) -> bool {
         self.name.starts_with('…')
+    }
+
+    /// The call as the trace prints it: `name(arg, arg)`, or a summary's name alone.
+    pub fn call_text(&self) -> String {
+        if self.is_summary() {
+            self.name.clone()
+        } else {
+            format!("{}({})", self.name, self.args.join(", "))
+        }
     }
 }
 
@@ -217,7 +377,7 @@ impl Event {
             nested: vec![Nested {
                 name: "device_group".into(),
                 args: vec![dev.to_string()],
-                result: e.to_string(),
+                result: NestedResult::Ret(Ret::Err(e)),
                 children: Vec::new(),
             }],
             deltas: Vec::new(),

@@ -6,8 +6,8 @@
 use anstream::{print, println};
 use anstyle::{AnsiColor, Style};
 use clap::{Parser, Subcommand};
-use iommu_engine::scenario::{self, eras_to_check, Options, Run, Scenario};
-use iommu_engine::trace::{Nested, Ret};
+use iommu_engine::scenario::{self, eras_to_check, Options, Phase, Run, Scenario};
+use iommu_engine::trace::{Nested, Severity};
 use iommu_engine::Era;
 use std::process::ExitCode;
 
@@ -172,11 +172,12 @@ fn cmd_run(files: &[String], g: Option<Era>, all: bool, json: bool, verbose: boo
     }
 }
 
-fn ret_style(r: &Ret) -> Style {
-    match r {
-        Ret::Err(_) | Ret::Bug => BAD,
-        Ret::NotAvailable => DIM,
-        _ => OK,
+/// The style of a result by its [`Severity`].
+fn style(s: Severity) -> Style {
+    match s {
+        Severity::Error | Severity::Bug => BAD,
+        Severity::NotAvailable => DIM,
+        Severity::Ok | Severity::Info | Severity::Warning => OK,
     }
 }
 
@@ -196,21 +197,11 @@ fn print_run(file: &str, run: &Run, verbose: bool) {
             print_check(c);
         }
         let e = &step.event;
-        // Probes and removals are named by the device they concern (a bridge's removal
-        // takes its subtree along, one step per device).
-        let label = match (step.phase, e.call.as_str()) {
-            ("boot", _) => format!("probe {}", e.args.join(", ")),
-            ("hotplug", "iommu_release_device") => format!("remove {}", e.args.join(", ")),
-            _ => step.source.clone(),
-        };
-        let result = if step.phase == "boot" {
-            e.result.to_string()
-        } else {
-            scenario::view::result_text(step)
-        };
-        let rs = ret_style(&e.result);
+        let label = scenario::view::step_label(step);
+        let result = scenario::view::result_text(step);
+        let rs = style(e.result.severity());
         // A `=> VALUE` on this very call is reported on the call's own line.
-        let verdict = match checks.next_if(|c| c.line == step.line && step.phase != "boot") {
+        let verdict = match checks.next_if(|c| c.line == step.line && step.phase != Phase::Boot) {
             Some(c) if c.ok => format!("  {OK}✓{OK:#}"),
             Some(c) => format!("  {BAD}FAIL: expected {}{BAD:#}", c.expected),
             None => String::new(),
@@ -220,10 +211,10 @@ fn print_run(file: &str, run: &Run, verbose: bool) {
             step.line
         );
         for w in &e.warns {
-            println!("      {WARN}{} {}: {}{WARN:#}", w.kind, w.site, w.message);
+            println!("      {WARN}{w}{WARN:#}");
         }
-        let failed = !matches!(e.result, Ret::Ok | Ret::Value(_) | Ret::Domain(_));
-        if verbose || (step.phase != "boot" && failed) {
+        let failed = e.result.severity() != Severity::Ok;
+        if verbose || (step.phase != Phase::Boot && failed) {
             print_nested(&e.nested, 3);
         }
         for b in &e.breaches {
@@ -263,16 +254,15 @@ fn print_nested(nested: &[Nested], depth: usize) {
             println!("{:indent$}{DIM}{}{DIM:#}", "", n.name, indent = depth * 2);
             continue;
         }
-        let result = if n.result.is_empty() {
+        let result = if n.result.is_void() {
             String::new()
         } else {
             format!(" = {}", n.result)
         };
         println!(
-            "{:indent$}{DIM}↳ {}({}){result}{DIM:#}",
+            "{:indent$}{DIM}↳ {}{result}{DIM:#}",
             "",
-            n.name,
-            n.args.join(", "),
+            n.call_text(),
             indent = depth * 2
         );
         print_nested(&n.children, depth + 1);
@@ -310,13 +300,7 @@ fn cmd_compare(file: &str, all: bool) -> ExitCode {
         let src: String = row.call.chars().take(call_w).collect();
         print!("{DIM}{:>4}{DIM:#}  {src:<call_w$}", row.line);
         for c in &row.results {
-            let st = if c.starts_with('-') || c == "BUG" {
-                BAD
-            } else if c == "n/a" || c == "—" {
-                DIM
-            } else {
-                OK
-            };
+            let st = style(c.severity());
             print!("  {st}{c:<col_w$}{st:#}");
         }
         println!();

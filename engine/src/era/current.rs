@@ -16,7 +16,7 @@ use crate::era::Era;
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId};
 use crate::iommu::Kernel;
-use crate::trace::Ret;
+use crate::trace::{NestedResult, Ret};
 
 #[derive(Debug)]
 pub struct Current;
@@ -287,7 +287,7 @@ impl EraOps for Current {
         let args = vec![k.dev_name(dev)];
         k.enter("iommu_device_release_dma_owner", args);
         let _ = self.device_release_dma_owner(k, dev, None);
-        k.leave(String::new());
+        k.leave(NestedResult::Void);
         if let Some(x) = k.devices.get_mut(&dev) {
             x.iommufd = None;
         }
@@ -315,7 +315,7 @@ impl EraOps for Current {
         let args = vec![Kernel::group_name(g)];
         k.enter("iommu_group_release_dma_owner", args);
         release_dma_ownership(k, g);
-        k.leave(String::new());
+        k.leave(NestedResult::Void);
     }
 }
 

@@ -15,7 +15,7 @@ use crate::era::Era;
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId};
 use crate::iommu::Kernel;
-use crate::trace::Ret;
+use crate::trace::{NestedResult, Ret};
 
 #[derive(Debug)]
 pub struct Legacy;
@@ -65,7 +65,7 @@ impl EraOps for Legacy {
             let args = vec![k.dev_name(dev)];
             k.enter("ops->detach_dev", args);
             k.dev_detach(dev);
-            k.leave(String::new());
+            k.leave(NestedResult::Void);
             sync_group_domain(k, g);
         }
         Ret::Ok

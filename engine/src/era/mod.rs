@@ -25,7 +25,7 @@ use crate::domain::{DomainRole, DomainType};
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
 use crate::iommu::Kernel;
-use crate::trace::Ret;
+use crate::trace::{NestedResult, Ret};
 use std::fmt::Debug;
 
 /// One era of the attach/ownership API. Every method models one kernel function of that
@@ -220,9 +220,9 @@ pub(crate) fn vfio_bound_driver_bug_on(k: &mut Kernel, dev: DeviceId) {
     let args = vec![k.dev_name(dev)];
     k.enter("vfio_group_nb_verify", args);
     if viable {
-        k.leave("0".into());
+        k.leave(Ret::Ok);
     } else {
-        k.leave(Errno::EINVAL.to_string());
+        k.leave(Errno::EINVAL);
         let n = k.dev_name(dev);
         k.bug(
             "vfio_iommu_group_notifier",
@@ -336,7 +336,7 @@ pub(crate) fn dma_cleanup_unuse_default(
         let args = vec![k.dev_name(dev)];
         k.enter("iommu_device_unuse_default_domain", args);
         let _ = era.device_unuse_default_domain(k, dev);
-        k.leave(String::new());
+        k.leave(NestedResult::Void);
     }
 }
 

@@ -19,7 +19,7 @@ use crate::era::Era;
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId};
 use crate::iommu::Kernel;
-use crate::trace::Ret;
+use crate::trace::{NestedResult, Ret};
 
 #[derive(Debug)]
 pub struct Shared;
@@ -32,7 +32,7 @@ fn detach_group_v4(k: &mut Kernel, g: GroupId) -> Result<(), Errno> {
         for dev in k.members(g) {
             k.enter("ops->detach_dev", vec![k.dev_name(dev)]);
             k.dev_detach(dev);
-            k.leave(String::new());
+            k.leave(NestedResult::Void);
         }
         let grp = k.group_mut(g)?;
         grp.domain = None;
@@ -267,7 +267,7 @@ impl EraOps for Shared {
         let args = vec![k.dev_name(dev), "DMA_OWNER_DMA_API".into()];
         k.enter("iommu_device_release_dma_owner", args);
         let _ = self.device_release_dma_owner(k, dev, Some(DmaOwnerType::DmaApi));
-        k.leave(String::new());
+        k.leave(NestedResult::Void);
     }
 
     /// [V4] "vfio: Set DMA USER ownership for VFIO devices": `vfio_group_set_container`

@@ -222,7 +222,7 @@ fn freeing_an_attached_domain_is_flagged_use_after_free() {
     let e = ev(&mut k, Call::IommuDomainFree { domain: d });
     assert_eq!(e.result, Ret::Ok);
     assert_eq!(e.warns.len(), 1);
-    assert_eq!(e.warns[0].kind, "model");
+    assert_eq!(e.warns[0].kind.as_str(), "model");
     assert_eq!(breaches(&k), vec!["UAF"]);
 }
 
@@ -284,7 +284,7 @@ fn singleton_detach_device_on_multi_device_group_warns() {
     let d = alloc(&mut k);
     let e = ev(&mut k, Call::IommuDetachDevice { domain: d, dev: a });
     assert_eq!(e.result, Ret::Ok);
-    assert_eq!(e.warns.first().map(|w| w.kind), Some("WARN"));
+    assert_eq!(e.warns.first().map(|w| w.kind.as_str()), Some("WARN"));
 }
 
 #[test]
@@ -472,13 +472,13 @@ fn v5_19_bind_dma_api_driver_into_vfio_claimed_group_returns_ebusy() {
     // really_probe -> dma_configure -> iommu_device_use_default_domain -> -EBUSY
     let rp = &e.nested[0];
     assert_eq!(rp.name, "really_probe");
-    assert_eq!(rp.result, "-EBUSY");
+    assert_eq!(rp.result.to_string(), "-EBUSY");
     assert_eq!(rp.children[0].name, "dma_configure");
     assert_eq!(
         rp.children[0].children[0].name,
         "iommu_device_use_default_domain"
     );
-    assert_eq!(rp.children[0].children[0].result, "-EBUSY");
+    assert_eq!(rp.children[0].children[0].result.to_string(), "-EBUSY");
     assert!(e.breaches.is_empty());
 }
 
@@ -1014,7 +1014,7 @@ fn s1_bug_ends_the_run() {
         },
     );
     assert!(e.is_bug());
-    assert_eq!(e.warns.last().map(|w| w.kind), Some("BUG"));
+    assert_eq!(e.warns.last().map(|w| w.kind.as_str()), Some("BUG"));
     assert_eq!(run(&mut k, Call::Unbind { dev: a }), Ret::Bug);
 }
 
@@ -1396,7 +1396,7 @@ fn s1_trace_shows_the_notifier_verdict() {
     assert_eq!(e.result, Ret::Bug);
     let names: Vec<&str> = e.nested.iter().map(|n| n.name.as_str()).collect();
     assert_eq!(names, vec!["really_probe", "vfio_group_nb_verify"]);
-    assert_eq!(e.nested[1].result, "-EINVAL");
+    assert_eq!(e.nested[1].result.to_string(), "-EINVAL");
     assert!(k.crashed.is_some());
 }
 
@@ -1620,7 +1620,7 @@ fn current_failed_group_switch_rolls_members_back() {
         },
     );
     assert_eq!(e.result, E(Errno::EINVAL));
-    assert_eq!(e.warns[0].kind, "notice");
+    assert_eq!(e.warns[0].kind.as_str(), "notice");
     let def = default_domain(&k, 0);
     assert_eq!(k.devices.get(&a).and_then(|d| d.domain), def);
     assert_eq!(group_domain(&k, 0), def);
@@ -1636,7 +1636,7 @@ fn conflicting_default_domain_demand_of_a_joining_device_is_reported() {
     f.def_domain_type = Some(DomainType::Identity);
     let e = k.probe_device(DeviceId(1), f, Some(GroupId(0)));
     assert_eq!(e.warns.len(), 1);
-    assert_eq!(e.warns[0].kind, "notice");
+    assert_eq!(e.warns[0].kind.as_str(), "notice");
     let ty = default_domain(&k, 0)
         .and_then(|d| k.domains.get(&d))
         .map(|d| d.ty);

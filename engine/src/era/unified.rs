@@ -22,7 +22,7 @@ use crate::era::Era;
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId};
 use crate::iommu::Kernel;
-use crate::trace::Ret;
+use crate::trace::{NestedResult, Ret};
 
 #[derive(Debug)]
 pub struct Unified;
@@ -35,7 +35,7 @@ fn detach_group_v5(k: &mut Kernel, g: GroupId) -> Result<(), Errno> {
         for dev in k.members(g) {
             k.enter("ops->detach_dev", vec![k.dev_name(dev)]);
             k.dev_detach(dev);
-            k.leave(String::new());
+            k.leave(NestedResult::Void);
         }
         let grp = k.group_mut(g)?;
         grp.domain = None;
@@ -259,7 +259,7 @@ impl EraOps for Unified {
         let args = vec![Kernel::group_name(g)];
         k.enter("iommu_group_release_dma_owner", args);
         group_release_v5(k, g);
-        k.leave(String::new());
+        k.leave(NestedResult::Void);
     }
 
     /// [SCRAP] 2/8 "vfio/type1: Use iommu_group_replace_domain()": (NULL → domain).

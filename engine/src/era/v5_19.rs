@@ -19,7 +19,7 @@ use crate::era::Era;
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId};
 use crate::iommu::Kernel;
-use crate::trace::Ret;
+use crate::trace::{NestedResult, Ret};
 
 #[derive(Debug)]
 pub struct V519;
@@ -185,6 +185,6 @@ impl EraOps for V519 {
         let args = vec![Kernel::group_name(g)];
         k.enter("iommu_group_release_dma_owner", args);
         group_release_v5_19(k, g);
-        k.leave(String::new());
+        k.leave(NestedResult::Void);
     }
 }

@@ -137,9 +137,9 @@ fn iommu_map_trace_nests_pgsize_and_map_pages() {
             "arm_lpae_map_pages"
         ]
     );
-    assert_eq!(e.nested[0].result, "4K x 1");
-    assert_eq!(e.nested[2].result, "2M x 1");
-    assert_eq!(e.nested[3].result, "0 (mapped 0x200000)");
+    assert_eq!(e.nested[0].result.to_string(), "4K x 1");
+    assert_eq!(e.nested[2].result.to_string(), "2M x 1");
+    assert_eq!(e.nested[3].result.to_string(), "0 (mapped 0x200000)");
     let Some(Delta::Mapping { before, after, .. }) =
         e.deltas.iter().find(|d| matches!(d, Delta::Mapping { .. }))
     else {
@@ -168,8 +168,8 @@ fn iommu_map_failure_unrolls_what_it_mapped() {
             "iommu_unmap"
         ]
     );
-    assert_eq!(e.nested[1].result, "0 (mapped 0x1000)");
-    assert_eq!(e.nested[3].result, "-ERANGE (mapped 0x0)");
+    assert_eq!(e.nested[1].result.to_string(), "0 (mapped 0x1000)");
+    assert_eq!(e.nested[3].result.to_string(), "-ERANGE (mapped 0x0)");
     assert_eq!(e.nested[4].args, ["0xfffffffff000", "0x1000"]);
     assert_eq!(
         names(&e.nested[4].children),
@@ -190,7 +190,7 @@ fn iommu_map_over_a_leaf_is_eexist_and_maps_nothing() {
     let e = map(&mut k, d, 0x1000, 0x8000_1000, 0x2000, Prot::RW);
     assert_eq!(e.result, Ret::Err(Errno::EEXIST));
     assert_eq!(names(&e.nested), ["iommu_pgsize", "arm_lpae_map_pages"]);
-    assert_eq!(e.nested[1].result, "-EEXIST (mapped 0x0)");
+    assert_eq!(e.nested[1].result.to_string(), "-EEXIST (mapped 0x0)");
     assert_eq!(e.warns.len(), 1);
     assert_eq!(k.iova_to_phys(d, 0x1000), 0);
     assert_eq!(k.iova_to_phys(d, 0x2000), 0x9000_0000);
@@ -276,7 +276,10 @@ fn dma_map_page_returns_offset_iova_below_4g_first() {
         names(&e.nested[0].children),
         ["iommu_dma_alloc_iova", "iommu_map"]
     );
-    assert_eq!(e.nested[0].children[0].result, "0xfffff000 (rcache miss)");
+    assert_eq!(
+        e.nested[0].children[0].result.to_string(),
+        "0xfffff000 (rcache miss)"
+    );
     assert_eq!(k.iova_to_phys(default_domain(&k), 0xFFFF_F234), 0x8000_1234);
 }
 
@@ -363,7 +366,10 @@ fn lazy_unmap_leaves_stale_iotlb_until_tick() {
         e.breaches[0].message,
         "IOVA 0xfffff000 of default#0(DMA_FQ) was reached after its PTEs were cleared but before the IOTLB flush (stale IOTLB entry → 0x80000000)"
     );
-    assert_eq!(e.nested[0].result, "0x80000000 (stale IOTLB entry)");
+    assert_eq!(
+        e.nested[0].result.to_string(),
+        "0x80000000 (stale IOTLB entry)"
+    );
     assert!(tick_ms(&mut k, 9).nested.is_empty());
     assert_eq!(
         dma(&mut k, 0xFFFF_F000, false).result,
@@ -515,7 +521,10 @@ fn tick_trims_the_rcache_depot_every_100ms() {
     assert!(tick_ms(&mut k, 99).nested.is_empty());
     let e = tick_ms(&mut k, 1);
     assert_eq!(names(&e.nested), ["iova_depot_work_func"]);
-    assert_eq!(e.nested[0].result, "1 magazine(s) back to the tree");
+    assert_eq!(
+        e.nested[0].result.to_string(),
+        "1 magazine(s) back to the tree"
+    );
     assert_eq!(e.args, ["1ms"]);
     assert_eq!(depot(&k), 3);
     // Rescheduled while the depot holds more magazines than there are CPUs (2).

@@ -19,8 +19,8 @@ pub use ast::*;
 pub use calls::{Call, Param, Returns, Signature, Syntax, SIGNATURES};
 pub use error::{ErrorKind, ParseError, ParseErrors};
 pub use parser::{parse, MAX_ERRORS, MAX_INPUT, MAX_LINE, MAX_STATEMENTS};
-pub use run::{eras_to_check, run, run_scenario, CheckOutcome, Options, Run, Step};
-pub use view::{compare, Compare, CompareRow, TopologyView};
+pub use run::{eras_to_check, run, run_scenario, CheckOutcome, Options, Phase, Run, Step};
+pub use view::{compare, AcsView, Compare, CompareCell, CompareRow, TopologyView};
 
 #[cfg(test)]
 mod tests;

@@ -82,9 +82,21 @@ pub struct Step {
     pub line: u32,
     /// The statement as written, without its comment.
     pub source: String,
-    /// `boot` (probe of the initial topology), `call`, `hotplug`.
-    pub phase: &'static str,
+    /// What kind of step it is.
+    pub phase: Phase,
     pub event: Event,
+}
+
+/// What a [`Step`] is, serialised as `boot`, `call`, `hotplug`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// A probe of the topology declared before the first call (the machine booting).
+    Boot,
+    /// A call statement.
+    Call,
+    /// A device added or removed after the first call (its probe or release).
+    Hotplug,
 }
 
 /// One checked expectation.
@@ -371,7 +383,7 @@ impl Runner<'_> {
         }
         self.view.record(&self.topo, id);
         if self.booted {
-            self.probe(id, span, "hotplug")
+            self.probe(id, span, Phase::Hotplug)
         } else {
             self.pending.push((id, span));
             Ok(())
@@ -385,14 +397,14 @@ impl Runner<'_> {
         }
         self.booted = true;
         for (id, span) in std::mem::take(&mut self.pending) {
-            self.probe(id, span, "boot")?;
+            self.probe(id, span, Phase::Boot)?;
         }
         Ok(())
     }
 
     /// drivers/iommu/iommu.c: `iommu_probe_device()`: `ops->device_group()` (the grouping
     /// model), then the group and domain state (the kernel model).
-    fn probe(&mut self, id: DeviceId, span: Span, phase: &'static str) -> Result<(), ParseError> {
+    fn probe(&mut self, id: DeviceId, span: Span, phase: Phase) -> Result<(), ParseError> {
         let group = match self.groups.probe_device(&self.topo, id) {
             Ok(g) => Some(g),
             Err(e) => {
@@ -461,7 +473,7 @@ impl Runner<'_> {
         self.topo.device(id)?.iommu
     }
 
-    fn push(&mut self, span: Span, phase: &'static str, mut event: Event) {
+    fn push(&mut self, span: Span, phase: Phase, mut event: Event) {
         event.seq = self.steps.len();
         self.steps.push(Step {
             line: span.line,
@@ -722,7 +734,7 @@ impl Runner<'_> {
                 let ev = self.kernel.remove_device(d);
                 self.groups.release_device(d);
                 if let Some(prev) = last.replace(ev) {
-                    self.push(span, "hotplug", prev);
+                    self.push(span, Phase::Hotplug, prev);
                 }
             }
             self.topo
@@ -755,7 +767,7 @@ impl Runner<'_> {
             },
             None => span,
         };
-        self.push(call_span, "call", event);
+        self.push(call_span, Phase::Call, event);
         if let Some(exp) = &c.expect {
             self.check_result(exp, result, span);
         }
@@ -984,7 +996,7 @@ fn num_u8(n: Option<&Spanned<super::ast::Number>>) -> Result<Option<u8>, ParseEr
 }
 
 fn fmt_group(g: Option<GroupId>) -> String {
-    g.map_or_else(|| "no group".to_string(), |g| format!("group {}", g.0))
+    g.map_or_else(|| "no group".to_string(), |g| g.to_string())
 }
 
 fn fmt_partition(p: &[Vec<String>]) -> String {

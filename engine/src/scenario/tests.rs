@@ -1102,7 +1102,10 @@ mod view {
             .find(|r| r.call == "iommu_attach_device(d1, gr2d)")
             .expect("the attach row");
         assert_eq!(
-            row.results,
+            row.results
+                .iter()
+                .map(|c| c.text.as_str())
+                .collect::<Vec<_>>(),
             ["0", "-EINVAL", "-EINVAL", "0", "-EINVAL", "-EINVAL"]
         );
         assert!(row.differs);

@@ -4,7 +4,7 @@
 
 use super::ast::Scenario;
 use super::error::ParseError;
-use super::run::{run_scenario, Options, Run, Step};
+use super::run::{run_scenario, Options, Phase, Run, Step};
 use crate::call::DmaOwnerType;
 use crate::domain::{DomainRole, DomainType};
 use crate::era::Era;
@@ -13,8 +13,9 @@ use crate::ids::{DeviceId, DomainId, GroupId};
 use crate::iommu::Snapshot;
 use crate::topology::pci::AcsFlags;
 use crate::topology::{DeviceKind, PciType, Topology};
-use crate::trace::Ret;
-use serde::Serialize;
+use crate::trace::{Ret, Severity};
+use serde::{Serialize, Serializer};
+use std::fmt;
 
 /// The machine a scenario declared, every device that ever existed in it (a hot-removed
 /// device stays listed: the snapshots say whether it is present at a step).
@@ -51,29 +52,65 @@ pub struct TopoDevice {
     pub host: Option<String>,
     /// `pci` or `platform`.
     pub bus: &'static str,
-    /// The scenario's spelling of the PCI type (`rp`, `ep`, ...) or `platform`.
-    pub ty: &'static str,
+    /// The PCI type; `None` for a platform device. Serialised as the scenario's spelling
+    /// (`rp`, `ep`, ...) or `platform` ([`TopoDevice::type_keyword`]).
+    #[serde(serialize_with = "ser_type_keyword")]
+    pub ty: Option<PciType>,
     /// The type in words (`root port`, `endpoint`, ... `platform device`).
     pub ty_long: String,
-    /// ACS control as the kernel reads it (`none` without the capability); PCI only.
-    pub acs: Option<String>,
+    /// ACS as the kernel reads it; PCI only.
+    pub acs: Option<AcsView>,
     /// The IOMMU translating its DMA (by name).
     pub iommu: Option<String>,
     /// Stream IDs (platform devices).
     pub sids: Vec<String>,
 }
 
-/// The scenario language's spelling of a PCI type (shared/SCENARIO.md "Topology").
-fn short_type(t: PciType) -> &'static str {
-    match t {
-        PciType::RootPort => "rp",
-        PciType::UpstreamPort => "usp",
-        PciType::DownstreamPort => "dsp",
-        PciType::Endpoint => "ep",
-        PciType::RcIntegratedEndpoint => "rciep",
-        PciType::PcieToPciBridge => "bridge",
-        PciType::ConventionalPci => "pci",
-        PciType::HostBridge => "host-bridge",
+impl TopoDevice {
+    /// The scenario's spelling of its type: the PCI keyword (`rp`, `ep`, ...) or `platform`.
+    pub fn type_keyword(&self) -> &'static str {
+        self.ty.map_or("platform", PciType::keyword)
+    }
+
+    /// A root or downstream port: the ports whose ACS controls grouping looks at on the
+    /// way up (`pci_acs_path_enabled`), where a what-if of their ACS is meaningful.
+    pub fn is_acs_port(&self) -> bool {
+        matches!(self.ty, Some(PciType::RootPort | PciType::DownstreamPort))
+    }
+}
+
+fn ser_type_keyword<S: Serializer>(ty: &Option<PciType>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(ty.map_or("platform", PciType::keyword))
+}
+
+/// A PCI function's ACS as the kernel reads it: the capability (`None`: the function has
+/// none) and the control register. Printed as the control's flags, or `none` without the
+/// capability.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AcsView {
+    pub cap: Option<AcsFlags>,
+    pub ctl: AcsFlags,
+}
+
+impl AcsView {
+    /// Every control in `flags` is on.
+    pub fn enabled(&self, flags: AcsFlags) -> bool {
+        self.cap.is_some() && self.ctl.contains(flags)
+    }
+}
+
+impl fmt::Display for AcsView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.cap {
+            None => f.write_str("none"),
+            Some(_) => write!(f, "{}", self.ctl),
+        }
+    }
+}
+
+impl Serialize for AcsView {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -94,11 +131,11 @@ impl TopologyView {
                 parent: p.parent,
                 host: topo.host(p.host).map(|h| h.name.clone()),
                 bus: "pci",
-                ty: short_type(p.ty),
+                ty: Some(p.ty),
                 ty_long: p.ty.to_string(),
-                acs: Some(match p.acs_cap {
-                    None => "none".to_string(),
-                    Some(_) => p.acs_ctl.to_string(),
+                acs: Some(AcsView {
+                    cap: p.acs_cap,
+                    ctl: p.acs_ctl,
                 }),
                 iommu,
                 sids: Vec::new(),
@@ -109,7 +146,7 @@ impl TopologyView {
                 parent: None,
                 host: None,
                 bus: "platform",
-                ty: "platform",
+                ty: None,
                 ty_long: "platform device".into(),
                 acs: None,
                 iommu,
@@ -215,7 +252,22 @@ pub fn snapshot_at(run: &Run, cursor: usize) -> Option<&Snapshot> {
 
 /// How many steps probe the boot topology (the cursor of "the machine as booted").
 pub fn boot_steps(run: &Run) -> usize {
-    run.steps.iter().take_while(|s| s.phase == "boot").count()
+    run.steps
+        .iter()
+        .take_while(|s| s.phase == Phase::Boot)
+        .count()
+}
+
+/// What a trace row says the step was: `probe 01:00.0` for a boot probe, `remove 02:00.0`
+/// for each device a hot removal took away (a bridge takes its subtree along), else the
+/// statement as written.
+pub fn step_label(step: &Step) -> String {
+    let e = &step.event;
+    match (step.phase, e.call.as_str()) {
+        (Phase::Boot, _) => format!("probe {}", e.args.join(", ")),
+        (Phase::Hotplug, "iommu_release_device") => format!("remove {}", e.args.join(", ")),
+        _ => step.source.clone(),
+    }
 }
 
 /// What a call's result reads as in the trace: a domain handle by its name (`d1`).
@@ -223,6 +275,48 @@ pub fn result_text(step: &Step) -> String {
     match (step.event.result, step.source.split_once(" = ")) {
         (Ret::Domain(_), Some((handle, _))) => handle.trim().to_string(),
         (r, _) => r.to_string(),
+    }
+}
+
+/// One cell of the compare table: a call's result in one era ([`result_text`]), or `—`
+/// where that era's run never reached the line. Serialised as its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompareCell {
+    /// `None`: not reached.
+    pub result: Option<Ret>,
+    pub text: String,
+}
+
+impl CompareCell {
+    fn of(step: Option<&Step>) -> CompareCell {
+        match step {
+            Some(s) => CompareCell {
+                result: Some(s.event.result),
+                text: result_text(s),
+            },
+            None => CompareCell {
+                result: None,
+                text: "—".into(),
+            },
+        }
+    }
+
+    /// How bad the result is (not reached: [`Severity::NotAvailable`]).
+    pub fn severity(&self) -> Severity {
+        self.result.map_or(Severity::NotAvailable, Ret::severity)
+    }
+}
+
+impl fmt::Display for CompareCell {
+    /// The text, padded to the formatter's width.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.text)
+    }
+}
+
+impl Serialize for CompareCell {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
     }
 }
 
@@ -241,7 +335,7 @@ pub struct Compare {
 pub struct CompareRow {
     pub line: u32,
     pub call: String,
-    pub results: Vec<String>,
+    pub results: Vec<CompareCell>,
     /// Not every generation returns the same.
     pub differs: bool,
 }
@@ -259,22 +353,26 @@ pub fn compare(s: &Scenario, text: &str) -> Result<Compare, ParseError> {
     // Rows: every call line of any run, in source order.
     let mut lines: Vec<(u32, String)> = runs
         .iter()
-        .flat_map(|r| r.steps.iter().filter(|s| s.phase != "boot"))
+        .flat_map(|r| r.steps.iter().filter(|s| s.phase != Phase::Boot))
         .map(|s| (s.line, s.source.clone()))
         .collect();
     lines.sort();
     lines.dedup();
-    let cell = |r: &Run, line: u32| -> String {
-        r.steps
-            .iter()
-            .find(|s| s.line == line && s.phase != "boot")
-            .map_or_else(|| "—".to_string(), result_text)
+    let cell = |r: &Run, line: u32| -> CompareCell {
+        CompareCell::of(
+            r.steps
+                .iter()
+                .find(|s| s.line == line && s.phase != Phase::Boot),
+        )
     };
     let rows = lines
         .into_iter()
         .map(|(line, call)| {
-            let results: Vec<String> = runs.iter().map(|r| cell(r, line)).collect();
-            let differs = results.iter().skip(1).any(|r| Some(r) != results.first());
+            let results: Vec<CompareCell> = runs.iter().map(|r| cell(r, line)).collect();
+            let differs = results
+                .iter()
+                .skip(1)
+                .any(|r| Some(&r.text) != results.first().map(|f| &f.text));
             CompareRow {
                 line,
                 call,

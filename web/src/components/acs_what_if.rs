@@ -5,21 +5,21 @@
 use crate::state::use_app_state;
 use iommu_engine::group::{GroupChange, GroupDiff};
 use iommu_engine::scenario::view::{what_if_acs, WHAT_IF_ACS_FLAGS};
-use iommu_engine::topology::AcsFlags;
+use iommu_engine::scenario::AcsView;
+use iommu_engine::GroupId;
 use yew::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Properties)]
 pub struct AcsWhatIfProps {
     /// The port (BDF).
     pub device: AttrValue,
-    /// Its ACS control as declared (`none` without the capability).
-    pub acs: AttrValue,
+    /// Its ACS as declared.
+    pub acs: AcsView,
 }
 
-/// Whether `acs` (as [`iommu_engine::scenario::TopoDevice::acs`] spells it) has every
-/// control the what-if toggles.
-pub fn acs_is_on(acs: &str) -> bool {
-    AcsFlags::parse_list(acs).is_some_and(|f| f.contains(WHAT_IF_ACS_FLAGS))
+/// Whether `acs` has every control the what-if toggles.
+pub fn acs_is_on(acs: &AcsView) -> bool {
+    acs.enabled(WHAT_IF_ACS_FLAGS)
 }
 
 /// `{a b c}`: a group's members as `expect groups` writes them.
@@ -35,9 +35,9 @@ fn sets(groups: &[Vec<String>]) -> String {
 }
 
 /// The sentence for one change, naming today's groups by their number (`group 3 {…}`).
-fn sentence(c: &GroupChange, split: bool, number: &dyn Fn(&[String]) -> Option<u32>) -> String {
+fn sentence(c: &GroupChange, split: bool, number: &dyn Fn(&[String]) -> Option<GroupId>) -> String {
     let named = |g: &Vec<String>| match number(g) {
-        Some(n) => format!("group {n} {}", set(g)),
+        Some(n) => format!("{n} {}", set(g)),
         None => set(g),
     };
     if split {
@@ -64,7 +64,7 @@ pub fn acs_what_if(props: &AcsWhatIfProps) -> Html {
         Err(_) => Err("the scenario does not parse".into()),
     });
     // Today's group numbers (the run's final groups), to name the groups that change.
-    let number = |members: &[String]| -> Option<u32> {
+    let number = |members: &[String]| -> Option<GroupId> {
         state.report.as_deref().and_then(|r| {
             r.groups
                 .iter()
@@ -72,7 +72,7 @@ pub fn acs_what_if(props: &AcsWhatIfProps) -> Html {
                     g.members.len() == members.len()
                         && g.members.iter().all(|m| members.contains(&m.name))
                 })
-                .map(|g| g.id.0)
+                .map(|g| g.id)
         })
     };
     html! {

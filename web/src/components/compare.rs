@@ -1,6 +1,6 @@
 //! Compare: the scenario run in all six eras side by side, one row per call line, the
 //! calls whose results differ highlighted — the debate between the eras made visible.
-use crate::components::trace::cell_class;
+use crate::components::trace::severity_class;
 use crate::state::{use_app_state, Action};
 use yew::prelude::*;
 
@@ -41,8 +41,8 @@ pub fn compare_panel() -> Html {
                                     <td class="line-no">{ r.line }</td>
                                     <td><code>{ r.call.clone() }</code></td>
                                     { for r.results.iter().zip(&cmp.eras).map(|(c, g)| html! {
-                                        <td class={classes!("cell", cell_class(c), (*g == state.era).then_some("this-era"))}
-                                            data-era={g.name()}>{ c.clone() }</td>
+                                        <td class={classes!("cell", severity_class(c.severity()), (*g == state.era).then_some("this-era"))}
+                                            data-era={g.name()}>{ c.text.clone() }</td>
                                     }) }
                                 </tr>
                             }) }

@@ -300,7 +300,7 @@ fn svg(
                     let dom_changed = was.as_ref().is_some_and(|(d, _)| *d != dom);
                     let owner_changed = was.as_ref().is_some_and(|(_, o)| *o != owner);
                     // Wide enough for its label (about 6.6 px a character at 11 px).
-                    let label = format!("group {}  ▢ {dom}  owner: {owner}", g.id.0).chars().count();
+                    let label = format!("{}  ▢ {dom}  owner: {owner}", g.id).chars().count();
                     let need = label as f64 * 6.6 + 14.0;
                     if x1 - x0 < need {
                         let grow = (need - (x1 - x0)) / 2.0;
@@ -309,11 +309,11 @@ fn svg(
                     }
                     Some(html! {
                         <g class="group-region" data-group={g.id.0.to_string()} data-members={members.join(" ")}>
-                            <title>{ format!("iommu group {}: {}", g.id.0, members.join(", ")) }</title>
+                            <title>{ format!("iommu {}: {}", g.id, members.join(", ")) }</title>
                             <rect x={f(x0)} y={f(y0)} width={f(x1 - x0)} height={f(y1 - y0)} rx="10"
                                 style={format!("fill: {colour}; stroke: {colour}")} class="region" />
                             <text x={f(x0 + 6.0)} y={f(y0 + 13.0)} class="region-label">
-                                <tspan class="group-id">{ format!("group {}", g.id.0) }</tspan>
+                                <tspan class="group-id">{ g.id.to_string() }</tspan>
                                 <tspan class={classes!("badge-domain", dom_changed.then_some("changed"))} dx="6">{ format!("▢ {dom}") }</tspan>
                                 <tspan class={classes!("badge-owner", owner_changed.then_some("changed"))} dx="6">{ format!("owner: {owner}") }</tspan>
                             </text>
@@ -345,7 +345,7 @@ fn svg(
                 let driver = view
                     .and_then(|v| v.driver.as_ref())
                     .map_or_else(|| "no driver".to_string(), |drv| drv.name.clone());
-                let ty = dev.map_or("", |x| x.ty);
+                let ty = dev.map_or("", |x| x.type_keyword());
                 // A device translated by another domain than its group's (I1's picture).
                 let stray = view.and_then(|v| {
                     let s = snap?;
@@ -426,18 +426,18 @@ fn details(run: &Run, snap: Option<&Snapshot>, sel: &str) -> Html {
         <div class="details" aria-live="polite">
             <h3 class="mono">{ dev.name.clone() }</h3>
             <dl>
-                <dt>{ "type" }</dt><dd>{ format!("{} ({})", dev.ty_long, dev.ty) }</dd>
-                if let Some(acs) = &dev.acs { <dt>{ "ACS" }</dt><dd class="mono">{ acs.clone() }</dd> }
+                <dt>{ "type" }</dt><dd>{ format!("{} ({})", dev.ty_long, dev.type_keyword()) }</dd>
+                if let Some(acs) = &dev.acs { <dt>{ "ACS" }</dt><dd class="mono">{ acs.to_string() }</dd> }
                 if !dev.sids.is_empty() { <dt>{ "stream IDs" }</dt><dd class="mono">{ dev.sids.join(", ") }</dd> }
                 <dt>{ "iommu" }</dt><dd>{ dev.iommu.clone().unwrap_or_else(|| "none".into()) }</dd>
                 <dt>{ "driver" }</dt><dd>{ view.and_then(|v| v.driver.as_ref()).map_or_else(|| "none".to_string(), |d| d.name.clone()) }</dd>
                 <dt>{ "DMA translated by" }</dt><dd>{ dom.unwrap_or_else(|| if view.is_some() { "nothing (no domain)".into() } else { "not probed at this step".into() }) }</dd>
             </dl>
-            if let (Some(acs), "rp" | "dsp") = (&dev.acs, dev.ty) {
-                <AcsWhatIf key={dev.name.clone()} device={dev.name.clone()} acs={acs.clone()} />
+            if let (Some(acs), true) = (dev.acs, dev.is_acs_port()) {
+                <AcsWhatIf key={dev.name.clone()} device={dev.name.clone()} {acs} />
             }
             if let Some(g) = group {
-                <p class="why">{ format!("iommu group {} — why its members share it:", g.id.0) }</p>
+                <p class="why">{ format!("iommu {} — why its members share it:", g.id) }</p>
                 <ul class="reasons">
                     { for g.members.iter().map(|m| html! {
                         <li><span class="mono">{ m.name.clone() }</span>{ format!(": {}", m.reason) }</li>

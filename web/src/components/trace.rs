@@ -7,42 +7,20 @@
 use crate::components::trace_row::TraceRow;
 use crate::state::{use_app_state, Action};
 use iommu_engine::iommu::Snapshot;
-use iommu_engine::scenario::view::result_text;
-use iommu_engine::scenario::{CheckOutcome, Run, Step};
-use iommu_engine::trace::{Delta, Nested, Ret};
-use iommu_engine::{DeviceId, DomainId, GroupId};
+use iommu_engine::scenario::view::{result_text, step_label};
+use iommu_engine::scenario::{CheckOutcome, Phase, Run, Step};
+use iommu_engine::trace::{Delta, Nested, Severity, WarnKind};
+use iommu_engine::{DeviceId, DomainId};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-/// The CSS class of a result: `err`, `bug`, `na` or `ok`.
-pub fn result_class(r: &Ret) -> &'static str {
-    match r {
-        Ret::Err(_) | Ret::DmaMappingError => "err",
-        Ret::Bug => "bug",
-        Ret::NotAvailable => "na",
-        Ret::Ok | Ret::Value(_) | Ret::Domain(_) => "ok",
-    }
-}
-
-/// The CSS class of a result as printed (`-EBUSY` err, `BUG` bug, `n/a`/`—` na).
-pub fn cell_class(r: &str) -> &'static str {
-    if r == "BUG" {
-        "bug"
-    } else if r.starts_with('-') || r == "DMA_MAPPING_ERROR" {
-        "err"
-    } else if r == "n/a" || r == "—" {
-        "na"
-    } else {
-        "ok"
-    }
-}
-
-/// What a row says the step was: `probe 01:00.0` for a boot probe, else the statement.
-pub fn label(step: &Step) -> String {
-    if step.phase == "boot" {
-        format!("probe {}", step.event.args.join(", "))
-    } else {
-        step.source.clone()
+/// The CSS class of a result's [`Severity`]: `err`, `bug`, `na` or `ok`.
+pub fn severity_class(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "err",
+        Severity::Bug => "bug",
+        Severity::NotAvailable => "na",
+        Severity::Ok | Severity::Info | Severity::Warning => "ok",
     }
 }
 
@@ -62,10 +40,6 @@ fn dom_name(snap: Option<&Snapshot>, d: Option<DomainId>) -> String {
         .map_or_else(|| format!("domain#{}", d.0), |x| x.label.clone())
 }
 
-fn group_name(g: GroupId) -> String {
-    format!("group {}", g.0)
-}
-
 fn opt(s: &Option<String>) -> String {
     s.clone().unwrap_or_else(|| "none".into())
 }
@@ -79,7 +53,7 @@ pub fn delta_text(run: &Run, snap: Option<&Snapshot>, d: &Delta) -> String {
             after,
         } => format!(
             "{} domain: {} → {}",
-            group_name(*group),
+            group,
             dom_name(snap, *before),
             dom_name(snap, *after)
         ),
@@ -87,22 +61,17 @@ pub fn delta_text(run: &Run, snap: Option<&Snapshot>, d: &Delta) -> String {
             group,
             before,
             after,
-        } => format!(
-            "{} owner: {} → {}",
-            group_name(*group),
-            opt(before),
-            opt(after)
-        ),
+        } => format!("{} owner: {} → {}", group, opt(before), opt(after)),
         Delta::OwnerCnt {
             group,
             before,
             after,
-        } => format!("{} owner_cnt: {before} → {after}", group_name(*group)),
+        } => format!("{} owner_cnt: {before} → {after}", group),
         Delta::AttachCnt {
             group,
             before,
             after,
-        } => format!("{} attach_cnt: {before} → {after}", group_name(*group)),
+        } => format!("{} attach_cnt: {before} → {after}", group),
         Delta::DeviceDomain {
             device,
             before,
@@ -132,12 +101,7 @@ pub fn delta_text(run: &Run, snap: Option<&Snapshot>, d: &Delta) -> String {
                 let n: Vec<String> = v.iter().map(|d| dev_name(run, *d)).collect();
                 format!("[{}]", n.join(", "))
             };
-            format!(
-                "{} members: {} → {}",
-                group_name(*group),
-                names(before),
-                names(after)
-            )
+            format!("{} members: {} → {}", group, names(before), names(after))
         }
         Delta::DomainAllocated { domain, ty } => {
             format!("allocated {} ({ty})", dom_name(snap, Some(*domain)))
@@ -164,12 +128,12 @@ fn nested_tree(n: &[Nested]) -> Html {
     html! {
         <ul class="nested">
             { for n.iter().map(|c| {
-                let res = if c.result.is_empty() { String::new() } else { format!(" = {}", c.result) };
-                let bad = c.result.starts_with('-') || c.result == "BUG";
+                let res = if c.result.is_void() { String::new() } else { format!(" = {}", c.result) };
+                let bad = c.result.severity().is_failure();
                 html! {
                     <li>
                         // A "… N more" entry stands for the calls the engine did not record.
-                        <code>{ if c.is_summary() { c.name.clone() } else { format!("{}({})", c.name, c.args.join(", ")) } }</code>
+                        <code>{ c.call_text() }</code>
                         <code class={classes!("res", bad.then_some("err"))}>{ res }</code>
                         if !c.children.is_empty() { { nested_tree(&c.children) } }
                     </li>
@@ -182,7 +146,7 @@ fn nested_tree(n: &[Nested]) -> Html {
 /// The failed expectations checked on `step`'s line (a call's own `=> VALUE`, or an
 /// `expect` right after it on the same line).
 fn failed_checks<'a>(run: &'a Run, step: &Step) -> Vec<&'a CheckOutcome> {
-    if step.phase == "boot" {
+    if step.phase == Phase::Boot {
         return Vec::new();
     }
     run.checks
@@ -364,12 +328,12 @@ pub(crate) fn row(
 ) -> Html {
     let n = i + 1;
     let e = &st.event;
-    let warned = e.warns.iter().any(|w| w.kind == "WARN");
+    let warned = e.warns.iter().any(|w| w.kind == WarnKind::Warn);
     let cls = classes!(
         "trace-row",
         (n == cursor).then_some("current"),
         (n < cursor).then_some("done"),
-        (st.phase == "boot").then_some("boot"),
+        (st.phase == Phase::Boot).then_some("boot"),
         (!e.breaches.is_empty()).then_some("breach")
     );
     let snap = e.snapshot.as_ref();
@@ -381,17 +345,17 @@ pub(crate) fn row(
             <button type="button" class="row-seek" {onclick} title="Go to this step">
                 <span class="step-no">{ n }</span>
                 <span class="line-no">{ if st.line > 0 { format!("line {}", st.line) } else { String::new() } }</span>
-                <code>{ label(st) }</code>
-                <span class={classes!("result", result_class(&e.result), warned.then_some("warned"))}>
-                    if warned { <span class="warn-tag">{ "WARN" }</span> }
+                <code>{ step_label(st) }</code>
+                <span class={classes!("result", severity_class(e.result.severity()), warned.then_some("warned"))}>
+                    if warned { <span class="warn-tag">{ WarnKind::Warn.as_str() }</span> }
                     { result_text(st) }
                     if !checks.is_empty() { <span class="fail-tag">{ "✗" }</span> }
                 </span>
             </button>
             <div class="row-notes">
                 { for e.warns.iter().map(|w| html! {
-                    <div class={classes!("note", if w.kind == "WARN" || w.kind == "BUG" { "warn" } else { "muted" })}>
-                        { format!("{} {}: {}", w.kind, w.site, w.message) }
+                    <div class={classes!("note", if matches!(w.kind.severity(), Severity::Warning | Severity::Bug) { "warn" } else { "muted" })}>
+                        { w.to_string() }
                     </div>
                 }) }
                 { for e.breaches.iter().map(|b| html! {
@@ -437,9 +401,11 @@ mod tests {
 
     #[test]
     fn results_are_coloured_by_kind() {
-        assert_eq!(cell_class("-EBUSY"), "err");
-        assert_eq!(cell_class("BUG"), "bug");
-        assert_eq!(cell_class("n/a"), "na");
-        assert_eq!(cell_class("0x1000"), "ok");
+        use iommu_engine::trace::Ret;
+        use iommu_engine::Errno;
+        assert_eq!(severity_class(Ret::Err(Errno::EBUSY).severity()), "err");
+        assert_eq!(severity_class(Ret::Bug.severity()), "bug");
+        assert_eq!(severity_class(Ret::NotAvailable.severity()), "na");
+        assert_eq!(severity_class(Ret::Value(0x1000).severity()), "ok");
     }
 }
