@@ -37,6 +37,9 @@ pub mod pgtable;
 // The scenario language.
 pub mod scenario;
 
+// Importing a real machine from what its Linux prints (shared/IMPORT.md).
+pub mod import;
+
 // Resource limits and robustness plumbing (RELIABILITY.md).
 #[doc(hidden)]
 pub mod fuzzing;

@@ -15,6 +15,14 @@ pub const MAX_STATEMENTS: usize = 10_000;
 /// The parser stops after this many errors.
 pub const MAX_ERRORS: usize = 20;
 
+/// The largest pasted machine listing `import::parse` reads, in bytes (32 MiB: a
+/// 10,000-function `lspci -vvv` takes about 25 MB). Lines keep [`MAX_LINE`].
+pub const MAX_IMPORT_INPUT: usize = 32 << 20;
+/// The most PCI functions one import holds (shared/IMPORT.md); more are dropped and counted.
+pub const MAX_IMPORT_DEVICES: usize = 10_000;
+/// The most skipped-line numbers and conflicts one import records (the rest are counted).
+pub const MAX_IMPORT_NOTES: usize = 1000;
+
 /// The memory one domain's table pages may take (64 MiB: 16384 pages of 4K, 1024 of 64K).
 /// Past it `__arm_lpae_alloc_pages()` fails and the map returns -ENOMEM, as on a machine
 /// out of memory; it also bounds what one scenario line can cost in a browser tab.
