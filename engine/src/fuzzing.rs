@@ -5,10 +5,11 @@
 //! (`engine/tests/fuzz_replay.rs`).
 
 use crate::call::{Call, Cookie};
+use crate::core::{DeviceFacts, IommuFacts};
 use crate::dma::DmaDirection;
 use crate::era::{Config, Era};
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
-use crate::iommu::{DeviceFacts, IommuFacts, Kernel};
+use crate::iommu::Kernel;
 use crate::pgtable::Prot;
 use crate::scenario::{self, Options};
 use crate::trace::Ret;

@@ -6,7 +6,8 @@
 //! - **I2** a device with a DMA-API driver is in the default domain, except the singleton
 //!   private-domain user of `iommu_attach_device`;
 //! - **I3** an owned group (owner cookie, or a VFIO container in eras without ownership)
-//!   has no DMA-API driver, and from v5.19 is never in its default domain;
+//!   has no DMA-API driver, and (from v5.19, as the era says) is never in its default
+//!   domain;
 //! - **I4** at most one owner cookie per group (group owner, VFIO container, iommufd ctx);
 //! - **I5** a group that becomes empty has `owner_cnt == 0` and is in its default domain;
 //! - **UAF** no DMA is translated by a freed domain;
@@ -15,44 +16,40 @@
 //!   a stale IOTLB entry, a map into IOVA space the IOTLB still caches; see
 //!   [`crate::mapping`]) and reported after that call.
 
-use crate::era::Era;
+use crate::core::{Core, DmaTarget, Group};
+use crate::era::EraOps;
 use crate::ids::{DeviceId, DomainId};
-use crate::iommu::{DmaTarget, Group, Kernel};
 use crate::trace::Breach;
 
 /// Checks I1–I4 and UAF over the whole kernel, plus the I6 breaches of the last call (I5 is
 /// checked when a group empties).
-pub fn check(k: &Kernel) -> Vec<Breach> {
+/// Where the era decides (the reference domain of I1, I3's default-domain rule), `era` says.
+pub fn check(core: &Core, era: &dyn EraOps, call_breaches: &[Breach]) -> Vec<Breach> {
     let mut out = Vec::new();
-    for g in k.groups.values() {
-        i1(k, g, &mut out);
-        i2(k, g, &mut out);
-        i3(k, g, &mut out);
-        i4(k, g, &mut out);
+    for g in core.groups.values() {
+        i1(core, era, g, &mut out);
+        i2(core, g, &mut out);
+        i3(core, era, g, &mut out);
+        i4(core, g, &mut out);
     }
-    uaf(k, &mut out);
+    uaf(core, &mut out);
     // I6 belongs to the call that broke it (a DMA through a stale IOTLB entry, an IOVA
     // reused before its invalidation): the kernel records it while the call runs.
-    out.extend(k.call_breaches.iter().cloned());
+    out.extend(call_breaches.iter().cloned());
     out
 }
 
-fn name(k: &Kernel, d: DeviceId) -> String {
-    k.dev_name(d)
+fn name(core: &Core, d: DeviceId) -> String {
+    core.dev_name(d)
 }
 
-fn i1(k: &Kernel, g: &Group, out: &mut Vec<Breach>) {
-    let legacy = k.era == Era::Legacy;
+fn i1(core: &Core, era: &dyn EraOps, g: &Group, out: &mut Vec<Breach>) {
     // The core's view: members attached to different domains.
     let mut attached: Vec<(DeviceId, Option<DomainId>)> = Vec::new();
     for &dev in &g.devices {
-        attached.push((dev, k.devices.get(&dev).and_then(|x| x.domain)));
+        attached.push((dev, core.devices.get(&dev).and_then(|x| x.domain)));
     }
-    let reference = if legacy {
-        attached.first().and_then(|x| x.1)
-    } else {
-        g.domain
-    };
+    let reference = era.group_domain(g, &attached);
     let odd: Vec<&(DeviceId, Option<DomainId>)> =
         attached.iter().filter(|x| x.1 != reference).collect();
     if let Some(&&(dev, dom)) = odd.first() {
@@ -69,19 +66,19 @@ fn i1(k: &Kernel, g: &Group, out: &mut Vec<Breach>) {
             domains,
             message: format!(
                 "{} is attached to {} while group {} is in {}: one group, two address spaces.",
-                name(k, dev),
-                k.opt_dom_name(dom),
+                name(core, dev),
+                core.opt_dom_name(dom),
                 g.id.0,
-                k.opt_dom_name(reference)
+                core.opt_dom_name(reference)
             ),
         });
         return;
     }
     // The hardware's view: a context entry shared with another device points elsewhere.
     for &(dev, dom) in &attached {
-        if let DmaTarget::Domain(eff) = k.dma_target(dev) {
+        if let DmaTarget::Domain(eff) = core.dma_target(dev) {
             if Some(eff) != dom {
-                let rid = k.devices.get(&dev).map_or(0, |x| x.facts.requester_id);
+                let rid = core.devices.get(&dev).map_or(0, |x| x.facts.requester_id);
                 out.push(Breach {
                     invariant: "I1",
                     group: Some(g.id),
@@ -89,9 +86,9 @@ fn i1(k: &Kernel, g: &Group, out: &mut Vec<Breach>) {
                     domains: dom.into_iter().chain([eff]).collect(),
                     message: format!(
                         "{}'s DMA is translated by {}, not its own {}, because it shares requester ID {:#06x} with another device.",
-                        name(k, dev),
-                        k.dom_name(eff),
-                        k.opt_dom_name(dom),
+                        name(core, dev),
+                        core.dom_name(eff),
+                        core.opt_dom_name(dom),
                         rid
                     ),
                 });
@@ -100,21 +97,21 @@ fn i1(k: &Kernel, g: &Group, out: &mut Vec<Breach>) {
     }
 }
 
-fn i2(k: &Kernel, g: &Group, out: &mut Vec<Breach>) {
+fn i2(core: &Core, g: &Group, out: &mut Vec<Breach>) {
     let exception = g.private_attach && g.devices.len() == 1;
     if exception {
         return;
     }
     for &dev in &g.devices {
-        if !k.has_dma_api_driver(dev) {
+        if !core.has_dma_api_driver(dev) {
             continue;
         }
-        let eff = match k.dma_target(dev) {
+        let eff = match core.dma_target(dev) {
             DmaTarget::Domain(d) => Some(d),
             _ => None,
         };
         if eff != g.default_domain {
-            let drv = k
+            let drv = core
                 .devices
                 .get(&dev)
                 .and_then(|x| x.driver.as_ref())
@@ -126,20 +123,20 @@ fn i2(k: &Kernel, g: &Group, out: &mut Vec<Breach>) {
                 domains: eff.into_iter().chain(g.default_domain).collect(),
                 message: format!(
                     "{} has DMA-API driver {} but its DMA goes through {}, not the default domain.",
-                    name(k, dev),
+                    name(core, dev),
                     drv,
-                    k.opt_dom_name(eff)
+                    core.opt_dom_name(eff)
                 ),
             });
         }
     }
 }
 
-fn i3(k: &Kernel, g: &Group, out: &mut Vec<Breach>) {
+fn i3(core: &Core, era: &dyn EraOps, g: &Group, out: &mut Vec<Breach>) {
     let owner = g.owner.as_ref().or(g.vfio_container.as_ref());
     let Some(owner) = owner else { return };
     for &dev in &g.devices {
-        if k.has_dma_api_driver(dev) {
+        if core.has_dma_api_driver(dev) {
             out.push(Breach {
                 invariant: "I3",
                 group: Some(g.id),
@@ -147,14 +144,14 @@ fn i3(k: &Kernel, g: &Group, out: &mut Vec<Breach>) {
                 domains: g.domain.into_iter().collect(),
                 message: format!(
                     "{} has a DMA-API driver in group {} owned by {}.",
-                    name(k, dev),
+                    name(core, dev),
                     g.id.0,
                     owner
                 ),
             });
         }
     }
-    if k.era >= Era::V5_19 && g.domain.is_some() && g.domain == g.default_domain {
+    if era.owned_group_leaves_default() && g.domain.is_some() && g.domain == g.default_domain {
         out.push(Breach {
             invariant: "I3",
             group: Some(g.id),
@@ -168,12 +165,12 @@ fn i3(k: &Kernel, g: &Group, out: &mut Vec<Breach>) {
     }
 }
 
-fn i4(k: &Kernel, g: &Group, out: &mut Vec<Breach>) {
+fn i4(core: &Core, g: &Group, out: &mut Vec<Breach>) {
     let mut cookies: Vec<String> = Vec::new();
     cookies.extend(g.owner.iter().map(|c| c.0.clone()));
     cookies.extend(g.vfio_container.iter().map(|c| c.0.clone()));
     for dev in &g.devices {
-        if let Some(c) = k.devices.get(dev).and_then(|x| x.iommufd.as_ref()) {
+        if let Some(c) = core.devices.get(dev).and_then(|x| x.iommufd.as_ref()) {
             cookies.push(c.0.clone());
         }
     }
@@ -195,10 +192,10 @@ fn i4(k: &Kernel, g: &Group, out: &mut Vec<Breach>) {
     }
 }
 
-fn uaf(k: &Kernel, out: &mut Vec<Breach>) {
-    for d in k.devices.values() {
-        if let DmaTarget::Domain(dom) = k.dma_target(d.id) {
-            if k.domains.get(&dom).is_some_and(|x| x.freed) {
+fn uaf(core: &Core, out: &mut Vec<Breach>) {
+    for d in core.devices.values() {
+        if let DmaTarget::Domain(dom) = core.dma_target(d.id) {
+            if core.domains.get(&dom).is_some_and(|x| x.freed) {
                 out.push(Breach {
                     invariant: "UAF",
                     group: d.group,
@@ -207,7 +204,7 @@ fn uaf(k: &Kernel, out: &mut Vec<Breach>) {
                     message: format!(
                         "{}'s DMA is translated by {}, which was freed: a use-after-free of its page table.",
                         d.facts.name,
-                        k.dom_name(dom)
+                        core.dom_name(dom)
                     ),
                 });
             }
@@ -216,7 +213,7 @@ fn uaf(k: &Kernel, out: &mut Vec<Breach>) {
 }
 
 /// I5 for a group whose last device just left.
-pub fn check_empty_group(k: &Kernel, g: &Group) -> Option<Breach> {
+pub fn check_empty_group(core: &Core, g: &Group) -> Option<Breach> {
     if g.owner_cnt == 0 && g.domain == g.default_domain {
         return None;
     }
@@ -229,7 +226,7 @@ pub fn check_empty_group(k: &Kernel, g: &Group) -> Option<Breach> {
             "group {} became empty with owner_cnt {} in {} instead of its default domain.",
             g.id.0,
             g.owner_cnt,
-            k.opt_dom_name(g.domain)
+            core.opt_dom_name(g.domain)
         ),
     })
 }

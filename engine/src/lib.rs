@@ -19,12 +19,16 @@ pub mod group;
 pub mod topology;
 
 // Domains, attachment and ownership by era (drivers/iommu/iommu.c, drivers/base/dd.c, VFIO).
+// The layers run one way: record ← core ← era ← iommu (the kernel dispatch).
 pub mod call;
+pub mod core;
 pub mod domain;
 pub mod driver;
 pub mod era;
 pub mod invariants;
 pub mod iommu;
+pub mod record;
+pub mod snapshot;
 pub mod trace;
 
 // Mapping and the DMA-API fast path (io-pgtable-arm.c, iova.c, dma-iommu.c).
@@ -44,13 +48,17 @@ pub mod import;
 #[doc(hidden)]
 pub mod fuzzing;
 
+#[cfg(test)]
+mod layers;
+
+pub use crate::core::{DeviceFacts, IommuFacts};
 pub use call::{Call, Cookie, DmaOwnerType};
 pub use domain::DomainType;
 pub use era::{Config, Era};
 pub use errno::Errno;
 pub use group::{GroupReason, Groups};
 pub use ids::{DeviceId, DomainId, GroupId, IommuId};
-pub use iommu::{DeviceFacts, IommuFacts, Kernel};
+pub use iommu::Kernel;
 pub use topology::{Topology, TopologyError};
 pub use trace::{Breach, Event, Ret};
 

@@ -360,7 +360,7 @@ pub struct Event {
     /// The whole state after the call, when the kernel records snapshots
     /// ([`crate::iommu::Kernel::record_snapshots`]).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub snapshot: Option<crate::iommu::Snapshot>,
+    pub snapshot: Option<crate::snapshot::Snapshot>,
 }
 
 impl Event {

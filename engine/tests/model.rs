@@ -9,8 +9,7 @@ use iommu_engine::call::{Call, Cookie, DmaOwnerType};
 use iommu_engine::dma::DmaDirection;
 use iommu_engine::pgtable::Prot;
 use iommu_engine::{
-    invariants, Config, DeviceFacts, DeviceId, DomainId, Era, GroupId, IommuFacts, IommuId, Kernel,
-    Ret,
+    Config, DeviceFacts, DeviceId, DomainId, Era, GroupId, IommuFacts, IommuId, Kernel, Ret,
 };
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -282,7 +281,7 @@ impl Model {
             || self
                 .raw_devs
                 .iter()
-                .any(|(d, n)| *n > 0 && self.k.group_of(*d) == Some(g))
+                .any(|(d, n)| *n > 0 && self.k.core.group_of(*d) == Some(g))
     }
 
     /// Attach, detach and replace do not check ownership (v6.8 `__iommu_attach_group()`):
@@ -303,7 +302,7 @@ impl Model {
         let raw_dev_claims = |g: GroupId| {
             self.raw_devs
                 .iter()
-                .filter(|(d, n)| **n > 0 && self.k.group_of(**d) == Some(g))
+                .filter(|(d, n)| **n > 0 && self.k.core.group_of(**d) == Some(g))
                 .count()
         };
         Some(match *op {
@@ -326,14 +325,14 @@ impl Model {
                 // iommu_domain_free()'s contract: the caller has detached it. Freeing a
                 // domain in use is a caller bug the model reports as UAF, not a core bug,
                 // so the invariant-checked eras only free idle domains.
-                if checked && self.k.domain_in_use(domain) {
+                if checked && self.k.core.domain_in_use(domain) {
                     return None;
                 }
                 Call::IommuDomainFree { domain }
             }
             Op::AttachDevice { dev, .. }
                 if self
-                    .may_attach(checked, self.dev(dev).and_then(|d| self.k.group_of(d)))
+                    .may_attach(checked, self.dev(dev).and_then(|d| self.k.core.group_of(d)))
                     .is_none() =>
             {
                 return None
@@ -344,7 +343,7 @@ impl Model {
             },
             Op::DetachDevice { dev, .. }
                 if self
-                    .may_attach(checked, self.dev(dev).and_then(|d| self.k.group_of(d)))
+                    .may_attach(checked, self.dev(dev).and_then(|d| self.k.core.group_of(d)))
                     .is_none() =>
             {
                 return None
@@ -373,7 +372,7 @@ impl Model {
             },
             Op::AttachShared { dev, .. }
                 if self
-                    .may_attach(checked, self.dev(dev).and_then(|d| self.k.group_of(d)))
+                    .may_attach(checked, self.dev(dev).and_then(|d| self.k.core.group_of(d)))
                     .is_none() =>
             {
                 return None
@@ -384,7 +383,7 @@ impl Model {
             },
             Op::DetachShared { dev, .. }
                 if self
-                    .may_attach(checked, self.dev(dev).and_then(|d| self.k.group_of(d)))
+                    .may_attach(checked, self.dev(dev).and_then(|d| self.k.core.group_of(d)))
                     .is_none() =>
             {
                 return None
@@ -405,7 +404,7 @@ impl Model {
             Op::ReleaseDevOwner { dev, owner } => Call::IommuDeviceReleaseDmaOwner {
                 dev: {
                     let d = self.dev(dev)?;
-                    let g = self.k.group_of(d);
+                    let g = self.k.core.group_of(d);
                     let raw = self.raw_devs.get(&d).copied().unwrap_or(0) > 0
                         && g.is_none_or(|g| self.raw_groups.get(&g).copied().unwrap_or(0) == 0);
                     if checked && !raw {
@@ -513,7 +512,7 @@ impl Model {
                 self.devices.retain(|&x| x != d);
                 self.dma.retain(|x| x.0 != d);
                 self.raw_devs.remove(&d);
-                let live: Vec<GroupId> = self.k.groups.keys().copied().collect();
+                let live: Vec<GroupId> = self.k.core.groups.keys().copied().collect();
                 self.groups.retain(|g| live.contains(g));
             }
             return Ok(true);
@@ -606,7 +605,7 @@ impl Model {
     fn check_tables(&self) -> Result<(), TestCaseError> {
         for (d, refmap) in &self.doms {
             for p in 0..WINDOW + 16 {
-                let got = self.k.iova_to_phys(*d, BASE + p * PAGE);
+                let got = self.k.core.iova_to_phys(*d, BASE + p * PAGE);
                 let want = refmap.get(&p).copied().unwrap_or(0);
                 prop_assert_eq!(got, want, "{:?} page {}", d, p);
             }
@@ -623,7 +622,9 @@ fn run_sequence(g: Era, strict: bool, m: &Machine, ops: &[Op]) -> Result<(), Tes
             break;
         }
         if checked {
-            let breaches: Vec<_> = invariants::check(&model.k)
+            let breaches: Vec<_> = model
+                .k
+                .check_invariants()
                 .into_iter()
                 .filter(|b| b.invariant != "I6")
                 .collect();

@@ -5,11 +5,11 @@
 //! Nothing here computes kernel behaviour: the report comes from the engine ([`run`]).
 
 use iommu_engine::corpus::CORPUS;
-use iommu_engine::iommu::Snapshot;
 use iommu_engine::scenario::view::{boot_steps, snapshot_at};
 use iommu_engine::scenario::{
     compare, parse, run_scenario, Compare, Options, ParseErrors, Run, Scenario, StmtKind,
 };
+use iommu_engine::snapshot::Snapshot;
 use iommu_engine::Era;
 use std::rc::Rc;
 use yew::prelude::*;

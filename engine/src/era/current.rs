@@ -11,11 +11,12 @@
 
 use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, EraOps};
 use crate::call::Cookie;
+use crate::core::{Core, Cx};
 use crate::domain::{DomainRole, DomainType};
 use crate::era::Era;
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId};
-use crate::iommu::Kernel;
+use crate::record::Recorder;
 use crate::trace::{NestedResult, Ret};
 
 #[derive(Debug)]
@@ -24,54 +25,55 @@ pub struct Current;
 /// drivers/iommu/iommu.c: `__iommu_attach_group()` (v6.8): -EBUSY unless in NULL, default
 /// or blocking domain; -EINVAL if `domain->owner` is not the device's IOMMU ops; then an
 /// all-or-nothing `__iommu_group_set_domain`.
-fn attach_group(k: &mut Kernel, d: DomainId, g: GroupId) -> Result<(), Errno> {
-    let grp = k.group(g)?;
+fn attach_group(cx: &mut Cx<'_>, d: DomainId, g: GroupId) -> Result<(), Errno> {
+    let grp = cx.core.group(g)?;
     if grp.domain.is_some() && grp.domain != grp.default_domain && grp.domain != grp.blocking_domain
     {
         return Err(Errno::EBUSY);
     }
     let first = grp.devices.first().copied().ok_or(Errno::EINVAL)?;
-    let dev_iommu = k.devices.get(&first).map(|x| x.facts.iommu);
-    if k.domains.get(&d).map(|x| x.iommu) != dev_iommu {
+    let dev_iommu = cx.core.devices.get(&first).map(|x| x.facts.iommu);
+    if cx.core.domains.get(&d).map(|x| x.iommu) != dev_iommu {
         return Err(Errno::EINVAL);
     }
-    let args = vec![k.dom_name(d), Kernel::group_name(g)];
-    nested(k, "__iommu_group_set_domain", args, |k| {
-        k.group_set_domain(g, d, true, true)
+    let args = vec![cx.core.dom_name(d), Core::group_name(g)];
+    nested(cx, "__iommu_group_set_domain", args, |cx| {
+        cx.group_set_domain(g, d, true, true)
     })?;
-    k.group_mut(g)?.private_attach = false;
+    cx.core.group_mut(g)?.private_attach = false;
     Ok(())
 }
 
 /// drivers/iommu/iommu.c: `__iommu_group_set_core_domain()` (v6.8): the blocking domain
 /// while owned, else the default domain; cannot fail (WARN if the driver does).
-fn set_core_domain(k: &mut Kernel, g: GroupId) {
-    let Ok(grp) = k.group(g) else { return };
+fn set_core_domain(cx: &mut Cx<'_>, g: GroupId) {
+    let Ok(grp) = cx.core.group(g) else { return };
     let target = if grp.owner.is_some() {
         grp.blocking_domain
     } else {
         grp.default_domain
     };
     if let Some(t) = target {
-        if k.group_set_domain(g, t, true, false).is_err() {
-            k.warn("__iommu_group_set_domain_nofail", "WARN_ON(ret)");
+        if cx.group_set_domain(g, t, true, false).is_err() {
+            cx.rec
+                .warn("__iommu_group_set_domain_nofail", "WARN_ON(ret)");
         }
     }
-    if let Ok(grp) = k.group_mut(g) {
+    if let Ok(grp) = cx.core.group_mut(g) {
         grp.private_attach = false;
     }
 }
 
 /// drivers/iommu/iommu.c: `__iommu_take_dma_ownership()` (v6.8): -EBUSY off the default
 /// domain; move to the BLOCKED blocking domain; `owner = cookie`, `owner_cnt++`.
-fn take_dma_ownership(k: &mut Kernel, g: GroupId, owner: Cookie) -> Result<(), Errno> {
-    let grp = k.group(g)?;
+fn take_dma_ownership(cx: &mut Cx<'_>, g: GroupId, owner: Cookie) -> Result<(), Errno> {
+    let grp = cx.core.group(g)?;
     if grp.domain.is_some() && grp.domain != grp.default_domain {
         return Err(Errno::EBUSY);
     }
-    let b = k.ensure_blocking_domain(g, DomainType::Blocked)?;
-    k.group_set_domain(g, b, true, true)?;
-    let grp = k.group_mut(g)?;
+    let b = cx.core.ensure_blocking_domain(g, DomainType::Blocked)?;
+    cx.group_set_domain(g, b, true, true)?;
+    let grp = cx.core.group_mut(g)?;
     grp.owner = Some(owner);
     grp.owner_cnt += 1;
     Ok(())
@@ -79,10 +81,12 @@ fn take_dma_ownership(k: &mut Kernel, g: GroupId, owner: Cookie) -> Result<(), E
 
 /// drivers/iommu/iommu.c: `__iommu_release_dma_ownership()` (v6.8): WARN unless owned;
 /// `owner_cnt = 0`, `owner = NULL`, default domain restored (cannot fail).
-fn release_dma_ownership(k: &mut Kernel, g: GroupId) {
-    let Ok(grp) = k.group_mut(g) else { return };
+fn release_dma_ownership(cx: &mut Cx<'_>, g: GroupId) {
+    let Ok(grp) = cx.core.group_mut(g) else {
+        return;
+    };
     if grp.owner_cnt == 0 || grp.owner.is_none() {
-        k.warn(
+        cx.rec.warn(
             "__iommu_release_dma_ownership",
             "WARN_ON(!group->owner_cnt || !group->owner)",
         );
@@ -90,7 +94,7 @@ fn release_dma_ownership(k: &mut Kernel, g: GroupId) {
     }
     grp.owner_cnt = 0;
     grp.owner = None;
-    set_core_domain(k, g);
+    set_core_domain(cx, g);
 }
 
 impl EraOps for Current {
@@ -100,15 +104,18 @@ impl EraOps for Current {
 
     /// drivers/iommu/iommu.c: `iommu_paging_domain_alloc(dev)` (v6.11+): -ENODEV without
     /// an IOMMU; an UNMANAGED paging domain of the device's IOMMU.
-    fn paging_domain_alloc(&self, k: &mut Kernel, dev: DeviceId) -> Ret {
-        let Some(x) = k.devices.get(&dev) else {
+    fn paging_domain_alloc(&self, cx: &mut Cx<'_>, dev: DeviceId) -> Ret {
+        let Some(x) = cx.core.devices.get(&dev) else {
             return Ret::Err(Errno::ENODEV);
         };
         if x.group.is_none() {
             return Ret::Err(Errno::ENODEV);
         }
         let iommu = x.facts.iommu;
-        match k.alloc_domain(iommu, DomainType::Unmanaged, DomainRole::User) {
+        match cx
+            .core
+            .alloc_domain(iommu, DomainType::Unmanaged, DomainRole::User)
+        {
             Ok(d) => Ret::Domain(d),
             Err(e) => Ret::Err(e),
         }
@@ -116,82 +123,85 @@ impl EraOps for Current {
 
     /// drivers/iommu/iommu.c: `iommu_attach_device()` (v6.8): no group -ENODEV; group of
     /// more than one device -EINVAL; then `__iommu_attach_group`.
-    fn attach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
-        super::attach_device_singleton(k, d, dev, attach_group)
+    fn attach_device(&self, cx: &mut Cx<'_>, d: DomainId, dev: DeviceId) -> Ret {
+        super::attach_device_singleton(cx, d, dev, attach_group)
     }
 
     /// drivers/iommu/iommu.c: `iommu_detach_device()` (v6.8): WARN and nothing unless
     /// `domain` is the group's and the group is a singleton; else the core domain.
-    fn detach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
-        let Some(g) = k.group_of(dev) else {
+    fn detach_device(&self, cx: &mut Cx<'_>, d: DomainId, dev: DeviceId) -> Ret {
+        let Some(g) = cx.core.group_of(dev) else {
             return Ret::Ok;
         };
-        if k.group(g).map(|x| x.domain) != Ok(Some(d)) {
-            k.warn("iommu_detach_device", "WARN_ON(domain != group->domain)");
+        if cx.core.group(g).map(|x| x.domain) != Ok(Some(d)) {
+            cx.rec
+                .warn("iommu_detach_device", "WARN_ON(domain != group->domain)");
             return Ret::Ok;
         }
-        if k.group_device_count(g) != 1 {
-            k.warn(
+        if cx.core.group_device_count(g) != 1 {
+            cx.rec.warn(
                 "iommu_detach_device",
                 "WARN_ON(list_count_nodes(&group->devices) != 1)",
             );
             return Ret::Ok;
         }
-        set_core_domain(k, g);
+        set_core_domain(cx, g);
         Ret::Ok
     }
 
     /// drivers/iommu/iommu.c: `iommu_attach_group()` (v6.8): no ownership check (VFIO
     /// type1 and iommufd claim first).
-    fn attach_group(&self, k: &mut Kernel, d: DomainId, g: GroupId) -> Ret {
-        attach_group(k, d, g).into()
+    fn attach_group(&self, cx: &mut Cx<'_>, d: DomainId, g: GroupId) -> Ret {
+        attach_group(cx, d, g).into()
     }
 
     /// drivers/iommu/iommu.c: `iommu_detach_group()` (v6.8): ignores `domain`, restores
     /// the core domain.
-    fn detach_group(&self, k: &mut Kernel, _d: DomainId, g: GroupId) -> Ret {
-        if k.group(g).is_err() {
+    fn detach_group(&self, cx: &mut Cx<'_>, _d: DomainId, g: GroupId) -> Ret {
+        if cx.core.group(g).is_err() {
             return Ret::Err(Errno::ENODEV);
         }
-        set_core_domain(k, g);
+        set_core_domain(cx, g);
         Ret::Ok
     }
 
     /// drivers/iommu/iommu.c: `iommu_group_claim_dma_owner()` (v6.8): NULL owner →
     /// WARN, -EINVAL; any `owner_cnt` → -EPERM; then take ownership.
-    fn group_claim_dma_owner(&self, k: &mut Kernel, g: GroupId, c: Option<Cookie>) -> Ret {
+    fn group_claim_dma_owner(&self, cx: &mut Cx<'_>, g: GroupId, c: Option<Cookie>) -> Ret {
         let Some(c) = c else {
-            k.warn("iommu_group_claim_dma_owner", "WARN_ON(!owner)");
+            cx.rec
+                .warn("iommu_group_claim_dma_owner", "WARN_ON(!owner)");
             return Ret::Err(Errno::EINVAL);
         };
-        match k.group(g) {
+        match cx.core.group(g) {
             Err(e) => Ret::Err(e),
             Ok(grp) if grp.owner_cnt > 0 => Ret::Err(Errno::EPERM),
-            Ok(_) => take_dma_ownership(k, g, c).into(),
+            Ok(_) => take_dma_ownership(cx, g, c).into(),
         }
     }
 
     /// drivers/iommu/iommu.c: `iommu_group_release_dma_owner()` (v6.8).
-    fn group_release_dma_owner(&self, k: &mut Kernel, g: GroupId) -> Ret {
-        if k.group(g).is_err() {
+    fn group_release_dma_owner(&self, cx: &mut Cx<'_>, g: GroupId) -> Ret {
+        if cx.core.group(g).is_err() {
             return Ret::Err(Errno::ENODEV);
         }
-        release_dma_ownership(k, g);
+        release_dma_ownership(cx, g);
         Ret::Ok
     }
 
     /// drivers/iommu/iommu.c: `iommu_device_claim_dma_owner()` (v6.8): NULL owner → WARN,
     /// -EINVAL; no group -ENODEV; claimed by the same cookie → `owner_cnt++`, by another
     /// → -EPERM; else take ownership.
-    fn device_claim_dma_owner(&self, k: &mut Kernel, dev: DeviceId, c: Option<Cookie>) -> Ret {
+    fn device_claim_dma_owner(&self, cx: &mut Cx<'_>, dev: DeviceId, c: Option<Cookie>) -> Ret {
         let Some(c) = c else {
-            k.warn("iommu_device_claim_dma_owner", "WARN_ON(!owner)");
+            cx.rec
+                .warn("iommu_device_claim_dma_owner", "WARN_ON(!owner)");
             return Ret::Err(Errno::EINVAL);
         };
-        let Some(g) = k.group_of(dev) else {
+        let Some(g) = cx.core.group_of(dev) else {
             return Ret::Err(Errno::ENODEV);
         };
-        let Ok(grp) = k.group_mut(g) else {
+        let Ok(grp) = cx.core.group_mut(g) else {
             return Ret::Err(Errno::ENODEV);
         };
         if grp.owner_cnt > 0 {
@@ -201,27 +211,27 @@ impl EraOps for Current {
             grp.owner_cnt += 1;
             return Ret::Ok;
         }
-        take_dma_ownership(k, g, c).into()
+        take_dma_ownership(cx, g, c).into()
     }
 
     /// drivers/iommu/iommu.c: `iommu_device_release_dma_owner()` (v6.8): decrement while
     /// more than one claim is held, else release the group.
     fn device_release_dma_owner(
         &self,
-        k: &mut Kernel,
+        cx: &mut Cx<'_>,
         dev: DeviceId,
         _ty: Option<DmaOwnerTypeAlias>,
     ) -> Ret {
-        let Some(g) = k.group_of(dev) else {
+        let Some(g) = cx.core.group_of(dev) else {
             return Ret::Ok;
         };
-        let Ok(grp) = k.group_mut(g) else {
+        let Ok(grp) = cx.core.group_mut(g) else {
             return Ret::Ok;
         };
         if grp.owner_cnt > 1 {
             grp.owner_cnt -= 1;
         } else {
-            release_dma_ownership(k, g);
+            release_dma_ownership(cx, g);
         }
         Ret::Ok
     }
@@ -229,27 +239,27 @@ impl EraOps for Current {
     /// drivers/iommu/iommu.c: `iommu_device_use_default_domain()` (v6.8): as v5.19 (the
     /// PASID clause is not modelled; the 2025 -EPROBE_DEFER cannot arise: every group gets
     /// its default domain at probe).
-    fn device_use_default_domain(&self, k: &mut Kernel, dev: DeviceId) -> Ret {
-        super::use_default_domain_v5_19(k, dev).into()
+    fn device_use_default_domain(&self, cx: &mut Cx<'_>, dev: DeviceId) -> Ret {
+        super::use_default_domain_v5_19(cx, dev).into()
     }
 
-    fn device_unuse_default_domain(&self, k: &mut Kernel, dev: DeviceId) -> Ret {
-        super::unuse_default_domain_v5_19(k, dev);
+    fn device_unuse_default_domain(&self, cx: &mut Cx<'_>, dev: DeviceId) -> Ret {
+        super::unuse_default_domain_v5_19(cx, dev);
         Ret::Ok
     }
 
     /// drivers/iommu/iommu.c: `iommu_group_replace_domain()` (v6.8, iommufd only): NULL →
     /// -EINVAL; else `__iommu_group_set_domain` straight to the new domain.
-    fn group_replace_domain(&self, k: &mut Kernel, g: GroupId, d: Option<DomainId>) -> Ret {
+    fn group_replace_domain(&self, cx: &mut Cx<'_>, g: GroupId, d: Option<DomainId>) -> Ret {
         let Some(d) = d else {
             return Ret::Err(Errno::EINVAL);
         };
-        if k.group(g).is_err() {
+        if cx.core.group(g).is_err() {
             return Ret::Err(Errno::ENODEV);
         }
-        let args = vec![k.dom_name(d), Kernel::group_name(g)];
-        nested(k, "__iommu_group_set_domain", args, |k| {
-            k.group_set_domain(g, d, true, true)
+        let args = vec![cx.core.dom_name(d), Core::group_name(g)];
+        nested(cx, "__iommu_group_set_domain", args, |cx| {
+            cx.group_set_domain(g, d, true, true)
         })
         .into()
     }
@@ -257,20 +267,20 @@ impl EraOps for Current {
     /// drivers/iommu/iommufd/device.c: `iommufd_device_bind()` (v6.8): MSI isolation is
     /// assumed (interrupt remapping), then `iommu_device_claim_dma_owner(dev, ictx)`.
     /// A device already bound is refused as drivers/vfio/device_cdev.c does (-EINVAL).
-    fn iommufd_device_bind(&self, k: &mut Kernel, dev: DeviceId, ictx: Cookie) -> Ret {
-        let Some(x) = k.devices.get(&dev) else {
+    fn iommufd_device_bind(&self, cx: &mut Cx<'_>, dev: DeviceId, ictx: Cookie) -> Ret {
+        let Some(x) = cx.core.devices.get(&dev) else {
             return Ret::Err(Errno::ENODEV);
         };
         if x.iommufd.is_some() {
             return Ret::Err(Errno::EINVAL);
         }
-        let args = vec![k.dev_name(dev), ictx.0.clone()];
+        let args = vec![cx.core.dev_name(dev), ictx.0.clone()];
         let c = ictx.clone();
-        let r = nested(k, "iommu_device_claim_dma_owner", args, |k| {
-            super::ret_to_result(self.device_claim_dma_owner(k, dev, Some(c)))
+        let r = nested(cx, "iommu_device_claim_dma_owner", args, |cx| {
+            super::ret_to_result(self.device_claim_dma_owner(cx, dev, Some(c)))
         });
         if r.is_ok() {
-            if let Some(x) = k.devices.get_mut(&dev) {
+            if let Some(x) = cx.core.devices.get_mut(&dev) {
                 x.iommufd = Some(ictx);
             }
         }
@@ -279,43 +289,62 @@ impl EraOps for Current {
 
     /// drivers/iommu/iommufd/device.c: `iommufd_device_unbind()` → `iommufd_device_destroy()`
     /// → `iommu_device_release_dma_owner(dev)`.
-    fn iommufd_device_unbind(&self, k: &mut Kernel, dev: DeviceId) -> Ret {
-        let bound = k.devices.get(&dev).is_some_and(|x| x.iommufd.is_some());
+    fn iommufd_device_unbind(&self, cx: &mut Cx<'_>, dev: DeviceId) -> Ret {
+        let bound = cx
+            .core
+            .devices
+            .get(&dev)
+            .is_some_and(|x| x.iommufd.is_some());
         if !bound {
             return Ret::Err(Errno::EINVAL);
         }
-        let args = vec![k.dev_name(dev)];
-        k.enter("iommu_device_release_dma_owner", args);
-        let _ = self.device_release_dma_owner(k, dev, None);
-        k.leave(NestedResult::Void);
-        if let Some(x) = k.devices.get_mut(&dev) {
+        let args = vec![cx.core.dev_name(dev)];
+        cx.rec.enter("iommu_device_release_dma_owner", args);
+        let _ = self.device_release_dma_owner(cx, dev, None);
+        cx.rec.leave(NestedResult::Void);
+        if let Some(x) = cx.core.devices.get_mut(&dev) {
             x.iommufd = None;
         }
         Ret::Ok
     }
 
-    fn dma_configure(&self, k: &mut Kernel, dev: DeviceId, managed: bool) -> Result<(), Errno> {
-        dma_configure_use_default(self, k, dev, managed)
+    fn dma_configure(&self, cx: &mut Cx<'_>, dev: DeviceId, managed: bool) -> Result<(), Errno> {
+        dma_configure_use_default(self, cx, dev, managed)
     }
 
-    fn dma_cleanup(&self, k: &mut Kernel, dev: DeviceId, managed: bool) {
-        dma_cleanup_unuse_default(self, k, dev, managed);
+    fn dma_cleanup(&self, cx: &mut Cx<'_>, dev: DeviceId, managed: bool) {
+        dma_cleanup_unuse_default(self, cx, dev, managed);
     }
 
     /// drivers/vfio/container.c: `vfio_container_attach_group()` (v6.8):
     /// `iommu_group_claim_dma_owner(group, group)`.
-    fn vfio_claim(&self, k: &mut Kernel, g: GroupId, c: &Cookie) -> Result<(), Errno> {
-        let args = vec![Kernel::group_name(g), c.0.clone()];
-        nested(k, "iommu_group_claim_dma_owner", args, |k| {
-            super::ret_to_result(self.group_claim_dma_owner(k, g, Some(c.clone())))
+    fn vfio_claim(&self, cx: &mut Cx<'_>, g: GroupId, c: &Cookie) -> Result<(), Errno> {
+        let args = vec![Core::group_name(g), c.0.clone()];
+        nested(cx, "iommu_group_claim_dma_owner", args, |cx| {
+            super::ret_to_result(self.group_claim_dma_owner(cx, g, Some(c.clone())))
         })
     }
 
-    fn vfio_release(&self, k: &mut Kernel, g: GroupId) {
-        let args = vec![Kernel::group_name(g)];
-        k.enter("iommu_group_release_dma_owner", args);
-        release_dma_ownership(k, g);
-        k.leave(NestedResult::Void);
+    fn vfio_release(&self, cx: &mut Cx<'_>, g: GroupId) {
+        let args = vec![Core::group_name(g)];
+        cx.rec.enter("iommu_group_release_dma_owner", args);
+        release_dma_ownership(cx, g);
+        cx.rec.leave(NestedResult::Void);
+    }
+
+    /// drivers/iommu/iommu.c: `iommu_group_claim_dma_owner()` (v6.8): a claimed group is
+    /// in its blocking domain (or a domain its owner attached), never the default.
+    fn owned_group_leaves_default(&self) -> bool {
+        true
+    }
+
+    /// drivers/iommu/iommu.c: `__iommu_group_remove_device()` (v6.8): the last device
+    /// leaving a group still owned or off its default domain WARNs.
+    fn group_emptied_dirty(&self, rec: &mut Recorder) {
+        rec.warn(
+            "__iommu_group_remove_device",
+            "WARN_ON(group->owner_cnt || group->domain != group->default_domain)",
+        );
     }
 }
 

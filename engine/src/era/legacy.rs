@@ -11,36 +11,38 @@
 //! at probe; `group.domain` is derived (the members' common domain, else none).
 
 use super::{nested, vfio_bound_driver_bug_on, vfio_nb_add_dev, EraOps};
+use crate::core::Cx;
+use crate::core::Group;
 use crate::era::Era;
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId};
-use crate::iommu::Kernel;
 use crate::trace::{NestedResult, Ret};
 
 #[derive(Debug)]
 pub struct Legacy;
 
 /// `group.domain` as the members' common domain (the 3.10 core has no such field).
-fn sync_group_domain(k: &mut Kernel, g: GroupId) {
-    let doms: Vec<Option<DomainId>> = k
+fn sync_group_domain(cx: &mut Cx<'_>, g: GroupId) {
+    let doms: Vec<Option<DomainId>> = cx
+        .core
         .members(g)
         .iter()
-        .map(|d| k.devices.get(d).and_then(|x| x.domain))
+        .map(|d| cx.core.devices.get(d).and_then(|x| x.domain))
         .collect();
     let common = match doms.split_first() {
         Some((first, rest)) if rest.iter().all(|d| d == first) => *first,
         _ => None,
     };
-    if let Ok(grp) = k.group_mut(g) {
+    if let Ok(grp) = cx.core.group_mut(g) {
         grp.domain = common;
         grp.private_attach = grp.devices.len() == 1 && common != grp.default_domain;
     }
 }
 
 /// `domain->ops->attach_dev(domain, dev)` traced.
-fn driver_attach(k: &mut Kernel, d: DomainId, dev: DeviceId) -> Result<(), Errno> {
-    let args = vec![k.dom_name(d), k.dev_name(dev)];
-    nested(k, "ops->attach_dev", args, |k| k.dev_attach(dev, d))
+fn driver_attach(cx: &mut Cx<'_>, d: DomainId, dev: DeviceId) -> Result<(), Errno> {
+    let args = vec![cx.core.dom_name(d), cx.core.dev_name(dev)];
+    nested(cx, "ops->attach_dev", args, |cx| cx.dev_attach(dev, d))
 }
 
 impl EraOps for Legacy {
@@ -50,63 +52,73 @@ impl EraOps for Legacy {
 
     /// drivers/iommu/iommu.c: `iommu_attach_device()` (3.10): the driver's result,
     /// -ENODEV when the device is not behind an IOMMU. No group check.
-    fn attach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
-        let Some(g) = k.group_of(dev) else {
+    fn attach_device(&self, cx: &mut Cx<'_>, d: DomainId, dev: DeviceId) -> Ret {
+        let Some(g) = cx.core.group_of(dev) else {
             return Ret::Err(Errno::ENODEV);
         };
-        let r = driver_attach(k, d, dev);
-        sync_group_domain(k, g);
+        let r = driver_attach(cx, d, dev);
+        sync_group_domain(cx, g);
         r.into()
     }
 
     /// drivers/iommu/iommu.c: `iommu_detach_device()` (3.10): `ops->detach_dev`, void.
-    fn detach_device(&self, k: &mut Kernel, _d: DomainId, dev: DeviceId) -> Ret {
-        if let Some(g) = k.group_of(dev) {
-            let args = vec![k.dev_name(dev)];
-            k.enter("ops->detach_dev", args);
-            k.dev_detach(dev);
-            k.leave(NestedResult::Void);
-            sync_group_domain(k, g);
+    fn detach_device(&self, cx: &mut Cx<'_>, _d: DomainId, dev: DeviceId) -> Ret {
+        if let Some(g) = cx.core.group_of(dev) {
+            let args = vec![cx.core.dev_name(dev)];
+            cx.rec.enter("ops->detach_dev", args);
+            cx.core.dev_detach(dev);
+            cx.rec.leave(NestedResult::Void);
+            sync_group_domain(cx, g);
         }
         Ret::Ok
     }
 
     /// drivers/iommu/iommu.c: `iommu_attach_group()` (3.10): `iommu_group_for_each_dev`
     /// with `iommu_group_do_attach_device`: stops at the first error, no rollback.
-    fn attach_group(&self, k: &mut Kernel, d: DomainId, g: GroupId) -> Ret {
-        if k.group(g).is_err() {
+    fn attach_group(&self, cx: &mut Cx<'_>, d: DomainId, g: GroupId) -> Ret {
+        if cx.core.group(g).is_err() {
             return Ret::Err(Errno::ENODEV);
         }
         let mut r = Ok(());
-        for dev in k.members(g) {
-            r = driver_attach(k, d, dev);
+        for dev in cx.core.members(g) {
+            r = driver_attach(cx, d, dev);
             if r.is_err() {
                 break;
             }
         }
-        sync_group_domain(k, g);
+        sync_group_domain(cx, g);
         r.into()
     }
 
     /// drivers/iommu/iommu.c: `iommu_detach_group()` (3.10): detach each member.
-    fn detach_group(&self, k: &mut Kernel, d: DomainId, g: GroupId) -> Ret {
-        for dev in k.members(g) {
-            let _ = self.detach_device(k, d, dev);
+    fn detach_group(&self, cx: &mut Cx<'_>, d: DomainId, g: GroupId) -> Ret {
+        for dev in cx.core.members(g) {
+            let _ = self.detach_device(cx, d, dev);
         }
         Ret::Ok
     }
 
     /// No group domain to join: the device gets the IOMMU driver's DMA-ops domain.
-    fn group_add_device(&self, k: &mut Kernel, dev: DeviceId, g: GroupId) -> Result<(), Errno> {
-        if let Some(d) = k.group(g)?.default_domain {
-            driver_attach(k, d, dev)?;
+    fn group_add_device(&self, cx: &mut Cx<'_>, dev: DeviceId, g: GroupId) -> Result<(), Errno> {
+        if let Some(d) = cx.core.group(g)?.default_domain {
+            driver_attach(cx, d, dev)?;
         }
-        vfio_nb_add_dev(k, dev, g);
-        sync_group_domain(k, g);
+        vfio_nb_add_dev(cx, dev, g);
+        sync_group_domain(cx, g);
         Ok(())
     }
 
-    fn bound_driver(&self, k: &mut Kernel, dev: DeviceId) {
-        vfio_bound_driver_bug_on(k, dev);
+    fn bound_driver(&self, cx: &mut Cx<'_>, dev: DeviceId) {
+        vfio_bound_driver_bug_on(cx, dev);
+    }
+
+    /// drivers/iommu/iommu.c (3.10) keeps no `group->domain`: the first member's domain
+    /// stands for the group, and I1 compares the others against it.
+    fn group_domain(
+        &self,
+        _g: &Group,
+        attached: &[(DeviceId, Option<DomainId>)],
+    ) -> Option<DomainId> {
+        attached.first().and_then(|x| x.1)
     }
 }

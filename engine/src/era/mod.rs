@@ -21,10 +21,11 @@ mod v5_19;
 pub use name::{Config, Era};
 
 use crate::call::{driver_is_managed_by_name, driver_is_vfio, Cookie, DmaOwnerType};
+use crate::core::{Core, Cx, Group};
 use crate::domain::{DomainRole, DomainType};
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
-use crate::iommu::Kernel;
+use crate::record::Recorder;
 use crate::trace::{NestedResult, Ret};
 use std::fmt::Debug;
 
@@ -37,36 +38,39 @@ pub trait EraOps: Debug + Sync {
 
     /// drivers/iommu/iommu.c: `iommu_domain_alloc(bus)`: an UNMANAGED paging domain
     /// (every era; removed after v6.12, modelled as present).
-    fn domain_alloc(&self, k: &mut Kernel, iommu: IommuId) -> Ret {
-        match k.alloc_domain(iommu, DomainType::Unmanaged, DomainRole::User) {
+    fn domain_alloc(&self, cx: &mut Cx<'_>, iommu: IommuId) -> Ret {
+        match cx
+            .core
+            .alloc_domain(iommu, DomainType::Unmanaged, DomainRole::User)
+        {
             Ok(d) => Ret::Domain(d),
             Err(e) => Ret::Err(e),
         }
     }
-    fn paging_domain_alloc(&self, _k: &mut Kernel, _dev: DeviceId) -> Ret {
+    fn paging_domain_alloc(&self, _cx: &mut Cx<'_>, _dev: DeviceId) -> Ret {
         Ret::NotAvailable
     }
-    fn attach_device(&self, _k: &mut Kernel, _d: DomainId, _dev: DeviceId) -> Ret {
+    fn attach_device(&self, _cx: &mut Cx<'_>, _d: DomainId, _dev: DeviceId) -> Ret {
         Ret::NotAvailable
     }
-    fn detach_device(&self, _k: &mut Kernel, _d: DomainId, _dev: DeviceId) -> Ret {
+    fn detach_device(&self, _cx: &mut Cx<'_>, _d: DomainId, _dev: DeviceId) -> Ret {
         Ret::NotAvailable
     }
-    fn attach_group(&self, _k: &mut Kernel, _d: DomainId, _g: GroupId) -> Ret {
+    fn attach_group(&self, _cx: &mut Cx<'_>, _d: DomainId, _g: GroupId) -> Ret {
         Ret::NotAvailable
     }
-    fn detach_group(&self, _k: &mut Kernel, _d: DomainId, _g: GroupId) -> Ret {
+    fn detach_group(&self, _cx: &mut Cx<'_>, _d: DomainId, _g: GroupId) -> Ret {
         Ret::NotAvailable
     }
-    fn attach_device_shared(&self, _k: &mut Kernel, _d: DomainId, _dev: DeviceId) -> Ret {
+    fn attach_device_shared(&self, _cx: &mut Cx<'_>, _d: DomainId, _dev: DeviceId) -> Ret {
         Ret::NotAvailable
     }
-    fn detach_device_shared(&self, _k: &mut Kernel, _d: DomainId, _dev: DeviceId) -> Ret {
+    fn detach_device_shared(&self, _cx: &mut Cx<'_>, _d: DomainId, _dev: DeviceId) -> Ret {
         Ret::NotAvailable
     }
     fn device_set_dma_owner(
         &self,
-        _k: &mut Kernel,
+        _cx: &mut Cx<'_>,
         _dev: DeviceId,
         _ty: DmaOwnerType,
         _cookie: Option<Cookie>,
@@ -75,68 +79,92 @@ pub trait EraOps: Debug + Sync {
     }
     fn device_release_dma_owner(
         &self,
-        _k: &mut Kernel,
+        _cx: &mut Cx<'_>,
         _dev: DeviceId,
         _ty: Option<DmaOwnerType>,
     ) -> Ret {
         Ret::NotAvailable
     }
-    fn group_claim_dma_owner(&self, _k: &mut Kernel, _g: GroupId, _c: Option<Cookie>) -> Ret {
+    fn group_claim_dma_owner(&self, _cx: &mut Cx<'_>, _g: GroupId, _c: Option<Cookie>) -> Ret {
         Ret::NotAvailable
     }
-    fn group_release_dma_owner(&self, _k: &mut Kernel, _g: GroupId) -> Ret {
+    fn group_release_dma_owner(&self, _cx: &mut Cx<'_>, _g: GroupId) -> Ret {
         Ret::NotAvailable
     }
-    fn device_claim_dma_owner(&self, _k: &mut Kernel, _dev: DeviceId, _c: Option<Cookie>) -> Ret {
+    fn device_claim_dma_owner(&self, _cx: &mut Cx<'_>, _dev: DeviceId, _c: Option<Cookie>) -> Ret {
         Ret::NotAvailable
     }
-    fn device_use_default_domain(&self, _k: &mut Kernel, _dev: DeviceId) -> Ret {
+    fn device_use_default_domain(&self, _cx: &mut Cx<'_>, _dev: DeviceId) -> Ret {
         Ret::NotAvailable
     }
-    fn device_unuse_default_domain(&self, _k: &mut Kernel, _dev: DeviceId) -> Ret {
+    fn device_unuse_default_domain(&self, _cx: &mut Cx<'_>, _dev: DeviceId) -> Ret {
         Ret::NotAvailable
     }
-    fn group_replace_domain(&self, _k: &mut Kernel, _g: GroupId, _d: Option<DomainId>) -> Ret {
+    fn group_replace_domain(&self, _cx: &mut Cx<'_>, _g: GroupId, _d: Option<DomainId>) -> Ret {
         Ret::NotAvailable
     }
-    fn iommufd_device_bind(&self, _k: &mut Kernel, _dev: DeviceId, _ictx: Cookie) -> Ret {
+    fn iommufd_device_bind(&self, _cx: &mut Cx<'_>, _dev: DeviceId, _ictx: Cookie) -> Ret {
         Ret::NotAvailable
     }
-    fn iommufd_device_unbind(&self, _k: &mut Kernel, _dev: DeviceId) -> Ret {
+    fn iommufd_device_unbind(&self, _cx: &mut Cx<'_>, _dev: DeviceId) -> Ret {
         Ret::NotAvailable
     }
 
     // ------------------------------------------------------------ driver core hooks
 
     /// The bus `dma_configure` step of `really_probe` (IOMMU part only).
-    fn dma_configure(&self, _k: &mut Kernel, _dev: DeviceId, _managed: bool) -> Result<(), Errno> {
+    fn dma_configure(&self, _cx: &mut Cx<'_>, _dev: DeviceId, _managed: bool) -> Result<(), Errno> {
         Ok(())
     }
     /// The bus `dma_cleanup` step of unbind / failed probe.
-    fn dma_cleanup(&self, _k: &mut Kernel, _dev: DeviceId, _managed: bool) {}
+    fn dma_cleanup(&self, _cx: &mut Cx<'_>, _dev: DeviceId, _managed: bool) {}
     /// `BUS_NOTIFY_BOUND_DRIVER` listeners after a successful probe.
-    fn bound_driver(&self, _k: &mut Kernel, _dev: DeviceId) {}
+    fn bound_driver(&self, _cx: &mut Cx<'_>, _dev: DeviceId) {}
     /// `iommu_group_add_device()` for a device joining an existing group.
-    fn group_add_device(&self, k: &mut Kernel, dev: DeviceId, g: GroupId) -> Result<(), Errno> {
-        join_group_domain(k, dev, g)
+    fn group_add_device(&self, cx: &mut Cx<'_>, dev: DeviceId, g: GroupId) -> Result<(), Errno> {
+        join_group_domain(cx, dev, g)
     }
 
     // ------------------------------------------------------------ VFIO hooks
 
     /// The ownership step of `vfio_group_set_container()` (none before v5.19).
-    fn vfio_claim(&self, _k: &mut Kernel, _g: GroupId, _c: &Cookie) -> Result<(), Errno> {
+    fn vfio_claim(&self, _cx: &mut Cx<'_>, _g: GroupId, _c: &Cookie) -> Result<(), Errno> {
         Ok(())
     }
     /// Undo of [`EraOps::vfio_claim`].
-    fn vfio_release(&self, _k: &mut Kernel, _g: GroupId) {}
+    fn vfio_release(&self, _cx: &mut Cx<'_>, _g: GroupId) {}
     /// `vfio_iommu_type1_attach_group()`'s IOMMU call (`iommu_attach_group`).
-    fn vfio_attach(&self, k: &mut Kernel, d: DomainId, g: GroupId) -> Result<(), Errno> {
-        ret_to_result(self.attach_group(k, d, g))
+    fn vfio_attach(&self, cx: &mut Cx<'_>, d: DomainId, g: GroupId) -> Result<(), Errno> {
+        ret_to_result(self.attach_group(cx, d, g))
     }
     /// `vfio_iommu_type1_detach_group()`'s IOMMU call (`iommu_detach_group`).
-    fn vfio_detach(&self, k: &mut Kernel, d: DomainId, g: GroupId) {
-        let _ = self.detach_group(k, d, g);
+    fn vfio_detach(&self, cx: &mut Cx<'_>, d: DomainId, g: GroupId) {
+        let _ = self.detach_group(cx, d, g);
     }
+
+    // ------------------------------------------------------------ what the core checks
+
+    /// The domain the core believes group `g` is in, which invariant I1 compares every
+    /// member's domain against; `attached` is each member with the domain its driver last
+    /// attached it to. drivers/iommu/iommu.c: `group->domain`, which every era after
+    /// `legacy` keeps.
+    fn group_domain(
+        &self,
+        g: &Group,
+        _attached: &[(DeviceId, Option<DomainId>)],
+    ) -> Option<DomainId> {
+        g.domain
+    }
+
+    /// Whether an owned group must have left its default domain (invariant I3's second
+    /// half). Before v5.19 a claim could leave the group where it was.
+    fn owned_group_leaves_default(&self) -> bool {
+        false
+    }
+
+    /// `__iommu_group_remove_device()` for a group whose last device left owned or off its
+    /// default domain (I5 broken): nothing is printed before v6.8.
+    fn group_emptied_dirty(&self, _rec: &mut Recorder) {}
 }
 
 static LEGACY: legacy::Legacy = legacy::Legacy;
@@ -170,23 +198,25 @@ pub(crate) fn ret_to_result(r: Ret) -> Result<(), Errno> {
 
 /// Runs `f` as a nested kernel call named `name` in the trace.
 pub(crate) fn nested(
-    k: &mut Kernel,
+    cx: &mut Cx<'_>,
     name: &str,
     args: Vec<String>,
-    f: impl FnOnce(&mut Kernel) -> Result<(), Errno>,
+    f: impl FnOnce(&mut Cx<'_>) -> Result<(), Errno>,
 ) -> Result<(), Errno> {
-    k.enter(name, args);
-    let r = f(k);
-    k.leave_res(r)
+    cx.rec.enter(name, args);
+    let r = f(cx);
+    cx.rec.leave_res(r)
 }
 
 /// drivers/iommu/iommu.c: `iommu_group_add_device()` (v4.4 … v6.8): a device joining a
 /// group that has a current domain is attached to it.
-pub(crate) fn join_group_domain(k: &mut Kernel, dev: DeviceId, g: GroupId) -> Result<(), Errno> {
-    match k.group(g)?.domain {
+pub(crate) fn join_group_domain(cx: &mut Cx<'_>, dev: DeviceId, g: GroupId) -> Result<(), Errno> {
+    match cx.core.group(g)?.domain {
         Some(d) => {
-            let args = vec![k.dom_name(d), k.dev_name(dev)];
-            nested(k, "__iommu_attach_device", args, |k| k.dev_attach(dev, d))
+            let args = vec![cx.core.dom_name(d), cx.core.dev_name(dev)];
+            nested(cx, "__iommu_attach_device", args, |cx| {
+                cx.dev_attach(dev, d)
+            })
         }
         None => Ok(()),
     }
@@ -194,10 +224,10 @@ pub(crate) fn join_group_domain(k: &mut Kernel, dev: DeviceId, g: GroupId) -> Re
 
 /// drivers/vfio/vfio.c: `vfio_group_nb_add_dev()` (v3.6 … v5.18): a device added to a
 /// group in use by a container only gets a `dev_WARN`.
-pub(crate) fn vfio_nb_add_dev(k: &mut Kernel, dev: DeviceId, g: GroupId) {
-    if k.group(g).is_ok_and(|x| x.vfio_container.is_some()) {
-        let n = k.dev_name(dev);
-        k.warn(
+pub(crate) fn vfio_nb_add_dev(cx: &mut Cx<'_>, dev: DeviceId, g: GroupId) {
+    if cx.core.group(g).is_ok_and(|x| x.vfio_container.is_some()) {
+        let n = cx.core.dev_name(dev);
+        cx.rec.warn(
             "vfio_group_nb_add_dev",
             &format!("{n}: Device added to live group {}!", g.0),
         );
@@ -207,24 +237,28 @@ pub(crate) fn vfio_nb_add_dev(k: &mut Kernel, dev: DeviceId, g: GroupId) {
 /// drivers/vfio/vfio.c: `vfio_iommu_group_notifier()` on `IOMMU_GROUP_NOTIFY_BOUND_DRIVER`
 /// (v3.6 … v5.18): `BUG_ON(vfio_group_nb_verify(group, dev))`. A group in use by a
 /// container tolerates only VFIO drivers, pci-stub and non-normal PCI headers (bridges).
-pub(crate) fn vfio_bound_driver_bug_on(k: &mut Kernel, dev: DeviceId) {
-    let Some(g) = k.group_of(dev) else { return };
-    if !k.group(g).is_ok_and(|x| x.vfio_container.is_some()) {
+pub(crate) fn vfio_bound_driver_bug_on(cx: &mut Cx<'_>, dev: DeviceId) {
+    let Some(g) = cx.core.group_of(dev) else {
+        return;
+    };
+    if !cx.core.group(g).is_ok_and(|x| x.vfio_container.is_some()) {
         return;
     }
-    let Some(d) = k.devices.get(&dev) else { return };
+    let Some(d) = cx.core.devices.get(&dev) else {
+        return;
+    };
     let Some(drv) = d.driver.clone() else { return };
     let viable = driver_is_vfio(&drv.name)
         || drv.name == "pci-stub"
         || (d.facts.is_pci && d.facts.is_bridge);
-    let args = vec![k.dev_name(dev)];
-    k.enter("vfio_group_nb_verify", args);
+    let args = vec![cx.core.dev_name(dev)];
+    cx.rec.enter("vfio_group_nb_verify", args);
     if viable {
-        k.leave(Ret::Ok);
+        cx.rec.leave(Ret::Ok);
     } else {
-        k.leave(Errno::EINVAL);
-        let n = k.dev_name(dev);
-        k.bug(
+        cx.rec.leave(Errno::EINVAL);
+        let n = cx.core.dev_name(dev);
+        cx.rec.bug(
             "vfio_iommu_group_notifier",
             &format!("BUG_ON(vfio_group_nb_verify(group, {n})): kernel driver {} bound into a group in use by VFIO", drv.name),
         );
@@ -235,16 +269,16 @@ pub(crate) fn vfio_bound_driver_bug_on(k: &mut Kernel, dev: DeviceId) {
 /// behind `shared` and the v5 ownership series (01) behind `unified`: -EBUSY unless the
 /// group is in no domain or its default domain; members attached in turn. (v5.18's own
 /// version, [`singleton::attach_group_v5_18`], tests the default domain's existence instead.)
-pub(crate) fn attach_group_draft(k: &mut Kernel, d: DomainId, g: GroupId) -> Result<(), Errno> {
-    let grp = k.group(g)?;
+pub(crate) fn attach_group_draft(cx: &mut Cx<'_>, d: DomainId, g: GroupId) -> Result<(), Errno> {
+    let grp = cx.core.group(g)?;
     if grp.domain.is_some() && grp.domain != grp.default_domain {
         return Err(Errno::EBUSY);
     }
-    let args = vec![k.dom_name(d), Kernel::group_name(g)];
-    nested(k, "__iommu_attach_group", args, |k| {
-        k.group_set_domain(g, d, false, false)
+    let args = vec![cx.core.dom_name(d), Core::group_name(g)];
+    nested(cx, "__iommu_attach_group", args, |cx| {
+        cx.group_set_domain(g, d, false, false)
     })?;
-    k.group_mut(g)?.private_attach = false;
+    cx.core.group_mut(g)?.private_attach = false;
     Ok(())
 }
 
@@ -253,20 +287,20 @@ pub(crate) fn attach_group_draft(k: &mut Kernel, d: DomainId, g: GroupId) -> Res
 /// other than one device -EINVAL; then the era's `__iommu_attach_group` (`attach`). The group
 /// is then the private-domain user that invariant I2 exempts.
 pub(crate) fn attach_device_singleton(
-    k: &mut Kernel,
+    cx: &mut Cx<'_>,
     d: DomainId,
     dev: DeviceId,
-    attach: fn(&mut Kernel, DomainId, GroupId) -> Result<(), Errno>,
+    attach: fn(&mut Cx<'_>, DomainId, GroupId) -> Result<(), Errno>,
 ) -> Ret {
-    let Some(g) = k.group_of(dev) else {
+    let Some(g) = cx.core.group_of(dev) else {
         return Ret::Err(Errno::ENODEV);
     };
-    if k.group_device_count(g) != 1 {
+    if cx.core.group_device_count(g) != 1 {
         return Ret::Err(Errno::EINVAL);
     }
-    let r = attach(k, d, g);
+    let r = attach(cx, d, g);
     if r.is_ok() {
-        if let Ok(grp) = k.group_mut(g) {
+        if let Ok(grp) = cx.core.group_mut(g) {
             grp.private_attach = true;
         }
     }
@@ -280,11 +314,11 @@ pub(crate) fn is_managed(driver: &str, managed: bool) -> bool {
 
 /// drivers/iommu/iommu.c: `iommu_device_use_default_domain()` (v5.19): no group → 0;
 /// `owner_cnt > 0` and (not in the default domain, or owned) → -EBUSY; else `owner_cnt++`.
-pub(crate) fn use_default_domain_v5_19(k: &mut Kernel, dev: DeviceId) -> Result<(), Errno> {
-    let Some(g) = k.group_of(dev) else {
+pub(crate) fn use_default_domain_v5_19(cx: &mut Cx<'_>, dev: DeviceId) -> Result<(), Errno> {
+    let Some(g) = cx.core.group_of(dev) else {
         return Ok(());
     };
-    let grp = k.group_mut(g)?;
+    let grp = cx.core.group_mut(g)?;
     if grp.owner_cnt > 0 && (grp.domain != grp.default_domain || grp.owner.is_some()) {
         return Err(Errno::EBUSY);
     }
@@ -293,11 +327,15 @@ pub(crate) fn use_default_domain_v5_19(k: &mut Kernel, dev: DeviceId) -> Result<
 }
 
 /// drivers/iommu/iommu.c: `iommu_device_unuse_default_domain()` (v5.19): WARN at 0.
-pub(crate) fn unuse_default_domain_v5_19(k: &mut Kernel, dev: DeviceId) {
-    let Some(g) = k.group_of(dev) else { return };
-    let Ok(grp) = k.group_mut(g) else { return };
+pub(crate) fn unuse_default_domain_v5_19(cx: &mut Cx<'_>, dev: DeviceId) {
+    let Some(g) = cx.core.group_of(dev) else {
+        return;
+    };
+    let Ok(grp) = cx.core.group_mut(g) else {
+        return;
+    };
     if grp.owner_cnt == 0 {
-        k.warn(
+        cx.rec.warn(
             "iommu_device_unuse_default_domain",
             "WARN_ON(!group->owner_cnt)",
         );
@@ -311,16 +349,16 @@ pub(crate) fn unuse_default_domain_v5_19(k: &mut Kernel, dev: DeviceId) {
 /// unless the driver is `driver_managed_dma`.
 pub(crate) fn dma_configure_use_default(
     era: &dyn EraOps,
-    k: &mut Kernel,
+    cx: &mut Cx<'_>,
     dev: DeviceId,
     managed: bool,
 ) -> Result<(), Errno> {
     if managed {
         return Ok(());
     }
-    let args = vec![k.dev_name(dev)];
-    nested(k, "iommu_device_use_default_domain", args, |k| {
-        ret_to_result(era.device_use_default_domain(k, dev))
+    let args = vec![cx.core.dev_name(dev)];
+    nested(cx, "iommu_device_use_default_domain", args, |cx| {
+        ret_to_result(era.device_use_default_domain(cx, dev))
     })
 }
 
@@ -328,15 +366,15 @@ pub(crate) fn dma_configure_use_default(
 /// `driver_managed_dma`.
 pub(crate) fn dma_cleanup_unuse_default(
     era: &dyn EraOps,
-    k: &mut Kernel,
+    cx: &mut Cx<'_>,
     dev: DeviceId,
     managed: bool,
 ) {
     if !managed {
-        let args = vec![k.dev_name(dev)];
-        k.enter("iommu_device_unuse_default_domain", args);
-        let _ = era.device_unuse_default_domain(k, dev);
-        k.leave(NestedResult::Void);
+        let args = vec![cx.core.dev_name(dev)];
+        cx.rec.enter("iommu_device_unuse_default_domain", args);
+        let _ = era.device_unuse_default_domain(cx, dev);
+        cx.rec.leave(NestedResult::Void);
     }
 }
 

@@ -15,10 +15,10 @@
 
 use super::{is_managed, nested, EraOps};
 use crate::call::{Cookie, DmaOwnerType};
+use crate::core::{Core, Cx};
 use crate::era::Era;
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId};
-use crate::iommu::Kernel;
 use crate::trace::{NestedResult, Ret};
 
 #[derive(Debug)]
@@ -26,15 +26,15 @@ pub struct Shared;
 
 /// [V4] `__iommu_detach_group()`: owned for PRIVATE_DOMAIN_USER (or no default domain) →
 /// detach every member, `group->domain = NULL`; else re-attach the default domain.
-fn detach_group_v4(k: &mut Kernel, g: GroupId) -> Result<(), Errno> {
-    let grp = k.group(g)?;
+fn detach_group_v4(cx: &mut Cx<'_>, g: GroupId) -> Result<(), Errno> {
+    let grp = cx.core.group(g)?;
     if grp.default_domain.is_none() || grp.dma_owner == DmaOwnerType::PrivateDomainUser {
-        for dev in k.members(g) {
-            k.enter("ops->detach_dev", vec![k.dev_name(dev)]);
-            k.dev_detach(dev);
-            k.leave(NestedResult::Void);
+        for dev in cx.core.members(g) {
+            cx.rec.enter("ops->detach_dev", vec![cx.core.dev_name(dev)]);
+            cx.core.dev_detach(dev);
+            cx.rec.leave(NestedResult::Void);
         }
-        let grp = k.group_mut(g)?;
+        let grp = cx.core.group_mut(g)?;
         grp.domain = None;
         grp.private_attach = false;
         return Ok(());
@@ -42,12 +42,12 @@ fn detach_group_v4(k: &mut Kernel, g: GroupId) -> Result<(), Errno> {
     let def = grp.default_domain;
     if grp.domain != def {
         if let Some(def) = def {
-            if k.group_set_domain(g, def, false, false).is_err() {
-                k.warn("__iommu_detach_group", "WARN_ON(1)");
+            if cx.group_set_domain(g, def, false, false).is_err() {
+                cx.rec.warn("__iommu_detach_group", "WARN_ON(1)");
             }
         }
     }
-    k.group_mut(g)?.private_attach = false;
+    cx.core.group_mut(g)?.private_attach = false;
     Ok(())
 }
 
@@ -56,12 +56,12 @@ fn detach_group_v4(k: &mut Kernel, g: GroupId) -> Result<(), Errno> {
 /// the default domain (-EBUSY) and detaches the group so that no DMA reaches memory until
 /// the user attaches a domain.
 fn group_set_dma_owner(
-    k: &mut Kernel,
+    cx: &mut Cx<'_>,
     g: GroupId,
     ty: DmaOwnerType,
     cookie: Option<Cookie>,
 ) -> Result<(), Errno> {
-    let grp = k.group_mut(g)?;
+    let grp = cx.core.group_mut(g)?;
     if grp.owner_cnt > 0 {
         if grp.dma_owner != ty || grp.owner != cookie {
             return Err(Errno::EBUSY);
@@ -74,9 +74,9 @@ fn group_set_dma_owner(
             return Err(Errno::EBUSY);
         }
         grp.dma_owner = ty;
-        detach_group_v4(k, g)?;
+        detach_group_v4(cx, g)?;
     }
-    let grp = k.group_mut(g)?;
+    let grp = cx.core.group_mut(g)?;
     grp.dma_owner = ty;
     grp.owner = cookie;
     grp.owner_cnt = 1;
@@ -86,10 +86,12 @@ fn group_set_dma_owner(
 /// [V4] `__iommu_group_release_dma_owner()`: WARN on a type mismatch; at zero the group is
 /// unowned again, and a PRIVATE_DOMAIN_USER group gets its default domain back (WARN if
 /// the user left a domain attached).
-fn group_release_dma_owner(k: &mut Kernel, g: GroupId, ty: DmaOwnerType) {
-    let Ok(grp) = k.group_mut(g) else { return };
+fn group_release_dma_owner(cx: &mut Cx<'_>, g: GroupId, ty: DmaOwnerType) {
+    let Ok(grp) = cx.core.group_mut(g) else {
+        return;
+    };
     if grp.owner_cnt == 0 || grp.dma_owner != ty {
-        k.warn(
+        cx.rec.warn(
             "iommu_group_release_dma_owner",
             "WARN_ON(group->dma_owner != owner)",
         );
@@ -104,9 +106,10 @@ fn group_release_dma_owner(k: &mut Kernel, g: GroupId, ty: DmaOwnerType) {
     if ty == DmaOwnerType::PrivateDomainUser {
         let (dom, def) = (grp.domain, grp.default_domain);
         if dom.is_some() {
-            k.warn("iommu_group_release_dma_owner", "WARN_ON(group->domain)");
+            cx.rec
+                .warn("iommu_group_release_dma_owner", "WARN_ON(group->domain)");
         } else if let Some(def) = def {
-            let _ = super::attach_group_draft(k, def, g);
+            let _ = super::attach_group_draft(cx, def, g);
         }
     }
 }
@@ -124,33 +127,33 @@ impl EraOps for Shared {
     }
 
     /// The singleton rule is kept.
-    fn attach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
-        super::attach_device_singleton(k, d, dev, super::attach_group_draft)
+    fn attach_device(&self, cx: &mut Cx<'_>, d: DomainId, dev: DeviceId) -> Ret {
+        super::attach_device_singleton(cx, d, dev, super::attach_group_draft)
     }
 
     /// v5.16 `iommu_detach_device()`: WARN unless singleton, then `__iommu_detach_group`.
-    fn detach_device(&self, k: &mut Kernel, _d: DomainId, dev: DeviceId) -> Ret {
-        let Some(g) = k.group_of(dev) else {
+    fn detach_device(&self, cx: &mut Cx<'_>, _d: DomainId, dev: DeviceId) -> Ret {
+        let Some(g) = cx.core.group_of(dev) else {
             return Ret::Ok;
         };
-        if k.group_device_count(g) != 1 {
-            k.warn(
+        if cx.core.group_device_count(g) != 1 {
+            cx.rec.warn(
                 "iommu_detach_device",
                 "WARN_ON(iommu_group_device_count(group) != 1)",
             );
             return Ret::Ok;
         }
-        let _ = detach_group_v4(k, g);
+        let _ = detach_group_v4(cx, g);
         Ret::Ok
     }
 
     /// Kept for VFIO type1; accepts a group in no domain (claimed for a user).
-    fn attach_group(&self, k: &mut Kernel, d: DomainId, g: GroupId) -> Ret {
-        super::attach_group_draft(k, d, g).into()
+    fn attach_group(&self, cx: &mut Cx<'_>, d: DomainId, g: GroupId) -> Ret {
+        super::attach_group_draft(cx, d, g).into()
     }
 
-    fn detach_group(&self, k: &mut Kernel, _d: DomainId, g: GroupId) -> Ret {
-        let _ = detach_group_v4(k, g);
+    fn detach_group(&self, cx: &mut Cx<'_>, _d: DomainId, g: GroupId) -> Ret {
+        let _ = detach_group_v4(cx, g);
         Ret::Ok
     }
 
@@ -158,51 +161,51 @@ impl EraOps for Shared {
     /// DMA_API, else -ENODEV; a claimed group takes only the same type and cookie (-EBUSY).
     fn device_set_dma_owner(
         &self,
-        k: &mut Kernel,
+        cx: &mut Cx<'_>,
         dev: DeviceId,
         ty: DmaOwnerType,
         cookie: Option<Cookie>,
     ) -> Ret {
-        let Some(g) = k.group_of(dev) else {
+        let Some(g) = cx.core.group_of(dev) else {
             return if ty == DmaOwnerType::DmaApi {
                 Ret::Ok
             } else {
                 Ret::Err(Errno::ENODEV)
             };
         };
-        group_set_dma_owner(k, g, ty, cookie).into()
+        group_set_dma_owner(cx, g, ty, cookie).into()
     }
 
     /// [V3] `iommu_device_release_dma_owner(dev, owner)`.
     fn device_release_dma_owner(
         &self,
-        k: &mut Kernel,
+        cx: &mut Cx<'_>,
         dev: DeviceId,
         ty: Option<DmaOwnerType>,
     ) -> Ret {
-        if let Some(g) = k.group_of(dev) {
-            group_release_dma_owner(k, g, ty.unwrap_or(DmaOwnerType::DmaApi));
+        if let Some(g) = cx.core.group_of(dev) {
+            group_release_dma_owner(cx, g, ty.unwrap_or(DmaOwnerType::DmaApi));
         }
         Ret::Ok
     }
 
     /// [V4] `iommu_group_release_dma_owner(group, DMA_OWNER_PRIVATE_DOMAIN_USER)` (VFIO).
-    fn group_release_dma_owner(&self, k: &mut Kernel, g: GroupId) -> Ret {
-        if k.group(g).is_err() {
+    fn group_release_dma_owner(&self, cx: &mut Cx<'_>, g: GroupId) -> Ret {
+        if cx.core.group(g).is_err() {
             return Ret::Err(Errno::ENODEV);
         }
-        group_release_dma_owner(k, g, DmaOwnerType::PrivateDomainUser);
+        group_release_dma_owner(cx, g, DmaOwnerType::PrivateDomainUser);
         Ret::Ok
     }
 
     /// [V4] 07/13 `iommu_attach_device_shared(domain, dev)`: the group must be owned for a
     /// private domain (-EPERM); once attached only the same domain is accepted (-EBUSY);
     /// the first call does the group attach (its -EBUSY if not in the default domain).
-    fn attach_device_shared(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
-        let Some(g) = k.group_of(dev) else {
+    fn attach_device_shared(&self, cx: &mut Cx<'_>, d: DomainId, dev: DeviceId) -> Ret {
+        let Some(g) = cx.core.group_of(dev) else {
             return Ret::Err(Errno::ENODEV);
         };
-        let Ok(grp) = k.group(g) else {
+        let Ok(grp) = cx.core.group(g) else {
             return Ret::Err(Errno::ENODEV);
         };
         if !is_private(grp.dma_owner) {
@@ -212,10 +215,10 @@ impl EraOps for Shared {
             if grp.domain != Some(d) {
                 return Ret::Err(Errno::EBUSY);
             }
-        } else if let Err(e) = super::attach_group_draft(k, d, g) {
+        } else if let Err(e) = super::attach_group_draft(cx, d, g) {
             return Ret::Err(e);
         }
-        if let Ok(grp) = k.group_mut(g) {
+        if let Ok(grp) = cx.core.group_mut(g) {
             grp.attach_cnt += 1;
         }
         Ret::Ok
@@ -223,19 +226,21 @@ impl EraOps for Shared {
 
     /// [V4] 07/13 `iommu_detach_device_shared(domain, dev)`: WARN unless owned for a
     /// private domain, attached, and in `domain`; the last detach restores the default.
-    fn detach_device_shared(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
-        let Some(g) = k.group_of(dev) else {
+    fn detach_device_shared(&self, cx: &mut Cx<'_>, d: DomainId, dev: DeviceId) -> Ret {
+        let Some(g) = cx.core.group_of(dev) else {
             return Ret::Ok;
         };
-        let Ok(grp) = k.group(g) else { return Ret::Ok };
+        let Ok(grp) = cx.core.group(g) else {
+            return Ret::Ok;
+        };
         if !is_private(grp.dma_owner) || grp.attach_cnt == 0 || grp.domain != Some(d) {
-            k.warn(
+            cx.rec.warn(
                 "iommu_detach_device_shared",
                 "WARN_ON(!private owner || !group->attach_cnt || group->domain != domain)",
             );
             return Ret::Ok;
         }
-        let left = match k.group_mut(g) {
+        let left = match cx.core.group_mut(g) {
             Ok(grp) => {
                 grp.attach_cnt -= 1;
                 grp.attach_cnt
@@ -243,47 +248,51 @@ impl EraOps for Shared {
             Err(_) => return Ret::Ok,
         };
         if left == 0 {
-            let _ = detach_group_v4(k, g);
+            let _ = detach_group_v4(cx, g);
         }
         Ret::Ok
     }
 
     /// [V3] 03/18 `pci_dma_configure()`/`platform_dma_configure()`: claim DMA_OWNER_DMA_API
     /// unless the driver sets `suppress_auto_claim_dma_owner`.
-    fn dma_configure(&self, k: &mut Kernel, dev: DeviceId, managed: bool) -> Result<(), Errno> {
+    fn dma_configure(&self, cx: &mut Cx<'_>, dev: DeviceId, managed: bool) -> Result<(), Errno> {
         if managed {
             return Ok(());
         }
-        let args = vec![k.dev_name(dev), "DMA_OWNER_DMA_API".into(), "NULL".into()];
-        nested(k, "iommu_device_set_dma_owner", args, |k| {
-            super::ret_to_result(self.device_set_dma_owner(k, dev, DmaOwnerType::DmaApi, None))
+        let args = vec![
+            cx.core.dev_name(dev),
+            "DMA_OWNER_DMA_API".into(),
+            "NULL".into(),
+        ];
+        nested(cx, "iommu_device_set_dma_owner", args, |cx| {
+            super::ret_to_result(self.device_set_dma_owner(cx, dev, DmaOwnerType::DmaApi, None))
         })
     }
 
-    fn dma_cleanup(&self, k: &mut Kernel, dev: DeviceId, managed: bool) {
+    fn dma_cleanup(&self, cx: &mut Cx<'_>, dev: DeviceId, managed: bool) {
         if is_managed("", managed) {
             return;
         }
-        let args = vec![k.dev_name(dev), "DMA_OWNER_DMA_API".into()];
-        k.enter("iommu_device_release_dma_owner", args);
-        let _ = self.device_release_dma_owner(k, dev, Some(DmaOwnerType::DmaApi));
-        k.leave(NestedResult::Void);
+        let args = vec![cx.core.dev_name(dev), "DMA_OWNER_DMA_API".into()];
+        cx.rec.enter("iommu_device_release_dma_owner", args);
+        let _ = self.device_release_dma_owner(cx, dev, Some(DmaOwnerType::DmaApi));
+        cx.rec.leave(NestedResult::Void);
     }
 
     /// [V4] "vfio: Set DMA USER ownership for VFIO devices": `vfio_group_set_container`
     /// claims the group for DMA_OWNER_PRIVATE_DOMAIN_USER (-EBUSY if a driver owns it).
-    fn vfio_claim(&self, k: &mut Kernel, g: GroupId, c: &Cookie) -> Result<(), Errno> {
+    fn vfio_claim(&self, cx: &mut Cx<'_>, g: GroupId, c: &Cookie) -> Result<(), Errno> {
         let args = vec![
-            Kernel::group_name(g),
+            Core::group_name(g),
             "DMA_OWNER_PRIVATE_DOMAIN_USER".into(),
             c.0.clone(),
         ];
-        nested(k, "iommu_group_set_dma_owner", args, |k| {
-            group_set_dma_owner(k, g, DmaOwnerType::PrivateDomainUser, Some(c.clone()))
+        nested(cx, "iommu_group_set_dma_owner", args, |cx| {
+            group_set_dma_owner(cx, g, DmaOwnerType::PrivateDomainUser, Some(c.clone()))
         })
     }
 
-    fn vfio_release(&self, k: &mut Kernel, g: GroupId) {
-        group_release_dma_owner(k, g, DmaOwnerType::PrivateDomainUser);
+    fn vfio_release(&self, cx: &mut Cx<'_>, g: GroupId) {
+        group_release_dma_owner(cx, g, DmaOwnerType::PrivateDomainUser);
     }
 }

@@ -9,10 +9,10 @@
 //! notifier (`BUG_ON`, scenario S1) and `iommu_attach_group` ignores bound drivers.
 
 use super::{nested, vfio_bound_driver_bug_on, vfio_nb_add_dev, EraOps};
+use crate::core::{Core, Cx};
 use crate::era::Era;
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId};
-use crate::iommu::Kernel;
 use crate::trace::Ret;
 
 #[derive(Debug)]
@@ -21,58 +21,58 @@ pub struct Singleton;
 /// drivers/iommu/iommu.c: `__iommu_attach_group()` (v5.18): -EBUSY unless the group is
 /// in its default domain (or has none); attach every member (stop at the first error,
 /// members already moved stay moved); on success `group->domain = domain`.
-pub(crate) fn attach_group_v5_18(k: &mut Kernel, d: DomainId, g: GroupId) -> Result<(), Errno> {
-    let grp = k.group(g)?;
+pub(crate) fn attach_group_v5_18(cx: &mut Cx<'_>, d: DomainId, g: GroupId) -> Result<(), Errno> {
+    let grp = cx.core.group(g)?;
     if grp.default_domain.is_some() && grp.domain != grp.default_domain {
         return Err(Errno::EBUSY);
     }
-    let args = vec![k.dom_name(d), Kernel::group_name(g)];
-    nested(k, "__iommu_attach_group", args, |k| {
-        k.group_set_domain(g, d, false, false)
+    let args = vec![cx.core.dom_name(d), Core::group_name(g)];
+    nested(cx, "__iommu_attach_group", args, |cx| {
+        cx.group_set_domain(g, d, false, false)
     })?;
-    k.group_mut(g)?.private_attach = false;
+    cx.core.group_mut(g)?.private_attach = false;
     Ok(())
 }
 
 /// drivers/iommu/iommu.c: `__iommu_detach_group()` (v5.18): no default domain → detach
 /// each member, `group->domain = NULL`; already default → nothing; else re-attach the
 /// default domain (WARN if that fails). `domain` is not checked.
-pub(crate) fn detach_group_v5_18(k: &mut Kernel, g: GroupId) -> Result<(), Errno> {
-    let grp = k.group(g)?;
+pub(crate) fn detach_group_v5_18(cx: &mut Cx<'_>, g: GroupId) -> Result<(), Errno> {
+    let grp = cx.core.group(g)?;
     let Some(def) = grp.default_domain else {
-        for dev in k.members(g) {
-            k.dev_detach(dev);
+        for dev in cx.core.members(g) {
+            cx.core.dev_detach(dev);
         }
-        k.group_mut(g)?.domain = None;
+        cx.core.group_mut(g)?.domain = None;
         return Ok(());
     };
     if grp.domain == Some(def) {
         return Ok(());
     }
-    if k.group_set_domain(g, def, false, false).is_err() {
-        k.warn(
+    if cx.group_set_domain(g, def, false, false).is_err() {
+        cx.rec.warn(
             "__iommu_detach_group",
             "WARN_ON(1): re-attaching the default domain failed",
         );
     }
-    k.group_mut(g)?.private_attach = false;
+    cx.core.group_mut(g)?.private_attach = false;
     Ok(())
 }
 
 /// drivers/iommu/iommu.c: `iommu_detach_device()` (v5.18): void; a group of more than one
 /// device → WARN_ON(1) and nothing happens.
-pub(crate) fn detach_device_v5_18(k: &mut Kernel, dev: DeviceId) -> Ret {
-    let Some(g) = k.group_of(dev) else {
+pub(crate) fn detach_device_v5_18(cx: &mut Cx<'_>, dev: DeviceId) -> Ret {
+    let Some(g) = cx.core.group_of(dev) else {
         return Ret::Ok;
     };
-    if k.group_device_count(g) != 1 {
-        k.warn(
+    if cx.core.group_device_count(g) != 1 {
+        cx.rec.warn(
             "iommu_detach_device",
             "WARN_ON(iommu_group_device_count(group) != 1)",
         );
         return Ret::Ok;
     }
-    let _ = detach_group_v5_18(k, g);
+    let _ = detach_group_v5_18(cx, g);
     Ret::Ok
 }
 
@@ -82,34 +82,34 @@ impl EraOps for Singleton {
     }
 
     /// drivers/iommu/iommu.c: `iommu_attach_device()` (v5.18): the singleton rule.
-    fn attach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
-        super::attach_device_singleton(k, d, dev, attach_group_v5_18)
+    fn attach_device(&self, cx: &mut Cx<'_>, d: DomainId, dev: DeviceId) -> Ret {
+        super::attach_device_singleton(cx, d, dev, attach_group_v5_18)
     }
 
-    fn detach_device(&self, k: &mut Kernel, _d: DomainId, dev: DeviceId) -> Ret {
-        detach_device_v5_18(k, dev)
+    fn detach_device(&self, cx: &mut Cx<'_>, _d: DomainId, dev: DeviceId) -> Ret {
+        detach_device_v5_18(cx, dev)
     }
 
     /// drivers/iommu/iommu.c: `iommu_attach_group()` (v5.18): `__iommu_attach_group`,
     /// no check of who else uses the group.
-    fn attach_group(&self, k: &mut Kernel, d: DomainId, g: GroupId) -> Ret {
-        attach_group_v5_18(k, d, g).into()
+    fn attach_group(&self, cx: &mut Cx<'_>, d: DomainId, g: GroupId) -> Ret {
+        attach_group_v5_18(cx, d, g).into()
     }
 
     /// drivers/iommu/iommu.c: `iommu_detach_group()` (v5.18).
-    fn detach_group(&self, k: &mut Kernel, _d: DomainId, g: GroupId) -> Ret {
-        let _ = detach_group_v5_18(k, g);
+    fn detach_group(&self, cx: &mut Cx<'_>, _d: DomainId, g: GroupId) -> Ret {
+        let _ = detach_group_v5_18(cx, g);
         Ret::Ok
     }
 
     /// drivers/iommu/iommu.c: `iommu_group_add_device()` (v5.18) + VFIO's `dev_WARN`.
-    fn group_add_device(&self, k: &mut Kernel, dev: DeviceId, g: GroupId) -> Result<(), Errno> {
-        super::join_group_domain(k, dev, g)?;
-        vfio_nb_add_dev(k, dev, g);
+    fn group_add_device(&self, cx: &mut Cx<'_>, dev: DeviceId, g: GroupId) -> Result<(), Errno> {
+        super::join_group_domain(cx, dev, g)?;
+        vfio_nb_add_dev(cx, dev, g);
         Ok(())
     }
 
-    fn bound_driver(&self, k: &mut Kernel, dev: DeviceId) {
-        vfio_bound_driver_bug_on(k, dev);
+    fn bound_driver(&self, cx: &mut Cx<'_>, dev: DeviceId) {
+        vfio_bound_driver_bug_on(cx, dev);
     }
 }

@@ -1,11 +1,12 @@
 //! Behaviour of the six eras, as specifications: exact results and state per era.
 
 use crate::call::{Call, Cookie, DmaOwnerType};
+use crate::core::{DeviceFacts, IommuFacts};
 use crate::domain::DomainType;
 use crate::era::{Config, Era};
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
-use crate::iommu::{DeviceFacts, IommuFacts, Kernel};
+use crate::iommu::Kernel;
 use crate::pgtable::Prot;
 use crate::trace::{Event, Ret};
 #[cfg(target_arch = "wasm32")]
@@ -102,15 +103,18 @@ fn breaches(k: &Kernel) -> Vec<&'static str> {
 }
 
 fn group_domain(k: &Kernel, g: u32) -> Option<DomainId> {
-    k.groups.get(&GroupId(g)).and_then(|g| g.domain)
+    k.core.groups.get(&GroupId(g)).and_then(|g| g.domain)
 }
 
 fn default_domain(k: &Kernel, g: u32) -> Option<DomainId> {
-    k.groups.get(&GroupId(g)).and_then(|g| g.default_domain)
+    k.core
+        .groups
+        .get(&GroupId(g))
+        .and_then(|g| g.default_domain)
 }
 
 fn owner_cnt(k: &Kernel, g: u32) -> u32 {
-    k.groups.get(&GroupId(g)).map_or(99, |g| g.owner_cnt)
+    k.core.groups.get(&GroupId(g)).map_or(99, |g| g.owner_cnt)
 }
 
 /// Checks one result per generation, oldest first.
@@ -128,7 +132,7 @@ fn probe_sets_up_default_domain_of_boot_type() {
     let mut k = kernel(Current);
     probe(&mut k, 0, "01:00.0", 0, 0x100);
     let d = default_domain(&k, 0)
-        .and_then(|d| k.domains.get(&d))
+        .and_then(|d| k.core.domains.get(&d))
         .map(|d| d.ty);
     assert_eq!(d, Some(DomainType::Dma));
     let mut k = Kernel::new(
@@ -141,7 +145,7 @@ fn probe_sets_up_default_domain_of_boot_type() {
     k.add_iommu(IommuId(0), IommuFacts::new("smmu0"));
     probe(&mut k, 0, "01:00.0", 0, 0x100);
     let d = default_domain(&k, 0)
-        .and_then(|d| k.domains.get(&d))
+        .and_then(|d| k.core.domains.get(&d))
         .map(|d| d.ty);
     assert_eq!(d, Some(DomainType::DmaFq));
 }
@@ -162,7 +166,7 @@ fn untrusted_device_gets_dma_domain_under_passthrough() {
     probe(&mut k, 1, "01:00.0", 1, 0x100);
     let ty = |k: &Kernel, g| {
         default_domain(k, g)
-            .and_then(|d| k.domains.get(&d))
+            .and_then(|d| k.core.domains.get(&d))
             .map(|d| d.ty)
     };
     assert_eq!(ty(&k, 0), Some(DomainType::Dma));
@@ -196,6 +200,7 @@ fn domain_alloc_sets_geometry_and_pgsize_from_iommu() {
     let mut k = kernel(Current);
     let d = alloc(&mut k);
     let dom = k
+        .core
         .domains
         .get(&d)
         .map(|d| (d.ty, d.pgsize_bitmap, d.geometry.aperture_end));
@@ -310,6 +315,7 @@ fn unified_attach_device_shares_group_domain_and_counts() {
     assert_eq!(attach_device(&mut k, d2, b), E(Errno::EPERM));
     assert_eq!(attach_device(&mut k, d, b), Ret::Ok);
     let g = k
+        .core
         .groups
         .get(&GroupId(0))
         .map(|g| (g.owner_cnt, g.attach_cnt));
@@ -387,10 +393,14 @@ fn v5_19_attach_group_accepts_blocking_domain() {
         ),
         Ret::Ok
     );
-    let blocking = k.groups.get(&GroupId(0)).and_then(|g| g.blocking_domain);
+    let blocking = k
+        .core
+        .groups
+        .get(&GroupId(0))
+        .and_then(|g| g.blocking_domain);
     assert_eq!(group_domain(&k, 0), blocking);
     // v5.19: no driver had a BLOCKED domain; the fallback is an empty UNMANAGED one.
-    let ty = blocking.and_then(|b| k.domains.get(&b)).map(|d| d.ty);
+    let ty = blocking.and_then(|b| k.core.domains.get(&b)).map(|d| d.ty);
     assert_eq!(ty, Some(DomainType::Unmanaged));
     let d = alloc(&mut k);
     assert_eq!(attach_group(&mut k, d, GroupId(0)), Ret::Ok);
@@ -828,7 +838,7 @@ fn shared_set_dma_owner_conflicts_are_ebusy() {
     assert_eq!(run(&mut k, Call::Unbind { dev: a }), Ret::Ok);
     assert_eq!(owner_cnt(&k, 0), 0);
     assert_eq!(
-        k.groups.get(&GroupId(0)).map(|g| g.dma_owner),
+        k.core.groups.get(&GroupId(0)).map(|g| g.dma_owner),
         Some(DmaOwnerType::None)
     );
 }
@@ -924,6 +934,7 @@ fn shared_host1x_private_owner_attaches_every_member() {
         );
     }
     let g = k
+        .core
         .groups
         .get(&GroupId(0))
         .map(|g| (g.owner_cnt, g.attach_cnt, g.domain));
@@ -957,7 +968,7 @@ fn legacy_host1x_attach_device_splits_group_and_shared_stream_id_leaks() {
     assert_eq!(b.len(), 1);
     assert_eq!(b[0].invariant, "I1");
     // gr2d shares stream ID 0x10: its DMA now goes through host1x's domain.
-    assert_eq!(k.dma_target(g2), crate::iommu::DmaTarget::Domain(d));
+    assert_eq!(k.core.dma_target(g2), crate::core::DmaTarget::Domain(d));
 }
 
 #[test]
@@ -1114,9 +1125,16 @@ fn s3_hot_added_device_joins_blocking_domain_from_v5_19() {
                 cookie: c,
             },
         );
-        let blocking = k.groups.get(&GroupId(0)).and_then(|g| g.blocking_domain);
+        let blocking = k
+            .core
+            .groups
+            .get(&GroupId(0))
+            .and_then(|g| g.blocking_domain);
         probe(&mut k, 1, "01:00.1", 0, 0x101);
-        assert_eq!(k.devices.get(&DeviceId(1)).and_then(|d| d.domain), blocking);
+        assert_eq!(
+            k.core.devices.get(&DeviceId(1)).and_then(|d| d.domain),
+            blocking
+        );
         assert_eq!(
             run(
                 &mut k,
@@ -1295,7 +1313,7 @@ fn i5_removing_last_device_of_claimed_group_is_reported() {
             vec!["I5"]
         );
         assert_eq!(e.warns.len(), usize::from(g == Current));
-        assert!(k.groups.is_empty());
+        assert!(k.core.groups.is_empty());
     }
 }
 
@@ -1327,7 +1345,7 @@ fn vfio_unset_container_restores_default_and_frees_type1_domain() {
             assert_eq!(group_domain(&k, 0), default_domain(&k, 0), "{g}");
         }
         let freed = vfio_dom
-            .and_then(|d| k.domains.get(&d))
+            .and_then(|d| k.core.domains.get(&d))
             .is_some_and(|d| d.freed);
         assert!(freed, "{g}");
         assert_eq!(owner_cnt(&k, 0), 0, "{g}");
@@ -1397,7 +1415,7 @@ fn s1_trace_shows_the_notifier_verdict() {
     let names: Vec<&str> = e.nested.iter().map(|n| n.name.as_str()).collect();
     assert_eq!(names, vec!["really_probe", "vfio_group_nb_verify"]);
     assert_eq!(e.nested[1].result.to_string(), "-EINVAL");
-    assert!(k.crashed.is_some());
+    assert!(k.crashed().is_some());
 }
 
 #[test]
@@ -1480,16 +1498,17 @@ fn driver_managed_dma_drivers_do_not_count() {
 fn labels_for_expectations() {
     let mut k = kernel(V5_19);
     let a = probe(&mut k, 0, "01:00.0", 0, 0x100);
-    assert_eq!(k.owner_label(GroupId(0)), "none");
+    assert_eq!(k.core.owner_label(GroupId(0)), "none");
     assert!(k
+        .core
         .group_domain_names(GroupId(0))
         .contains(&"default".to_string()));
     let _ = bind(&mut k, a, "e1000e");
-    assert_eq!(k.owner_label(GroupId(0)), "dma-api");
+    assert_eq!(k.core.owner_label(GroupId(0)), "dma-api");
     let _ = run(&mut k, Call::Unbind { dev: a });
     let _ = bind(&mut k, a, "vfio-pci");
     let _ = set_container(&mut k, GroupId(0), "c1");
-    assert_eq!(k.owner_label(GroupId(0)), "c1");
+    assert_eq!(k.core.owner_label(GroupId(0)), "c1");
     let d = alloc(&mut k);
     k.label_domain(d, "d1");
     assert_eq!(
@@ -1505,10 +1524,14 @@ fn labels_for_expectations() {
         },
     );
     assert!(k
+        .core
         .group_domain_names(GroupId(0))
         .contains(&"blocking".to_string()));
     assert_eq!(attach_group(&mut k, d, GroupId(0)), Ret::Ok);
-    assert_eq!(k.group_domain_names(GroupId(0)), vec!["d1".to_string()]);
+    assert_eq!(
+        k.core.group_domain_names(GroupId(0)),
+        vec!["d1".to_string()]
+    );
     assert_eq!(
         k.events().last().map(|e| e.args[0].clone()),
         Some("d1".into())
@@ -1595,12 +1618,17 @@ fn corpus_s7_owner_and_blocking_domain() {
             ictx: Cookie("ictx1".into()),
         },
     );
-    assert_eq!(k.owner_label(GroupId(0)), "ictx1");
+    assert_eq!(k.core.owner_label(GroupId(0)), "ictx1");
     assert!(k
+        .core
         .group_domain_names(GroupId(0))
         .contains(&"blocking".to_string()));
-    let blocking = k.groups.get(&GroupId(0)).and_then(|g| g.blocking_domain);
-    let ty = blocking.and_then(|b| k.domains.get(&b)).map(|d| d.ty);
+    let blocking = k
+        .core
+        .groups
+        .get(&GroupId(0))
+        .and_then(|g| g.blocking_domain);
+    let ty = blocking.and_then(|b| k.core.domains.get(&b)).map(|d| d.ty);
     assert_eq!(ty, Some(DomainType::Blocked));
 }
 
@@ -1622,7 +1650,7 @@ fn current_failed_group_switch_rolls_members_back() {
     assert_eq!(e.result, E(Errno::EINVAL));
     assert_eq!(e.warns[0].kind.as_str(), "notice");
     let def = default_domain(&k, 0);
-    assert_eq!(k.devices.get(&a).and_then(|d| d.domain), def);
+    assert_eq!(k.core.devices.get(&a).and_then(|d| d.domain), def);
     assert_eq!(group_domain(&k, 0), def);
     assert_eq!(owner_cnt(&k, 0), 0);
     assert!(e.breaches.is_empty());
@@ -1638,7 +1666,7 @@ fn conflicting_default_domain_demand_of_a_joining_device_is_reported() {
     assert_eq!(e.warns.len(), 1);
     assert_eq!(e.warns[0].kind.as_str(), "notice");
     let ty = default_domain(&k, 0)
-        .and_then(|d| k.domains.get(&d))
+        .and_then(|d| k.core.domains.get(&d))
         .map(|d| d.ty);
     assert_eq!(ty, Some(DomainType::Dma));
 }

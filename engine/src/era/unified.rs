@@ -17,11 +17,11 @@
 use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, EraOps};
 use super::{unuse_default_domain_v5_19, use_default_domain_v5_19};
 use crate::call::Cookie;
+use crate::core::{Core, Cx};
 use crate::domain::DomainType;
 use crate::era::Era;
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId};
-use crate::iommu::Kernel;
 use crate::trace::{NestedResult, Ret};
 
 #[derive(Debug)]
@@ -29,15 +29,15 @@ pub struct Unified;
 
 /// v5 series 01: `__iommu_detach_group()`: claimed (or no default domain) → detach every
 /// member, `group->domain = NULL`; else re-attach the default domain (WARN on failure).
-fn detach_group_v5(k: &mut Kernel, g: GroupId) -> Result<(), Errno> {
-    let grp = k.group(g)?;
+fn detach_group_v5(cx: &mut Cx<'_>, g: GroupId) -> Result<(), Errno> {
+    let grp = cx.core.group(g)?;
     if grp.default_domain.is_none() || grp.owner.is_some() {
-        for dev in k.members(g) {
-            k.enter("ops->detach_dev", vec![k.dev_name(dev)]);
-            k.dev_detach(dev);
-            k.leave(NestedResult::Void);
+        for dev in cx.core.members(g) {
+            cx.rec.enter("ops->detach_dev", vec![cx.core.dev_name(dev)]);
+            cx.core.dev_detach(dev);
+            cx.rec.leave(NestedResult::Void);
         }
-        let grp = k.group_mut(g)?;
+        let grp = cx.core.group_mut(g)?;
         grp.domain = None;
         grp.private_attach = false;
         return Ok(());
@@ -47,19 +47,19 @@ fn detach_group_v5(k: &mut Kernel, g: GroupId) -> Result<(), Errno> {
         return Ok(());
     }
     if let Some(def) = def {
-        if k.group_set_domain(g, def, false, false).is_err() {
-            k.warn("__iommu_detach_group", "WARN_ON(1)");
+        if cx.group_set_domain(g, def, false, false).is_err() {
+            cx.rec.warn("__iommu_detach_group", "WARN_ON(1)");
         }
     }
-    k.group_mut(g)?.private_attach = false;
+    cx.core.group_mut(g)?.private_attach = false;
     Ok(())
 }
 
 /// v5 series 01: `iommu_group_set_dma_owner(group, owner)`: a claimed group takes only
 /// the same owner again (-EPERM; DMA-API users count with a NULL owner); an unclaimed one
 /// must be in its default domain (-EBUSY) and is detached to NULL.
-fn group_set_dma_owner_v5(k: &mut Kernel, g: GroupId, owner: Option<Cookie>) -> Result<(), Errno> {
-    let grp = k.group_mut(g)?;
+fn group_set_dma_owner_v5(cx: &mut Cx<'_>, g: GroupId, owner: Option<Cookie>) -> Result<(), Errno> {
+    let grp = cx.core.group_mut(g)?;
     if grp.owner_cnt > 0 {
         if grp.owner != owner {
             return Err(Errno::EPERM);
@@ -70,19 +70,21 @@ fn group_set_dma_owner_v5(k: &mut Kernel, g: GroupId, owner: Option<Cookie>) -> 
         }
         grp.owner = owner;
         if grp.domain.is_some() {
-            detach_group_v5(k, g)?;
+            detach_group_v5(cx, g)?;
         }
     }
-    k.group_mut(g)?.owner_cnt += 1;
+    cx.core.group_mut(g)?.owner_cnt += 1;
     Ok(())
 }
 
 /// v5 series 01: `iommu_group_release_dma_owner(group)`: WARN unless claimed; the last
 /// release re-attaches the default domain, WARNing if a domain is still attached.
-fn group_release_v5(k: &mut Kernel, g: GroupId) {
-    let Ok(grp) = k.group_mut(g) else { return };
+fn group_release_v5(cx: &mut Cx<'_>, g: GroupId) {
+    let Ok(grp) = cx.core.group_mut(g) else {
+        return;
+    };
     if grp.owner_cnt == 0 || grp.owner.is_none() {
-        k.warn(
+        cx.rec.warn(
             "iommu_group_release_dma_owner",
             "WARN_ON(!group->owner_cnt || !group->owner)",
         );
@@ -94,11 +96,12 @@ fn group_release_v5(k: &mut Kernel, g: GroupId) {
     }
     let (dom, def) = (grp.domain, grp.default_domain);
     if dom.is_some() {
-        k.warn("iommu_group_release_dma_owner", "WARN_ON(group->domain)");
+        cx.rec
+            .warn("iommu_group_release_dma_owner", "WARN_ON(group->domain)");
     } else if let Some(def) = def {
-        let _ = super::attach_group_draft(k, def, g);
+        let _ = super::attach_group_draft(cx, def, g);
     }
-    if let Ok(grp) = k.group_mut(g) {
+    if let Ok(grp) = cx.core.group_mut(g) {
         grp.owner = None;
     }
 }
@@ -106,22 +109,22 @@ fn group_release_v5(k: &mut Kernel, g: GroupId) {
 /// [SCRAP] 1/8 `iommu_group_replace_domain(group, old, new)`: only for an owned group
 /// whose domain is `old` (-EPERM); detach `old`, attach `new`, re-attach `old` on failure.
 fn replace_domain_v5(
-    k: &mut Kernel,
+    cx: &mut Cx<'_>,
     g: GroupId,
     old: Option<DomainId>,
     new: Option<DomainId>,
 ) -> Result<(), Errno> {
-    let grp = k.group(g)?;
+    let grp = cx.core.group(g)?;
     if grp.owner.is_none() || grp.domain != old {
         return Err(Errno::EPERM);
     }
     if old.is_some() {
-        detach_group_v5(k, g)?;
+        detach_group_v5(cx, g)?;
     }
     if let Some(n) = new {
-        if let Err(e) = super::attach_group_draft(k, n, g) {
+        if let Err(e) = super::attach_group_draft(cx, n, g) {
             if let Some(o) = old {
-                let _ = super::attach_group_draft(k, o, g);
+                let _ = super::attach_group_draft(cx, o, g);
             }
             return Err(e);
         }
@@ -138,15 +141,15 @@ impl EraOps for Unified {
     /// group -ENODEV; `owner_cnt > 0` and ((default domain and more than one device) or an
     /// owner) → -EBUSY; the first attach does the group attach, later ones must name the
     /// same domain (-EPERM); then `owner_cnt++`, `attach_cnt++`.
-    fn attach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
-        if k.domains.get(&d).map(|x| x.ty) != Some(DomainType::Unmanaged) {
+    fn attach_device(&self, cx: &mut Cx<'_>, d: DomainId, dev: DeviceId) -> Ret {
+        if cx.core.domains.get(&d).map(|x| x.ty) != Some(DomainType::Unmanaged) {
             return Ret::Err(Errno::EINVAL);
         }
-        let Some(g) = k.group_of(dev) else {
+        let Some(g) = cx.core.group_of(dev) else {
             return Ret::Err(Errno::ENODEV);
         };
-        let n = k.group_device_count(g);
-        let Ok(grp) = k.group(g) else {
+        let n = cx.core.group_device_count(g);
+        let Ok(grp) = cx.core.group(g) else {
             return Ret::Err(Errno::ENODEV);
         };
         if grp.owner_cnt > 0
@@ -155,13 +158,13 @@ impl EraOps for Unified {
             return Ret::Err(Errno::EBUSY);
         }
         if grp.attach_cnt == 0 {
-            if let Err(e) = super::attach_group_draft(k, d, g) {
+            if let Err(e) = super::attach_group_draft(cx, d, g) {
                 return Ret::Err(e);
             }
         } else if grp.domain != Some(d) {
             return Ret::Err(Errno::EPERM);
         }
-        if let Ok(grp) = k.group_mut(g) {
+        if let Ok(grp) = cx.core.group_mut(g) {
             grp.owner_cnt += 1;
             grp.attach_cnt += 1;
             grp.private_attach = true;
@@ -171,27 +174,29 @@ impl EraOps for Unified {
 
     /// [SCRAP] 3/8 `iommu_detach_device(domain, dev)`: WARN unless `domain` is UNMANAGED,
     /// attached and the group's; decrement both counts; the last detach detaches the group.
-    fn detach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
-        if k.domains.get(&d).map(|x| x.ty) != Some(DomainType::Unmanaged) {
-            k.warn(
+    fn detach_device(&self, cx: &mut Cx<'_>, d: DomainId, dev: DeviceId) -> Ret {
+        if cx.core.domains.get(&d).map(|x| x.ty) != Some(DomainType::Unmanaged) {
+            cx.rec.warn(
                 "iommu_detach_device",
                 "WARN_ON(domain->type != IOMMU_DOMAIN_UNMANAGED)",
             );
             return Ret::Ok;
         }
-        let Some(g) = k.group_of(dev) else {
-            k.warn("iommu_detach_device", "WARN_ON(!group)");
+        let Some(g) = cx.core.group_of(dev) else {
+            cx.rec.warn("iommu_detach_device", "WARN_ON(!group)");
             return Ret::Ok;
         };
-        let Ok(grp) = k.group(g) else { return Ret::Ok };
+        let Ok(grp) = cx.core.group(g) else {
+            return Ret::Ok;
+        };
         if grp.attach_cnt == 0 || grp.owner_cnt == 0 || grp.domain != Some(d) {
-            k.warn(
+            cx.rec.warn(
                 "iommu_detach_device",
                 "WARN_ON(!group->attach_cnt || !group->owner_cnt || group->domain != domain)",
             );
             return Ret::Ok;
         }
-        let left = match k.group_mut(g) {
+        let left = match cx.core.group_mut(g) {
             Ok(grp) => {
                 grp.owner_cnt -= 1;
                 grp.attach_cnt -= 1;
@@ -200,81 +205,81 @@ impl EraOps for Unified {
             Err(_) => return Ret::Ok,
         };
         if left == 0 {
-            let _ = detach_group_v5(k, g);
+            let _ = detach_group_v5(cx, g);
         }
         Ret::Ok
     }
 
     /// v5 `iommu_group_set_dma_owner(group, owner)` under the merged name.
-    fn group_claim_dma_owner(&self, k: &mut Kernel, g: GroupId, c: Option<Cookie>) -> Ret {
-        group_set_dma_owner_v5(k, g, c).into()
+    fn group_claim_dma_owner(&self, cx: &mut Cx<'_>, g: GroupId, c: Option<Cookie>) -> Ret {
+        group_set_dma_owner_v5(cx, g, c).into()
     }
 
-    fn group_release_dma_owner(&self, k: &mut Kernel, g: GroupId) -> Ret {
-        if k.group(g).is_err() {
+    fn group_release_dma_owner(&self, cx: &mut Cx<'_>, g: GroupId) -> Ret {
+        if cx.core.group(g).is_err() {
             return Ret::Err(Errno::ENODEV);
         }
-        group_release_v5(k, g);
+        group_release_v5(cx, g);
         Ret::Ok
     }
 
     /// v5 `iommu_device_use_dma_api(dev)`: as v5.19's `iommu_device_use_default_domain`.
-    fn device_use_default_domain(&self, k: &mut Kernel, dev: DeviceId) -> Ret {
-        use_default_domain_v5_19(k, dev).into()
+    fn device_use_default_domain(&self, cx: &mut Cx<'_>, dev: DeviceId) -> Ret {
+        use_default_domain_v5_19(cx, dev).into()
     }
 
     /// v5 `iommu_device_unuse_dma_api(dev)`.
-    fn device_unuse_default_domain(&self, k: &mut Kernel, dev: DeviceId) -> Ret {
-        unuse_default_domain_v5_19(k, dev);
+    fn device_unuse_default_domain(&self, cx: &mut Cx<'_>, dev: DeviceId) -> Ret {
+        unuse_default_domain_v5_19(cx, dev);
         Ret::Ok
     }
 
     /// [SCRAP] 1/8 with `old` = the group's current domain (the scenario passes only the
     /// new one); NULL detaches.
-    fn group_replace_domain(&self, k: &mut Kernel, g: GroupId, d: Option<DomainId>) -> Ret {
-        let old = match k.group(g) {
+    fn group_replace_domain(&self, cx: &mut Cx<'_>, g: GroupId, d: Option<DomainId>) -> Ret {
+        let old = match cx.core.group(g) {
             Ok(grp) => grp.domain,
             Err(e) => return Ret::Err(e),
         };
-        replace_domain_v5(k, g, old, d).into()
+        replace_domain_v5(cx, g, old, d).into()
     }
 
-    fn dma_configure(&self, k: &mut Kernel, dev: DeviceId, managed: bool) -> Result<(), Errno> {
-        dma_configure_use_default(self, k, dev, managed)
+    fn dma_configure(&self, cx: &mut Cx<'_>, dev: DeviceId, managed: bool) -> Result<(), Errno> {
+        dma_configure_use_default(self, cx, dev, managed)
     }
 
-    fn dma_cleanup(&self, k: &mut Kernel, dev: DeviceId, managed: bool) {
-        dma_cleanup_unuse_default(self, k, dev, managed);
+    fn dma_cleanup(&self, cx: &mut Cx<'_>, dev: DeviceId, managed: bool) {
+        dma_cleanup_unuse_default(self, cx, dev, managed);
     }
 
     /// v5 "vfio: Set DMA ownership for VFIO devices": `iommu_group_set_dma_owner(group, file)`.
-    fn vfio_claim(&self, k: &mut Kernel, g: GroupId, c: &Cookie) -> Result<(), Errno> {
-        let args = vec![Kernel::group_name(g), c.0.clone()];
-        nested(k, "iommu_group_set_dma_owner", args, |k| {
-            group_set_dma_owner_v5(k, g, Some(c.clone()))
+    fn vfio_claim(&self, cx: &mut Cx<'_>, g: GroupId, c: &Cookie) -> Result<(), Errno> {
+        let args = vec![Core::group_name(g), c.0.clone()];
+        nested(cx, "iommu_group_set_dma_owner", args, |cx| {
+            group_set_dma_owner_v5(cx, g, Some(c.clone()))
         })
     }
 
-    fn vfio_release(&self, k: &mut Kernel, g: GroupId) {
-        let args = vec![Kernel::group_name(g)];
-        k.enter("iommu_group_release_dma_owner", args);
-        group_release_v5(k, g);
-        k.leave(NestedResult::Void);
+    fn vfio_release(&self, cx: &mut Cx<'_>, g: GroupId) {
+        let args = vec![Core::group_name(g)];
+        cx.rec.enter("iommu_group_release_dma_owner", args);
+        group_release_v5(cx, g);
+        cx.rec.leave(NestedResult::Void);
     }
 
     /// [SCRAP] 2/8 "vfio/type1: Use iommu_group_replace_domain()": (NULL → domain).
-    fn vfio_attach(&self, k: &mut Kernel, d: DomainId, g: GroupId) -> Result<(), Errno> {
-        let args = vec![Kernel::group_name(g), "NULL".into(), k.dom_name(d)];
-        nested(k, "iommu_group_replace_domain", args, |k| {
-            replace_domain_v5(k, g, None, Some(d))
+    fn vfio_attach(&self, cx: &mut Cx<'_>, d: DomainId, g: GroupId) -> Result<(), Errno> {
+        let args = vec![Core::group_name(g), "NULL".into(), cx.core.dom_name(d)];
+        nested(cx, "iommu_group_replace_domain", args, |cx| {
+            replace_domain_v5(cx, g, None, Some(d))
         })
     }
 
     /// [SCRAP] 2/8: (domain → NULL).
-    fn vfio_detach(&self, k: &mut Kernel, d: DomainId, g: GroupId) {
-        let args = vec![Kernel::group_name(g), k.dom_name(d), "NULL".into()];
-        let _ = nested(k, "iommu_group_replace_domain", args, |k| {
-            replace_domain_v5(k, g, Some(d), None)
+    fn vfio_detach(&self, cx: &mut Cx<'_>, d: DomainId, g: GroupId) {
+        let args = vec![Core::group_name(g), cx.core.dom_name(d), "NULL".into()];
+        let _ = nested(cx, "iommu_group_replace_domain", args, |cx| {
+            replace_domain_v5(cx, g, Some(d), None)
         });
     }
 }

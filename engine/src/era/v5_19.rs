@@ -14,11 +14,11 @@
 use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, EraOps};
 use super::{unuse_default_domain_v5_19, use_default_domain_v5_19};
 use crate::call::Cookie;
+use crate::core::{Core, Cx};
 use crate::domain::DomainType;
 use crate::era::Era;
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId};
-use crate::iommu::Kernel;
 use crate::trace::{NestedResult, Ret};
 
 #[derive(Debug)]
@@ -26,17 +26,17 @@ pub struct V519;
 
 /// drivers/iommu/iommu.c: `__iommu_attach_group()` (v5.19): -EBUSY unless `group->domain`
 /// is NULL, the default or the blocking domain; members attached in turn, no rollback.
-pub(crate) fn attach_group_v5_19(k: &mut Kernel, d: DomainId, g: GroupId) -> Result<(), Errno> {
-    let grp = k.group(g)?;
+pub(crate) fn attach_group_v5_19(cx: &mut Cx<'_>, d: DomainId, g: GroupId) -> Result<(), Errno> {
+    let grp = cx.core.group(g)?;
     if grp.domain.is_some() && grp.domain != grp.default_domain && grp.domain != grp.blocking_domain
     {
         return Err(Errno::EBUSY);
     }
-    let args = vec![k.dom_name(d), Kernel::group_name(g)];
-    nested(k, "__iommu_attach_group", args, |k| {
-        k.group_set_domain(g, d, false, false)
+    let args = vec![cx.core.dom_name(d), Core::group_name(g)];
+    nested(cx, "__iommu_attach_group", args, |cx| {
+        cx.group_set_domain(g, d, false, false)
     })?;
-    k.group_mut(g)?.private_attach = false;
+    cx.core.group_mut(g)?.private_attach = false;
     Ok(())
 }
 
@@ -44,42 +44,42 @@ pub(crate) fn attach_group_v5_19(k: &mut Kernel, d: DomainId, g: GroupId) -> Res
 /// 0286300e6045, read from its posting of 4 May 2022): the blocking domain while owned,
 /// else the default domain (`__iommu_group_attach_domain` is a no-op when already there);
 /// a driver failure only WARNs.
-pub(crate) fn detach_group_v5_19(k: &mut Kernel, g: GroupId) -> Result<(), Errno> {
-    let grp = k.group(g)?;
+pub(crate) fn detach_group_v5_19(cx: &mut Cx<'_>, g: GroupId) -> Result<(), Errno> {
+    let grp = cx.core.group(g)?;
     let target = if grp.owner.is_some() {
         grp.blocking_domain
     } else {
         grp.default_domain
     };
     if let Some(t) = target {
-        if k.group(g)?.domain != Some(t) && k.group_set_domain(g, t, false, false).is_err() {
-            k.warn(
+        if cx.core.group(g)?.domain != Some(t) && cx.group_set_domain(g, t, false, false).is_err() {
+            cx.rec.warn(
                 "__iommu_group_attach_core_domain",
                 "iommu driver failed to attach the default/blocking domain",
             );
         }
     }
-    k.group_mut(g)?.private_attach = false;
+    cx.core.group_mut(g)?.private_attach = false;
     Ok(())
 }
 
 /// drivers/iommu/iommu.c: `iommu_group_claim_dma_owner()` (v5.19 + 0286300e6045).
 pub(crate) fn group_claim_v5_19(
-    k: &mut Kernel,
+    cx: &mut Cx<'_>,
     g: GroupId,
     owner: Option<Cookie>,
     blocking: DomainType,
 ) -> Result<(), Errno> {
-    let grp = k.group(g)?;
+    let grp = cx.core.group(g)?;
     if grp.owner_cnt > 0 {
         return Err(Errno::EPERM);
     }
     if grp.domain.is_some() && grp.domain != grp.default_domain {
         return Err(Errno::EBUSY);
     }
-    let b = k.ensure_blocking_domain(g, blocking)?;
-    k.group_set_domain(g, b, false, false)?;
-    let grp = k.group_mut(g)?;
+    let b = cx.core.ensure_blocking_domain(g, blocking)?;
+    cx.group_set_domain(g, b, false, false)?;
+    let grp = cx.core.group_mut(g)?;
     grp.owner = owner;
     grp.owner_cnt += 1;
     Ok(())
@@ -87,10 +87,12 @@ pub(crate) fn group_claim_v5_19(
 
 /// drivers/iommu/iommu.c: `iommu_group_release_dma_owner()` (v5.19): WARN unless claimed;
 /// `owner_cnt = 0`, `owner = NULL`, `__iommu_group_attach_core_domain` (the default).
-pub(crate) fn group_release_v5_19(k: &mut Kernel, g: GroupId) {
-    let Ok(grp) = k.group_mut(g) else { return };
+pub(crate) fn group_release_v5_19(cx: &mut Cx<'_>, g: GroupId) {
+    let Ok(grp) = cx.core.group_mut(g) else {
+        return;
+    };
     if grp.owner_cnt == 0 || grp.owner.is_none() {
-        k.warn(
+        cx.rec.warn(
             "iommu_group_release_dma_owner",
             "WARN_ON(!group->owner_cnt || !group->owner)",
         );
@@ -98,7 +100,7 @@ pub(crate) fn group_release_v5_19(k: &mut Kernel, g: GroupId) {
     }
     grp.owner_cnt = 0;
     grp.owner = None;
-    let _ = detach_group_v5_19(k, g);
+    let _ = detach_group_v5_19(cx, g);
 }
 
 impl EraOps for V519 {
@@ -107,84 +109,91 @@ impl EraOps for V519 {
     }
 
     /// drivers/iommu/iommu.c: `iommu_attach_device()` (v5.19): still singleton-only.
-    fn attach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
-        super::attach_device_singleton(k, d, dev, attach_group_v5_19)
+    fn attach_device(&self, cx: &mut Cx<'_>, d: DomainId, dev: DeviceId) -> Ret {
+        super::attach_device_singleton(cx, d, dev, attach_group_v5_19)
     }
 
     /// drivers/iommu/iommu.c: `iommu_detach_device()` (v5.19, from 0286300e6045): WARN and
     /// nothing unless `domain` is the group's and the group is a singleton.
-    fn detach_device(&self, k: &mut Kernel, d: DomainId, dev: DeviceId) -> Ret {
-        let Some(g) = k.group_of(dev) else {
+    fn detach_device(&self, cx: &mut Cx<'_>, d: DomainId, dev: DeviceId) -> Ret {
+        let Some(g) = cx.core.group_of(dev) else {
             return Ret::Ok;
         };
-        if k.group(g).map(|x| x.domain) != Ok(Some(d)) {
-            k.warn("iommu_detach_device", "WARN_ON(domain != group->domain)");
+        if cx.core.group(g).map(|x| x.domain) != Ok(Some(d)) {
+            cx.rec
+                .warn("iommu_detach_device", "WARN_ON(domain != group->domain)");
             return Ret::Ok;
         }
-        if k.group_device_count(g) != 1 {
-            k.warn(
+        if cx.core.group_device_count(g) != 1 {
+            cx.rec.warn(
                 "iommu_detach_device",
                 "WARN_ON(iommu_group_device_count(group) != 1)",
             );
             return Ret::Ok;
         }
-        let _ = detach_group_v5_19(k, g);
+        let _ = detach_group_v5_19(cx, g);
         Ret::Ok
     }
 
     /// drivers/iommu/iommu.c: `iommu_attach_group()` (v5.19): no ownership check.
-    fn attach_group(&self, k: &mut Kernel, d: DomainId, g: GroupId) -> Ret {
-        attach_group_v5_19(k, d, g).into()
+    fn attach_group(&self, cx: &mut Cx<'_>, d: DomainId, g: GroupId) -> Ret {
+        attach_group_v5_19(cx, d, g).into()
     }
 
     /// drivers/iommu/iommu.c: `iommu_detach_group()` (v5.19).
-    fn detach_group(&self, k: &mut Kernel, _d: DomainId, g: GroupId) -> Ret {
-        let _ = detach_group_v5_19(k, g);
+    fn detach_group(&self, cx: &mut Cx<'_>, _d: DomainId, g: GroupId) -> Ret {
+        let _ = detach_group_v5_19(cx, g);
         Ret::Ok
     }
 
-    fn group_claim_dma_owner(&self, k: &mut Kernel, g: GroupId, c: Option<Cookie>) -> Ret {
-        group_claim_v5_19(k, g, c, DomainType::Unmanaged).into()
+    fn group_claim_dma_owner(&self, cx: &mut Cx<'_>, g: GroupId, c: Option<Cookie>) -> Ret {
+        group_claim_v5_19(cx, g, c, DomainType::Unmanaged).into()
     }
 
-    fn group_release_dma_owner(&self, k: &mut Kernel, g: GroupId) -> Ret {
-        if k.group(g).is_err() {
+    fn group_release_dma_owner(&self, cx: &mut Cx<'_>, g: GroupId) -> Ret {
+        if cx.core.group(g).is_err() {
             return Ret::Err(Errno::ENODEV);
         }
-        group_release_v5_19(k, g);
+        group_release_v5_19(cx, g);
         Ret::Ok
     }
 
-    fn device_use_default_domain(&self, k: &mut Kernel, dev: DeviceId) -> Ret {
-        use_default_domain_v5_19(k, dev).into()
+    fn device_use_default_domain(&self, cx: &mut Cx<'_>, dev: DeviceId) -> Ret {
+        use_default_domain_v5_19(cx, dev).into()
     }
 
-    fn device_unuse_default_domain(&self, k: &mut Kernel, dev: DeviceId) -> Ret {
-        unuse_default_domain_v5_19(k, dev);
+    fn device_unuse_default_domain(&self, cx: &mut Cx<'_>, dev: DeviceId) -> Ret {
+        unuse_default_domain_v5_19(cx, dev);
         Ret::Ok
     }
 
-    fn dma_configure(&self, k: &mut Kernel, dev: DeviceId, managed: bool) -> Result<(), Errno> {
-        dma_configure_use_default(self, k, dev, managed)
+    fn dma_configure(&self, cx: &mut Cx<'_>, dev: DeviceId, managed: bool) -> Result<(), Errno> {
+        dma_configure_use_default(self, cx, dev, managed)
     }
 
-    fn dma_cleanup(&self, k: &mut Kernel, dev: DeviceId, managed: bool) {
-        dma_cleanup_unuse_default(self, k, dev, managed);
+    fn dma_cleanup(&self, cx: &mut Cx<'_>, dev: DeviceId, managed: bool) {
+        dma_cleanup_unuse_default(self, cx, dev, managed);
     }
 
     /// drivers/vfio/vfio.c: `vfio_group_set_container()` (v5.19):
     /// `iommu_group_claim_dma_owner(group, f.file)`.
-    fn vfio_claim(&self, k: &mut Kernel, g: GroupId, c: &Cookie) -> Result<(), Errno> {
-        let args = vec![Kernel::group_name(g), c.0.clone()];
-        nested(k, "iommu_group_claim_dma_owner", args, |k| {
-            group_claim_v5_19(k, g, Some(c.clone()), DomainType::Unmanaged)
+    fn vfio_claim(&self, cx: &mut Cx<'_>, g: GroupId, c: &Cookie) -> Result<(), Errno> {
+        let args = vec![Core::group_name(g), c.0.clone()];
+        nested(cx, "iommu_group_claim_dma_owner", args, |cx| {
+            group_claim_v5_19(cx, g, Some(c.clone()), DomainType::Unmanaged)
         })
     }
 
-    fn vfio_release(&self, k: &mut Kernel, g: GroupId) {
-        let args = vec![Kernel::group_name(g)];
-        k.enter("iommu_group_release_dma_owner", args);
-        group_release_v5_19(k, g);
-        k.leave(NestedResult::Void);
+    fn vfio_release(&self, cx: &mut Cx<'_>, g: GroupId) {
+        let args = vec![Core::group_name(g)];
+        cx.rec.enter("iommu_group_release_dma_owner", args);
+        group_release_v5_19(cx, g);
+        cx.rec.leave(NestedResult::Void);
+    }
+
+    /// 0286300e6045 ("iommu_group_claim_dma_owner() must always assign a domain", v5.19):
+    /// a claimed group is parked in its blocking domain.
+    fn owned_group_leaves_default(&self) -> bool {
+        true
     }
 }

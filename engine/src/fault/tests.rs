@@ -4,11 +4,12 @@
 
 use super::{arm, fired};
 use crate::call::Call;
+use crate::core::{DeviceFacts, IommuFacts};
 use crate::dma::DmaDirection;
 use crate::era::{Config, Era};
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
-use crate::iommu::{DeviceFacts, IommuFacts, Kernel};
+use crate::iommu::Kernel;
 use crate::pgtable::Prot;
 use crate::trace::Ret;
 #[cfg(target_arch = "wasm32")]
@@ -57,6 +58,7 @@ fn state(k: &Kernel) -> String {
         }
     }
     let iovas: Vec<(DomainId, Vec<(u64, u64)>)> = k
+        .core
         .domains
         .iter()
         .filter_map(|(id, d)| d.cookie.as_ref().map(|c| (*id, c.iovad.in_use())))
@@ -250,7 +252,8 @@ fn dma_unmap_page_survives_a_failed_magazine_allocation() {
     arm(0);
     assert_eq!((got, want), (Ret::Ok, Ret::Ok));
     let in_use = |k: &Kernel| -> Vec<Vec<(u64, u64)>> {
-        k.domains
+        k.core
+            .domains
             .values()
             .filter_map(|d| d.cookie.as_ref().map(|c| c.iovad.in_use()))
             .collect()

@@ -2,12 +2,13 @@
 //! counters of map/unmap, the DMA API and device DMA through the IOTLB.
 
 use crate::call::Call;
+use crate::core::{DeviceFacts, IommuFacts};
 use crate::dma::DmaDirection;
 use crate::domain::{DomainRole, DomainType};
 use crate::era::{Config, Era};
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
-use crate::iommu::{DeviceFacts, IommuFacts, Kernel};
+use crate::iommu::Kernel;
 use crate::pgtable::Prot;
 use crate::trace::{Delta, Event, Nested, Ret};
 #[cfg(target_arch = "wasm32")]
@@ -38,7 +39,8 @@ fn lazy() -> Config {
 }
 
 fn default_domain(k: &Kernel) -> DomainId {
-    k.groups
+    k.core
+        .groups
         .get(&GroupId(0))
         .and_then(|g| g.default_domain)
         .unwrap()
@@ -110,12 +112,12 @@ fn invariants(e: &Event) -> Vec<&'static str> {
 fn paging_domains_own_a_page_table_and_default_dma_domains_a_cookie() {
     let mut k = kernel(lazy());
     let def = default_domain(&k);
-    let d = k.domains.get(&def).unwrap();
+    let d = k.core.domains.get(&def).unwrap();
     assert_eq!(d.ty, DomainType::DmaFq);
     assert!(d.paging.is_some());
     assert!(d.cookie.as_ref().unwrap().fq.is_some());
     let u = user_domain(&mut k);
-    let d = k.domains.get(&u).unwrap();
+    let d = k.core.domains.get(&u).unwrap();
     assert_eq!(d.ty, DomainType::Unmanaged);
     assert!(d.paging.is_some());
     assert!(d.cookie.is_none());
@@ -148,7 +150,7 @@ fn iommu_map_trace_nests_pgsize_and_map_pages() {
     // pgd + L1 + L2 + L3 tables; 3 table installs + 1 page + 1 block.
     assert_eq!(after.tables_allocated - before.tables_allocated, 3);
     assert_eq!(after.pte_writes - before.pte_writes, 5);
-    assert_eq!(k.iova_to_phys(d, 0x20_0042), 0x40_0042);
+    assert_eq!(k.core.iova_to_phys(d, 0x20_0042), 0x40_0042);
 }
 
 #[test]
@@ -175,7 +177,7 @@ fn iommu_map_failure_unrolls_what_it_mapped() {
         names(&e.nested[4].children),
         ["iommu_pgsize", "arm_lpae_unmap_pages"]
     );
-    assert_eq!(k.iova_to_phys(d, 0xFFFF_FFFF_F000), 0);
+    assert_eq!(k.core.iova_to_phys(d, 0xFFFF_FFFF_F000), 0);
 }
 
 #[test]
@@ -192,14 +194,15 @@ fn iommu_map_over_a_leaf_is_eexist_and_maps_nothing() {
     assert_eq!(names(&e.nested), ["iommu_pgsize", "arm_lpae_map_pages"]);
     assert_eq!(e.nested[1].result.to_string(), "-EEXIST (mapped 0x0)");
     assert_eq!(e.warns.len(), 1);
-    assert_eq!(k.iova_to_phys(d, 0x1000), 0);
-    assert_eq!(k.iova_to_phys(d, 0x2000), 0x9000_0000);
+    assert_eq!(k.core.iova_to_phys(d, 0x1000), 0);
+    assert_eq!(k.core.iova_to_phys(d, 0x2000), 0x9000_0000);
 }
 
 #[test]
 fn iommu_map_on_blocked_domain_is_einval() {
     let mut k = kernel(Config::default());
     let b = k
+        .core
         .alloc_domain(IommuId(0), DomainType::Blocked, DomainRole::Blocking)
         .unwrap();
     assert_eq!(
@@ -224,7 +227,7 @@ fn identity_domain_refuses_map_and_translates_iova_to_itself() {
         ..Config::default()
     });
     let def = default_domain(&k);
-    assert_eq!(k.domains.get(&def).unwrap().ty, DomainType::Identity);
+    assert_eq!(k.core.domains.get(&def).unwrap().ty, DomainType::Identity);
     assert_eq!(
         map(&mut k, def, 0x1000, 0x1000, 0x1000, Prot::RW).result,
         Ret::Err(Errno::EINVAL)
@@ -280,7 +283,10 @@ fn dma_map_page_returns_offset_iova_below_4g_first() {
         e.nested[0].children[0].result.to_string(),
         "0xfffff000 (rcache miss)"
     );
-    assert_eq!(k.iova_to_phys(default_domain(&k), 0xFFFF_F234), 0x8000_1234);
+    assert_eq!(
+        k.core.iova_to_phys(default_domain(&k), 0xFFFF_F234),
+        0x8000_1234
+    );
 }
 
 #[test]
@@ -295,7 +301,7 @@ fn dma_map_page_with_dma_none_is_a_bug() {
     });
     assert_eq!(e.result, Ret::Bug);
     assert_eq!(e.warns[0].message, "BUG_ON(!valid_dma_direction(dir))");
-    assert!(k.crashed.is_some());
+    assert!(k.crashed().is_some());
 }
 
 #[test]
@@ -462,8 +468,8 @@ fn split_unmap_config_splits_the_block() {
     let d = user_domain(&mut k);
     let _ = map(&mut k, d, 0x20_0000, 0x8000_0000, 0x20_0000, Prot::RW);
     assert_eq!(unmap(&mut k, d, 0x20_1000, 0x1000), Ret::Value(0x1000));
-    assert_eq!(k.iova_to_phys(d, 0x20_1000), 0);
-    assert_eq!(k.iova_to_phys(d, 0x20_2008), 0x8000_2008);
+    assert_eq!(k.core.iova_to_phys(d, 0x20_1000), 0);
+    assert_eq!(k.core.iova_to_phys(d, 0x20_2008), 0x8000_2008);
 }
 
 #[test]
@@ -491,8 +497,16 @@ fn iommu_map_beyond_the_page_budget_is_enomem_and_unrolled() {
     // 2^40 bytes of 4K pages (the PA is not 2M-aligned) needs 2^19 + 1 tables.
     let e = map(&mut k, d, 0, 0x1000, 1 << 40, Prot::RW);
     assert_eq!(e.result, Ret::Err(Errno::ENOMEM));
-    assert_eq!(k.iova_to_phys(d, 0x1000), 0);
-    let tables = k.domains.get(&d).unwrap().paging.as_ref().unwrap().stats();
+    assert_eq!(k.core.iova_to_phys(d, 0x1000), 0);
+    let tables = k
+        .core
+        .domains
+        .get(&d)
+        .unwrap()
+        .paging
+        .as_ref()
+        .unwrap()
+        .stats();
     assert_eq!(tables.tables_allocated, 16384);
 }
 
@@ -514,7 +528,7 @@ fn tick_trims_the_rcache_depot_every_100ms() {
     // depot (the 255th, 382nd, 509th and 636th frees).
     let depot = |k: &Kernel| -> usize {
         let d = default_domain(k);
-        let c = k.domains.get(&d).unwrap().cookie.as_ref().unwrap();
+        let c = k.core.domains.get(&d).unwrap().cookie.as_ref().unwrap();
         c.iovad.rcache_stats().iter().map(|r| r.depot_size).sum()
     };
     assert_eq!(depot(&k), 4);

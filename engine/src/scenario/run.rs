@@ -22,10 +22,12 @@ use super::ast::{
 use super::calls::Call as ACall;
 use super::error::{ErrorKind, ParseError, ParseErrors};
 use crate::call::{Call, Cookie, DmaOwnerType};
+use crate::core::{DeviceFacts, IommuFacts};
 use crate::era::{Config, Era};
 use crate::group::Groups;
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
-use crate::iommu::{DeviceFacts, IommuFacts, Kernel, Snapshot};
+use crate::iommu::Kernel;
+use crate::snapshot::Snapshot;
 use crate::topology::{self, Topology};
 use crate::trace::{Event, Ret};
 use serde::Serialize;
@@ -137,7 +139,7 @@ pub fn run_scenario(s: &Scenario, text: &str, opts: &Options) -> Result<Run, Par
     };
     r.kernel.record_snapshots = opts.snapshots;
     for stmt in &s.stmts {
-        if r.kernel.crashed.is_some() {
+        if r.kernel.crashed().is_some() {
             break;
         }
         r.stmt(&stmt.kind, stmt.span)?;
@@ -153,7 +155,7 @@ pub fn run_scenario(s: &Scenario, text: &str, opts: &Options) -> Result<Run, Par
         groups: r.groups.groups().cloned().collect(),
         sysfs,
         kernel: r.kernel.snapshot(),
-        crashed: r.kernel.crashed.clone(),
+        crashed: r.kernel.crashed().map(str::to_string),
         topology: r.view,
     })
 }
@@ -835,7 +837,7 @@ impl Runner<'_> {
                 let g = self.groups.group_of(self.device(&dev.node, dev.span)?);
                 let names = g.map_or_else(
                     || vec!["none".to_string()],
-                    |g| self.kernel.group_domain_names(g),
+                    |g| self.kernel.core.group_domain_names(g),
                 );
                 let want = match &is.node {
                     DomainIs::Handle(h) => {
@@ -861,7 +863,8 @@ impl Runner<'_> {
             }
             Check::Owner { dev, op, is } => {
                 let g = self.groups.group_of(self.device(&dev.node, dev.span)?);
-                let label = g.map_or_else(|| "none".to_string(), |g| self.kernel.owner_label(g));
+                let label =
+                    g.map_or_else(|| "none".to_string(), |g| self.kernel.core.owner_label(g));
                 let want = match &is.node {
                     OwnerIs::Cookie(c) => c.clone(),
                     OwnerIs::DmaApi => "dma-api".into(),
@@ -876,7 +879,7 @@ impl Runner<'_> {
             }
             Check::OwnerCnt { dev, op, count } => {
                 let g = self.groups.group_of(self.device(&dev.node, dev.span)?);
-                let n = g.map_or(0, |g| self.kernel.owner_cnt(g));
+                let n = g.map_or(0, |g| self.kernel.core.owner_cnt(g));
                 let eq = u64::from(n) == count.node.value;
                 (
                     format!("{} {}", op.symbol(), count.node),
@@ -900,7 +903,7 @@ impl Runner<'_> {
                     )
                 })?;
                 let iova = self.iova_value(iova)?;
-                let pa = self.kernel.iova_to_phys(d, iova);
+                let pa = self.kernel.core.iova_to_phys(d, iova);
                 (
                     format!("{} {:#x}", op.symbol(), phys.node.value),
                     format!("{pa:#x}"),
@@ -908,7 +911,7 @@ impl Runner<'_> {
                 )
             }
             Check::InvariantsOk => {
-                let breaches = crate::invariants::check(&self.kernel);
+                let breaches = self.kernel.check_invariants();
                 let actual = if breaches.is_empty() {
                     "ok".to_string()
                 } else {
@@ -922,7 +925,7 @@ impl Runner<'_> {
             }
             Check::Breach(n) => {
                 let name = format!("I{}", n.node);
-                let breaches = crate::invariants::check(&self.kernel);
+                let breaches = self.kernel.check_invariants();
                 let found = breaches.iter().any(|b| b.invariant == name);
                 let actual = if breaches.is_empty() {
                     "invariants ok".to_string()

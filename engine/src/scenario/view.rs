@@ -10,7 +10,7 @@ use crate::domain::{DomainRole, DomainType};
 use crate::era::Era;
 use crate::group::GroupDiff;
 use crate::ids::{DeviceId, DomainId, GroupId};
-use crate::iommu::Snapshot;
+use crate::snapshot::Snapshot;
 use crate::topology::pci::AcsFlags;
 use crate::topology::{DeviceKind, PciType, Topology};
 use crate::trace::{Ret, Severity};
@@ -214,7 +214,7 @@ impl Snapshot {
 
     /// The badge of a group's DMA owner: the owner cookie (or the VFIO container before
     /// v5.19), `DMA API ×n` when DMA-API users hold it, else `none` — the same rule as
-    /// `expect owner(group(X))` ([`crate::iommu::Kernel::owner_label`]).
+    /// `expect owner(group(X))` ([`crate::core::Core::owner_label`]).
     pub fn group_owner_badge(&self, g: GroupId) -> String {
         let Some(grp) = self.groups.iter().find(|x| x.id == g) else {
             return "none".into();

@@ -2,9 +2,9 @@
 //! counters (PTE writes, tables, invalidations, stale hits) and its DMA cookie's (IOVA
 //! rcache, flush queue). A counter the cursor's step changed is marked.
 use crate::state::use_app_state;
-use iommu_engine::iommu::{MappedRange, TableView};
 use iommu_engine::mapping::MapCounters;
 use iommu_engine::pgtable::arm_lpae::decode;
+use iommu_engine::snapshot::{MappedRange, TableView};
 use iommu_engine::trace::Delta;
 use iommu_engine::DomainId;
 use yew::prelude::*;

@@ -4,8 +4,8 @@
 //! outlined red. Everything is drawn from the run's snapshot at the cursor.
 use crate::components::acs_what_if::AcsWhatIf;
 use crate::state::{use_app_state, Action};
-use iommu_engine::iommu::Snapshot;
 use iommu_engine::scenario::{Run, TopologyView};
+use iommu_engine::snapshot::Snapshot;
 use iommu_engine::DeviceId;
 use layout::core::base::Orientation;
 use layout::core::format::{ClipHandle, RenderBackend};

@@ -6,9 +6,9 @@
 //! line; it expands to the nested kernel calls and the state it changed.
 use crate::components::trace_row::TraceRow;
 use crate::state::{use_app_state, Action};
-use iommu_engine::iommu::Snapshot;
 use iommu_engine::scenario::view::{result_text, step_label};
 use iommu_engine::scenario::{CheckOutcome, Phase, Run, Step};
+use iommu_engine::snapshot::Snapshot;
 use iommu_engine::trace::{Delta, Nested, Severity, WarnKind};
 use iommu_engine::{DeviceId, DomainId};
 use web_sys::HtmlInputElement;
