@@ -36,7 +36,7 @@ fn synth(target: usize) -> Topology {
                 .unwrap();
             let usp = b(bus, 0, 0);
             bus += 1;
-            t.add_pci(PciSpec::new(usp, PciType::UpstreamPort).parent(&rp_bdf.to_string()))
+            t.add_pci(PciSpec::new(usp, PciType::UpstreamPort).parent(rp_bdf))
                 .unwrap();
             let dsp_bus = bus;
             bus += 1;
@@ -44,15 +44,13 @@ fn synth(target: usize) -> Topology {
                 let dsp = b(dsp_bus, d, 0);
                 t.add_pci(
                     PciSpec::new(dsp, PciType::DownstreamPort)
-                        .parent(&usp.to_string())
+                        .parent(usp)
                         .acs(acs),
                 )
                 .unwrap();
                 for f in 0..8u8 {
-                    t.add_pci(
-                        PciSpec::new(b(bus, 0, f), PciType::Endpoint).parent(&dsp.to_string()),
-                    )
-                    .unwrap();
+                    t.add_pci(PciSpec::new(b(bus, 0, f), PciType::Endpoint).parent(dsp))
+                        .unwrap();
                 }
                 bus += 1;
             }

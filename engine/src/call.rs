@@ -38,17 +38,17 @@ impl DmaOwnerType {
         }
     }
 
-    /// Parses `DMA_OWNER_PRIVATE_DOMAIN` (also without the prefix, any case).
-    pub fn parse(s: &str) -> Option<DmaOwnerType> {
-        let up = s.to_ascii_uppercase();
-        let body = up.strip_prefix("DMA_OWNER_").unwrap_or(&up);
-        match body {
-            "NONE" => Some(DmaOwnerType::None),
-            "DMA_API" => Some(DmaOwnerType::DmaApi),
-            "PRIVATE_DOMAIN" => Some(DmaOwnerType::PrivateDomain),
-            "PRIVATE_DOMAIN_USER" => Some(DmaOwnerType::PrivateDomainUser),
-            _ => None,
-        }
+    /// Every owner type, in the kernel's order.
+    pub const ALL: [DmaOwnerType; 4] = [
+        DmaOwnerType::None,
+        DmaOwnerType::DmaApi,
+        DmaOwnerType::PrivateDomain,
+        DmaOwnerType::PrivateDomainUser,
+    ];
+
+    /// The owner type a scenario names by its enumerator (`DMA_OWNER_PRIVATE_DOMAIN`).
+    pub fn from_keyword(s: &str) -> Option<DmaOwnerType> {
+        DmaOwnerType::ALL.into_iter().find(|d| d.name() == s)
     }
 }
 

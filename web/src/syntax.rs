@@ -2,19 +2,8 @@
 //! colours never disagree with the parser. A line the lexer rejects is drawn plain.
 
 use iommu_engine::scenario::lexer::{lex_line, Tok};
+use iommu_engine::scenario::parser::KEYWORDS;
 use iommu_engine::scenario::Call;
-
-/// The statement keywords (the first word of a line).
-const KEYWORDS: &[&str] = &[
-    "generation",
-    "config",
-    "iommu",
-    "platform",
-    "host",
-    "pci",
-    "alias",
-    "expect",
-];
 
 /// One coloured piece of a line: the CSS class (`""` for plain) and the text.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -31,7 +31,7 @@
 //! let acs = AcsFlags::parse_list("SV,RR,CR,UF").unwrap_or_default();
 //! t.add_pci(PciSpec::new(Bdf::new(0, 0x1c, 0), PciType::RootPort).acs(acs))?; // pci 00:1c.0 rp acs=...
 //! t.add_pci(PciSpec::new(Bdf::new(0, 0x1c, 4), PciType::RootPort))?;          // pci 00:1c.4 rp
-//! t.add_pci(PciSpec::new(Bdf::new(2, 0, 0), PciType::Endpoint).parent("00:1c.4"))?;
+//! t.add_pci(PciSpec::new(Bdf::new(2, 0, 0), PciType::Endpoint).parent(Bdf::new(0, 0x1c, 4)))?;
 //!
 //! let mut groups = Groups::new(Config::default());
 //! for (_dev, result) in groups.probe_all(&t) {
@@ -140,7 +140,8 @@ impl Groups {
         let iommu_id = d.iommu.ok_or(Errno::ENODEV)?;
         let iommu = topo.iommu(iommu_id).ok_or(Errno::ENODEV)?;
         let decision = match iommu.spec.kind {
-            IommuKind::ArmSmmuV2 { smrs } => {
+            IommuKind::ArmSmmuV2 => {
+                let smrs = iommu.spec.smrs;
                 let st = self
                     .smmu
                     .entry(iommu_id)
@@ -166,7 +167,7 @@ impl Groups {
                 (g, GroupReason::OwnGroup)
             }
         };
-        if let IommuKind::ArmSmmuV2 { .. } = iommu.spec.kind {
+        if iommu.spec.kind == IommuKind::ArmSmmuV2 {
             self.arm_smmu_remember_group(iommu_id, dev, g, &reason);
         }
         let member = Member {

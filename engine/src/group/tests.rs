@@ -45,14 +45,13 @@ fn build_from<'a>(
         };
         match words[0] {
             "iommu" => {
-                let kind = match kv("kind").unwrap_or("generic") {
-                    "arm-smmu-v2" => IommuKind::ArmSmmuV2 {
-                        smrs: kv("smrs").map(num).unwrap_or(128),
-                    },
-                    "arm-smmu-v3" => IommuKind::ArmSmmuV3,
-                    _ => IommuKind::Generic,
-                };
-                t.add_iommu(IommuSpec::new(words[1], kind))?;
+                let kind = IommuKind::from_keyword(kv("kind").unwrap_or("generic"))
+                    .unwrap_or(IommuKind::Generic);
+                let mut spec = IommuSpec::new(words[1], kind);
+                if let Some(n) = kv("smrs") {
+                    spec = spec.smrs(num(n));
+                }
+                t.add_iommu(spec)?;
             }
             "host" => {
                 let mut h = HostSpec::new(words[1], kv("iommu").unwrap());
@@ -66,9 +65,9 @@ fn build_from<'a>(
             }
             "pci" => {
                 let bdf = Bdf::parse(words[1]).ok_or(TopologyError::BadBdf(words[1].into()))?;
-                let mut s = PciSpec::new(bdf, PciType::parse(words[2]).unwrap());
+                let mut s = PciSpec::new(bdf, PciType::from_keyword(words[2]).unwrap());
                 if let Some(p) = kv("parent") {
-                    s = s.parent(p);
+                    s = s.parent(Bdf::parse(p).unwrap());
                 }
                 if let Some(h) = kv("host") {
                     s = s.host(h);
@@ -107,7 +106,7 @@ fn build_from<'a>(
                 }
                 t.add_platform(s)?;
             }
-            "alias" => t.add_alias(words[1], words[3])?,
+            "alias" => t.add_alias(Bdf::parse(words[1]).unwrap(), Bdf::parse(words[3]).unwrap())?,
             other => assert!(!strict, "fixture: unknown statement {other}"),
         }
     }
@@ -645,7 +644,7 @@ fn hot_remove_frees_the_group_and_hot_add_reuses_the_lowest_id() {
         .unwrap();
     assert_eq!(g.probe_device(&t, a), Ok(GroupId(0)));
     let b = t
-        .add_pci(PciSpec::new(Bdf::new(3, 0, 0), PciType::Endpoint).parent("00:1c.0"))
+        .add_pci(PciSpec::new(Bdf::new(3, 0, 0), PciType::Endpoint).parent(Bdf::new(0, 0x1c, 0)))
         .unwrap();
     assert_eq!(g.probe_device(&t, b), Ok(GroupId(1)));
     assert_eq!(g.probe_device(&t, b), Ok(GroupId(1)));
@@ -663,7 +662,8 @@ fn hot_removing_one_member_keeps_the_group_and_its_id() {
     assert_eq!(g.partition(), part(&[&["00:1c.4"]]));
     assert_eq!(gid(&t, &g, "00:1c.4"), 0);
     // The bus number stays with the bridge: a new child must use bus 02 again.
-    let e = t.add_pci(PciSpec::new(Bdf::new(3, 0, 0), PciType::Endpoint).parent("00:1c.4"));
+    let e =
+        t.add_pci(PciSpec::new(Bdf::new(3, 0, 0), PciType::Endpoint).parent(Bdf::new(0, 0x1c, 4)));
     assert!(matches!(
         e,
         Err(TopologyError::BusMismatch { secondary: 2, .. })
@@ -989,7 +989,7 @@ fn bad_bdf_fields_from_the_api_are_rejected_not_panicked() {
         Err(TopologyError::UnknownDevice("00:09.0".into()))
     );
     assert_eq!(
-        t.add_alias("00:09.0", "00:09.1"),
+        t.add_alias(Bdf::new(0, 9, 0), Bdf::new(0, 9, 1)),
         Err(TopologyError::UnknownDevice("00:09.0".into()))
     );
 }
@@ -1148,7 +1148,7 @@ fn random_statements_never_panic() {
     for round in 0..20 {
         let mut t = Topology::new();
         let _ = t.add_iommu(IommuSpec::new("g", IommuKind::Generic));
-        let _ = t.add_iommu(IommuSpec::new("s", IommuKind::ArmSmmuV2 { smrs: 4 }));
+        let _ = t.add_iommu(IommuSpec::new("s", IommuKind::ArmSmmuV2).smrs(4));
         let _ = t.add_host(HostSpec::new("h0", if round % 2 == 0 { "g" } else { "s" }));
         let _ = t.add_host(HostSpec::new("h1", "g").segment(1));
         let mut g = Groups::new(Config {
@@ -1167,7 +1167,7 @@ fn random_statements_never_panic() {
                     };
                     let mut s = PciSpec::new(bdf, types[rnd(8) as usize]);
                     if rnd(3) > 0 && !names.is_empty() {
-                        s = s.parent(&names[rnd(names.len() as u64) as usize]);
+                        s = s.parent(Bdf::parse(&names[rnd(names.len() as u64) as usize]).unwrap());
                     }
                     if rnd(2) == 0 {
                         s = s.acs_split(AcsFlags(rnd(128) as u32), AcsFlags(rnd(128) as u32));
@@ -1194,7 +1194,10 @@ fn random_statements_never_panic() {
                 }
                 8 if !names.is_empty() => {
                     let n = names[rnd(names.len() as u64) as usize].clone();
-                    let _ = t.add_alias(&n, &format!("{:02x}:01.{}", rnd(8), rnd(8)));
+                    let _ = t.add_alias(
+                        Bdf::parse(&n).unwrap(),
+                        Bdf::new(rnd(8) as u8, 1, rnd(8) as u8),
+                    );
                 }
                 _ if !names.is_empty() => {
                     let n = names[rnd(names.len() as u64) as usize].clone();

@@ -47,19 +47,55 @@ impl Prot {
         self.0 & other.0 == other.0
     }
 
+    /// The scenario language's names (shared/SCENARIO.md "Calls"), in print order: `RW` is
+    /// both READ and WRITE, so `IOMMU_READ|IOMMU_WRITE` prints as `RW`.
+    pub const KEYWORDS: [(&'static str, Prot); 7] = [
+        ("RW", Prot::RW),
+        ("R", Prot::READ),
+        ("W", Prot::WRITE),
+        ("CACHE", Prot::CACHE),
+        ("NOEXEC", Prot::NOEXEC),
+        ("MMIO", Prot::MMIO),
+        ("PRIV", Prot::PRIV),
+    ];
+
+    /// One flag as a scenario writes it: a [`Prot::KEYWORDS`] name, optionally with the
+    /// kernel's `IOMMU_` prefix (`IOMMU_READ` and `IOMMU_WRITE` too).
+    pub fn from_keyword(s: &str) -> Option<Prot> {
+        let s = s.strip_prefix("IOMMU_").unwrap_or(s);
+        let s = match s {
+            "READ" => "R",
+            "WRITE" => "W",
+            other => other,
+        };
+        Prot::KEYWORDS
+            .iter()
+            .find(|(n, _)| *n == s)
+            .map(|&(_, p)| p)
+    }
+
     /// Parses the scenario spelling `R|W|CACHE` (also `RW`), shared/SCENARIO.md "Calls".
     pub fn parse(s: &str) -> Option<Prot> {
-        let mut p = Prot::NONE;
-        for part in s.split('|') {
-            let part = part.trim();
-            if part == "RW" {
-                p = p | Prot::RW;
-                continue;
-            }
-            let (_, flag) = Prot::NAMES.iter().find(|(n, _)| *n == part)?;
-            p = p | *flag;
+        s.split('|').try_fold(Prot::NONE, |p, part| {
+            Some(p | Prot::from_keyword(part.trim())?)
+        })
+    }
+
+    /// The scenario spelling ([`Prot::KEYWORDS`], `|`-joined; `0` for none): what the
+    /// printer writes back.
+    pub fn keywords(self) -> String {
+        if self.0 == 0 {
+            return "0".to_string();
         }
-        Some(p)
+        let mut left = self.0;
+        let mut parts = Vec::new();
+        for (n, p) in Prot::KEYWORDS {
+            if left & p.0 == p.0 {
+                parts.push(n);
+                left &= !p.0;
+            }
+        }
+        parts.join("|")
     }
 }
 

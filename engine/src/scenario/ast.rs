@@ -4,12 +4,16 @@
 
 use super::calls::{Call, Signature};
 use crate::{Config, Era, Errno};
-use serde::{Deserialize, Serialize};
+
+pub use crate::call::DmaOwnerType;
+pub use crate::pgtable::Prot;
+pub use crate::topology::{AcsFlags, Bdf, IommuKind, PciType};
+use serde::Serialize;
 use std::fmt;
 
 /// Where a node sits in the source: 1-based line and column (in characters) of its first
 /// character, and its byte range in the whole text.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Span {
     pub line: u32,
     pub col: u32,
@@ -28,7 +32,7 @@ impl Span {
 }
 
 /// A node with its span.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Spanned<T> {
     pub node: T,
     pub span: Span,
@@ -44,7 +48,7 @@ impl<T> Spanned<T> {
 pub type Ident = Spanned<String>;
 
 /// One scenario file.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Scenario {
     /// Statements in file order. Runs of blank lines are one [`StmtKind::Blank`]; leading
     /// and trailing blank lines are dropped.
@@ -52,7 +56,7 @@ pub struct Scenario {
 }
 
 /// One line.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Stmt {
     pub kind: StmtKind,
     /// A `# ...` comment after the statement, without the `#` (kept verbatim, trailing
@@ -62,7 +66,7 @@ pub struct Stmt {
     pub span: Span,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum StmtKind {
     /// One or more blank lines.
     Blank,
@@ -78,21 +82,21 @@ pub enum StmtKind {
     Pci(PciDecl),
     /// `alias A -> B`: the device `A` also issues DMA as requester ID `B`.
     Alias {
-        dev: Spanned<Bdf>,
-        alias: Spanned<Bdf>,
+        dev: Spanned<WrittenBdf>,
+        alias: Spanned<WrittenBdf>,
     },
     Call(CallStmt),
     Expect(ExpectStmt),
 }
 
 /// One `key=on|off` of a `config` line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct ConfigSetting {
     pub key: ConfigKey,
     pub on: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum ConfigKey {
     Strict,
     Passthrough,
@@ -122,9 +126,9 @@ impl ConfigKey {
     }
 }
 
-/// `iommu NAME kind= granule= ias= oas= smrs=`. Absent attributes take the documented
-/// defaults (generic, 4K, 48, 48, 128); the AST records only what the file says.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `iommu NAME kind= granule= ias= oas= smrs=`. Absent attributes take the defaults of
+/// [`crate::topology::IommuSpec::new`]; the AST records only what the file says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct IommuDecl {
     pub name: Ident,
     pub kind: Option<Spanned<IommuKind>>,
@@ -134,35 +138,8 @@ pub struct IommuDecl {
     pub smrs: Option<Spanned<Number>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum IommuKind {
-    ArmSmmuV2,
-    ArmSmmuV3,
-    Generic,
-}
-
-impl IommuKind {
-    pub const ALL: [IommuKind; 3] = [
-        IommuKind::ArmSmmuV2,
-        IommuKind::ArmSmmuV3,
-        IommuKind::Generic,
-    ];
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            IommuKind::ArmSmmuV2 => "arm-smmu-v2",
-            IommuKind::ArmSmmuV3 => "arm-smmu-v3",
-            IommuKind::Generic => "generic",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<IommuKind> {
-        IommuKind::ALL.into_iter().find(|k| k.name() == s)
-    }
-}
-
 /// `platform NAME iommu=IOMMU sid=N[,N...] mask=N`
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PlatformDecl {
     pub name: Ident,
     pub iommu: Option<Ident>,
@@ -172,7 +149,7 @@ pub struct PlatformDecl {
 }
 
 /// `host NAME iommu=IOMMU segment=N bus=N`: a PCI host bridge and its root bus.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct HostDecl {
     pub name: Ident,
     pub iommu: Option<Ident>,
@@ -181,11 +158,11 @@ pub struct HostDecl {
 }
 
 /// `pci BDF TYPE parent=BDF host=NAME acs=.. acs-cap=.. acs-ctl=.. id=V:D subsys=V:D untrusted`
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PciDecl {
-    pub bdf: Spanned<Bdf>,
+    pub bdf: Spanned<WrittenBdf>,
     pub ty: Spanned<PciType>,
-    pub parent: Option<Spanned<Bdf>>,
+    pub parent: Option<Spanned<WrittenBdf>>,
     pub host: Option<Ident>,
     /// `acs=`: capability and control both.
     pub acs: Option<Spanned<AcsFlags>>,
@@ -197,74 +174,33 @@ pub struct PciDecl {
     pub untrusted: Option<Span>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum PciType {
-    /// `rp`
-    RootPort,
-    /// `usp`
-    SwitchUpstream,
-    /// `dsp`
-    SwitchDownstream,
-    /// `ep`
-    Endpoint,
-    /// `rciep`
-    RcIntegratedEndpoint,
-    /// `bridge`: PCIe-to-PCI(-X)
-    PcieToPciBridge,
-    /// `pci`: conventional PCI
-    ConventionalPci,
+/// A PCI address as written: the address, and whether the file spelled its segment
+/// (`0000:01:00.0` prints back with it, `01:00.0` without).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct WrittenBdf {
+    pub bdf: Bdf,
+    pub with_segment: bool,
 }
 
-impl PciType {
-    pub const ALL: [PciType; 7] = [
-        PciType::RootPort,
-        PciType::SwitchUpstream,
-        PciType::SwitchDownstream,
-        PciType::Endpoint,
-        PciType::RcIntegratedEndpoint,
-        PciType::PcieToPciBridge,
-        PciType::ConventionalPci,
-    ];
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            PciType::RootPort => "rp",
-            PciType::SwitchUpstream => "usp",
-            PciType::SwitchDownstream => "dsp",
-            PciType::Endpoint => "ep",
-            PciType::RcIntegratedEndpoint => "rciep",
-            PciType::PcieToPciBridge => "bridge",
-            PciType::ConventionalPci => "pci",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PciType> {
-        PciType::ALL.into_iter().find(|t| t.name() == s)
+impl WrittenBdf {
+    /// The segment, if the file wrote one.
+    pub fn segment(&self) -> Option<u16> {
+        self.with_segment.then_some(self.bdf.segment)
     }
 }
 
-/// A PCI address; `segment` is `None` when the file wrote `BB:DD.F`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Bdf {
-    pub segment: Option<u16>,
-    pub bus: u8,
-    /// 0..=0x1f
-    pub dev: u8,
-    /// 0..=7
-    pub func: u8,
-}
-
-impl fmt::Display for Bdf {
+impl fmt::Display for WrittenBdf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(s) = self.segment {
-            write!(f, "{s:04x}:")?;
+        if self.with_segment {
+            f.write_str(&self.bdf.sysfs_name())
+        } else {
+            self.bdf.fmt(f)
         }
-        write!(f, "{:02x}:{:02x}.{}", self.bus, self.dev, self.func)
     }
 }
 
 /// `VVVV:DDDD`, hex vendor and device IDs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct PciId {
     pub vendor: u16,
     pub device: u16,
@@ -276,49 +212,8 @@ impl fmt::Display for PciId {
     }
 }
 
-/// ACS capability/control bits, with the kernel's values (include/uapi/linux/pci_regs.h).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-pub struct AcsFlags(pub u8);
-
-impl AcsFlags {
-    pub const SV: u8 = 0x01;
-    pub const TB: u8 = 0x02;
-    pub const RR: u8 = 0x04;
-    pub const CR: u8 = 0x08;
-    pub const UF: u8 = 0x10;
-    pub const EC: u8 = 0x20;
-    pub const DT: u8 = 0x40;
-    pub const NAMES: [(&'static str, u8); 7] = [
-        ("SV", Self::SV),
-        ("TB", Self::TB),
-        ("RR", Self::RR),
-        ("CR", Self::CR),
-        ("UF", Self::UF),
-        ("EC", Self::EC),
-        ("DT", Self::DT),
-    ];
-
-    pub fn flag(s: &str) -> Option<u8> {
-        Self::NAMES.iter().find(|(n, _)| *n == s).map(|&(_, b)| b)
-    }
-}
-
-impl fmt::Display for AcsFlags {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 == 0 {
-            return f.write_str("none");
-        }
-        let names: Vec<&str> = Self::NAMES
-            .iter()
-            .filter(|(_, b)| self.0 & b != 0)
-            .map(|(n, _)| *n)
-            .collect();
-        f.write_str(&names.join(","))
-    }
-}
-
 /// A number as written: its value and how to print it back.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Number {
     pub value: u64,
     pub style: NumStyle,
@@ -333,7 +228,7 @@ impl Number {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum NumStyle {
     Dec,
     Hex,
@@ -341,7 +236,7 @@ pub enum NumStyle {
     Size(SizeUnit),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum SizeUnit {
     K,
     M,
@@ -392,7 +287,7 @@ impl fmt::Display for Number {
 }
 
 /// `tick 10ms`: an amount of a time unit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Duration {
     pub amount: u64,
     pub unit: TimeUnit,
@@ -405,7 +300,7 @@ impl Duration {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum TimeUnit {
     Ns,
     Us,
@@ -441,107 +336,26 @@ impl fmt::Display for Duration {
     }
 }
 
-/// A device: a platform device's name or a PCI address.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Device {
+/// A reference to a declared device: a platform device's name or a PCI address.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum DeviceRef {
     Name(String),
-    Bdf(Bdf),
+    Bdf(WrittenBdf),
 }
 
-impl fmt::Display for Device {
+impl fmt::Display for DeviceRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Device::Name(n) => f.write_str(n),
-            Device::Bdf(b) => b.fmt(f),
+            DeviceRef::Name(n) => f.write_str(n),
+            DeviceRef::Bdf(b) => b.fmt(f),
         }
-    }
-}
-
-/// `IOMMU_READ`... bits with the kernel's values (include/linux/iommu.h).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-pub struct Prot(pub u32);
-
-impl Prot {
-    pub const READ: u32 = 1 << 0;
-    pub const WRITE: u32 = 1 << 1;
-    pub const CACHE: u32 = 1 << 2;
-    pub const NOEXEC: u32 = 1 << 3;
-    pub const MMIO: u32 = 1 << 4;
-    pub const PRIV: u32 = 1 << 5;
-    /// Scenario names (an `IOMMU_` prefix is also accepted); `RW` is both.
-    pub const NAMES: [(&'static str, u32); 7] = [
-        ("RW", Self::READ | Self::WRITE),
-        ("R", Self::READ),
-        ("W", Self::WRITE),
-        ("CACHE", Self::CACHE),
-        ("NOEXEC", Self::NOEXEC),
-        ("MMIO", Self::MMIO),
-        ("PRIV", Self::PRIV),
-    ];
-
-    pub fn flag(s: &str) -> Option<u32> {
-        let s = s.strip_prefix("IOMMU_").unwrap_or(s);
-        let s = match s {
-            "READ" => "R",
-            "WRITE" => "W",
-            other => other,
-        };
-        Self::NAMES.iter().find(|(n, _)| *n == s).map(|&(_, b)| b)
-    }
-}
-
-impl fmt::Display for Prot {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 == 0 {
-            return f.write_str("0");
-        }
-        let mut left = self.0;
-        let mut parts = Vec::new();
-        for (n, b) in Self::NAMES {
-            if left & b == b {
-                parts.push(n);
-                left &= !b;
-            }
-        }
-        f.write_str(&parts.join("|"))
     }
 }
 
 pub use crate::dma::DmaDirection;
 
-/// `enum iommu_dma_owner` of the v4 proposal (generation `shared`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum DmaOwner {
-    None,
-    DmaApi,
-    PrivateDomain,
-    PrivateDomainUser,
-}
-
-impl DmaOwner {
-    pub const ALL: [DmaOwner; 4] = [
-        DmaOwner::None,
-        DmaOwner::DmaApi,
-        DmaOwner::PrivateDomain,
-        DmaOwner::PrivateDomainUser,
-    ];
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            DmaOwner::None => "DMA_OWNER_NONE",
-            DmaOwner::DmaApi => "DMA_OWNER_DMA_API",
-            DmaOwner::PrivateDomain => "DMA_OWNER_PRIVATE_DOMAIN",
-            DmaOwner::PrivateDomainUser => "DMA_OWNER_PRIVATE_DOMAIN_USER",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<DmaOwner> {
-        DmaOwner::ALL.into_iter().find(|d| d.name() == s)
-    }
-}
-
 /// `device_dma(DEV, IOVA, read|write)`
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Access {
     Read,
     Write,
@@ -558,7 +372,7 @@ impl Access {
 
 /// One call line: `[HANDLE =] call(args...) [=> expectation]`, or the command forms
 /// `bind DEV DRIVER [managed]`, `unbind DEV`, `remove DEV`, `tick 10ms`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CallStmt {
     /// `d1 = ...`: the name that keeps the returned domain (or, for `dma_map_page`, IOVA).
     pub handle: Option<Ident>,
@@ -580,20 +394,20 @@ impl CallStmt {
 }
 
 /// One argument, already checked against the call's parameter kind.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Arg {
     /// A domain handle, IOMMU, owner cookie or driver name; for an IOVA parameter, a handle
     /// kept from `dma_map_page`.
     Name(String),
-    Device(Device),
+    Device(DeviceRef),
     /// `group(DEV)`
-    Group(Device),
+    Group(DeviceRef),
     Number(Number),
     Duration(Duration),
     Prot(Prot),
     Direction(DmaDirection),
     Access(Access),
-    DmaOwner(DmaOwner),
+    DmaOwner(DmaOwnerType),
     /// `managed` after `bind DEV DRIVER`.
     Managed,
 }
@@ -608,7 +422,7 @@ impl Arg {
     }
 
     /// The device of [`Arg::Device`] or of `group(DEV)`.
-    pub fn as_device(&self) -> Option<&Device> {
+    pub fn as_device(&self) -> Option<&DeviceRef> {
         match self {
             Arg::Device(d) | Arg::Group(d) => Some(d),
             _ => None,
@@ -631,7 +445,7 @@ impl fmt::Display for Arg {
             Arg::Group(d) => write!(f, "group({d})"),
             Arg::Number(n) => n.fmt(f),
             Arg::Duration(d) => d.fmt(f),
-            Arg::Prot(p) => p.fmt(f),
+            Arg::Prot(p) => f.write_str(&p.keywords()),
             Arg::Direction(d) => f.write_str(d.name()),
             Arg::Access(a) => f.write_str(a.name()),
             Arg::DmaOwner(o) => f.write_str(o.name()),
@@ -641,7 +455,7 @@ impl fmt::Display for Arg {
 }
 
 /// `=> VALUE [@gen,...] [; VALUE @gen,... ...]`
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Expectation {
     pub alternatives: Vec<Alternative>,
     pub span: Span,
@@ -660,7 +474,7 @@ impl Expectation {
 }
 
 /// One `VALUE @gen,...`; no generations means every generation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Alternative {
     pub value: Spanned<Value>,
     pub eras: Vec<Spanned<Era>>,
@@ -669,7 +483,7 @@ pub struct Alternative {
 }
 
 /// An expected call result.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Value {
     /// `0`, a size, an IOVA, a physical address.
     Number(Number),
@@ -695,14 +509,14 @@ impl fmt::Display for Value {
 }
 
 /// `expect CHECK [@gen,...]`
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ExpectStmt {
     pub check: Check,
     /// Empty: checked in every generation.
     pub eras: Vec<Spanned<Era>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum CmpOp {
     Eq,
     Ne,
@@ -717,31 +531,31 @@ impl CmpOp {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Check {
     /// `groups = {A B} {C}`: the whole partition, order-free.
-    Groups(Vec<Spanned<Vec<Spanned<Device>>>>),
+    Groups(Vec<Spanned<Vec<Spanned<DeviceRef>>>>),
     /// `group(A) == group(B)` (or `!=`)
     SameGroup {
-        a: Spanned<Device>,
+        a: Spanned<DeviceRef>,
         op: CmpOp,
-        b: Spanned<Device>,
+        b: Spanned<DeviceRef>,
     },
     /// `domain(group(X)) == d1|default|blocking|identity|none`
     Domain {
-        dev: Spanned<Device>,
+        dev: Spanned<DeviceRef>,
         op: CmpOp,
         is: Spanned<DomainIs>,
     },
     /// `owner(group(X)) == COOKIE|dma-api|none`
     Owner {
-        dev: Spanned<Device>,
+        dev: Spanned<DeviceRef>,
         op: CmpOp,
         is: Spanned<OwnerIs>,
     },
     /// `owner_cnt(group(X)) == N`
     OwnerCnt {
-        dev: Spanned<Device>,
+        dev: Spanned<DeviceRef>,
         op: CmpOp,
         count: Spanned<Number>,
     },
@@ -758,7 +572,7 @@ pub enum Check {
     Breach(Spanned<u8>),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum DomainIs {
     Handle(String),
     Default,
@@ -779,7 +593,7 @@ impl fmt::Display for DomainIs {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum OwnerIs {
     Cookie(String),
     DmaApi,

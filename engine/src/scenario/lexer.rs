@@ -2,7 +2,7 @@
 //! durations, BDFs, PCI IDs). The language is line-oriented, so the lexer never looks past
 //! a newline and every token knows its line and column.
 
-use super::ast::{Bdf, Duration, NumStyle, Number, PciId, SizeUnit, Span, TimeUnit};
+use super::ast::{Bdf, Duration, NumStyle, Number, PciId, SizeUnit, Span, TimeUnit, WrittenBdf};
 use super::error::{ErrorKind, ParseError};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -287,34 +287,10 @@ fn hex_field(text: &str, max_len: usize, what: &'static str) -> LitResult<u64> {
 }
 
 /// `BB:DD.F` or `SSSS:BB:DD.F` (hex segment, bus and device; function 0..7).
-pub fn bdf(text: &str) -> LitResult<Bdf> {
-    let parts: Vec<&str> = text.split(':').collect();
-    let (seg, bus, devfn) = match parts.as_slice() {
-        [b, df] => (None, *b, *df),
-        [s, b, df] => (Some(*s), *b, *df),
-        _ => return Err("expected BB:DD.F or SSSS:BB:DD.F"),
-    };
-    let segment = match seg {
-        Some(s) => Some(hex_field(s, 4, "the segment must be 1 to 4 hex digits")? as u16),
-        None => None,
-    };
-    let bus = hex_field(bus, 2, "the bus must be 1 or 2 hex digits")? as u8;
-    let (dev, func) = devfn
-        .split_once('.')
-        .ok_or("expected `.F` after the device number")?;
-    let dev = hex_field(dev, 2, "the device must be 1 or 2 hex digits")?;
-    if dev > 0x1f {
-        return Err("the device number must be at most 1f");
-    }
-    let func = match func {
-        "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" => digits(func, 10)?,
-        _ => return Err("the function must be 0 to 7"),
-    };
-    Ok(Bdf {
-        segment,
-        bus,
-        dev: dev as u8,
-        func: func as u8,
+pub fn bdf(text: &str) -> LitResult<WrittenBdf> {
+    Ok(WrittenBdf {
+        bdf: Bdf::from_text(text)?,
+        with_segment: text.matches(':').count() == 2,
     })
 }
 
@@ -427,7 +403,10 @@ mod tests {
     #[test]
     fn bdfs_and_ids() {
         let b = bdf("0000:01:1f.7").unwrap();
-        assert_eq!((b.segment, b.bus, b.dev, b.func), (Some(0), 1, 0x1f, 7));
+        assert_eq!(
+            (b.segment(), b.bdf.bus, b.bdf.dev, b.bdf.func),
+            (Some(0), 1, 0x1f, 7)
+        );
         assert_eq!(b.to_string(), "0000:01:1f.7");
         assert_eq!(bdf("00:20.0"), Err("the device number must be at most 1f"));
         assert_eq!(bdf("00:1c.8"), Err("the function must be 0 to 7"));

@@ -13,8 +13,9 @@ use crate::{Era, Errno};
 
 pub use crate::limits::{MAX_ERRORS, MAX_INPUT, MAX_LINE, MAX_STATEMENTS};
 
-/// Statement keywords, for "did you mean" on an unknown first word.
-const KEYWORDS: [&str; 8] = [
+/// The statement keywords (the first word of a line): "did you mean" on an unknown first
+/// word, and the web editor's colours.
+pub const KEYWORDS: [&str; 8] = [
     "generation",
     "config",
     "iommu",
@@ -269,7 +270,7 @@ fn number_at(text: &str, span: Span) -> Result<Spanned<Number>, ParseError> {
         })
 }
 
-fn bdf_at(text: &str, span: Span) -> Result<Spanned<Bdf>, ParseError> {
+fn bdf_at(text: &str, span: Span) -> Result<Spanned<WrittenBdf>, ParseError> {
     lexer::bdf(text)
         .map(|b| Spanned::new(b, span))
         .map_err(|why| {
@@ -305,14 +306,14 @@ fn generation_at(word: &Ident) -> Result<Spanned<Era>, ParseError> {
 }
 
 /// A device reference: a name or a BDF.
-fn device(cur: &mut Cursor) -> Result<Spanned<Device>, ParseError> {
+fn device(cur: &mut Cursor) -> Result<Spanned<DeviceRef>, ParseError> {
     match cur.peek() {
         Some(Token {
             tok: Tok::Word(w),
             span,
         }) => {
             cur.pos += 1;
-            Ok(Spanned::new(Device::Name(w.clone()), *span))
+            Ok(Spanned::new(DeviceRef::Name(w.clone()), *span))
         }
         Some(Token {
             tok: Tok::Lit(l),
@@ -320,14 +321,14 @@ fn device(cur: &mut Cursor) -> Result<Spanned<Device>, ParseError> {
         }) => {
             cur.pos += 1;
             let b = bdf_at(l, *span)?;
-            Ok(Spanned::new(Device::Bdf(b.node), b.span))
+            Ok(Spanned::new(DeviceRef::Bdf(b.node), b.span))
         }
         _ => Err(cur.error("a device (a name or a BDF)")),
     }
 }
 
 /// `group(DEV)`
-fn group_of(cur: &mut Cursor) -> Result<Spanned<Device>, ParseError> {
+fn group_of(cur: &mut Cursor) -> Result<Spanned<DeviceRef>, ParseError> {
     match cur.peek_tok() {
         Some(Tok::Word(w)) if w == "group" => {
             cur.pos += 1;
@@ -687,30 +688,30 @@ impl Parser<'_> {
         let arg = match (param, raw.node) {
             (Param::Iommu | Param::Cookie | Param::Driver, Raw::Word(w)) => Arg::Name(w),
             (Param::Domain, Raw::Word(w)) => Arg::Name(w),
-            (Param::Device, Raw::Word(w)) => Arg::Device(Device::Name(w)),
+            (Param::Device, Raw::Word(w)) => Arg::Device(DeviceRef::Name(w)),
             (Param::Device, Raw::Lit(l)) if l.contains(':') => {
-                Arg::Device(Device::Bdf(bdf_at(&l, span)?.node))
+                Arg::Device(DeviceRef::Bdf(bdf_at(&l, span)?.node))
             }
             (Param::Group, Raw::Apply(f, inner)) if f.node == "group" => match inner.node {
-                Raw::Word(w) => Arg::Group(Device::Name(w)),
-                Raw::Lit(l) => Arg::Group(Device::Bdf(bdf_at(&l, inner.span)?.node)),
+                Raw::Word(w) => Arg::Group(DeviceRef::Name(w)),
+                Raw::Lit(l) => Arg::Group(DeviceRef::Bdf(bdf_at(&l, inner.span)?.node)),
                 _ => return Err(wrong()),
             },
             (Param::Iova, Raw::Word(w)) => Arg::Name(w),
             (Param::Iova | Param::Paddr | Param::Size, Raw::Lit(l)) => {
                 Arg::Number(number_at(&l, span)?.node)
             }
-            (Param::Prot, Raw::Lit(l)) if l == "0" => Arg::Prot(Prot(0)),
-            (Param::Prot, Raw::Word(w)) => Arg::Prot(Prot(prot_flag(&w, span)?)),
+            (Param::Prot, Raw::Lit(l)) if l == "0" => Arg::Prot(Prot::NONE),
+            (Param::Prot, Raw::Word(w)) => Arg::Prot(prot_flag(&w, span)?),
             (Param::Prot, Raw::Union(parts)) => {
-                let mut bits = 0;
+                let mut prot = Prot::NONE;
                 for p in parts {
                     match p.node {
-                        Raw::Word(w) => bits |= prot_flag(&w, p.span)?,
+                        Raw::Word(w) => prot = prot | prot_flag(&w, p.span)?,
                         _ => return Err(wrong()),
                     }
                 }
-                Arg::Prot(Prot(bits))
+                Arg::Prot(prot)
             }
             (Param::Direction, Raw::Word(w)) => match DmaDirection::parse(&w) {
                 Some(d) => Arg::Direction(d),
@@ -721,10 +722,10 @@ impl Parser<'_> {
             },
             (Param::Access, Raw::Word(w)) if w == "read" => Arg::Access(Access::Read),
             (Param::Access, Raw::Word(w)) if w == "write" => Arg::Access(Access::Write),
-            (Param::Owner, Raw::Word(w)) => match DmaOwner::parse(&w) {
+            (Param::Owner, Raw::Word(w)) => match DmaOwnerType::from_keyword(&w) {
                 Some(o) => Arg::DmaOwner(o),
                 None => {
-                    let names = DmaOwner::ALL.map(DmaOwner::name);
+                    let names = DmaOwnerType::ALL.map(DmaOwnerType::name);
                     return Err(unknown("DMA owner type", &w, span, &names));
                 }
             },
@@ -903,8 +904,9 @@ impl Parser<'_> {
     }
 }
 
-fn prot_flag(w: &str, span: Span) -> Result<u32, ParseError> {
-    Prot::flag(w).ok_or_else(|| unknown("prot flag", w, span, &Prot::NAMES.map(|(n, _)| n)))
+fn prot_flag(w: &str, span: Span) -> Result<Prot, ParseError> {
+    Prot::from_keyword(w)
+        .ok_or_else(|| unknown("prot flag", w, span, &Prot::KEYWORDS.map(|(n, _)| n)))
 }
 
 /// `=> VALUE [@gen,...] [; ...]`
@@ -1020,7 +1022,7 @@ fn number_value(cur: &mut Cursor) -> Result<Spanned<Number>, ParseError> {
     number_at(l.node, l.span)
 }
 
-fn bdf_value(cur: &mut Cursor) -> Result<Spanned<Bdf>, ParseError> {
+fn bdf_value(cur: &mut Cursor) -> Result<Spanned<WrittenBdf>, ParseError> {
     let l = cur.lit("a BDF")?;
     bdf_at(l.node, l.span)
 }
@@ -1043,21 +1045,21 @@ fn pci_id_value(cur: &mut Cursor) -> Result<Spanned<PciId>, ParseError> {
 
 fn acs_value(cur: &mut Cursor) -> Result<Spanned<AcsFlags>, ParseError> {
     let first = cur.here();
-    let mut bits = 0u8;
+    let mut flags = AcsFlags::NONE;
     loop {
         let w = cur.word("an ACS flag (SV, TB, RR, CR, UF, EC, DT) or none")?;
         if w.node == "none" {
             // Only alone: `acs-ctl=none` (capability present, nothing enabled).
-            if bits != 0 || cur.peek_tok() == Some(&Tok::Comma) {
+            if !flags.is_empty() || cur.peek_tok() == Some(&Tok::Comma) {
                 return Err(ParseError::new(
                     ErrorKind::Invalid("`none` cannot be combined with ACS flags"),
                     w.span,
                 ));
             }
-            return Ok(Spanned::new(AcsFlags(0), w.span));
+            return Ok(Spanned::new(AcsFlags::NONE, w.span));
         }
-        match AcsFlags::flag(&w.node) {
-            Some(b) => bits |= b,
+        match AcsFlags::from_keyword(&w.node) {
+            Some(f) => flags = flags | f,
             None => {
                 let names = AcsFlags::NAMES.map(|(n, _)| n);
                 return Err(unknown("ACS flag", &w.node, w.span, &names));
@@ -1067,18 +1069,18 @@ fn acs_value(cur: &mut Cursor) -> Result<Spanned<AcsFlags>, ParseError> {
             break;
         }
     }
-    Ok(Spanned::new(AcsFlags(bits), cur.since(first)))
+    Ok(Spanned::new(flags, cur.since(first)))
 }
 
 fn kind_value(cur: &mut Cursor) -> Result<Spanned<IommuKind>, ParseError> {
     let w = cur.word("an IOMMU kind")?;
-    match IommuKind::parse(&w.node) {
+    match IommuKind::from_keyword(&w.node) {
         Some(k) => Ok(Spanned::new(k, w.span)),
         None => Err(unknown(
             "IOMMU kind",
             &w.node,
             w.span,
-            &IommuKind::ALL.map(IommuKind::name),
+            &IommuKind::ALL.map(IommuKind::keyword),
         )),
     }
 }
@@ -1173,8 +1175,11 @@ fn host(cur: &mut Cursor) -> Result<HostDecl, ParseError> {
 fn pci(cur: &mut Cursor) -> Result<PciDecl, ParseError> {
     let bdf = bdf_value(cur)?;
     let t = cur.word("a PCI device type (rp, usp, dsp, ep, rciep, bridge, pci)")?;
-    let Some(ty) = PciType::parse(&t.node) else {
-        let names = PciType::ALL.map(PciType::name);
+    let Some(ty) = PciType::LANGUAGE
+        .into_iter()
+        .find(|p| p.keyword() == t.node)
+    else {
+        let names = PciType::LANGUAGE.map(PciType::keyword);
         return Err(unknown("PCI device type", &t.node, t.span, &names));
     };
     let mut d = PciDecl {

@@ -84,7 +84,7 @@ pub fn code(kind: &StmtKind) -> String {
         StmtKind::Iommu(d) => {
             let _ = write!(o, "iommu {}", d.name.node);
             if let Some(k) = &d.kind {
-                let _ = write!(o, " kind={}", k.node.name());
+                let _ = write!(o, " kind={}", k.node.keyword());
             }
             for (key, v) in [
                 ("granule", &d.granule),
@@ -123,7 +123,7 @@ pub fn code(kind: &StmtKind) -> String {
             }
         }
         StmtKind::Pci(d) => {
-            let _ = write!(o, "pci {} {}", d.bdf.node, d.ty.node.name());
+            let _ = write!(o, "pci {} {}", d.bdf.node, d.ty.node.keyword());
             if let Some(p) = &d.parent {
                 let _ = write!(o, " parent={}", p.node);
             }

@@ -16,8 +16,8 @@
 //! not an error: it is recorded in [`Run::checks`] and the run goes on.
 
 use super::ast::{
-    Arg, Check, CmpOp, DomainIs, Expectation, IommuDecl, OwnerIs, PciDecl, PlatformDecl, Scenario,
-    Span, Spanned, StmtKind, Value,
+    Arg, Check, CmpOp, DeviceRef, DomainIs, Expectation, IommuDecl, OwnerIs, PciDecl, PlatformDecl,
+    Scenario, Span, Spanned, StmtKind, Value,
 };
 use super::calls::Call as ACall;
 use super::error::{ErrorKind, ParseError, ParseErrors};
@@ -28,7 +28,9 @@ use crate::group::Groups;
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
 use crate::iommu::Kernel;
 use crate::snapshot::Snapshot;
-use crate::topology::{self, Topology};
+use crate::topology::{
+    self, Granule, IommuKind, IommuSpec, PciSpec, PciType, Topology, TopologyError,
+};
 use crate::trace::{Event, Ret};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -253,8 +255,23 @@ impl Runner<'_> {
             }
             StmtKind::Alias { dev, alias } => self
                 .topo
-                .add_alias(&dev.node.to_string(), &alias.node.to_string())
-                .map_err(|e| err(span, e.to_string())),
+                .add_alias(dev.node.bdf, alias.node.bdf)
+                .map_err(|e| {
+                    // The message names the devices as the file wrote them.
+                    let e = match e {
+                        TopologyError::UnknownDevice(_) => {
+                            TopologyError::UnknownDevice(dev.node.to_string())
+                        }
+                        TopologyError::AliasBusMismatch { dev, .. } => {
+                            TopologyError::AliasBusMismatch {
+                                dev,
+                                alias: alias.node.to_string(),
+                            }
+                        }
+                        e => e,
+                    };
+                    err(span, e.to_string())
+                }),
             StmtKind::Call(c) => {
                 self.boot()?;
                 self.call(c, span)
@@ -270,30 +287,20 @@ impl Runner<'_> {
     }
 
     fn iommu(&mut self, d: &IommuDecl, span: Span) -> Result<(), ParseError> {
-        use super::ast::IommuKind as K;
-        let kind = match d.kind.as_ref().map(|k| k.node) {
-            Some(K::ArmSmmuV2) => topology::IommuKind::ArmSmmuV2 {
-                smrs: num_u32(d.smrs.as_ref())?.unwrap_or(128),
-            },
-            Some(K::ArmSmmuV3) => topology::IommuKind::ArmSmmuV3,
-            Some(K::Generic) | None => topology::IommuKind::Generic,
-        };
-        let granule = match d.granule.as_ref().map(|g| (g.node.value, g.span)) {
-            None | Some((0x1000, _)) => topology::Granule::G4K,
-            Some((0x4000, _)) => topology::Granule::G16K,
-            Some((0x10000, _)) => topology::Granule::G64K,
-            Some((_, s)) => return Err(err(s, "granule must be 4K, 16K or 64K")),
-        };
-        let spec = topology::IommuSpec {
-            name: d.name.node.clone(),
-            kind,
-            granule,
-            ias: num_u32(d.ias.as_ref())?.unwrap_or(48),
-            oas: num_u32(d.oas.as_ref())?.unwrap_or(48),
-        };
+        let kind = d.kind.as_ref().map_or(IommuSpec::DEFAULT_KIND, |k| k.node);
+        let mut spec = IommuSpec::new(&d.name.node, kind);
+        if kind == IommuKind::ArmSmmuV2 {
+            spec.smrs = num_u32(d.smrs.as_ref())?.unwrap_or(spec.smrs);
+        }
+        if let Some(g) = &d.granule {
+            spec.granule = Granule::from_bytes(g.node.value)
+                .ok_or_else(|| err(g.span, "granule must be 4K, 16K or 64K"))?;
+        }
+        spec.ias = num_u32(d.ias.as_ref())?.unwrap_or(spec.ias);
+        spec.oas = num_u32(d.oas.as_ref())?.unwrap_or(spec.oas);
         let facts = IommuFacts {
             name: spec.name.clone(),
-            granule: granule.bytes(),
+            granule: spec.granule.bytes(),
             ias: spec.ias,
             oas: spec.oas,
             // arm-smmu, arm-smmu-v3, VT-d and AMD-Vi all report IOMMU_CAP_DEFERRED_FLUSH
@@ -309,35 +316,15 @@ impl Runner<'_> {
     }
 
     fn pci(&mut self, p: &PciDecl, span: Span) -> Result<DeviceId, ParseError> {
-        let b = p.bdf.node;
-        let bdf = topology::pci::Bdf {
-            segment: b.segment.unwrap_or(0),
-            bus: b.bus,
-            dev: b.dev,
-            func: b.func,
-        };
-        let ty = match p.ty.node {
-            super::ast::PciType::RootPort => topology::pci::PciType::RootPort,
-            super::ast::PciType::SwitchUpstream => topology::pci::PciType::UpstreamPort,
-            super::ast::PciType::SwitchDownstream => topology::pci::PciType::DownstreamPort,
-            super::ast::PciType::Endpoint => topology::pci::PciType::Endpoint,
-            super::ast::PciType::RcIntegratedEndpoint => {
-                topology::pci::PciType::RcIntegratedEndpoint
-            }
-            super::ast::PciType::PcieToPciBridge => topology::pci::PciType::PcieToPciBridge,
-            super::ast::PciType::ConventionalPci => topology::pci::PciType::ConventionalPci,
-        };
-        let mut spec = topology::PciSpec::new(bdf, ty);
-        spec.parent = p.parent.as_ref().map(|x| x.node.to_string());
+        let mut spec = PciSpec::new(p.bdf.node.bdf, p.ty.node);
+        spec.parent = p.parent.map(|x| x.node.bdf);
         spec.host = p.host.as_ref().map(|x| x.node.clone());
-        let flags =
-            |f: &Spanned<super::ast::AcsFlags>| topology::pci::AcsFlags(u32::from(f.node.0));
         if let Some(a) = &p.acs {
-            spec = spec.acs(flags(a));
+            spec = spec.acs(a.node);
         }
         if p.acs_cap.is_some() || p.acs_ctl.is_some() {
-            let cap = p.acs_cap.as_ref().map(flags);
-            let ctl = p.acs_ctl.as_ref().map(flags);
+            let cap = p.acs_cap.map(|f| f.node);
+            let ctl = p.acs_ctl.map(|f| f.node);
             spec.acs_cap = cap.or(spec.acs_cap).or(ctl);
             spec.acs_ctl = ctl.unwrap_or(spec.acs_ctl);
         }
@@ -350,9 +337,19 @@ impl Runner<'_> {
         if p.untrusted.is_some() {
             spec = spec.untrusted();
         }
-        self.topo
-            .add_pci(spec)
-            .map_err(|e| err(span, e.to_string()))
+        self.topo.add_pci(spec).map_err(|e| {
+            // The message names the parent as the file wrote it.
+            let e = match (e, &p.parent) {
+                (TopologyError::UnknownParent { dev, .. }, Some(parent)) => {
+                    TopologyError::UnknownParent {
+                        dev,
+                        parent: parent.node.to_string(),
+                    }
+                }
+                (e, _) => e,
+            };
+            err(span, e.to_string())
+        })
     }
 
     fn platform(&mut self, p: &PlatformDecl, span: Span) -> Result<DeviceId, ParseError> {
@@ -450,10 +447,10 @@ impl Runner<'_> {
                 // ports) keep their driver in a viable group.
                 f.is_bridge = matches!(
                     p.ty,
-                    topology::pci::PciType::RootPort
-                        | topology::pci::PciType::UpstreamPort
-                        | topology::pci::PciType::DownstreamPort
-                        | topology::pci::PciType::PcieToPciBridge
+                    PciType::RootPort
+                        | PciType::UpstreamPort
+                        | PciType::DownstreamPort
+                        | PciType::PcieToPciBridge
                 );
                 Ok(f)
             }
@@ -487,10 +484,12 @@ impl Runner<'_> {
 
     // ------------------------------------------------------------------ calls
 
-    fn device(&self, d: &super::ast::Device, span: Span) -> Result<DeviceId, ParseError> {
-        self.topo
-            .lookup(&d.to_string())
-            .ok_or_else(|| err(span, format!("no device {d} in the topology")))
+    fn device(&self, d: &DeviceRef, span: Span) -> Result<DeviceId, ParseError> {
+        match d {
+            DeviceRef::Name(n) => self.topo.lookup(n),
+            DeviceRef::Bdf(b) => self.topo.lookup_bdf(b.bdf),
+        }
+        .ok_or_else(|| err(span, format!("no device {d} in the topology")))
     }
 
     fn arg_device(&self, c: &super::ast::CallStmt, i: usize) -> Result<DeviceId, ParseError> {
@@ -565,9 +564,7 @@ impl Runner<'_> {
         let owner = |i: usize| -> Result<DmaOwnerType, ParseError> {
             let a = arg(c, i)?;
             match &a.node {
-                Arg::DmaOwner(o) => {
-                    DmaOwnerType::parse(o.name()).ok_or_else(|| err(a.span, "bad owner type"))
-                }
+                Arg::DmaOwner(o) => Ok(*o),
                 _ => Err(err(a.span, "expected DMA_OWNER_...")),
             }
         };
@@ -678,7 +675,7 @@ impl Runner<'_> {
                 paddr: arg_number(c, 2)?,
                 size: arg_number(c, 3)?,
                 prot: match &arg(c, 4)?.node {
-                    Arg::Prot(p) => crate::pgtable::Prot(p.0),
+                    Arg::Prot(p) => *p,
                     _ => return Err(err(arg(c, 4)?.span, "expected a prot such as `R|W`")),
                 },
             },

@@ -217,16 +217,14 @@ fn topology_example_parses() {
     };
     assert_eq!(
         rp.bdf.node,
-        Bdf {
-            segment: None,
-            bus: 0,
-            dev: 0x1c,
-            func: 0
+        WrittenBdf {
+            bdf: Bdf::new(0, 0x1c, 0),
+            with_segment: false
         }
     );
     assert_eq!(rp.ty.node, PciType::RootPort);
     assert_eq!(
-        rp.acs.map(|a| a.node.0),
+        rp.acs.map(|a| a.node),
         Some(AcsFlags::SV | AcsFlags::RR | AcsFlags::CR | AcsFlags::UF)
     );
     let types: Vec<PciType> = s
@@ -245,8 +243,8 @@ fn topology_example_parses() {
             RootPort,
             Endpoint,
             Endpoint,
-            SwitchUpstream,
-            SwitchDownstream,
+            UpstreamPort,
+            DownstreamPort,
             PcieToPciBridge,
             ConventionalPci,
             RcIntegratedEndpoint
@@ -285,11 +283,9 @@ fn calls_example_parses() {
     assert_eq!(
         c[0].args.iter().map(|a| a.node.clone()).collect::<Vec<_>>(),
         [
-            Arg::Device(Device::Bdf(Bdf {
-                segment: None,
-                bus: 1,
-                dev: 0,
-                func: 0
+            Arg::Device(DeviceRef::Bdf(WrittenBdf {
+                bdf: Bdf::new(1, 0, 0),
+                with_segment: false
             })),
             Arg::Name("nouveau".into())
         ]
@@ -299,14 +295,20 @@ fn calls_example_parses() {
     assert_eq!(c[0].arg(2), None);
     assert_eq!(
         c[6].arg(1).and_then(Arg::as_device),
-        Some(&Device::Name("host1x".into()))
+        Some(&DeviceRef::Name("host1x".into()))
     );
     assert_eq!(c[15].arg(2).and_then(Arg::as_number), Some(4096));
     assert_eq!(c[3].call.node, Call::Unbind);
     assert_eq!(c[4].handle.as_ref().map(|h| h.node.as_str()), Some("d1"));
     assert_eq!(c[4].call.node, Call::IommuDomainAlloc);
-    assert_eq!(c[6].args[1].node, Arg::Group(Device::Name("host1x".into())));
-    assert_eq!(c[8].args[1].node, Arg::DmaOwner(DmaOwner::PrivateDomain));
+    assert_eq!(
+        c[6].args[1].node,
+        Arg::Group(DeviceRef::Name("host1x".into()))
+    );
+    assert_eq!(
+        c[8].args[1].node,
+        Arg::DmaOwner(DmaOwnerType::PrivateDomain)
+    );
     assert_eq!(c[8].args[2].node, Arg::Name("tegra".into()));
     let map = c[14];
     assert_eq!(map.call.node, Call::IommuMap);
@@ -324,7 +326,10 @@ fn calls_example_parses() {
             style: NumStyle::Size(SizeUnit::M)
         })
     );
-    assert_eq!(map.args[4].node, Arg::Prot(Prot(Prot::READ | Prot::WRITE)));
+    assert_eq!(
+        map.args[4].node,
+        Arg::Prot(Prot(Prot::READ.0 | Prot::WRITE.0))
+    );
     assert_eq!((map.args[4].span.line, map.args[4].span.col), (15, 43));
     assert_eq!(
         c[17].args[3].node,
@@ -457,8 +462,8 @@ fn everything_parses_with_the_extensions() {
     let StmtKind::Pci(p) = &s.stmts[8].kind else {
         panic!()
     };
-    assert_eq!(p.bdf.node.segment, Some(1));
-    assert_eq!(p.acs_ctl.map(|a| a.node), Some(AcsFlags(0)));
+    assert_eq!(p.bdf.node.segment(), Some(1));
+    assert_eq!(p.acs_ctl.map(|a| a.node), Some(AcsFlags::NONE));
     assert_eq!(p.acs_cap.map(|a| a.node.0), Some(0x7f));
     assert_eq!(
         p.id.map(|i| i.node),

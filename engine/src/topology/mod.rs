@@ -135,11 +135,12 @@ pub enum TopologyError {
 }
 
 /// The kind of an IOMMU instance (`iommu NAME kind=...`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum IommuKind {
-    /// drivers/iommu/arm/arm-smmu/arm-smmu.c: stream matching with `smrs` Stream Match Registers.
-    ArmSmmuV2 { smrs: u32 },
+    /// drivers/iommu/arm/arm-smmu/arm-smmu.c: stream matching with [`IommuSpec::smrs`]
+    /// Stream Match Registers.
+    ArmSmmuV2,
     /// drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c: PCI grouping, otherwise one group per device.
     ArmSmmuV3,
     /// An x86-style remapping unit (VT-d / AMD-Vi): `pci_device_group` or `generic_device_group`.
@@ -147,17 +148,24 @@ pub enum IommuKind {
 }
 
 impl IommuKind {
-    /// SMMUv2 with the default SMR count (`ARM_SMMU_MAX_SMRS` = 128).
-    pub const ARM_SMMU_V2: IommuKind = IommuKind::ArmSmmuV2 { smrs: 128 };
+    pub const ALL: [IommuKind; 3] = [
+        IommuKind::ArmSmmuV2,
+        IommuKind::ArmSmmuV3,
+        IommuKind::Generic,
+    ];
 
-    /// Parses `kind=` (`arm-smmu-v2` gets the default 128 SMRs; `smrs=` overrides).
-    pub fn parse(s: &str) -> Option<IommuKind> {
-        match s {
-            "arm-smmu-v2" => Some(IommuKind::ARM_SMMU_V2),
-            "arm-smmu-v3" => Some(IommuKind::ArmSmmuV3),
-            "generic" => Some(IommuKind::Generic),
-            _ => None,
+    /// The scenario-language keyword (`kind=arm-smmu-v2`).
+    pub const fn keyword(self) -> &'static str {
+        match self {
+            IommuKind::ArmSmmuV2 => "arm-smmu-v2",
+            IommuKind::ArmSmmuV3 => "arm-smmu-v3",
+            IommuKind::Generic => "generic",
         }
+    }
+
+    /// The kind spelled `s`.
+    pub fn from_keyword(s: &str) -> Option<IommuKind> {
+        IommuKind::ALL.into_iter().find(|k| k.keyword() == s)
     }
 }
 
@@ -190,7 +198,7 @@ impl Granule {
     }
 }
 
-/// `iommu NAME kind=... granule=... ias=... oas=...`
+/// `iommu NAME kind=... granule=... ias=... oas=... smrs=...`
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct IommuSpec {
     pub name: String,
@@ -198,18 +206,38 @@ pub struct IommuSpec {
     pub granule: Granule,
     pub ias: u32,
     pub oas: u32,
+    /// Stream Match Registers of an SMMUv2 (unused by the other kinds).
+    pub smrs: u32,
 }
 
 impl IommuSpec {
-    /// An IOMMU with the defaults of SCENARIO.md: granule 4K, ias 48, oas 48.
+    /// `kind=` when the file gives none.
+    pub const DEFAULT_KIND: IommuKind = IommuKind::Generic;
+    /// `ias=` when the file gives none: 48-bit input addresses.
+    pub const DEFAULT_IAS: u32 = 48;
+    /// `oas=` when the file gives none: 48-bit output addresses.
+    pub const DEFAULT_OAS: u32 = 48;
+    /// drivers/iommu/arm/arm-smmu/arm-smmu.h: ARM_SMMU_MAX_SMRS (128), the most an SMMUv2
+    /// has and the `smrs=` default.
+    pub const MAX_SMRS: u32 = 128;
+
+    /// An IOMMU with the defaults of SCENARIO.md (the one place they live): granule 4K,
+    /// ias 48, oas 48, 128 SMRs.
     pub fn new(name: &str, kind: IommuKind) -> Self {
         IommuSpec {
             name: name.to_string(),
             kind,
-            granule: Granule::G4K,
-            ias: 48,
-            oas: 48,
+            granule: Granule::default(),
+            ias: Self::DEFAULT_IAS,
+            oas: Self::DEFAULT_OAS,
+            smrs: Self::MAX_SMRS,
         }
+    }
+
+    /// An SMMUv2 with `smrs` stream match registers.
+    pub fn smrs(mut self, smrs: u32) -> Self {
+        self.smrs = smrs;
+        self
     }
 }
 
@@ -268,7 +296,8 @@ pub struct Host {
 pub struct PciSpec {
     pub bdf: Bdf,
     pub ty: PciType,
-    pub parent: Option<String>,
+    /// The upstream bridge or port (`parent=`); `None` on a root bus.
+    pub parent: Option<Bdf>,
     pub host: Option<String>,
     /// ACS capability bits; `None` = no ACS extended capability at all.
     pub acs_cap: Option<AcsFlags>,
@@ -298,8 +327,8 @@ impl PciSpec {
             multifunction: None,
         }
     }
-    pub fn parent(mut self, parent: &str) -> Self {
-        self.parent = Some(parent.to_string());
+    pub fn parent(mut self, parent: Bdf) -> Self {
+        self.parent = Some(parent);
         self
     }
     pub fn host(mut self, host: &str) -> Self {
@@ -466,11 +495,9 @@ impl Topology {
         if self.iommus.iter().any(|i| i.spec.name == spec.name) {
             return Err(TopologyError::Duplicate(spec.name));
         }
-        if let IommuKind::ArmSmmuV2 { smrs } = spec.kind {
-            // drivers/iommu/arm/arm-smmu/arm-smmu.h: ARM_SMMU_MAX_SMRS 128
-            if smrs == 0 || smrs > 128 {
-                return Err(TopologyError::SmrCount(smrs));
-            }
+        if spec.kind == IommuKind::ArmSmmuV2 && (spec.smrs == 0 || spec.smrs > IommuSpec::MAX_SMRS)
+        {
+            return Err(TopologyError::SmrCount(spec.smrs));
         }
         let id = IommuId(self.iommus.len() as u32);
         self.iommus.push(Iommu { id, spec });
@@ -524,20 +551,14 @@ impl Topology {
         }
         let seg = spec.bdf.segment;
         let bus = spec.bdf.bus;
-        let (host, parent, new_secondary) = match &spec.parent {
-            Some(pname) => {
-                let pid = self
-                    .lookup(pname)
-                    .ok_or_else(|| TopologyError::UnknownParent {
-                        dev: name.clone(),
-                        parent: pname.clone(),
-                    })?;
-                let pdev = self
-                    .pci_dev(pid)
-                    .ok_or_else(|| TopologyError::UnknownParent {
-                        dev: name.clone(),
-                        parent: pname.clone(),
-                    })?;
+        let (host, parent, new_secondary) = match spec.parent {
+            Some(pbdf) => {
+                let unknown = || TopologyError::UnknownParent {
+                    dev: name.clone(),
+                    parent: pbdf.to_string(),
+                };
+                let pid = self.lookup_bdf(pbdf).ok_or_else(unknown)?;
+                let pdev = self.pci_dev(pid).ok_or_else(unknown)?;
                 let pname = self.name(pid).to_string();
                 if !pdev.ty.can_be_parent() {
                     return Err(TopologyError::NotABridge {
@@ -679,7 +700,7 @@ impl Topology {
                 mask: mask as u16,
             });
         }
-        if matches!(kind, IommuKind::ArmSmmuV2 { .. }) && sids.is_empty() {
+        if kind == IommuKind::ArmSmmuV2 && sids.is_empty() {
             return Err(TopologyError::MissingStreamId {
                 dev: spec.name,
                 iommu: spec.iommu,
@@ -698,20 +719,17 @@ impl Topology {
 
     /// `alias DEV -> BDF`: DMA alias quirk; DEV also uses requester ID BDF (same bus),
     /// like `pci_add_dma_alias()` (drivers/pci/pci.c). The alias need not be a declared device.
-    pub fn add_alias(&mut self, dev: &str, alias: &str) -> Result<(), TopologyError> {
+    pub fn add_alias(&mut self, dev: Bdf, a: Bdf) -> Result<(), TopologyError> {
         let id = self
-            .lookup(dev)
+            .lookup_bdf(dev)
             .ok_or_else(|| TopologyError::UnknownDevice(dev.to_string()))?;
-        let a = Bdf::parse(alias).ok_or_else(|| TopologyError::BadBdf(alias.to_string()))?;
         let name = self.name(id).to_string();
+        let alias = a.to_string();
         let p = self
             .pci_dev_mut(id)
             .ok_or_else(|| TopologyError::NotPci(dev.to_string()))?;
         if p.bdf.segment != a.segment || p.bdf.bus != a.bus {
-            return Err(TopologyError::AliasBusMismatch {
-                dev: name,
-                alias: alias.to_string(),
-            });
+            return Err(TopologyError::AliasBusMismatch { dev: name, alias });
         }
         if !p.dma_aliases.contains(&a.devfn()) {
             p.dma_aliases.push(a.devfn());
@@ -805,8 +823,15 @@ impl Topology {
             return Some(id);
         }
         // Accept any spelling of a BDF ("0000:01:00.0" for "01:00.0", upper case hex).
-        let bdf = Bdf::parse(name)?;
-        self.by_name.get(&bdf.to_string()).copied()
+        self.lookup_bdf(Bdf::parse(name)?)
+    }
+
+    /// The PCI function at `bdf`.
+    pub fn lookup_bdf(&self, bdf: Bdf) -> Option<DeviceId> {
+        self.bus_devices(bdf.segment, bdf.bus)
+            .iter()
+            .copied()
+            .find(|&d| self.pci_dev(d).is_some_and(|p| p.bdf == bdf))
     }
 
     pub fn device(&self, id: DeviceId) -> Option<&Device> {
@@ -943,10 +968,6 @@ pub fn pci_std_enable_acs(cap: AcsFlags, ctl: AcsFlags, untrusted: bool) -> AcsF
 
 impl fmt::Display for IommuKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            IommuKind::ArmSmmuV2 { .. } => f.write_str("arm-smmu-v2"),
-            IommuKind::ArmSmmuV3 => f.write_str("arm-smmu-v3"),
-            IommuKind::Generic => f.write_str("generic"),
-        }
+        f.write_str(self.keyword())
     }
 }

@@ -32,14 +32,15 @@ impl AcsFlags {
     /// `PCI_ACS_QUIRK_ACS_ISOLATED` (acs-fix series, patch 10/16: drivers/pci/quirks.c).
     pub const QUIRK_ACS_ISOLATED: AcsFlags = AcsFlags(1 << 16);
 
-    const NAMES: [(AcsFlags, &'static str); 7] = [
-        (AcsFlags::SV, "SV"),
-        (AcsFlags::TB, "TB"),
-        (AcsFlags::RR, "RR"),
-        (AcsFlags::CR, "CR"),
-        (AcsFlags::UF, "UF"),
-        (AcsFlags::EC, "EC"),
-        (AcsFlags::DT, "DT"),
+    /// The scenario language's flag names (`acs=SV,RR,CR,UF`), in print order.
+    pub const NAMES: [(&'static str, AcsFlags); 7] = [
+        ("SV", AcsFlags::SV),
+        ("TB", AcsFlags::TB),
+        ("RR", AcsFlags::RR),
+        ("CR", AcsFlags::CR),
+        ("UF", AcsFlags::UF),
+        ("EC", AcsFlags::EC),
+        ("DT", AcsFlags::DT),
     ];
 
     pub const fn contains(self, other: AcsFlags) -> bool {
@@ -50,12 +51,17 @@ impl AcsFlags {
         self.0 == 0
     }
 
-    /// Parses one flag name (`SV`, `TB`, `RR`, `CR`, `UF`, `EC`, `DT`), case-insensitive.
-    pub fn parse_flag(s: &str) -> Option<AcsFlags> {
+    /// One flag as the scenario language spells it (`SV`, `TB`, `RR`, `CR`, `UF`, `EC`, `DT`).
+    pub fn from_keyword(s: &str) -> Option<AcsFlags> {
         AcsFlags::NAMES
             .iter()
-            .find(|(_, n)| n.eq_ignore_ascii_case(s))
-            .map(|(f, _)| *f)
+            .find(|(n, _)| *n == s)
+            .map(|&(_, f)| f)
+    }
+
+    /// Parses one flag name, case-insensitive (`sv` too).
+    pub fn parse_flag(s: &str) -> Option<AcsFlags> {
+        AcsFlags::from_keyword(&s.to_ascii_uppercase())
     }
 
     /// Parses a comma-separated list (`SV,RR,CR,UF`); the empty string is no flags.
@@ -93,7 +99,7 @@ impl Not for AcsFlags {
 impl fmt::Display for AcsFlags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;
-        for (flag, name) in AcsFlags::NAMES {
+        for (name, flag) in AcsFlags::NAMES {
             if self.contains(flag) {
                 if !first {
                     f.write_str(",")?;
@@ -137,30 +143,48 @@ impl Bdf {
 
     /// Parses `BB:DD.F` or `SSSS:BB:DD.F` (hex).
     pub fn parse(s: &str) -> Option<Bdf> {
-        let (rest, func) = s.rsplit_once('.')?;
-        let mut parts: Vec<&str> = rest.split(':').collect();
-        let dev = parts.pop()?;
-        let bus = parts.pop()?;
-        let segment = match parts.pop() {
-            Some(seg) => {
-                if !parts.is_empty() || seg.is_empty() || seg.len() > 4 {
-                    return None;
-                }
-                u16::from_str_radix(seg, 16).ok()?
+        Bdf::from_text(s).ok()
+    }
+
+    /// Parses `BB:DD.F` or `SSSS:BB:DD.F` (hex segment, bus and device; function 0..7),
+    /// saying what is wrong (the scenario parser's message).
+    pub fn from_text(text: &str) -> Result<Bdf, &'static str> {
+        fn hex(text: &str, max_len: usize, what: &'static str) -> Result<u32, &'static str> {
+            if text.is_empty() || text.len() > max_len {
+                return Err(what);
             }
+            u32::from_str_radix(text, 16)
+                .ok()
+                .filter(|_| text.chars().all(|c| c.is_ascii_hexdigit()))
+                .ok_or(what)
+        }
+        let parts: Vec<&str> = text.split(':').collect();
+        let (seg, bus, devfn) = match parts.as_slice() {
+            [b, df] => (None, *b, *df),
+            [s, b, df] => (Some(*s), *b, *df),
+            _ => return Err("expected BB:DD.F or SSSS:BB:DD.F"),
+        };
+        let segment = match seg {
+            Some(s) => hex(s, 4, "the segment must be 1 to 4 hex digits")? as u16,
             None => 0,
         };
-        let hex = |t: &str, max: u32| -> Option<u32> {
-            if t.is_empty() || t.len() > 2 || !t.chars().all(|c| c.is_ascii_hexdigit()) {
-                return None;
-            }
-            u32::from_str_radix(t, 16).ok().filter(|&v| v <= max)
+        let bus = hex(bus, 2, "the bus must be 1 or 2 hex digits")? as u8;
+        let (dev, func) = devfn
+            .split_once('.')
+            .ok_or("expected `.F` after the device number")?;
+        let dev = hex(dev, 2, "the device must be 1 or 2 hex digits")?;
+        if dev > 0x1f {
+            return Err("the device number must be at most 1f");
+        }
+        let func = match func {
+            "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" => hex(func, 1, "")?,
+            _ => return Err("the function must be 0 to 7"),
         };
-        Some(Bdf {
+        Ok(Bdf {
             segment,
-            bus: hex(bus, 0xff)? as u8,
-            dev: hex(dev, 0x1f)? as u8,
-            func: hex(func, 7)? as u8,
+            bus,
+            dev: dev as u8,
+            func: func as u8,
         })
     }
 
@@ -265,20 +289,33 @@ impl PciType {
         }
     }
 
-    /// Parses a scenario-language keyword.
-    pub fn parse(s: &str) -> Option<PciType> {
-        [
-            PciType::RootPort,
-            PciType::UpstreamPort,
-            PciType::DownstreamPort,
-            PciType::Endpoint,
-            PciType::RcIntegratedEndpoint,
-            PciType::PcieToPciBridge,
-            PciType::ConventionalPci,
-            PciType::HostBridge,
-        ]
-        .into_iter()
-        .find(|t| t.keyword() == s)
+    /// Every type, the scenario language's seven and the model-only `host-bridge`.
+    pub const ALL: [PciType; 8] = [
+        PciType::RootPort,
+        PciType::UpstreamPort,
+        PciType::DownstreamPort,
+        PciType::Endpoint,
+        PciType::RcIntegratedEndpoint,
+        PciType::PcieToPciBridge,
+        PciType::ConventionalPci,
+        PciType::HostBridge,
+    ];
+
+    /// The types a scenario's `pci BDF TYPE` can declare (shared/SCENARIO.md "Topology");
+    /// `host-bridge` is only for the model's own machine fixtures.
+    pub const LANGUAGE: [PciType; 7] = [
+        PciType::RootPort,
+        PciType::UpstreamPort,
+        PciType::DownstreamPort,
+        PciType::Endpoint,
+        PciType::RcIntegratedEndpoint,
+        PciType::PcieToPciBridge,
+        PciType::ConventionalPci,
+    ];
+
+    /// The type spelled `s` (any of [`PciType::ALL`]).
+    pub fn from_keyword(s: &str) -> Option<PciType> {
+        PciType::ALL.into_iter().find(|t| t.keyword() == s)
     }
 
     /// `pci_is_pcie()`.
@@ -561,11 +598,18 @@ mod tests {
         assert_eq!(AcsFlags::parse_list(""), Some(AcsFlags::NONE));
         assert_eq!(AcsFlags::parse_list("SV,XX"), None);
         assert_eq!(Rid::new(5, 0).to_string(), "05:00.0");
-        assert_eq!(PciType::parse("bridge"), Some(PciType::PcieToPciBridge));
-        assert_eq!(PciType::parse("switch"), None);
         assert_eq!(
-            super::super::IommuKind::parse("arm-smmu-v2"),
-            Some(super::super::IommuKind::ArmSmmuV2 { smrs: 128 })
+            PciType::from_keyword("bridge"),
+            Some(PciType::PcieToPciBridge)
+        );
+        assert_eq!(PciType::from_keyword("switch"), None);
+        assert_eq!(
+            super::super::IommuKind::from_keyword("arm-smmu-v2"),
+            Some(super::super::IommuKind::ArmSmmuV2)
+        );
+        assert_eq!(
+            super::super::IommuSpec::new("s", super::super::IommuKind::ArmSmmuV2).smrs,
+            128
         );
         assert_eq!(
             super::super::Granule::from_bytes(16384),
