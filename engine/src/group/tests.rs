@@ -1126,16 +1126,7 @@ fn random_statements_never_panic() {
             .wrapping_add(1442695040888963407);
         (seed >> 33) % n.max(1)
     };
-    let types = [
-        PciType::RootPort,
-        PciType::UpstreamPort,
-        PciType::DownstreamPort,
-        PciType::Endpoint,
-        PciType::RcIntegratedEndpoint,
-        PciType::PcieToPciBridge,
-        PciType::ConventionalPci,
-        PciType::HostBridge,
-    ];
+    let types = PciType::ALL;
     let ids = [
         (0x8086, 0x1c10),
         (0x1d17, 0x0999),

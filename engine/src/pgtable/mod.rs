@@ -33,15 +33,6 @@ impl Prot {
     pub const PRIV: Prot = Prot(1 << 5);
     pub const RW: Prot = Prot(Self::READ.0 | Self::WRITE.0);
 
-    const NAMES: [(&'static str, Prot); 6] = [
-        ("R", Prot::READ),
-        ("W", Prot::WRITE),
-        ("CACHE", Prot::CACHE),
-        ("NOEXEC", Prot::NOEXEC),
-        ("MMIO", Prot::MMIO),
-        ("PRIV", Prot::PRIV),
-    ];
-
     /// True if every flag of `other` is set.
     pub const fn contains(self, other: Prot) -> bool {
         self.0 & other.0 == other.0
@@ -109,7 +100,8 @@ impl BitOr for Prot {
 impl fmt::Display for Prot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;
-        for (name, flag) in Prot::NAMES {
+        // One name per flag (the trace's `R|W`): every keyword but the combined `RW`.
+        for &(name, flag) in Prot::KEYWORDS.iter().skip(1) {
             if self.contains(flag) && flag.0 != 0 {
                 if !first {
                     f.write_str("|")?;

@@ -1175,11 +1175,9 @@ fn host(cur: &mut Cursor) -> Result<HostDecl, ParseError> {
 fn pci(cur: &mut Cursor) -> Result<PciDecl, ParseError> {
     let bdf = bdf_value(cur)?;
     let t = cur.word("a PCI device type (rp, usp, dsp, ep, rciep, bridge, pci)")?;
-    let Some(ty) = PciType::LANGUAGE
-        .into_iter()
-        .find(|p| p.keyword() == t.node)
-    else {
-        let names = PciType::LANGUAGE.map(PciType::keyword);
+    let types = PciType::ALL.into_iter().filter(|p| p.in_language());
+    let Some(ty) = types.clone().find(|p| p.keyword() == t.node) else {
+        let names: Vec<&str> = types.map(PciType::keyword).collect();
         return Err(unknown("PCI device type", &t.node, t.span, &names));
     };
     let mut d = PciDecl {

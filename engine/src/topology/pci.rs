@@ -301,17 +301,11 @@ impl PciType {
         PciType::HostBridge,
     ];
 
-    /// The types a scenario's `pci BDF TYPE` can declare (shared/SCENARIO.md "Topology");
-    /// `host-bridge` is only for the model's own machine fixtures.
-    pub const LANGUAGE: [PciType; 7] = [
-        PciType::RootPort,
-        PciType::UpstreamPort,
-        PciType::DownstreamPort,
-        PciType::Endpoint,
-        PciType::RcIntegratedEndpoint,
-        PciType::PcieToPciBridge,
-        PciType::ConventionalPci,
-    ];
+    /// Whether a scenario's `pci BDF TYPE` can declare it (shared/SCENARIO.md "Topology"):
+    /// every type but `host-bridge`, which only the model's own machine fixtures use.
+    pub const fn in_language(self) -> bool {
+        !matches!(self, PciType::HostBridge)
+    }
 
     /// The type spelled `s` (any of [`PciType::ALL`]).
     pub fn from_keyword(s: &str) -> Option<PciType> {
