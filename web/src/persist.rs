@@ -12,6 +12,35 @@ use serde::{Deserialize, Serialize};
 /// The localStorage key.
 pub const KEY: &str = "iommu-playground.v1";
 
+/// The localStorage key of the user's own scenarios (most recent first).
+pub const MINE_KEY: &str = "iommu-playground.mine.v1";
+/// How many of the user's own scenarios localStorage keeps.
+pub const MAX_KEPT: usize = 5;
+
+/// The user's own scenarios kept in this browser, most recent first.
+pub fn kept() -> Vec<String> {
+    LocalStorage::get::<Vec<String>>(MINE_KEY).unwrap_or_default()
+}
+
+/// `list` with `text` first: replacing the first entry when `same` (an edit of the
+/// scenario it holds), else before it; no duplicates, at most [`MAX_KEPT`].
+pub fn kept_with(mut list: Vec<String>, text: &str, same: bool) -> Vec<String> {
+    if same && !list.is_empty() {
+        list.remove(0);
+    }
+    list.retain(|t| t != text);
+    list.insert(0, text.to_string());
+    list.truncate(MAX_KEPT);
+    list
+}
+
+/// Keeps the user's scenario `text` in localStorage (see [`kept_with`]).
+pub fn keep_mine(text: &str, same: bool) {
+    if text.len() <= share::MAX_TEXT {
+        let _ = LocalStorage::set(MINE_KEY, kept_with(kept(), text, same));
+    }
+}
+
 /// What localStorage keeps.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Saved {
@@ -45,9 +74,10 @@ pub fn current_hash() -> String {
     location().and_then(|l| l.hash().ok()).unwrap_or_default()
 }
 
-/// The state to start the playground from in this browser.
+/// The state to start the playground from in this browser, with the user's own
+/// scenarios kept here.
 pub fn boot() -> State {
-    boot_from(&current_hash(), LocalStorage::get::<Saved>(KEY).ok())
+    boot_from(&current_hash(), LocalStorage::get::<Saved>(KEY).ok()).with_kept(kept())
 }
 
 /// Keeps the view: text and era in localStorage, everything in the URL hash (replacing
@@ -91,4 +121,21 @@ pub fn is_embed() -> bool {
             .split('&')
             .any(|kv| kv == "embed" || kv.starts_with("embed="))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_few_scenarios_are_kept() {
+        let l = kept_with(Vec::new(), "a", true);
+        let l = kept_with(l, "ab", true);
+        assert_eq!(l, ["ab"]);
+        let l = kept_with(l, "c", false);
+        assert_eq!(l, ["c", "ab"]);
+        let l = (0..10).fold(l, |l, i| kept_with(l, &i.to_string(), false));
+        assert_eq!(l.len(), MAX_KEPT);
+        assert_eq!(l.first().map(String::as_str), Some("9"));
+    }
 }

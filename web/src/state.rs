@@ -63,6 +63,31 @@ pub struct State {
     pub stale: bool,
     /// The compare view: the scenario run in every era (`None`: closed).
     pub compare: Option<Rc<Compare>>,
+    /// The user's own text (the last one typed or opened that is not a preset): the
+    /// preset menu's "Your scenario" restores it exactly.
+    pub mine: Option<Rc<str>>,
+    /// Counts the times `mine` started a new scenario (not an edit of the previous one):
+    /// persist keeps each as its own entry of the last few.
+    pub mine_seq: u32,
+    /// The user's earlier scenarios (localStorage, most recent first), offered in the menu.
+    pub kept: Rc<Vec<Rc<str>>>,
+    /// Texts before the last changes (Ctrl-Z in the editor), most recent last.
+    pub undo: Rc<Vec<Rc<str>>>,
+    /// Texts undone (Ctrl-Shift-Z / Ctrl-Y), most recent last.
+    pub redo: Rc<Vec<Rc<str>>>,
+}
+
+/// Undo steps kept.
+pub const MAX_UNDO: usize = 200;
+
+fn push_capped(v: &mut Rc<Vec<Rc<str>>>, text: Rc<str>) {
+    let v = Rc::make_mut(v);
+    if v.last() != Some(&text) {
+        v.push(text);
+    }
+    if v.len() > MAX_UNDO {
+        v.remove(0);
+    }
 }
 
 pub enum Action {
@@ -76,6 +101,12 @@ pub enum Action {
     Notice(Option<String>),
     /// Opens the compare view (running the text in every era) or closes it.
     ToggleCompare,
+    /// Back to the user's own text (the preset menu's "Your scenario").
+    RestoreMine,
+    /// Opens one of the user's earlier scenarios (`kept`, by index).
+    OpenKept(usize),
+    Undo,
+    Redo,
 }
 
 impl State {
@@ -97,7 +128,15 @@ impl State {
             notice: None,
             stale: false,
             compare: None,
+            mine: None,
+            mine_seq: 0,
+            kept: Rc::default(),
+            undo: Rc::default(),
+            redo: Rc::default(),
         };
+        if s.preset.is_none() && !text.is_empty() {
+            s.mine = Some(s.text.clone());
+        }
         s.run();
         s.cursor = cursor.min(s.steps());
         s
@@ -116,6 +155,73 @@ impl State {
         let mut s = State::booted(default_text(), None);
         s.preset = Some(DEFAULT_PRESET).filter(|p| preset(p).is_some());
         s
+    }
+
+    /// The user's earlier scenarios (most recent first): the first becomes "Your
+    /// scenario" unless the text already is the user's own, the others stay in the menu.
+    pub fn with_kept(mut self, kept: Vec<String>) -> State {
+        let mut kept: Vec<Rc<str>> = kept.into_iter().map(Into::into).collect();
+        if self.mine.is_none() && !kept.is_empty() {
+            self.mine = Some(kept.remove(0));
+        }
+        let mine = self.mine.clone();
+        kept.retain(|k| Some(k) != mine.as_ref());
+        self.kept = Rc::new(kept);
+        self
+    }
+
+    /// Replaces the text as typed: parsed at once, run by the next Run; `Undo` returns
+    /// to the text before.
+    fn set_text(&mut self, text: Rc<str>) {
+        let parsed = parse(&text);
+        // Editing the `generation` header moves the era menu with it.
+        let (old, new) = (header_era(&self.parsed), header_era(&parsed));
+        if let (Some(old), Some(new)) = (old, new) {
+            if old != new {
+                self.era = new;
+            }
+        }
+        self.text = text;
+        self.parsed = Rc::new(parsed);
+        self.preset = CORPUS
+            .iter()
+            .find(|(_, t)| **t == *self.text)
+            .map(|(n, _)| *n);
+        if self.preset.is_none() {
+            self.mine = Some(self.text.clone());
+        }
+        self.stale = true;
+        // The old report describes the old text; it stays until the next Run,
+        // except when the text no longer parses.
+        if !self.parses() {
+            self.report = None;
+            self.cursor = 0;
+        }
+        // A runtime error belongs to the old text: Run checks the new one.
+        self.run_error = None;
+    }
+
+    /// Opens `text` as a scenario of its own (a preset or the user's): run, on the booted
+    /// machine, with the undo history, the user's texts and the compare view kept.
+    fn open(&self, text: &str) -> State {
+        let mut n = State::booted(text, None);
+        if n.mine.is_none() {
+            n.mine = self.mine.clone();
+        }
+        n.mine_seq = self.mine_seq;
+        n.kept = self.kept.clone();
+        n.undo = self.undo.clone();
+        n.redo = self.redo.clone();
+        if self.text != n.text {
+            push_capped(&mut n.undo, self.text.clone());
+        }
+        if self.compare.is_some() {
+            n.compare = match n.parsed.as_ref() {
+                Ok(sc) => compare(sc, text).ok().map(Rc::new),
+                Err(_) => None,
+            };
+        }
+        n
     }
 
     pub fn with_notice(mut self, notice: impl Into<Rc<str>>) -> State {
@@ -204,26 +310,9 @@ impl Reducible for State {
                 if *text == *s.text {
                     return self;
                 }
-                let parsed = parse(&text);
-                // Editing the `generation` header moves the era menu with it.
-                let (old, new) = (header_era(&s.parsed), header_era(&parsed));
-                if let (Some(old), Some(new)) = (old, new) {
-                    if old != new {
-                        s.era = new;
-                    }
-                }
-                s.text = text.into();
-                s.parsed = Rc::new(parsed);
-                s.preset = None;
-                s.stale = true;
-                // The old report describes the old text; it stays until the next Run,
-                // except when the text no longer parses.
-                if !s.parses() {
-                    s.report = None;
-                    s.cursor = 0;
-                }
-                // A runtime error belongs to the old text: Run checks the new one.
-                s.run_error = None;
+                push_capped(&mut s.undo, s.text.clone());
+                s.redo = Rc::default();
+                s.set_text(text.into());
             }
             Action::Run => {
                 s.cursor = 0;
@@ -254,15 +343,48 @@ impl Reducible for State {
                     s.notice = Some(format!("no preset named {name:?}").into());
                     return Rc::new(s);
                 };
-                let mut n = State::booted(text, None);
+                let mut n = s.open(text);
                 n.preset = Some(name);
-                if s.compare.is_some() {
-                    n.compare = match n.parsed.as_ref() {
-                        Ok(sc) => compare(sc, text).ok().map(Rc::new),
-                        Err(_) => None,
-                    };
-                }
                 return Rc::new(n);
+            }
+            Action::RestoreMine => {
+                let Some(mine) = s.mine.clone() else {
+                    return self;
+                };
+                if mine == s.text {
+                    return self;
+                }
+                return Rc::new(s.open(&mine));
+            }
+            Action::OpenKept(i) => {
+                let Some(text) = s.kept.get(i).cloned() else {
+                    return self;
+                };
+                let mut n = s.open(&text);
+                // The scenario open before goes back to the list; this one is "Your scenario".
+                let mut kept: Vec<Rc<str>> =
+                    n.kept.iter().filter(|k| **k != text).cloned().collect();
+                if let Some(m) = s.mine.clone().filter(|m| *m != text) {
+                    kept.insert(0, m);
+                }
+                n.kept = Rc::new(kept);
+                n.mine = Some(text);
+                n.mine_seq = s.mine_seq.wrapping_add(1);
+                return Rc::new(n);
+            }
+            Action::Undo => {
+                let Some(prev) = Rc::make_mut(&mut s.undo).pop() else {
+                    return self;
+                };
+                push_capped(&mut s.redo, s.text.clone());
+                s.set_text(prev);
+            }
+            Action::Redo => {
+                let Some(next) = Rc::make_mut(&mut s.redo).pop() else {
+                    return self;
+                };
+                push_capped(&mut s.undo, s.text.clone());
+                s.set_text(next);
             }
             Action::Step(delta) => {
                 let to = s.cursor.saturating_add_signed(delta);
@@ -414,5 +536,27 @@ mod tests {
             assert_eq!(&*s.text, *text);
             assert_eq!(s.preset, Some(*name));
         }
+    }
+
+    #[test]
+    fn your_scenario_survives_presets_and_undo() {
+        let mine = "iommu dmar0\n# mine\n";
+        let s = reduce(State::initial(), Action::Edit(mine.into()));
+        assert_eq!(s.mine.as_deref(), Some(mine));
+        let s = reduce(s, Action::LoadPreset("language-tour.iommu".into()));
+        assert_eq!(s.mine.as_deref(), Some(mine));
+        let back = reduce(s.clone(), Action::RestoreMine);
+        assert_eq!((&*back.text, back.preset), (mine, None));
+        let undone = reduce(s, Action::Undo);
+        assert_eq!(&*undone.text, mine);
+        let redone = reduce(undone, Action::Redo);
+        assert_eq!(redone.preset, Some("language-tour.iommu"));
+        // After a reload: the kept list's first entry is "Your scenario".
+        let s = State::initial().with_kept(vec![mine.into(), "a\n".into()]);
+        assert_eq!(s.mine.as_deref(), Some(mine));
+        assert_eq!(s.kept.len(), 1);
+        let s = reduce(s, Action::OpenKept(0));
+        assert_eq!((&*s.text, s.mine.as_deref()), ("a\n", Some("a\n")));
+        assert_eq!(s.kept.first().map(|k| &**k), Some(mine));
     }
 }

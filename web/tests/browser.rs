@@ -649,3 +649,57 @@ async fn a_link_mapping_a_tebibyte_as_4k_pages_fails_cleanly() {
     settle().await;
     assert!(text(&find(&root, ".step-status")).starts_with("step 2/"));
 }
+
+fn choose(root: &Element, value: &str) {
+    let menu: HtmlSelectElement = find(root, "select.preset-menu").unchecked_into();
+    menu.set_value(value);
+    menu.dispatch_event(&bubbling("change"))
+        .expect("dispatched");
+}
+
+/// Issue 14 item 1: a preset never destroys the user's scenario.
+#[wasm_bindgen_test]
+async fn your_scenario_comes_back_from_the_menu_undo_and_a_reload() {
+    use gloo_storage::{LocalStorage, Storage};
+    use iommu_web::persist;
+    let root = mount(State::initial()).await;
+    let mine = "iommu dmar0 kind=generic\n# my own   scenario\n";
+    let area = textarea(&root);
+    area.set_value(mine);
+    area.dispatch_event(&bubbling("input")).expect("dispatched");
+    settle().await;
+    let first = find(&root, "select.preset-menu option");
+    assert_eq!(text(&first), "Your scenario");
+    choose(&root, "language-tour.iommu");
+    settle().await;
+    assert_ne!(textarea(&root).value(), mine);
+    choose(&root, "");
+    settle().await;
+    assert_eq!(textarea(&root).value(), mine);
+    // Undo in the editor brings back the text a preset replaced.
+    choose(&root, "gpu-audio.iommu");
+    settle().await;
+    assert_eq!(textarea(&root).value(), default_text());
+    textarea(&root)
+        .dispatch_event(&key("keydown", "z", true))
+        .expect("dispatched");
+    settle().await;
+    assert_eq!(textarea(&root).value(), mine);
+    // localStorage keeps the last few; after a reload the first is "Your scenario" and
+    // the others are in the menu.
+    LocalStorage::delete(persist::MINE_KEY);
+    for t in ["older\n", mine] {
+        persist::keep_mine(t, false);
+    }
+    assert_eq!(persist::kept(), [mine, "older\n"]);
+    let reloaded = boot_from("", None).with_kept(persist::kept());
+    let root = mount(reloaded).await;
+    assert_eq!(textarea(&root).value(), default_text());
+    choose(&root, "");
+    settle().await;
+    assert_eq!(textarea(&root).value(), mine);
+    choose(&root, "kept:0");
+    settle().await;
+    assert_eq!(textarea(&root).value(), "older\n");
+    LocalStorage::delete(persist::MINE_KEY);
+}

@@ -33,6 +33,19 @@ pub fn app(props: &AppProps) -> Html {
         });
     }
     {
+        // The user's own scenario is kept among the last few: typing replaces its entry,
+        // a scenario opened from the list starts a new one.
+        let persist_on = props.persist;
+        let last_seq = use_mut_ref(|| None::<u32>);
+        use_effect_with((state.mine.clone(), state.mine_seq), move |(mine, seq)| {
+            if let (true, Some(mine)) = (persist_on, mine) {
+                let same = *last_seq.borrow() == Some(*seq);
+                persist::keep_mine(mine, same);
+                *last_seq.borrow_mut() = Some(*seq);
+            }
+        });
+    }
+    {
         // ←/→ step the trace from anywhere on the page, except in text fields and menus
         // (where the arrows move the caret or the choice) and when a panel already handled
         // the key (the trace panel itself does, and marks it handled).

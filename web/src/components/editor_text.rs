@@ -28,10 +28,17 @@ pub fn editor_text(p: &EditorTextProps) -> Html {
     let onkeydown = {
         let d = p.dispatch.clone();
         Callback::from(move |e: KeyboardEvent| {
-            if e.key() == "Enter" && (e.ctrl_key() || e.meta_key()) {
-                e.prevent_default();
-                d.dispatch(Action::Run);
-            }
+            let ctrl = e.ctrl_key() || e.meta_key();
+            let key = e.key().to_lowercase();
+            let action = match key.as_str() {
+                "enter" if ctrl => Action::Run,
+                // The app's own history: the browser's forgets the text a preset replaced.
+                "z" if ctrl && !e.shift_key() => Action::Undo,
+                "z" | "y" if ctrl => Action::Redo,
+                _ => return,
+            };
+            e.prevent_default();
+            d.dispatch(action);
         })
     };
     let lines = p.text.split('\n').count();

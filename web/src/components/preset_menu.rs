@@ -20,6 +20,24 @@ pub fn description(text: &str) -> String {
     parse(text).map(|s| s.leading_comment()).unwrap_or_default()
 }
 
+/// The option value prefix of the user's earlier scenarios.
+const KEPT: &str = "kept:";
+
+/// A scenario's first line with text, shortened for the menu.
+fn first_line(text: &str) -> String {
+    let line = text
+        .lines()
+        .map(|l| l.trim_start_matches('#').trim())
+        .find(|l| !l.is_empty())
+        .unwrap_or("(empty)");
+    let short: String = line.chars().take(48).collect();
+    if short.len() < line.len() {
+        format!("{short}…")
+    } else {
+        short
+    }
+}
+
 #[function_component(PresetMenu)]
 pub fn preset_menu() -> Html {
     let state = use_app_state();
@@ -34,7 +52,11 @@ pub fn preset_menu() -> Html {
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
             let name = select.value();
-            if !name.is_empty() {
+            if name.is_empty() {
+                state.dispatch(Action::RestoreMine);
+            } else if let Some(i) = name.strip_prefix(KEPT).and_then(|i| i.parse().ok()) {
+                state.dispatch(Action::OpenKept(i));
+            } else {
                 state.dispatch(Action::LoadPreset(name));
             }
         })
@@ -49,10 +71,19 @@ pub fn preset_menu() -> Html {
         <label class="field">
             <span>{ "preset" }</span>
             <select class="preset-menu" {onchange} title={tip}>
-                <option value="" selected={current.is_empty()}>{ "(your scenario)" }</option>
+                <option value="" selected={current.is_empty()} disabled={state.mine.is_none()}>{ "Your scenario" }</option>
+                if !state.kept.is_empty() {
+                    <optgroup label="Your earlier scenarios">
+                        { for state.kept.iter().enumerate().map(|(i, t)| html! {
+                            <option value={format!("{KEPT}{i}")}>{ first_line(t) }</option>
+                        }) }
+                    </optgroup>
+                }
+                <optgroup label="Presets">
                 { for titles.iter().map(|(name, title)| html! {
                     <option value={*name} selected={*name == current}>{ format!("{title} — {name}") }</option>
                 }) }
+                </optgroup>
             </select>
         </label>
     }
