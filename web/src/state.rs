@@ -49,6 +49,8 @@ pub struct State {
     /// The last run; `None` before the first run and after the text stops parsing or
     /// running.
     pub report: Option<Rc<Run>>,
+    /// The last run that worked, kept (and drawn, marked stale) while the text has errors.
+    pub last_good: Option<Rc<Run>>,
     /// The runtime input error of the last run (an unknown device, ...), at its line:col.
     pub run_error: Option<Rc<ParseErrors>>,
     /// The trace step every panel draws (`0` = before the first call).
@@ -120,6 +122,7 @@ impl State {
             era,
             parsed: Rc::new(parsed),
             report: None,
+            last_good: None,
             run_error: None,
             cursor,
             selected: None,
@@ -194,8 +197,7 @@ impl State {
         // The old report describes the old text; it stays until the next Run,
         // except when the text no longer parses.
         if !self.parses() {
-            self.report = None;
-            self.cursor = 0;
+            self.keep_last_good();
         }
         // A runtime error belongs to the old text: Run checks the new one.
         self.run_error = None;
@@ -229,9 +231,9 @@ impl State {
         self
     }
 
-    /// The trace length of the current report (0 without one).
+    /// The trace length of the drawn run (0 without one).
     pub fn steps(&self) -> usize {
-        self.report.as_ref().map_or(0, |r| r.steps.len())
+        self.drawn().map_or(0, |r| r.steps.len())
     }
 
     /// The cursor after the boot probes (0 without a report).
@@ -239,11 +241,29 @@ impl State {
         self.report.as_deref().map_or(0, boot_steps)
     }
 
+    /// The run the panels draw: the report, else the last good run while the text has
+    /// errors ([`State::drawn_stale`]).
+    pub fn drawn(&self) -> Option<&Rc<Run>> {
+        self.report.as_ref().or(self.last_good.as_ref())
+    }
+
+    /// Whether the panels draw the last good run of an older text (this one has errors).
+    pub fn drawn_stale(&self) -> bool {
+        self.report.is_none() && self.last_good.is_some()
+    }
+
     /// The kernel state every panel draws: after step `cursor` (`None` before any probe).
     pub fn snapshot(&self) -> Option<&Snapshot> {
-        self.report
-            .as_deref()
+        self.drawn()
+            .map(|r| &**r)
             .and_then(|r| snapshot_at(r, self.cursor))
+    }
+
+    /// Drops the report, keeping it (or the one kept before) as the last good run.
+    fn keep_last_good(&mut self) {
+        if let Some(r) = self.report.take() {
+            self.last_good = Some(r);
+        }
     }
 
     /// The errors to show in the editor: the parse errors, else the run's input error.
@@ -270,9 +290,14 @@ impl State {
             },
             Err(_) => (None, None),
         };
+        if report.is_some() {
+            self.last_good = None;
+        } else {
+            self.keep_last_good();
+        }
         self.report = report;
         self.run_error = error;
-        self.cursor = self.cursor.min(self.steps());
+        self.cursor = self.cursor.min(self.drawn().map_or(0, |r| r.steps.len()));
     }
 }
 
@@ -315,13 +340,18 @@ impl Reducible for State {
                 s.set_text(text.into());
             }
             Action::Run => {
+                let before = s.cursor;
                 s.cursor = 0;
                 s.compare = s.compare.take().and_then(|_| match s.parsed.as_ref() {
                     Ok(sc) => compare(sc, &s.text).ok().map(Rc::new),
                     Err(_) => None,
                 });
                 s.run();
-                s.cursor = s.boot_cursor();
+                s.cursor = if s.report.is_some() {
+                    s.boot_cursor()
+                } else {
+                    before.min(s.steps())
+                };
             }
             Action::SetEra(era) => {
                 // The file's own `generation` line follows the menu, so the text (and a
@@ -558,5 +588,18 @@ mod tests {
         let s = reduce(s, Action::OpenKept(0));
         assert_eq!((&*s.text, s.mine.as_deref()), ("a\n", Some("a\n")));
         assert_eq!(s.kept.first().map(|k| &**k), Some(mine));
+    }
+
+    #[test]
+    fn a_bad_line_keeps_the_last_good_run_drawn() {
+        let s = State::initial();
+        let cursor = s.cursor;
+        let s = reduce(s, Action::Edit("iommu dmar0\nbogus(\n".into()));
+        assert!(s.report.is_none() && s.drawn_stale());
+        assert_eq!(s.cursor, cursor);
+        assert!(s.snapshot().is_some());
+        let s = reduce(s, Action::Edit("iommu dmar0\n".into()));
+        let s = reduce(s, Action::Run);
+        assert!(!s.drawn_stale() && s.last_good.is_none());
     }
 }

@@ -703,3 +703,37 @@ async fn your_scenario_comes_back_from_the_menu_undo_and_a_reload() {
     assert_eq!(textarea(&root).value(), "older\n");
     LocalStorage::delete(persist::MINE_KEY);
 }
+
+/// Issue 14 item 8: one bad line keeps the last good run drawn, marked stale, and lists the
+/// errors at line:col.
+#[wasm_bindgen_test]
+async fn a_bad_line_keeps_the_last_good_run_drawn_and_marked_stale() {
+    let root = mount(State::initial()).await;
+    let drawn = |root: &Element| all(root, ".topology g.device").len();
+    let devices = drawn(&root);
+    assert!(devices > 0);
+    assert!(all(&root, "[data-stale]").is_empty());
+    let area = textarea(&root);
+    let typed = format!("{}bogus_call(d1\n", default_text());
+    area.set_value(&typed);
+    area.dispatch_event(&bubbling("input")).expect("dispatched");
+    settle().await;
+    let line = default_text().split('\n').count();
+    let errors = text(&find(&root, "ul.errors"));
+    assert!(errors.contains(&format!("{line}:")), "errors: {errors}");
+    assert_eq!(drawn(&root), devices, "the machine is still drawn");
+    assert!(
+        !all(&root, ".trace-row").is_empty(),
+        "the trace is still drawn"
+    );
+    find(&root, ".topology [data-stale]");
+    assert!(find(&root, "section.trace").class_list().contains("stale"));
+    // Fixed and run: fresh again.
+    area.set_value(default_text());
+    area.dispatch_event(&bubbling("input")).expect("dispatched");
+    area.dispatch_event(&key("keydown", "Enter", true))
+        .expect("dispatched");
+    settle().await;
+    assert!(all(&root, "[data-stale]").is_empty());
+    assert_eq!(drawn(&root), devices);
+}

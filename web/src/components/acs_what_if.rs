@@ -65,7 +65,7 @@ pub fn acs_what_if(props: &AcsWhatIfProps) -> Html {
     });
     // Today's group numbers (the run's final groups), to name the groups that change.
     let number = |members: &[String]| -> Option<GroupId> {
-        state.report.as_deref().and_then(|r| {
+        state.drawn().and_then(|r| {
             r.groups
                 .iter()
                 .find(|g| {

@@ -65,8 +65,8 @@ pub fn page_table_panel() -> Html {
     let snap = state.snapshot();
     // The counters before the cursor's step, where it changed them.
     let before: Vec<(DomainId, MapCounters)> = state
-        .report
-        .as_deref()
+        .drawn()
+        .map(|r| &**r)
         .zip(state.cursor.checked_sub(1))
         .and_then(|(r, i)| r.steps.get(i))
         .map(|s| {

@@ -199,7 +199,7 @@ fn f(v: f64) -> String {
 #[function_component(TopologyPanel)]
 pub fn topology_panel() -> Html {
     let state = use_app_state();
-    let report = state.report.clone();
+    let report = state.drawn().cloned();
     let drawing = use_memo(report.clone(), |r| {
         r.as_deref()
             .map(|r| layout(&r.topology))
@@ -234,8 +234,11 @@ pub fn topology_panel() -> Html {
         .unwrap_or_default();
     let selected = state.selected.clone();
     html! {
-        <section class="pane topology" aria-label="Topology">
+        <section class={classes!("pane", "topology", state.drawn_stale().then_some("stale"))} aria-label="Topology">
             <h2>{ "topology" }<span class="h2-note">{ format!(" · {} at step {}", run.era, state.cursor) }</span></h2>
+            if state.drawn_stale() {
+                <p class="stale-note" data-stale="">{ "The text has errors (listed under the editor): this is the last run that worked." }</p>
+            }
             if drawing.nodes.is_empty() {
                 <p class="muted">{ "This scenario declares no devices." }</p>
             } else {

@@ -238,7 +238,10 @@ pub fn trace_panel() -> Html {
             }
         });
     }
-    let status = match (&state.report, state.errors()) {
+    let status = match (state.drawn(), state.errors()) {
+        (Some(_), Some(_)) => format!(
+            "step {cursor}/{steps} of the last good run · the text has errors: fix them and Run"
+        ),
         (_, Some(_)) if state.parses() => "the run stopped at an error in the scenario".to_string(),
         (_, Some(_)) => "the scenario has errors: nothing to run".to_string(),
         (None, None) => "press Run to run the scenario".to_string(),
@@ -247,13 +250,13 @@ pub fn trace_panel() -> Html {
         }
         (Some(_), None) => format!("step {cursor}/{steps}"),
     };
-    let summary = state.report.as_ref().map(|r| {
+    let summary = state.drawn().map(|r| {
         let failed = r.failures().count();
         let breaches: usize = r.steps.iter().map(|s| s.event.breaches.len()).sum();
         (r.checks.len() - failed, failed, breaches, r.crashed.clone())
     });
     html! {
-        <section class="trace" aria-label="Trace" tabindex="0" {onkeydown}>
+        <section class={classes!("trace", state.drawn_stale().then_some("stale"))} aria-label="Trace" tabindex="0" {onkeydown}>
             <div class="trace-bar">
                 <h2>{ "trace" }</h2>
                 <div class="stepper" role="group" aria-label="Step through the trace">
@@ -276,7 +279,7 @@ pub fn trace_panel() -> Html {
                     </span>
                 }
             </div>
-            if let Some(rc) = state.report.clone() {
+            if let Some(rc) = state.drawn().cloned() {
                 if rc.steps.is_empty() {
                     <p class="muted">{ "This scenario makes no calls and declares no devices." }</p>
                 } else {
