@@ -58,6 +58,22 @@ fn bubbling(kind: &str) -> web_sys::Event {
     web_sys::Event::new_with_event_init_dict(kind, &init).expect("an event")
 }
 
+/// The app's stylesheet on the test page (for tests of layout: sticky, sizes), once.
+fn with_style() {
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a document");
+    if doc.get_element_by_id("app-style").is_none() {
+        let style = doc.create_element("style").expect("a style");
+        style.set_id("app-style");
+        style.set_text_content(Some(include_str!("../../static/style.css")));
+        doc.head()
+            .expect("a head")
+            .append_child(&style)
+            .expect("appended");
+    }
+}
+
 async fn mount(initial: State) -> Element {
     let root = fresh_root();
     iommu_web::mount_with(root.clone(), initial, false);
@@ -736,4 +752,37 @@ async fn a_bad_line_keeps_the_last_good_run_drawn_and_marked_stale() {
     settle().await;
     assert!(all(&root, "[data-stale]").is_empty());
     assert_eq!(drawn(&root), devices);
+}
+
+fn many_calls(n: usize) -> String {
+    let mut s = String::from("iommu smmu0 kind=arm-smmu-v3\n");
+    for i in 0..n {
+        s.push_str(&format!("d{i} = iommu_domain_alloc(smmu0)\n"));
+    }
+    s
+}
+
+/// Issue 14 item 3: the step controls stay in view while the rows scroll.
+#[wasm_bindgen_test]
+async fn the_trace_controls_stay_in_view_while_the_rows_scroll() {
+    with_style();
+    let root = mount(State::new(&many_calls(80), None, 0)).await;
+    let trace = find(&root, "section.trace");
+    let bar = find(&trace, "[data-trace-controls]");
+    assert!(!all(&bar, "button[aria-label='Step forward']").is_empty());
+    assert!(!all(&bar, "input.slider").is_empty());
+    assert!(!all(&bar, ".step-status").is_empty());
+    trace.set_scroll_top(100_000);
+    settle().await;
+    assert!(trace.scroll_top() > 200, "the rows scroll");
+    let (t, b) = (
+        trace.get_bounding_client_rect(),
+        bar.get_bounding_client_rect(),
+    );
+    assert!(
+        (b.top() - t.top()).abs() < 3.0,
+        "controls at {} while the trace box starts at {}",
+        b.top(),
+        t.top()
+    );
 }

@@ -257,7 +257,9 @@ pub fn trace_panel() -> Html {
     });
     html! {
         <section class={classes!("trace", state.drawn_stale().then_some("stale"))} aria-label="Trace" tabindex="0" {onkeydown}>
-            <div class="trace-bar">
+            // Sticky (style.css): the controls, counter, slider and verdict stay in view
+            // while the rows scroll under them.
+            <div class="trace-bar" data-trace-controls="">
                 <h2>{ "trace" }</h2>
                 <div class="stepper" role="group" aria-label="Step through the trace">
                     <button type="button" onclick={seek(0)} disabled={cursor == 0} title="First step" aria-label="First step">{ "|◀" }</button>
