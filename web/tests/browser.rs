@@ -786,3 +786,53 @@ async fn the_trace_controls_stay_in_view_while_the_rows_scroll() {
         t.top()
     );
 }
+
+/// Issue 14 item 4: a click anywhere on a row seeks; the details have their own control;
+/// the clicked row does not move.
+#[wasm_bindgen_test]
+async fn a_row_click_seeks_and_nothing_moves_under_the_pointer() {
+    with_style();
+    let nic = preset("vfio-nic-shared-group.iommu").expect("a preset");
+    let root = mount(State::booted(nic, None)).await;
+    let status = |root: &Element| text(&find(root, ".step-status"));
+    let current = find(&root, ".trace-row.current");
+    assert!(
+        !all(&current, ".row-more").is_empty(),
+        "the booted step has details"
+    );
+    let rows = all(&root, ".trace-row");
+    let at = rows
+        .iter()
+        .position(|r| r.class_list().contains("current"))
+        .expect("a current row");
+    let list = find(&root, "ol.trace-rows");
+    let offset =
+        |r: &Element| r.get_bounding_client_rect().top() - list.get_bounding_client_rect().top();
+    // The next row: clicked on its line, it becomes current where it was.
+    let next = &rows[at + 1];
+    let before = offset(next);
+    click(&find(next, ".row-seek"));
+    settle().await;
+    assert!(next.class_list().contains("current"));
+    assert!(
+        (offset(next) - before).abs() < 0.5,
+        "the clicked row moved from {before} to {}",
+        offset(next)
+    );
+    // Its details open with their own control, without seeking.
+    let was = status(&root);
+    let later = rows
+        .iter()
+        .skip(at + 2)
+        .find(|r| !all(r, ".row-details").is_empty())
+        .expect("a later row with details");
+    assert!(find(later, ".row-more").has_attribute("hidden"));
+    click(&find(later, ".row-details"));
+    settle().await;
+    assert!(!find(later, ".row-more").has_attribute("hidden"));
+    assert_eq!(status(&root), was);
+    // A click on the row's notes (not its first line) seeks too.
+    click(&find(later, ".row-notes"));
+    settle().await;
+    assert!(later.class_list().contains("current"));
+}

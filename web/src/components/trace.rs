@@ -324,13 +324,16 @@ pub fn window(len: usize, cursor: usize) -> (usize, usize) {
     (from, from + WINDOW)
 }
 
-pub(crate) fn row(
-    run: &Run,
-    i: usize,
-    st: &Step,
-    cursor: usize,
-    onclick: Callback<MouseEvent>,
-) -> Html {
+/// How a row answers the pointer: a click anywhere on it seeks to its step (`seek`), except
+/// on its details, which have their own control (`toggle`, open when `open`). Nothing in a
+/// row changes size on hover or when it becomes current, so nothing moves under the pointer.
+pub(crate) struct RowControls {
+    pub seek: Callback<MouseEvent>,
+    pub open: bool,
+    pub toggle: Callback<MouseEvent>,
+}
+
+pub(crate) fn row(run: &Run, i: usize, st: &Step, cursor: usize, c: RowControls) -> Html {
     let n = i + 1;
     let e = &st.event;
     let warned = e.warns.iter().any(|w| w.kind == WarnKind::Warn);
@@ -345,18 +348,46 @@ pub(crate) fn row(
     let checks = failed_checks(run, st);
     let after = failed_after(run, i);
     let more = !e.nested.is_empty() || !e.deltas.is_empty();
+    let seek = c.seek.clone();
+    let onclick = Callback::from(move |ev: MouseEvent| {
+        let in_details = ev
+            .target_dyn_into::<web_sys::Element>()
+            .and_then(|t| t.closest(".row-more, .row-details").ok().flatten())
+            .is_some();
+        if !in_details {
+            seek.emit(ev);
+        }
+    });
+    let toggle = c.toggle.clone();
+    let ontoggle = Callback::from(move |ev: MouseEvent| {
+        ev.stop_propagation();
+        toggle.emit(ev);
+    });
+    let summary = format!(
+        "{} nested calls, {} state changes",
+        count_nested(&e.nested),
+        e.deltas.len()
+    );
     html! {
-        <li class={cls} aria-current={(n == cursor).then_some("step")}>
-            <button type="button" class="row-seek" {onclick} title="Go to this step">
-                <span class="step-no">{ n }</span>
-                <span class="line-no">{ if st.line > 0 { format!("line {}", st.line) } else { String::new() } }</span>
-                <code>{ step_label(st) }</code>
-                <span class={classes!("result", severity_class(e.result.severity()), warned.then_some("warned"))}>
-                    if warned { <span class="warn-tag">{ WarnKind::Warn.as_str() }</span> }
-                    { result_text(st) }
-                    if !checks.is_empty() { <span class="fail-tag">{ "✗" }</span> }
-                </span>
-            </button>
+        <li class={cls} aria-current={(n == cursor).then_some("step")} {onclick}>
+            <div class="row-line">
+                <button type="button" class="row-seek" title="Go to this step">
+                    <span class="step-no">{ n }</span>
+                    <span class="line-no">{ if st.line > 0 { format!("line {}", st.line) } else { String::new() } }</span>
+                    <code>{ step_label(st) }</code>
+                    <span class={classes!("result", severity_class(e.result.severity()), warned.then_some("warned"))}>
+                        if warned { <span class="warn-tag">{ WarnKind::Warn.as_str() }</span> }
+                        { result_text(st) }
+                        if !checks.is_empty() { <span class="fail-tag">{ "✗" }</span> }
+                    </span>
+                </button>
+                if more {
+                    <button type="button" class="row-details" onclick={ontoggle} aria-expanded={c.open.to_string()}
+                        title={summary.clone()} aria-label={format!("Details of step {n}: {summary}")}>
+                        { if c.open { "▾" } else { "▸" } }
+                    </button>
+                }
+            </div>
             <div class="row-notes">
                 { for e.warns.iter().map(|w| html! {
                     <div class={classes!("note", if matches!(w.kind.severity(), Severity::Warning | Severity::Bug) { "warn" } else { "muted" })}>
@@ -370,15 +401,15 @@ pub(crate) fn row(
                     <div class="note check-failed">{ format!("✗ line {}: {} — expected {}, got {}", c.line, c.source, c.expected, c.actual) }</div>
                 }) }
                 if more {
-                    <details class="row-more">
-                        <summary>{ format!("{} nested calls, {} state changes", count_nested(&e.nested), e.deltas.len()) }</summary>
+                    <div class="row-more" hidden={!c.open}>
+                        <div class="row-more-summary muted">{ summary }</div>
                         if !e.nested.is_empty() { { nested_tree(&e.nested) } }
                         if !e.deltas.is_empty() {
                             <ul class="deltas">
                                 { for e.deltas.iter().map(|d| html! { <li>{ delta_text(run, snap, d) }</li> }) }
                             </ul>
                         }
-                    </details>
+                    </div>
                 }
             </div>
         </li>

@@ -1,6 +1,6 @@
 //! One trace row as a component of its own: keyed by step and with equal props for every
 //! row the step did not change, so a step re-renders two rows, not the whole window.
-use crate::components::trace::row;
+use crate::components::trace::{row, RowControls};
 use iommu_engine::scenario::Run;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -19,15 +19,24 @@ pub struct TraceRowProps {
 
 #[function_component(TraceRow)]
 pub fn trace_row(p: &TraceRowProps) -> Html {
+    let open = use_state(|| false);
     let Some(st) = p.run.steps.get(p.index) else {
         return html! {};
     };
     let (seek, n) = (p.seek.clone(), p.index + 1);
+    let toggle = {
+        let open = open.clone();
+        Callback::from(move |_| open.set(!*open))
+    };
     row(
         &p.run,
         p.index,
         st,
         p.cursor,
-        Callback::from(move |_| seek.emit(n)),
+        RowControls {
+            seek: Callback::from(move |_| seek.emit(n)),
+            open: *open,
+            toggle,
+        },
     )
 }
