@@ -10,6 +10,7 @@ pub mod ast;
 pub mod calls;
 pub mod error;
 pub mod lexer;
+mod lower;
 pub mod parser;
 pub mod printer;
 pub mod run;

@@ -16,21 +16,21 @@
 //! not an error: it is recorded in [`Run::checks`] and the run goes on.
 
 use super::ast::{
-    Arg, Check, CmpOp, DeviceRef, DomainIs, Expectation, IommuDecl, OwnerIs, PciDecl, PlatformDecl,
-    Scenario, Span, Spanned, StmtKind, Value,
+    Arg, Check, CmpOp, DeviceRef, DomainIs, Expectation, OwnerIs, Scenario, Span, Spanned, StmtKind,
 };
 use super::calls::Call as ACall;
 use super::error::{ErrorKind, ParseError, ParseErrors};
+use super::lower::{
+    self, err,
+    expect::{fmt_group, fmt_partition},
+};
 use crate::call::{Call, Cookie, DmaOwnerType};
-use crate::core::{DeviceFacts, IommuFacts};
 use crate::era::{Config, Era};
 use crate::group::Groups;
-use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
+use crate::ids::{DeviceId, DomainId, GroupId};
 use crate::iommu::Kernel;
 use crate::snapshot::Snapshot;
-use crate::topology::{
-    self, Granule, IommuKind, IommuSpec, PciSpec, PciType, Topology, TopologyError,
-};
+use crate::topology::Topology;
 use crate::trace::{Event, Ret};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -213,10 +213,6 @@ struct Runner<'a> {
     view: super::view::TopologyView,
 }
 
-fn err(span: Span, msg: impl Into<String>) -> ParseError {
-    ParseError::new(ErrorKind::Run(msg.into()), span)
-}
-
 impl Runner<'_> {
     fn source(&self, span: Span) -> String {
         self.text
@@ -231,47 +227,23 @@ impl Runner<'_> {
             StmtKind::Blank | StmtKind::Comment(_) | StmtKind::Era(_) | StmtKind::Config(_) => {
                 Ok(())
             }
-            StmtKind::Iommu(d) => self.iommu(d, span),
-            StmtKind::Host(h) => {
-                let iommu = h.iommu.as_ref().map(|i| i.node.clone());
-                let spec = topology::HostSpec {
-                    name: h.name.node.clone(),
-                    iommu,
-                    segment: num_u16(h.segment.as_ref())?.unwrap_or(0),
-                    bus: num_u8(h.bus.as_ref())?.unwrap_or(0),
-                };
-                self.topo
-                    .add_host(spec)
-                    .map(|_| ())
-                    .map_err(|e| err(span, e.to_string()))
+            StmtKind::Iommu(d) => {
+                let (id, facts) = lower::topology::iommu(&mut self.topo, d, span)?;
+                self.kernel.add_iommu(id, facts);
+                Ok(())
             }
+            StmtKind::Host(h) => lower::topology::host(&mut self.topo, h, span),
             StmtKind::Pci(p) => {
-                let id = self.pci(p, span)?;
+                let id = lower::topology::pci(&mut self.topo, p, span)?;
                 self.added(id, span)
             }
             StmtKind::Platform(p) => {
-                let id = self.platform(p, span)?;
+                let id = lower::topology::platform(&mut self.topo, p, span)?;
                 self.added(id, span)
             }
-            StmtKind::Alias { dev, alias } => self
-                .topo
-                .add_alias(dev.node.bdf, alias.node.bdf)
-                .map_err(|e| {
-                    // The message names the devices as the file wrote them.
-                    let e = match e {
-                        TopologyError::UnknownDevice(_) => {
-                            TopologyError::UnknownDevice(dev.node.to_string())
-                        }
-                        TopologyError::AliasBusMismatch { dev, .. } => {
-                            TopologyError::AliasBusMismatch {
-                                dev,
-                                alias: alias.node.to_string(),
-                            }
-                        }
-                        e => e,
-                    };
-                    err(span, e.to_string())
-                }),
+            StmtKind::Alias { dev, alias } => {
+                lower::topology::alias(&mut self.topo, dev, alias, span)
+            }
             StmtKind::Call(c) => {
                 self.boot()?;
                 self.call(c, span)
@@ -284,91 +256,6 @@ impl Runner<'_> {
                 Ok(())
             }
         }
-    }
-
-    fn iommu(&mut self, d: &IommuDecl, span: Span) -> Result<(), ParseError> {
-        let kind = d.kind.as_ref().map_or(IommuSpec::DEFAULT_KIND, |k| k.node);
-        let mut spec = IommuSpec::new(&d.name.node, kind);
-        if kind == IommuKind::ArmSmmuV2 {
-            spec.smrs = num_u32(d.smrs.as_ref())?.unwrap_or(spec.smrs);
-        }
-        if let Some(g) = &d.granule {
-            spec.granule = Granule::from_bytes(g.node.value)
-                .ok_or_else(|| err(g.span, "granule must be 4K, 16K or 64K"))?;
-        }
-        spec.ias = num_u32(d.ias.as_ref())?.unwrap_or(spec.ias);
-        spec.oas = num_u32(d.oas.as_ref())?.unwrap_or(spec.oas);
-        let facts = IommuFacts {
-            name: spec.name.clone(),
-            granule: spec.granule.bytes(),
-            ias: spec.ias,
-            oas: spec.oas,
-            // arm-smmu, arm-smmu-v3, VT-d and AMD-Vi all report IOMMU_CAP_DEFERRED_FLUSH
-            // (v6.8): every kind of the model can use DMA_FQ.
-            deferred_flush: true,
-        };
-        let id = self
-            .topo
-            .add_iommu(spec)
-            .map_err(|e| err(span, e.to_string()))?;
-        self.kernel.add_iommu(id, facts);
-        Ok(())
-    }
-
-    fn pci(&mut self, p: &PciDecl, span: Span) -> Result<DeviceId, ParseError> {
-        let mut spec = PciSpec::new(p.bdf.node.bdf, p.ty.node);
-        spec.parent = p.parent.map(|x| x.node.bdf);
-        spec.host = p.host.as_ref().map(|x| x.node.clone());
-        if let Some(a) = &p.acs {
-            spec = spec.acs(a.node);
-        }
-        if p.acs_cap.is_some() || p.acs_ctl.is_some() {
-            let cap = p.acs_cap.map(|f| f.node);
-            let ctl = p.acs_ctl.map(|f| f.node);
-            spec.acs_cap = cap.or(spec.acs_cap).or(ctl);
-            spec.acs_ctl = ctl.unwrap_or(spec.acs_ctl);
-        }
-        if let Some(id) = &p.id {
-            spec = spec.id(id.node.vendor, id.node.device);
-        }
-        if let Some(id) = &p.subsys {
-            spec = spec.subsys(id.node.vendor, id.node.device);
-        }
-        if p.untrusted.is_some() {
-            spec = spec.untrusted();
-        }
-        self.topo.add_pci(spec).map_err(|e| {
-            // The message names the parent as the file wrote it.
-            let e = match (e, &p.parent) {
-                (TopologyError::UnknownParent { dev, .. }, Some(parent)) => {
-                    TopologyError::UnknownParent {
-                        dev,
-                        parent: parent.node.to_string(),
-                    }
-                }
-                (e, _) => e,
-            };
-            err(span, e.to_string())
-        })
-    }
-
-    fn platform(&mut self, p: &PlatformDecl, span: Span) -> Result<DeviceId, ParseError> {
-        let Some(iommu) = &p.iommu else {
-            return Err(err(
-                span,
-                format!("platform device {} needs iommu=", p.name.node),
-            ));
-        };
-        let mask = num_u32(p.mask.as_ref())?.unwrap_or(0);
-        let mut spec = topology::PlatformSpec::new(&p.name.node, &iommu.node);
-        for sid in &p.sids {
-            let v =
-                u32::try_from(sid.node.value).map_err(|_| err(sid.span, "stream ID too large"))?;
-            spec = spec.sid(v, mask);
-        }
-        self.topo
-            .add_platform(spec)
-            .map_err(|e| err(span, e.to_string()))
     }
 
     /// A device was declared: probed at boot, or at once when hot-added.
@@ -414,62 +301,11 @@ impl Runner<'_> {
                 return Ok(());
             }
         };
-        let facts = self.facts(id, span)?;
+        let facts = lower::topology::device_facts(&self.topo, id)
+            .ok_or_else(|| err(span, "device vanished"))?;
         let event = self.kernel.probe_device(id, facts, group);
         self.push(span, phase, event);
         Ok(())
-    }
-
-    fn facts(&self, id: DeviceId, span: Span) -> Result<DeviceFacts, ParseError> {
-        let dev = self
-            .topo
-            .device(id)
-            .ok_or_else(|| err(span, "device vanished"))?;
-        let name = dev.name.clone();
-        match &dev.kind {
-            topology::DeviceKind::Pci(p) => {
-                // The requester ID the IOMMU sees is the last DMA alias on the way up
-                // (pci_for_each_dma_alias visits the bridges last), within its segment.
-                let rid = self
-                    .topo
-                    .pci_dma_aliases(id)
-                    .last()
-                    .map_or(p.bdf.rid().0, |a| a.rid.0);
-                let iommu = self.iommu_of(id).unwrap_or(IommuId(0));
-                let mut f = DeviceFacts::new(
-                    &name,
-                    true,
-                    iommu,
-                    (u32::from(p.bdf.segment) << 16) | u32::from(rid),
-                );
-                f.untrusted = p.untrusted;
-                // VFIO ≤ v5.18 lets devices with a non-normal header type (bridges and
-                // ports) keep their driver in a viable group.
-                f.is_bridge = matches!(
-                    p.ty,
-                    PciType::RootPort
-                        | PciType::UpstreamPort
-                        | PciType::DownstreamPort
-                        | PciType::PcieToPciBridge
-                );
-                Ok(f)
-            }
-            topology::DeviceKind::Platform(p) => {
-                // Devices whose (masked) stream IDs are equal share one stream match entry,
-                // so one translation (arm_smmu_find_sme); a device without a stream ID gets
-                // an ID of its own.
-                let sid = p
-                    .sids
-                    .first()
-                    .map_or(0x8000_0000 | id.0, |s| u32::from(s.id & !s.mask));
-                let iommu = dev.iommu.unwrap_or(IommuId(0));
-                Ok(DeviceFacts::new(&name, false, iommu, sid))
-            }
-        }
-    }
-
-    fn iommu_of(&self, id: DeviceId) -> Option<IommuId> {
-        self.topo.device(id)?.iommu
     }
 
     fn push(&mut self, span: Span, phase: Phase, mut event: Event) {
@@ -777,15 +613,7 @@ impl Runner<'_> {
         let Some(want) = exp.for_era(self.era) else {
             return;
         };
-        let ok = match (&want.node, got) {
-            (Value::Number(n), Ret::Ok | Ret::Domain(_)) => n.value == 0,
-            (Value::Number(n), Ret::Value(v)) => n.value == v,
-            (Value::Errno(e), Ret::Err(g)) => *e == g,
-            (Value::NotAvailable, Ret::NotAvailable) => true,
-            (Value::Bug, Ret::Bug) => true,
-            (Value::DmaMappingError, Ret::DmaMappingError) => true,
-            _ => false,
-        };
+        let ok = lower::expect::result_matches(&want.node, got);
         self.checks.push(CheckOutcome {
             line: want.span.line,
             col: want.span.col,
@@ -974,36 +802,6 @@ fn arg_direction(
         Arg::Direction(d) => Ok(*d),
         _ => Err(err(a.span, "expected a DMA direction")),
     }
-}
-
-fn num_u32(n: Option<&Spanned<super::ast::Number>>) -> Result<Option<u32>, ParseError> {
-    n.map(|n| u32::try_from(n.node.value).map_err(|_| err(n.span, "number too large")))
-        .transpose()
-}
-
-fn num_u16(n: Option<&Spanned<super::ast::Number>>) -> Result<Option<u16>, ParseError> {
-    n.map(|n| {
-        u16::try_from(n.node.value).map_err(|_| err(n.span, "number too large (at most 0xffff)"))
-    })
-    .transpose()
-}
-
-fn num_u8(n: Option<&Spanned<super::ast::Number>>) -> Result<Option<u8>, ParseError> {
-    n.map(|n| {
-        u8::try_from(n.node.value).map_err(|_| err(n.span, "number too large (at most 0xff)"))
-    })
-    .transpose()
-}
-
-fn fmt_group(g: Option<GroupId>) -> String {
-    g.map_or_else(|| "no group".to_string(), |g| g.to_string())
-}
-
-fn fmt_partition(p: &[Vec<String>]) -> String {
-    p.iter()
-        .map(|g| format!("{{{}}}", g.join(" ")))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The generations a scenario's expectations are written for: its header generation and
