@@ -1,5 +1,5 @@
-//! The scenario language (shared/SCENARIO.md; engine-specific notes in
-//! docs/scenario-language.md): text → [`Scenario`] → canonical text.
+//! The scenario language (shared/SCENARIO.md; this repository's copy with its extensions:
+//! docs/SCENARIO.md): text → [`Scenario`] → canonical text.
 //!
 //! ```
 //! let s = iommu_engine::scenario::parse("d1 = iommu_domain_alloc(smmu0) => 0\n").unwrap();

@@ -66,7 +66,7 @@ expect invariants ok                                               # or: expect 
 ";
 
 /// More of the language than the contract's examples show: every call, every argument
-/// kind, the extensions of docs/scenario-language.md.
+/// kind, the extensions of docs/SCENARIO.md.
 const EVERYTHING: &str = "\
 # A leading comment block
 #   explains the scenario.
