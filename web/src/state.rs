@@ -5,7 +5,7 @@
 //! Nothing here computes kernel behaviour: the report comes from the engine ([`run`]).
 
 use iommu_engine::corpus::CORPUS;
-use iommu_engine::scenario::view::{boot_steps, snapshot_at};
+use iommu_engine::scenario::view::{boot_steps, first_failure, snapshot_at};
 use iommu_engine::scenario::{
     compare, parse, run_scenario, Compare, Options, ParseErrors, Run, Scenario, StmtKind,
 };
@@ -347,8 +347,10 @@ impl Reducible for State {
                     Err(_) => None,
                 });
                 s.run();
-                s.cursor = if s.report.is_some() {
-                    s.boot_cursor()
+                // Land on what failed first (an error or a failed expectation), else on the
+                // machine as booted.
+                s.cursor = if let Some(r) = s.report.as_deref() {
+                    first_failure(r).map_or_else(|| s.boot_cursor(), |i| i + 1)
                 } else {
                     before.min(s.steps())
                 };
@@ -601,5 +603,14 @@ mod tests {
         let s = reduce(s, Action::Edit("iommu dmar0\n".into()));
         let s = reduce(s, Action::Run);
         assert!(!s.drawn_stale() && s.last_good.is_none());
+    }
+
+    #[test]
+    fn run_lands_on_the_first_failure() {
+        let nic = preset("vfio-nic-shared-group.iommu").expect("a preset");
+        let s = reduce(State::booted(nic, None), Action::Run);
+        let run = s.report.as_deref().expect("a run");
+        let step = run.steps.get(s.cursor - 1).expect("a step");
+        assert_eq!(step.event.call, "vfio_group_set_container");
     }
 }

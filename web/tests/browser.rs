@@ -836,3 +836,23 @@ async fn a_row_click_seeks_and_nothing_moves_under_the_pointer() {
     settle().await;
     assert!(later.class_list().contains("current"));
 }
+
+/// Issue 14 item 6: after Run the view lands on the first failure, whose row says why in
+/// the engine's sentence.
+#[wasm_bindgen_test]
+async fn run_lands_on_the_first_failure_and_says_why() {
+    let nic = preset("vfio-nic-shared-group.iommu").expect("a preset");
+    let root = mount(State::booted(nic, None)).await;
+    let area = textarea(&root);
+    area.dispatch_event(&key("keydown", "Enter", true))
+        .expect("dispatched");
+    settle().await;
+    let current = find(&root, ".trace-row.current");
+    assert!(text(&find(&current, "code")).starts_with("vfio_group_set_container"));
+    assert_eq!(text(&find(&current, ".result")), "-EPERM");
+    let why = text(&find(&current, ".note.why"));
+    assert!(why.contains("01:00.1 (driver igb)"), "{why}");
+    // The later -EBUSY bind names the owner holding the group.
+    let last = all(&root, ".trace-row").pop().expect("rows");
+    assert!(text(&find(&last, ".note.why")).contains("owned by vm1"));
+}

@@ -462,3 +462,140 @@ mod what_if_tests {
         assert!(what_if_acs(&s, BOARD, "09:00.0", true).is_err());
     }
 }
+
+/// Calls that claim a group (or a device's group) for a user: they fail while a driver of
+/// the group uses the DMA API or another owner holds it.
+const CLAIMS: &[&str] = &[
+    "vfio_group_set_container",
+    "iommu_group_claim_dma_owner",
+    "iommu_device_claim_dma_owner",
+    "iommu_device_set_dma_owner",
+    "iommufd_device_bind",
+];
+
+/// Why step `i` failed, in one sentence, read from the state before it: which owner holds
+/// the group, or which devices' drivers (using the DMA API) keep it from being claimed.
+/// `None` when the step did not fail or the state names no such reason. The UI shows it on
+/// the failed row; the CLI can print it too.
+///
+/// It explains, it does not decide: the results come from the modelled calls (`driver`,
+/// the era files), whose rules it names — a claim fails while `group->owner_cnt` counts
+/// DMA-API drivers or another owner holds the group (`iommu_group_claim_dma_owner()`,
+/// drivers/iommu/iommu.c, v6.17), and a DMA-API driver's bind fails while a user owns the
+/// group (`iommu_device_use_default_domain()`, same file).
+pub fn why(run: &Run, i: usize) -> Option<String> {
+    let step = run.steps.get(i)?;
+    let e = &step.event;
+    if !e.result.severity().is_failure() {
+        return None;
+    }
+    let before = snapshot_at(run, i)?;
+    let device = |name: &str| before.devices.iter().find(|d| d.name == name);
+    let group_id = e.args.iter().find_map(|a| {
+        a.strip_prefix("group")
+            .and_then(|n| n.trim().parse().ok())
+            .map(GroupId)
+            .or_else(|| device(a).and_then(|d| d.group))
+    })?;
+    let group = before.groups.iter().find(|g| g.id == group_id)?;
+    let errno = e.result;
+    let owner = group
+        .owner
+        .as_ref()
+        .or(group.vfio_container.as_ref())
+        .map(|c| c.0.clone())
+        .filter(|c| !e.args.contains(c));
+    if let Some(owner) = owner {
+        return Some(match (e.call.as_str(), e.args.as_slice()) {
+            ("bind", [dev, drv, ..]) => format!(
+                "{errno}: {group_id} is owned by {owner}, so {dev} cannot be bound to {drv}, \
+                 a driver using the DMA API, until {owner} releases the group."
+            ),
+            (call, _) => format!(
+                "{errno}: {group_id} is already owned by {owner}; {call} cannot take it until \
+                 {owner} releases it."
+            ),
+        });
+    }
+    if !CLAIMS.contains(&e.call.as_str()) {
+        return None;
+    }
+    let blockers: Vec<String> = before
+        .devices
+        .iter()
+        .filter(|d| group.devices.contains(&d.id))
+        .filter_map(|d| {
+            let drv = d.driver.as_ref().filter(|drv| !drv.managed)?;
+            Some(format!("{} (driver {})", d.name, drv.name))
+        })
+        .collect();
+    if blockers.is_empty() {
+        return None;
+    }
+    let (who, verb) = if blockers.len() == 1 {
+        ("its driver uses", "it is")
+    } else {
+        ("their drivers use", "they are")
+    };
+    Some(format!(
+        "{errno}: {} in {group_id}: {who} the DMA API, so the group cannot be claimed until \
+         {verb} unbound or bound to vfio-pci.",
+        blockers.join(", "),
+    ))
+}
+
+/// The step a reader should see first after a run: the first step that failed (an error
+/// result or a failed expectation on or just after its line), else `None`. A cursor on it
+/// is `index + 1`.
+pub fn first_failure(run: &Run) -> Option<usize> {
+    let first_check = run.failures().map(|c| c.line).min();
+    run.steps.iter().enumerate().find_map(|(i, s)| {
+        let next = run.steps.get(i + 1).map_or(u32::MAX, |n| n.line);
+        let failed = s.event.result.severity().is_failure()
+            || s.phase != Phase::Boot && first_check.is_some_and(|l| l >= s.line && l < next);
+        failed.then_some(i)
+    })
+}
+
+#[cfg(test)]
+mod why_tests {
+    use super::*;
+    use crate::corpus::CORPUS;
+    use crate::scenario::run::run;
+
+    fn preset_run(name: &str) -> Run {
+        let text = CORPUS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| *t)
+            .expect("a preset");
+        let opts = Options {
+            era: None,
+            snapshots: true,
+        };
+        run(text, &opts).expect("it runs")
+    }
+
+    #[test]
+    fn a_failed_claim_names_the_driver_and_a_failed_bind_the_owner() {
+        let r = preset_run("vfio-nic-shared-group.iommu");
+        let first = first_failure(&r).expect("a failed step");
+        assert_eq!(r.steps[first].event.call, "vfio_group_set_container");
+        assert_eq!(
+            why(&r, first).as_deref(),
+            Some(
+                "-EPERM: 01:00.1 (driver igb) in group 1: its driver uses the DMA API, so the \
+                 group cannot be claimed until it is unbound or bound to vfio-pci."
+            )
+        );
+        let bind = r.steps.len() - 1;
+        assert_eq!(
+            why(&r, bind).as_deref(),
+            Some(
+                "-EBUSY: group 1 is owned by vm1, so 01:00.1 cannot be bound to igb, a driver \
+                 using the DMA API, until vm1 releases the group."
+            )
+        );
+        assert_eq!(why(&r, 0), None);
+    }
+}

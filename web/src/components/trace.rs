@@ -6,7 +6,7 @@
 //! line; it expands to the nested kernel calls and the state it changed.
 use crate::components::trace_row::TraceRow;
 use crate::state::{use_app_state, Action};
-use iommu_engine::scenario::view::{result_text, step_label};
+use iommu_engine::scenario::view::{result_text, step_label, why};
 use iommu_engine::scenario::{CheckOutcome, Phase, Run, Step};
 use iommu_engine::snapshot::Snapshot;
 use iommu_engine::trace::{Delta, Nested, Severity, WarnKind};
@@ -389,6 +389,10 @@ pub(crate) fn row(run: &Run, i: usize, st: &Step, cursor: usize, c: RowControls)
                 }
             </div>
             <div class="row-notes">
+                // Why it failed, in the engine's words (the owner, the blocking driver).
+                if let Some(why) = why(run, i) {
+                    <div class="note why">{ why }</div>
+                }
                 { for e.warns.iter().map(|w| html! {
                     <div class={classes!("note", if matches!(w.kind.severity(), Severity::Warning | Severity::Bug) { "warn" } else { "muted" })}>
                         { w.to_string() }
