@@ -3,7 +3,7 @@
 //!
 //! On load a share hash wins over localStorage, which wins over the default preset. A hash
 //! that cannot be opened is never fatal: the user sees why, and gets their saved work.
-use crate::share::{self, ShareError, Shared};
+use crate::share::{self, ShareError, Shared, SharedView};
 use crate::state::State;
 use gloo_storage::{LocalStorage, Storage};
 use iommu_engine::Era;
@@ -58,8 +58,18 @@ pub fn boot_from(hash: &str, saved: Option<Saved>) -> State {
     if hash.trim_start_matches('#').is_empty() {
         return fallback();
     }
-    match share::decode(hash) {
-        Ok(Shared { text, era, cursor }) => State::new(&text, Some(era), cursor),
+    match share::decode_view(hash) {
+        Ok(SharedView {
+            shared: Shared { text, era, cursor },
+            compare,
+        }) => {
+            let s = State::new(&text, Some(era), cursor);
+            if compare {
+                s.with_compare()
+            } else {
+                s
+            }
+        }
         Err(ShareError::NotShared) => fallback(),
         Err(e) => fallback().with_notice(e.to_string()),
     }
@@ -83,6 +93,11 @@ pub fn boot() -> State {
 /// Keeps the view: text and era in localStorage, everything in the URL hash (replacing
 /// the history entry, so typing does not fill the back button).
 pub fn save(text: &str, era: Era, cursor: usize) {
+    save_view(text, era, cursor, false);
+}
+
+/// [`save`], with the open panels in the URL hash (a version-2 link when compare is open).
+pub fn save_view(text: &str, era: Era, cursor: usize, compare: bool) {
     let _ = LocalStorage::set(
         KEY,
         Saved {
@@ -91,10 +106,13 @@ pub fn save(text: &str, era: Era, cursor: usize) {
             cursor,
         },
     );
-    let hash = share::encode(&Shared {
-        text: text.to_string(),
-        era,
-        cursor,
+    let hash = share::encode_view(&SharedView {
+        shared: Shared {
+            text: text.to_string(),
+            era,
+            cursor,
+        },
+        compare,
     });
     if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
         let _ =

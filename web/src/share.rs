@@ -19,6 +19,50 @@ pub const MAX_HASH: usize = 128 * 1024;
 /// The largest inflated payload accepted: the scenario text plus its two header lines.
 pub const MAX_TEXT: usize = 256 * 1024;
 
+/// The prefix of a version-2 share hash: version 1 plus a line of view flags
+/// (`ERA \n CURSOR \n FLAGS \n TEXT`, flags comma-separated: `compare`). Written only when
+/// a flag is set, so a plain view's link stays a version-1 link; both are read.
+pub const PREFIX_V2: &str = "s2.";
+
+/// The whole view a link restores: what [`Shared`] carries and the open panels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SharedView {
+    pub shared: Shared,
+    /// The compare view is open.
+    pub compare: bool,
+}
+
+/// The hash (without `#`) for `view`: version 1 unless a panel flag is set.
+pub fn encode_view(view: &SharedView) -> String {
+    if !view.compare {
+        return encode(&view.shared);
+    }
+    let s = &view.shared;
+    let payload = format!("{}\n{}\ncompare\n{}", s.era.name(), s.cursor, s.text);
+    let deflated = miniz_oxide::deflate::compress_to_vec(payload.as_bytes(), 9);
+    format!("{PREFIX_V2}{}", URL_SAFE_NO_PAD.encode(deflated))
+}
+
+/// Reads a hash of either version (with or without the leading `#`).
+pub fn decode_view(hash: &str) -> Result<SharedView, ShareError> {
+    let bare = hash.strip_prefix('#').unwrap_or(hash);
+    let Some(body) = bare.strip_prefix(PREFIX_V2) else {
+        return decode(hash).map(|shared| SharedView {
+            shared,
+            compare: false,
+        });
+    };
+    let payload = inflate(bare, body)?;
+    let mut parts = payload.splitn(4, '\n');
+    let (era, cursor) = header(&mut parts)?;
+    let flags = parts.next().ok_or(ShareError::BadHeader)?;
+    let text = parts.next().ok_or(ShareError::BadHeader)?.to_string();
+    Ok(SharedView {
+        shared: Shared { text, era, cursor },
+        compare: flags.split(',').any(|f| f == "compare"),
+    })
+}
+
 /// What a share link carries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shared {
@@ -76,10 +120,23 @@ pub fn encode(shared: &Shared) -> String {
     format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(deflated))
 }
 
-/// Reads a hash (with or without the leading `#`).
+/// Reads a hash (with or without the leading `#`); a version-2 hash gives its
+/// [`Shared`] part.
 pub fn decode(hash: &str) -> Result<Shared, ShareError> {
     let hash = hash.strip_prefix('#').unwrap_or(hash);
+    if hash.starts_with(PREFIX_V2) {
+        return decode_view(hash).map(|v| v.shared);
+    }
     let body = hash.strip_prefix(PREFIX).ok_or(ShareError::NotShared)?;
+    let payload = inflate(hash, body)?;
+    let mut parts = payload.splitn(3, '\n');
+    let (era, cursor) = header(&mut parts)?;
+    let text = parts.next().ok_or(ShareError::BadHeader)?.to_string();
+    Ok(Shared { text, era, cursor })
+}
+
+/// The payload of `hash` (its `body` after the prefix), within the caps.
+fn inflate(hash: &str, body: &str) -> Result<String, ShareError> {
     if hash.len() > MAX_HASH {
         return Err(ShareError::TooLong { len: hash.len() });
     }
@@ -92,8 +149,11 @@ pub fn decode(hash: &str) -> Result<Shared, ShareError> {
             _ => ShareError::Corrupt,
         },
     )?;
-    let payload = String::from_utf8(bytes).map_err(|_| ShareError::Corrupt)?;
-    let mut parts = payload.splitn(3, '\n');
+    String::from_utf8(bytes).map_err(|_| ShareError::Corrupt)
+}
+
+/// The era and cursor lines.
+fn header<'a>(parts: &mut impl Iterator<Item = &'a str>) -> Result<(Era, usize), ShareError> {
     let era = parts
         .next()
         .and_then(Era::parse)
@@ -102,8 +162,7 @@ pub fn decode(hash: &str) -> Result<Shared, ShareError> {
         .next()
         .and_then(|c| c.parse::<usize>().ok())
         .ok_or(ShareError::BadHeader)?;
-    let text = parts.next().ok_or(ShareError::BadHeader)?.to_string();
-    Ok(Shared { text, era, cursor })
+    Ok((era, cursor))
 }
 
 #[cfg(test)]
@@ -138,5 +197,31 @@ mod tests {
         let no_era = miniz_oxide::deflate::compress_to_vec(b"v9\n0\ntext", 9);
         let hash = format!("s1.{}", URL_SAFE_NO_PAD.encode(no_era));
         assert_eq!(decode(&hash), Err(ShareError::BadHeader));
+    }
+
+    #[test]
+    fn a_view_with_compare_round_trips_and_old_links_still_open() {
+        let shared = Shared {
+            text: "iommu dmar0\n".into(),
+            era: Era::Legacy,
+            cursor: 2,
+        };
+        let v = SharedView {
+            shared: shared.clone(),
+            compare: true,
+        };
+        let h = encode_view(&v);
+        assert!(h.starts_with(PREFIX_V2));
+        assert_eq!(decode_view(&h), Ok(v));
+        assert_eq!(decode(&h), Ok(shared.clone()));
+        // A version-1 link (as every link before) opens with compare closed.
+        let old = encode(&shared);
+        assert!(old.starts_with(PREFIX));
+        let plain = SharedView {
+            shared,
+            compare: false,
+        };
+        assert_eq!(decode_view(&old), Ok(plain.clone()));
+        assert_eq!(encode_view(&plain), old);
     }
 }

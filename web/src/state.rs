@@ -226,6 +226,15 @@ impl State {
         n
     }
 
+    /// This state with the compare view open (as a share link asks).
+    pub fn with_compare(self) -> State {
+        let s = Rc::new(self);
+        if s.compare.is_some() {
+            return (*s).clone();
+        }
+        (*s.reduce(Action::ToggleCompare)).clone()
+    }
+
     pub fn with_notice(mut self, notice: impl Into<Rc<str>>) -> State {
         self.notice = Some(notice.into());
         self

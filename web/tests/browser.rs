@@ -58,20 +58,28 @@ fn bubbling(kind: &str) -> web_sys::Event {
     web_sys::Event::new_with_event_init_dict(kind, &init).expect("an event")
 }
 
-/// The app's stylesheet on the test page (for tests of layout: sticky, sizes), once.
-fn with_style() {
+/// The app's stylesheet on the test page (for tests of layout: sticky, sizes) until the
+/// guard drops, so the other tests run on the page as before.
+struct Styled(Element);
+
+impl Drop for Styled {
+    fn drop(&mut self) {
+        self.0.remove();
+    }
+}
+
+#[must_use]
+fn with_style() -> Styled {
     let doc = web_sys::window()
         .and_then(|w| w.document())
         .expect("a document");
-    if doc.get_element_by_id("app-style").is_none() {
-        let style = doc.create_element("style").expect("a style");
-        style.set_id("app-style");
-        style.set_text_content(Some(include_str!("../../static/style.css")));
-        doc.head()
-            .expect("a head")
-            .append_child(&style)
-            .expect("appended");
-    }
+    let style = doc.create_element("style").expect("a style");
+    style.set_text_content(Some(include_str!("../../static/style.css")));
+    doc.head()
+        .expect("a head")
+        .append_child(&style)
+        .expect("appended");
+    Styled(style)
 }
 
 async fn mount(initial: State) -> Element {
@@ -765,7 +773,7 @@ fn many_calls(n: usize) -> String {
 /// Issue 14 item 3: the step controls stay in view while the rows scroll.
 #[wasm_bindgen_test]
 async fn the_trace_controls_stay_in_view_while_the_rows_scroll() {
-    with_style();
+    let _style = with_style();
     let root = mount(State::new(&many_calls(80), None, 0)).await;
     let trace = find(&root, "section.trace");
     let bar = find(&trace, "[data-trace-controls]");
@@ -791,7 +799,7 @@ async fn the_trace_controls_stay_in_view_while_the_rows_scroll() {
 /// the clicked row does not move.
 #[wasm_bindgen_test]
 async fn a_row_click_seeks_and_nothing_moves_under_the_pointer() {
-    with_style();
+    let _style = with_style();
     let nic = preset("vfio-nic-shared-group.iommu").expect("a preset");
     let root = mount(State::booted(nic, None)).await;
     let status = |root: &Element| text(&find(root, ".step-status"));
@@ -813,7 +821,17 @@ async fn a_row_click_seeks_and_nothing_moves_under_the_pointer() {
     let before = offset(next);
     click(&find(next, ".row-seek"));
     settle().await;
-    assert!(next.class_list().contains("current"));
+    for _ in 0..20 {
+        if next.class_list().contains("current") {
+            break;
+        }
+        settle().await;
+    }
+    assert!(
+        next.class_list().contains("current"),
+        "{}",
+        text(&find(&root, ".step-status"))
+    );
     assert!(
         (offset(next) - before).abs() < 0.5,
         "the clicked row moved from {before} to {}",
@@ -855,4 +873,74 @@ async fn run_lands_on_the_first_failure_and_says_why() {
     // The later -EBUSY bind names the owner holding the group.
     let last = all(&root, ".trace-row").pop().expect("rows");
     assert!(text(&find(&last, ".note.why")).contains("owned by vm1"));
+}
+
+fn escape() {
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a document");
+    doc.body()
+        .expect("a body")
+        .dispatch_event(&key("keydown", "Escape", false))
+        .expect("dispatched");
+}
+
+/// Issue 14 item 9: compare fits (the call column stays while the eras scroll sideways),
+/// comes back from a share link (old links still open), and Esc closes it and the Share
+/// popover.
+#[wasm_bindgen_test]
+async fn compare_fits_is_shared_and_closes_with_escape() {
+    let _style = with_style();
+    let tegra = preset("tegra-host1x.iommu").expect("a preset");
+    let view = share::SharedView {
+        shared: Shared {
+            text: tegra.to_string(),
+            era: Era::Current,
+            cursor: 3,
+        },
+        compare: true,
+    };
+    let root = mount(boot_from(&format!("#{}", share::encode_view(&view)), None)).await;
+    let scroll = find(&root, ".compare .compare-scroll");
+    // A narrow pane (a phone): the table scrolls sideways, the call column stays.
+    scroll
+        .set_attribute("style", "max-width: 260px")
+        .expect("styled");
+    scroll.set_scroll_left(10_000);
+    settle().await;
+    assert!(scroll.scroll_left() > 50, "the eras scroll sideways");
+    let call = find(&root, ".compare-row td.call");
+    let (s, c) = (
+        scroll.get_bounding_client_rect(),
+        call.get_bounding_client_rect(),
+    );
+    assert!(
+        (c.left() - s.left()).abs() < 2.0,
+        "call column at {} in a box at {}",
+        c.left(),
+        s.left()
+    );
+    // The share link of this view keeps compare open.
+    click(&find(&root, ".share > button"));
+    settle().await;
+    let link: web_sys::HtmlInputElement = find(&root, "input.share-link").unchecked_into();
+    let hash = link
+        .value()
+        .split_once('#')
+        .map(|(_, h)| h.to_string())
+        .unwrap_or_default();
+    assert_eq!(share::decode_view(&hash).map(|v| v.compare), Ok(true));
+    // Esc closes the popover first, then compare.
+    escape();
+    settle().await;
+    assert!(all(&root, ".share-pop").is_empty());
+    assert!(!all(&root, ".compare").is_empty());
+    escape();
+    settle().await;
+    assert!(all(&root, ".compare").is_empty());
+    // An old (version 1) link still opens, compare closed.
+    let old = share::encode(&view.shared);
+    let root = mount(boot_from(&old, None)).await;
+    assert_eq!(textarea(&root).value(), tegra);
+    assert!(all(&root, ".compare").is_empty());
 }

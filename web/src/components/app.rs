@@ -25,10 +25,15 @@ pub fn app(props: &AppProps) -> Html {
     let root = use_node_ref();
     {
         let persist_on = props.persist;
-        let key = (state.text.clone(), state.era, state.cursor);
-        use_effect_with(key, move |(text, era, cursor)| {
+        let key = (
+            state.text.clone(),
+            state.era,
+            state.cursor,
+            state.compare.is_some(),
+        );
+        use_effect_with(key, move |(text, era, cursor, compare)| {
             if persist_on {
-                persist::save(text, *era, *cursor);
+                persist::save_view(text, *era, *cursor, *compare);
             }
         });
     }
@@ -51,6 +56,9 @@ pub fn app(props: &AppProps) -> Html {
         // the key (the trace panel itself does, and marks it handled).
         let dispatcher = state.dispatcher();
         let root = root.clone();
+        // Esc closes compare (the share popover, listening first, takes an Esc of its own).
+        let compare_open = use_mut_ref(|| false);
+        *compare_open.borrow_mut() = state.compare.is_some();
         use_effect_with((), move |_| {
             let listener = web_sys::window().map(|w| {
                 EventListener::new(&w, "keydown", move |e| {
@@ -60,9 +68,16 @@ pub fn app(props: &AppProps) -> Html {
                     let d = match e.key().as_str() {
                         "ArrowLeft" => -1,
                         "ArrowRight" => 1,
+                        "Escape" => 0,
                         _ => return,
                     };
                     if e.default_prevented() || e.ctrl_key() || e.alt_key() || e.meta_key() {
+                        return;
+                    }
+                    if d == 0 {
+                        if *compare_open.borrow() {
+                            dispatcher.dispatch(Action::ToggleCompare);
+                        }
                         return;
                     }
                     let target = e

@@ -30,7 +30,7 @@ pub fn compare_panel() -> Html {
                 <div class="compare-scroll">
                     <table class="compare-table">
                         <thead><tr>
-                            <th>{ "line" }</th><th>{ "call" }</th>
+                            <th class="call">{ "line · call" }</th>
                             { for cmp.eras.iter().map(|g| html! {
                                 <th class={classes!((*g == state.era).then_some("this-era"))}>{ g.name() }</th>
                             }) }
@@ -38,11 +38,12 @@ pub fn compare_panel() -> Html {
                         <tbody>
                             { for cmp.rows.iter().map(|r| html! {
                                 <tr class={classes!("compare-row", r.differs.then_some("differs"))} data-line={r.line.to_string()}>
-                                    <td class="line-no">{ r.line }</td>
-                                    <td><code>{ r.call.clone() }</code></td>
+                                    <td class="call" title={r.call.clone()}>
+                                        <span class="line-no">{ r.line }</span>{ " " }<code>{ r.call.clone() }</code>
+                                    </td>
                                     { for r.results.iter().zip(&cmp.eras).map(|(c, g)| html! {
                                         <td class={classes!("cell", severity_class(c.severity()), (*g == state.era).then_some("this-era"))}
-                                            data-era={g.name()}>{ c.text.clone() }</td>
+                                            data-era={g.name()} title={format!("{}: {}", g.name(), c.text)}>{ c.text.clone() }</td>
                                     }) }
                                 </tr>
                             }) }

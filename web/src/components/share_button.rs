@@ -1,7 +1,9 @@
 //! Share: shows the link that reproduces this view (text, era, cursor), ready to copy.
 use crate::persist;
-use crate::share::{self, Shared};
+use crate::share::{self, Shared, SharedView};
 use crate::state::use_app_state;
+use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
+use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -11,10 +13,13 @@ pub fn share_button() -> Html {
     let open = use_state(|| false);
     let input = use_node_ref();
     let link = (*open).then(|| {
-        let hash = share::encode(&Shared {
-            text: state.text.to_string(),
-            era: state.era,
-            cursor: state.cursor,
+        let hash = share::encode_view(&SharedView {
+            shared: Shared {
+                text: state.text.to_string(),
+                era: state.era,
+                cursor: state.cursor,
+            },
+            compare: state.compare.is_some(),
         });
         persist::link_to(&hash)
     });
@@ -27,6 +32,27 @@ pub fn share_button() -> Html {
                     i.select();
                 }
             }
+        });
+    }
+    {
+        // Esc closes the popover (before the page's own Esc, which closes compare).
+        let open = open.clone();
+        use_effect_with(*open, move |is_open| {
+            let listener = (*is_open).then(web_sys::window).flatten().map(|w| {
+                let opts = EventListenerOptions {
+                    phase: EventListenerPhase::Capture,
+                    passive: false,
+                };
+                EventListener::new_with_options(&w, "keydown", opts, move |e| {
+                    if let Some(k) = e.dyn_ref::<KeyboardEvent>() {
+                        if k.key() == "Escape" {
+                            k.prevent_default();
+                            open.set(false);
+                        }
+                    }
+                })
+            });
+            move || drop(listener)
         });
     }
     let copied = use_state(|| false);
@@ -56,7 +82,7 @@ pub fn share_button() -> Html {
             if let Some(link) = link {
                 <div class="share-pop">
                     <label>
-                        <span>{ "Link to this view (text, era, step) — copy it:" }</span>
+                        <span>{ "Link to this view (text, era, step, compare) — copy it:" }</span>
                         <input ref={input} class="share-link mono" readonly=true value={link} />
                     </label>
                     <button type="button" class="copy" onclick={copy}>{ if *copied { "Copied" } else { "Copy" } }</button>
