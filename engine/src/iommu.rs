@@ -89,7 +89,8 @@ impl Kernel {
     // ---------------------------------------------------------------- probe / remove
 
     /// drivers/iommu/iommu.c: `iommu_probe_device()` → `iommu_group_add_device()` (+ the
-    /// default-domain setup for a group's first device, the era's attach for a later one).
+    /// default-domain setup for a group's first device, the era's attach for a later one,
+    /// then what the era's `iommu_probe_device()` adds: [`EraOps::probe_attach`]).
     /// `group` is what the grouping code (`ops->device_group`) returned; `None` means the
     /// device is not behind an IOMMU.
     pub fn probe_device(
@@ -108,12 +109,20 @@ impl Kernel {
                 let (era, mut cx) = self.cx();
                 let args = vec![cx.core.dev_name(id), Core::group_name(g)];
                 cx.rec.enter("iommu_group_add_device", args);
-                let r = match cx.group_add_device(id, g) {
+                let joined = cx.group_add_device(id, g);
+                let r = match joined {
                     Ok(Joined::First) => Ok(()),
                     Ok(Joined::Member) => era.group_add_device(&mut cx, id, g),
                     Err(e) => Err(e),
                 };
-                Ret::from(cx.rec.leave_res(r))
+                let r = cx.rec.leave_res(r);
+                let r = match (r, joined) {
+                    (Ok(()), Ok(Joined::Member)) => {
+                        crate::era::attach_default_after_add(&mut cx, id, g, era.probe_attach())
+                    }
+                    (r, _) => r,
+                };
+                Ret::from(r)
             }
         };
         self.finish("iommu_probe_device", args, result, before)

@@ -124,6 +124,13 @@ pub trait EraOps: Debug + Sync {
     fn group_add_device(&self, cx: &mut Cx<'_>, dev: DeviceId, g: GroupId) -> Result<(), Errno> {
         join_group_domain(cx, dev, g)
     }
+    /// What `iommu_probe_device()` attaches a device that joined an existing group to,
+    /// after `iommu_group_add_device()` joined it to `group->domain`
+    /// ([`attach_default_after_add`]). From v6.4 (read in v6.8) `__iommu_probe_device()`
+    /// only joins `group->domain`: nothing more.
+    fn probe_attach(&self) -> ProbeAttach {
+        ProbeAttach::GroupDomainOnly
+    }
 
     // ------------------------------------------------------------ VFIO hooks
 
@@ -220,6 +227,58 @@ pub(crate) fn join_group_domain(cx: &mut Cx<'_>, dev: DeviceId, g: GroupId) -> R
         }
         None => Ok(()),
     }
+}
+
+/// What `iommu_probe_device()` attaches a device to after it joined an existing group
+/// ([`EraOps::probe_attach`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeAttach {
+    /// v6.4+: `group->domain` only (joined in `iommu_group_add_device()`).
+    GroupDomainOnly,
+    /// ≤ v5.18: then `group->default_domain`, whatever the group is in.
+    Default,
+    /// v5.19: then `group->default_domain` unless the group has an owner.
+    DefaultUnlessOwned,
+}
+
+/// drivers/iommu/iommu.c: `iommu_probe_device()` after `__iommu_probe_device()` (read in a
+/// v5.16-era tree: DMA_FQ present, two-argument `iommu_is_attach_deferred()`): once
+/// `iommu_group_add_device()` has attached the new device to `group->domain`, "if
+/// (group->default_domain) __iommu_attach_device(group->default_domain, dev)". A group
+/// sitting in a private or VFIO domain is split: the new member translates through the
+/// default domain while `group->domain` is the other one (I1). `skip_if_owned`: the v5
+/// ownership series 01/14 (4 Jan 2022) and v5.19 test "&& !group->owner" ("If device
+/// joined an existing group which has been claimed, don't attach the default domain"),
+/// so only an owned group keeps the device in its domain; a group moved by a driver's
+/// `iommu_attach_device()` (no owner) is still split. Lu Baolu's v4 01/13 (17 Dec 2021)
+/// leaves `iommu_probe_device()` as v5.16 has it. v6.4 replaced all this with joining
+/// `group->domain` in `__iommu_probe_device()`. A device already in the default domain
+/// is attached to it again, which changes nothing and is not shown.
+pub(crate) fn attach_default_after_add(
+    cx: &mut Cx<'_>,
+    dev: DeviceId,
+    g: GroupId,
+    how: ProbeAttach,
+) -> Result<(), Errno> {
+    let grp = cx.core.group(g)?;
+    let skip = match how {
+        ProbeAttach::GroupDomainOnly => true,
+        ProbeAttach::Default => false,
+        ProbeAttach::DefaultUnlessOwned => grp.owner.is_some(),
+    };
+    if skip {
+        return Ok(());
+    }
+    let Some(dd) = grp.default_domain else {
+        return Ok(());
+    };
+    if cx.core.devices.get(&dev).and_then(|x| x.domain) == Some(dd) {
+        return Ok(());
+    }
+    let args = vec![cx.core.dom_name(dd), cx.core.dev_name(dev)];
+    nested(cx, "__iommu_attach_device", args, |cx| {
+        cx.dev_attach(dev, dd)
+    })
 }
 
 /// drivers/vfio/vfio.c: `vfio_group_nb_add_dev()` (v3.6 … v5.18): a device added to a

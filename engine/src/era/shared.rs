@@ -13,7 +13,7 @@
 //! a group in no domain. Read from the LKML postings: v2 11/17 (28 Nov 2021), the v3/v4
 //! `__iommu_group_set_dma_owner` and the v4 07/13 code quoted by Robin Murphy (21 Dec 2021).
 
-use super::{is_managed, nested, EraOps};
+use super::{is_managed, nested, EraOps, ProbeAttach};
 use crate::call::{Cookie, DmaOwnerType};
 use crate::core::{Core, Cx};
 use crate::era::Era;
@@ -124,6 +124,11 @@ fn is_private(ty: DmaOwnerType) -> bool {
 impl EraOps for Shared {
     fn era(&self) -> Era {
         Era::Shared
+    }
+
+    /// `iommu_probe_device()` after a device joined an existing group: Lu Baolu's v4 01/13 leaves it as v5.16 has it: the default domain, owned or not.
+    fn probe_attach(&self) -> ProbeAttach {
+        ProbeAttach::Default
     }
 
     /// The singleton rule is kept.

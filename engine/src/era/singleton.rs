@@ -8,7 +8,7 @@
 //! Member attach errors propagate without rollback. Still no ownership: VFIO keeps its
 //! notifier (`BUG_ON`, scenario S1) and `iommu_attach_group` ignores bound drivers.
 
-use super::{nested, vfio_bound_driver_bug_on, vfio_nb_add_dev, EraOps};
+use super::{nested, vfio_bound_driver_bug_on, vfio_nb_add_dev, EraOps, ProbeAttach};
 use crate::core::{Core, Cx};
 use crate::era::Era;
 use crate::errno::Errno;
@@ -79,6 +79,11 @@ pub(crate) fn detach_device_v5_18(cx: &mut Cx<'_>, dev: DeviceId) -> Ret {
 impl EraOps for Singleton {
     fn era(&self) -> Era {
         Era::Singleton
+    }
+
+    /// `iommu_probe_device()` after a device joined an existing group: v5.16/v5.18: the default domain, whatever the group is in.
+    fn probe_attach(&self) -> ProbeAttach {
+        ProbeAttach::Default
     }
 
     /// drivers/iommu/iommu.c: `iommu_attach_device()` (v5.18): the singleton rule.

@@ -14,7 +14,7 @@
 //! model; on hardware that bypasses without a context it would not — the hole
 //! 0286300e6045 closed), and the same owner may claim again (`owner_cnt++`).
 
-use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, EraOps};
+use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, EraOps, ProbeAttach};
 use super::{unuse_default_domain_v5_19, use_default_domain_v5_19};
 use crate::call::Cookie;
 use crate::core::{Core, Cx};
@@ -135,6 +135,11 @@ fn replace_domain_v5(
 impl EraOps for Unified {
     fn era(&self) -> Era {
         Era::Unified
+    }
+
+    /// `iommu_probe_device()` after a device joined an existing group: the v5 ownership series 01/14 under it: the default domain unless the group is owned.
+    fn probe_attach(&self) -> ProbeAttach {
+        ProbeAttach::DefaultUnlessOwned
     }
 
     /// [SCRAP] 3/8 `iommu_attach_device(domain, dev)`: UNMANAGED domains only (-EINVAL); no

@@ -11,7 +11,7 @@
 //! `iommu_detach_device`, WARNs unless `domain` is the group's. VFIO's notifier
 //! and its BUG_ON are gone: a bad bind fails -EBUSY in `dma_configure` (S1).
 
-use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, EraOps};
+use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, EraOps, ProbeAttach};
 use super::{unuse_default_domain_v5_19, use_default_domain_v5_19};
 use crate::call::Cookie;
 use crate::core::{Core, Cx};
@@ -106,6 +106,11 @@ pub(crate) fn group_release_v5_19(cx: &mut Cx<'_>, g: GroupId) {
 impl EraOps for V519 {
     fn era(&self) -> Era {
         Era::V5_19
+    }
+
+    /// `iommu_probe_device()` after a device joined an existing group: v5.19: the default domain unless the group is owned.
+    fn probe_attach(&self) -> ProbeAttach {
+        ProbeAttach::DefaultUnlessOwned
     }
 
     /// drivers/iommu/iommu.c: `iommu_attach_device()` (v5.19): still singleton-only.
