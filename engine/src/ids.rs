@@ -28,9 +28,18 @@ id!(
     IommuId
 );
 
+impl GroupId {
+    /// The group as a nested kernel call's `struct iommu_group *` argument: `group2`
+    /// (its display name, with a space, is [`GroupId`]'s `Display`).
+    pub fn trace_arg(self) -> String {
+        format!("group{}", self.0)
+    }
+}
+
 impl std::fmt::Display for GroupId {
-    /// A group's display name, `group 2`, as expectations report it and the UI draws it.
-    /// (Nested kernel calls name their `struct iommu_group *` argument `group2`.)
+    /// A group's display name, `group 2`, as expectations, breaches and the UI write it.
+    /// (Nested kernel calls name their `struct iommu_group *` argument `group2`:
+    /// [`GroupId::trace_arg`].)
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "group {}", self.0)
     }

@@ -65,10 +65,10 @@ fn i1(core: &Core, era: &dyn EraOps, g: &Group, out: &mut Vec<Breach>) {
             devices,
             domains,
             message: format!(
-                "{} is attached to {} while group {} is in {}: one group, two address spaces.",
+                "{} is attached to {} while {} is in {}: one group, two address spaces.",
                 name(core, dev),
                 core.opt_dom_name(dom),
-                g.id.0,
+                g.id,
                 core.opt_dom_name(reference)
             ),
         });
@@ -143,9 +143,9 @@ fn i3(core: &Core, era: &dyn EraOps, g: &Group, out: &mut Vec<Breach>) {
                 devices: vec![dev],
                 domains: g.domain.into_iter().collect(),
                 message: format!(
-                    "{} has a DMA-API driver in group {} owned by {}.",
+                    "{} has a DMA-API driver in {} owned by {}.",
                     name(core, dev),
-                    g.id.0,
+                    g.id,
                     owner
                 ),
             });
@@ -158,8 +158,8 @@ fn i3(core: &Core, era: &dyn EraOps, g: &Group, out: &mut Vec<Breach>) {
             devices: g.devices.clone(),
             domains: g.domain.into_iter().collect(),
             message: format!(
-                "group {} is owned by {} but still in its default domain.",
-                g.id.0, owner
+                "{} is owned by {} but still in its default domain.",
+                g.id, owner
             ),
         });
     }
@@ -183,11 +183,7 @@ fn i4(core: &Core, g: &Group, out: &mut Vec<Breach>) {
             group: Some(g.id),
             devices: g.devices.clone(),
             domains: g.domain.into_iter().collect(),
-            message: format!(
-                "group {} has several owners: {}.",
-                g.id.0,
-                cookies.join(", ")
-            ),
+            message: format!("{} has several owners: {}.", g.id, cookies.join(", ")),
         });
     }
 }
@@ -223,8 +219,8 @@ pub fn check_empty_group(core: &Core, g: &Group) -> Option<Breach> {
         devices: Vec::new(),
         domains: g.domain.into_iter().collect(),
         message: format!(
-            "group {} became empty with owner_cnt {} in {} instead of its default domain.",
-            g.id.0,
+            "{} became empty with owner_cnt {} in {} instead of its default domain.",
+            g.id,
             g.owner_cnt,
             core.opt_dom_name(g.domain)
         ),

@@ -103,6 +103,7 @@ fn parses_printed_text(line: &str) -> bool {
         "starts_with(\"-\")",
         "AcsFlags::parse_list(",
         "PciType::parse(",
+        "PciType::from_keyword(",
     ]
     .iter()
     .any(|p| line.contains(p))

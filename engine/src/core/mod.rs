@@ -147,8 +147,9 @@ impl Core {
         d.map_or_else(|| "NULL".to_string(), |d| self.dom_name(d))
     }
 
+    /// A group as a nested call's `struct iommu_group *` argument (`group1`).
     pub fn group_name(g: GroupId) -> String {
-        format!("group{}", g.0)
+        g.trace_arg()
     }
 
     pub(crate) fn domain_exists(&self, d: DomainId) -> bool {
