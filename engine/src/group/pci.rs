@@ -32,7 +32,7 @@
 use super::{Decision, GroupReason, Groups};
 use crate::errno::Errno;
 use crate::ids::{DeviceId, GroupId};
-use crate::topology::pci::AliasKind;
+use crate::topology::AliasKind;
 use crate::topology::{AcsFlags, PciType, Topology, REQ_ACS_FLAGS};
 use std::collections::BTreeSet;
 

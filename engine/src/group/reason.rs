@@ -1,7 +1,7 @@
 //! Why a device is in its group: one [`GroupReason`] per member, recorded by the rule of
 //! the kernel's `device_group()` callback that decided.
 
-use crate::topology::pci::AliasKind;
+use crate::topology::AliasKind;
 use crate::topology::{AcsDenial, PciType, Rid};
 use serde::Serialize;
 use std::fmt;

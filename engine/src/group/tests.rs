@@ -2,7 +2,7 @@
 //! server boards, SMMUv2 stream matching, hot-plug, acs-fix, and real machines.
 
 use super::*;
-use crate::topology::pci::AliasKind;
+use crate::topology::AliasKind;
 use crate::topology::{AcsDenial, Bdf, HostSpec, IommuSpec, PciSpec, PciType, PlatformSpec, Rid};
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;

@@ -7,6 +7,12 @@
 //! Grouping lives in [`crate::group`]; this module only describes the hardware and answers
 //! the PCI questions the kernel asks of it (`pci_acs_enabled`, `pci_for_each_dma_alias`).
 //!
+//! Layout: this file keeps the [`Topology`] itself (IOMMU instances, the device table,
+//! hot-remove, look-ups) and its errors; [`pci`] the PCI vocabulary, host bridges and
+//! functions and their builder steps (`add_host`, `add_pci`, `add_alias`); [`platform`]
+//! platform devices (`add_platform`); [`acs`] and [`alias`] the PCI core's ACS and
+//! DMA-alias walks; [`quirks`] drivers/pci/quirks.c.
+//!
 //! Modelling choices (they hold for the whole module):
 //! - **Multifunction.** The kernel reads `pdev->multifunction` from the header-type bit of
 //!   each function. The model derives it: a function is multifunction when another function
@@ -25,6 +31,8 @@
 //!   device's IOMMU is of kind `generic` (the x86-style remapping unit).
 //! - **Bridges have no MMIO BARs** (matters only to `acs-fix`'s `pci_has_mmio()`).
 
+pub mod acs;
+pub mod alias;
 pub mod pci;
 pub mod platform;
 pub mod quirks;
@@ -34,8 +42,13 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use pci::{AcsDenial, AcsFlags, Bdf, PciType, Rid, REQ_ACS_FLAGS};
-pub use platform::StreamId;
+pub use acs::{pci_std_enable_acs, AcsDenial};
+pub use alias::{AliasKind, DmaAlias};
+pub use pci::{
+    AcsFlags, Bdf, Host, HostId, HostSpec, PciDev, PciDevFlags, PciSpec, PciType, Rid,
+    REQ_ACS_FLAGS,
+};
+pub use platform::{PlatformDev, PlatformSpec, StreamId};
 
 /// An error in a topology statement. Messages name the devices involved and say what
 /// would be accepted.
@@ -249,184 +262,6 @@ pub struct Iommu {
     pub spec: IommuSpec,
 }
 
-/// Index of a PCI host bridge in declaration order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct HostId(pub u32);
-
-/// `host NAME iommu=IOMMU [segment=N] [bus=N]`: a PCI host bridge and its root bus.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct HostSpec {
-    pub name: String,
-    pub iommu: Option<String>,
-    pub segment: u16,
-    pub bus: u8,
-}
-
-impl HostSpec {
-    pub fn new(name: &str, iommu: &str) -> Self {
-        HostSpec {
-            name: name.to_string(),
-            iommu: Some(iommu.to_string()),
-            segment: 0,
-            bus: 0,
-        }
-    }
-    pub fn segment(mut self, segment: u16) -> Self {
-        self.segment = segment;
-        self
-    }
-    pub fn bus(mut self, bus: u8) -> Self {
-        self.bus = bus;
-        self
-    }
-}
-
-/// A declared host bridge.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Host {
-    pub id: HostId,
-    pub name: String,
-    pub iommu: Option<IommuId>,
-    pub segment: u16,
-    pub bus: u8,
-}
-
-/// `pci BDF TYPE [parent=] [host=] [acs=|acs-cap= acs-ctl=] [id=] [subsys=] [untrusted]`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct PciSpec {
-    pub bdf: Bdf,
-    pub ty: PciType,
-    /// The upstream bridge or port (`parent=`); `None` on a root bus.
-    pub parent: Option<Bdf>,
-    pub host: Option<String>,
-    /// ACS capability bits; `None` = no ACS extended capability at all.
-    pub acs_cap: Option<AcsFlags>,
-    /// ACS control bits (only read when there is a capability).
-    pub acs_ctl: AcsFlags,
-    /// `id=VVVV:DDDD`: turns on the device-specific quirks of drivers/pci/quirks.c.
-    pub id: Option<(u16, u16)>,
-    /// `subsys=VVVV:DDDD`.
-    pub subsys: Option<(u16, u16)>,
-    pub untrusted: bool,
-    /// Overrides the multifunction bit derived from slot siblings.
-    pub multifunction: Option<bool>,
-}
-
-impl PciSpec {
-    pub fn new(bdf: Bdf, ty: PciType) -> Self {
-        PciSpec {
-            bdf,
-            ty,
-            parent: None,
-            host: None,
-            acs_cap: None,
-            acs_ctl: AcsFlags::NONE,
-            id: None,
-            subsys: None,
-            untrusted: false,
-            multifunction: None,
-        }
-    }
-    pub fn parent(mut self, parent: Bdf) -> Self {
-        self.parent = Some(parent);
-        self
-    }
-    pub fn host(mut self, host: &str) -> Self {
-        self.host = Some(host.to_string());
-        self
-    }
-    /// `acs=`: capability and control set to the same flags.
-    pub fn acs(mut self, flags: AcsFlags) -> Self {
-        self.acs_cap = Some(flags);
-        self.acs_ctl = flags;
-        self
-    }
-    /// `acs-cap=`/`acs-ctl=` apart.
-    pub fn acs_split(mut self, cap: AcsFlags, ctl: AcsFlags) -> Self {
-        self.acs_cap = Some(cap);
-        self.acs_ctl = ctl;
-        self
-    }
-    pub fn id(mut self, vendor: u16, device: u16) -> Self {
-        self.id = Some((vendor, device));
-        self
-    }
-    pub fn subsys(mut self, vendor: u16, device: u16) -> Self {
-        self.subsys = Some((vendor, device));
-        self
-    }
-    pub fn untrusted(mut self) -> Self {
-        self.untrusted = true;
-        self
-    }
-    pub fn multifunction(mut self, mf: bool) -> Self {
-        self.multifunction = Some(mf);
-        self
-    }
-}
-
-/// `platform NAME iommu=IOMMU [sid=N [mask=N]]`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct PlatformSpec {
-    pub name: String,
-    pub iommu: String,
-    /// Stream IDs with masks (the firmware's `iommus` entries), raw as written.
-    pub sids: Vec<(u32, u32)>,
-}
-
-impl PlatformSpec {
-    pub fn new(name: &str, iommu: &str) -> Self {
-        PlatformSpec {
-            name: name.to_string(),
-            iommu: iommu.to_string(),
-            sids: Vec::new(),
-        }
-    }
-    pub fn sid(mut self, sid: u32, mask: u32) -> Self {
-        self.sids.push((sid, mask));
-        self
-    }
-}
-
-/// Flags the kernel keeps in `pdev->dev_flags`, set by quirks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct PciDevFlags {
-    /// `PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS`: a conventional-looking bridge that aliases like a
-    /// PCIe-to-PCI bridge.
-    pub pcie_bridge_alias: bool,
-    /// `PCI_DEV_FLAGS_BRIDGE_XLATE_ROOT`: the alias walk stops at this bridge.
-    pub bridge_xlate_root: bool,
-    /// `PCI_DEV_FLAGS_ACS_ENABLED_QUIRK`: the Intel PCH enable quirk succeeded.
-    pub acs_enabled_quirk: bool,
-}
-
-/// A PCI function as the model keeps it (`struct pci_dev`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct PciDev {
-    pub host: HostId,
-    pub bdf: Bdf,
-    pub ty: PciType,
-    /// `bus->self` of the device's bus; `None` on a root bus.
-    pub parent: Option<DeviceId>,
-    pub acs_cap: Option<AcsFlags>,
-    pub acs_ctl: AcsFlags,
-    pub id: Option<(u16, u16)>,
-    pub subsys: Option<(u16, u16)>,
-    pub untrusted: bool,
-    pub multifunction_override: Option<bool>,
-    /// `dma_alias_mask`: extra devfns on the same bus this device uses as requester IDs.
-    pub dma_aliases: Vec<u8>,
-    pub flags: PciDevFlags,
-    /// `subordinate->number`, fixed by the first child.
-    pub secondary: Option<u8>,
-}
-
-/// A platform device behind an IOMMU.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct PlatformDev {
-    pub sids: Vec<StreamId>,
-}
-
 /// What a device is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "bus", rename_all = "lowercase")]
@@ -435,9 +270,10 @@ pub enum DeviceKind {
     Platform(PlatformDev),
 }
 
-/// A device of the topology.
+/// A device as the topology declares it (the hardware; the kernel model's probed
+/// `struct device` is [`crate::core::Device`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Device {
+pub struct DeclaredDevice {
     pub id: DeviceId,
     /// "01:00.0", "0001:01:00.0" or the platform name.
     pub name: String,
@@ -446,7 +282,7 @@ pub struct Device {
     pub kind: DeviceKind,
 }
 
-impl Device {
+impl DeclaredDevice {
     pub fn pci(&self) -> Option<&PciDev> {
         match &self.kind {
             DeviceKind::Pci(p) => Some(p),
@@ -468,7 +304,7 @@ impl Device {
 pub struct Topology {
     iommus: Vec<Iommu>,
     hosts: Vec<Host>,
-    devices: Vec<Option<Device>>,
+    devices: Vec<Option<DeclaredDevice>>,
     #[serde(skip)]
     by_name: BTreeMap<String, DeviceId>,
     /// (segment, bus) → the devices on it in declaration order (for_each_pci_dev filtered).
@@ -501,258 +337,6 @@ impl Topology {
         }
         let id = IommuId(self.iommus.len() as u32);
         self.iommus.push(Iommu { id, spec });
-        Ok(id)
-    }
-
-    /// `host NAME iommu=IOMMU [segment=N] [bus=N]`
-    pub fn add_host(&mut self, spec: HostSpec) -> Result<HostId, TopologyError> {
-        if self.hosts.iter().any(|h| h.name == spec.name) {
-            return Err(TopologyError::Duplicate(spec.name));
-        }
-        let iommu = match &spec.iommu {
-            Some(n) => Some(self.iommu_by_name(n)?),
-            None => None,
-        };
-        let id = HostId(self.hosts.len() as u32);
-        if let Some(owner) = self.bus_owner.get(&(spec.segment, spec.bus)) {
-            return Err(TopologyError::RootBusClash {
-                a: self.bus_owner_name(*owner),
-                b: spec.name,
-                seg: spec.segment,
-                bus: spec.bus,
-            });
-        }
-        self.bus_owner
-            .insert((spec.segment, spec.bus), BusOwner::Root(id));
-        self.hosts.push(Host {
-            id,
-            name: spec.name,
-            iommu,
-            segment: spec.segment,
-            bus: spec.bus,
-        });
-        Ok(id)
-    }
-
-    /// `pci BDF TYPE ...`: a PCI function. Parents must already exist; the device's bus
-    /// must be its parent's secondary bus (the first child fixes it) or, without a
-    /// parent, its host's root bus. Device-specific quirks run here, as the kernel's
-    /// header fixups do at enumeration (drivers/pci/quirks.c).
-    pub fn add_pci(&mut self, spec: PciSpec) -> Result<DeviceId, TopologyError> {
-        let name = spec.bdf.to_string();
-        if spec.bdf.dev > 0x1f || spec.bdf.func > 7 {
-            return Err(TopologyError::BadBdf(format!(
-                "{:02x}:{:02x}.{}",
-                spec.bdf.bus, spec.bdf.dev, spec.bdf.func
-            )));
-        }
-        if self.by_name.contains_key(&name) {
-            return Err(TopologyError::Duplicate(name));
-        }
-        let seg = spec.bdf.segment;
-        let bus = spec.bdf.bus;
-        let (host, parent, new_secondary) = match spec.parent {
-            Some(pbdf) => {
-                let unknown = || TopologyError::UnknownParent {
-                    dev: name.clone(),
-                    parent: pbdf.to_string(),
-                };
-                let pid = self.lookup_bdf(pbdf).ok_or_else(unknown)?;
-                let pdev = self.pci_dev(pid).ok_or_else(unknown)?;
-                let pname = self.name(pid).to_string();
-                if !pdev.ty.can_be_parent() {
-                    return Err(TopologyError::NotABridge {
-                        dev: name,
-                        parent: pname,
-                        parent_type: pdev.ty,
-                    });
-                }
-                if let Some(expected) = spec.ty.required_parent(pdev.ty) {
-                    return Err(TopologyError::WrongParent {
-                        dev: name,
-                        ty: spec.ty,
-                        expected,
-                        parent: pname,
-                        parent_type: pdev.ty,
-                    });
-                }
-                if spec.ty.on_root_bus_only() {
-                    return Err(TopologyError::MustBeOnRootBus {
-                        dev: name,
-                        ty: spec.ty,
-                        parent: pname,
-                    });
-                }
-                if pdev.bdf.segment != seg {
-                    return Err(TopologyError::SegmentMismatch {
-                        dev: name,
-                        seg,
-                        parent: pname,
-                        parent_seg: pdev.bdf.segment,
-                    });
-                }
-                let new_secondary = match pdev.secondary {
-                    Some(sec) if sec != bus => {
-                        return Err(TopologyError::BusMismatch {
-                            dev: name,
-                            bus,
-                            parent: pname,
-                            secondary: sec,
-                        })
-                    }
-                    Some(_) => false,
-                    None => {
-                        if bus <= pdev.bdf.bus {
-                            return Err(TopologyError::BusNotDownstream {
-                                dev: name,
-                                bus,
-                                parent: pname,
-                                parent_bus: pdev.bdf.bus,
-                            });
-                        }
-                        if let Some(owner) = self.bus_owner.get(&(seg, bus)) {
-                            return Err(TopologyError::BusInUse {
-                                dev: name,
-                                bus,
-                                owner: self.bus_owner_name(*owner),
-                            });
-                        }
-                        true
-                    }
-                };
-                (pdev.host, Some(pid), new_secondary)
-            }
-            None => {
-                let host = self.root_host_for(&spec, &name)?;
-                let h = self
-                    .host(host)
-                    .ok_or_else(|| TopologyError::NoHost { dev: name.clone() })?;
-                if h.bus != bus || h.segment != seg {
-                    return Err(TopologyError::RootBusMismatch {
-                        dev: name,
-                        bus,
-                        host: h.name.clone(),
-                        root: h.bus,
-                    });
-                }
-                (host, None, false)
-            }
-        };
-        let iommu = self.hosts.get(host.0 as usize).and_then(|h| h.iommu);
-        let id = DeviceId(self.devices.len() as u32);
-        if let Some(pid) = parent {
-            if new_secondary {
-                self.bus_owner.insert((seg, bus), BusOwner::Bridge(pid));
-                if let Some(p) = self.pci_dev_mut(pid) {
-                    p.secondary = Some(bus);
-                }
-            }
-        }
-        let mut dev = PciDev {
-            host,
-            bdf: spec.bdf,
-            ty: spec.ty,
-            parent,
-            acs_cap: spec.acs_cap,
-            acs_ctl: spec.acs_ctl,
-            id: spec.id,
-            subsys: spec.subsys,
-            untrusted: spec.untrusted,
-            multifunction_override: spec.multifunction,
-            dma_aliases: Vec::new(),
-            flags: PciDevFlags::default(),
-            secondary: None,
-        };
-        let parent_ty = parent.and_then(|pid| self.pci_dev(pid)).map(|x| x.ty);
-        quirks::apply_header_quirks(&mut dev, parent_ty);
-        self.buses.entry((seg, bus)).or_default().push(id);
-        self.by_name.insert(name.clone(), id);
-        self.devices.push(Some(Device {
-            id,
-            name,
-            iommu,
-            kind: DeviceKind::Pci(dev),
-        }));
-        Ok(id)
-    }
-
-    /// `platform NAME iommu=IOMMU [sid=N [mask=N]]`
-    pub fn add_platform(&mut self, spec: PlatformSpec) -> Result<DeviceId, TopologyError> {
-        if self.by_name.contains_key(&spec.name) {
-            return Err(TopologyError::Duplicate(spec.name));
-        }
-        let iommu = self.iommu_by_name(&spec.iommu)?;
-        let kind = self
-            .iommu(iommu)
-            .map(|i| i.spec.kind)
-            .ok_or_else(|| TopologyError::UnknownIommu(spec.iommu.clone()))?;
-        let mut sids = Vec::new();
-        for &(sid, mask) in &spec.sids {
-            if sid > 0xffff || mask > 0xffff {
-                return Err(TopologyError::StreamIdRange {
-                    dev: spec.name,
-                    sid,
-                    mask,
-                });
-            }
-            sids.push(StreamId {
-                id: sid as u16,
-                mask: mask as u16,
-            });
-        }
-        if kind == IommuKind::ArmSmmuV2 && sids.is_empty() {
-            return Err(TopologyError::MissingStreamId {
-                dev: spec.name,
-                iommu: spec.iommu,
-            });
-        }
-        let id = DeviceId(self.devices.len() as u32);
-        self.by_name.insert(spec.name.clone(), id);
-        self.devices.push(Some(Device {
-            id,
-            name: spec.name,
-            iommu: Some(iommu),
-            kind: DeviceKind::Platform(PlatformDev { sids }),
-        }));
-        Ok(id)
-    }
-
-    /// `alias DEV -> BDF`: DMA alias quirk; DEV also uses requester ID BDF (same bus),
-    /// like `pci_add_dma_alias()` (drivers/pci/pci.c). The alias need not be a declared device.
-    pub fn add_alias(&mut self, dev: Bdf, a: Bdf) -> Result<(), TopologyError> {
-        let id = self
-            .lookup_bdf(dev)
-            .ok_or_else(|| TopologyError::UnknownDevice(dev.to_string()))?;
-        let name = self.name(id).to_string();
-        let alias = a.to_string();
-        let p = self
-            .pci_dev_mut(id)
-            .ok_or_else(|| TopologyError::NotPci(dev.to_string()))?;
-        if p.bdf.segment != a.segment || p.bdf.bus != a.bus {
-            return Err(TopologyError::AliasBusMismatch { dev: name, alias });
-        }
-        if !p.dma_aliases.contains(&a.devfn()) {
-            p.dma_aliases.push(a.devfn());
-            p.dma_aliases.sort_unstable();
-        }
-        Ok(())
-    }
-
-    /// Changes a function's ACS capability/control (the what-if knob, `setpci` after boot).
-    pub fn set_acs(
-        &mut self,
-        dev: &str,
-        cap: Option<AcsFlags>,
-        ctl: AcsFlags,
-    ) -> Result<DeviceId, TopologyError> {
-        let id = self
-            .lookup(dev)
-            .ok_or_else(|| TopologyError::UnknownDevice(dev.to_string()))?;
-        let p = self
-            .pci_dev_mut(id)
-            .ok_or_else(|| TopologyError::NotPci(dev.to_string()))?;
-        p.acs_cap = cap;
-        p.acs_ctl = ctl;
         Ok(id)
     }
 
@@ -826,15 +410,7 @@ impl Topology {
         self.lookup_bdf(Bdf::parse(name)?)
     }
 
-    /// The PCI function at `bdf`.
-    pub fn lookup_bdf(&self, bdf: Bdf) -> Option<DeviceId> {
-        self.bus_devices(bdf.segment, bdf.bus)
-            .iter()
-            .copied()
-            .find(|&d| self.pci_dev(d).is_some_and(|p| p.bdf == bdf))
-    }
-
-    pub fn device(&self, id: DeviceId) -> Option<&Device> {
+    pub fn device(&self, id: DeviceId) -> Option<&DeclaredDevice> {
         self.devices.get(id.0 as usize).and_then(|d| d.as_ref())
     }
 
@@ -844,7 +420,7 @@ impl Topology {
 
     fn pci_dev_mut(&mut self, id: DeviceId) -> Option<&mut PciDev> {
         match self.devices.get_mut(id.0 as usize) {
-            Some(Some(Device {
+            Some(Some(DeclaredDevice {
                 kind: DeviceKind::Pci(p),
                 ..
             })) => Some(p),
@@ -858,7 +434,7 @@ impl Topology {
     }
 
     /// Live devices in declaration order (the kernel's probe order).
-    pub fn devices(&self) -> impl Iterator<Item = &Device> {
+    pub fn devices(&self) -> impl Iterator<Item = &DeclaredDevice> {
         self.devices.iter().flatten()
     }
 
@@ -894,56 +470,6 @@ impl Topology {
             .unwrap_or(&[])
     }
 
-    /// `pdev->multifunction`: see the module doc.
-    pub fn multifunction(&self, id: DeviceId) -> bool {
-        let Some(p) = self.pci_dev(id) else {
-            return false;
-        };
-        if let Some(mf) = p.multifunction_override {
-            return mf;
-        }
-        self.bus_devices(p.bdf.segment, p.bdf.bus).iter().any(|&o| {
-            o != id
-                && self
-                    .pci_dev(o)
-                    .is_some_and(|q| q.bdf.slot() == p.bdf.slot())
-        })
-    }
-
-    /// `pci_is_root_bus(pdev->bus)`.
-    pub fn on_root_bus(&self, id: DeviceId) -> bool {
-        self.pci_dev(id).is_some_and(|p| p.parent.is_none())
-    }
-
-    fn root_host_for(&self, spec: &PciSpec, name: &str) -> Result<HostId, TopologyError> {
-        if let Some(h) = &spec.host {
-            return self
-                .hosts
-                .iter()
-                .find(|x| &x.name == h)
-                .map(|x| x.id)
-                .ok_or_else(|| TopologyError::UnknownHost(h.clone()));
-        }
-        match self.hosts.len() {
-            0 => Err(TopologyError::NoHost {
-                dev: name.to_string(),
-            }),
-            1 => Ok(HostId(0)),
-            _ => {
-                let mut m = self
-                    .hosts
-                    .iter()
-                    .filter(|h| h.segment == spec.bdf.segment && h.bus == spec.bdf.bus);
-                match (m.next(), m.next()) {
-                    (Some(h), None) => Ok(h.id),
-                    _ => Err(TopologyError::AmbiguousHost {
-                        dev: name.to_string(),
-                    }),
-                }
-            }
-        }
-    }
-
     fn bus_owner_name(&self, owner: BusOwner) -> String {
         match owner {
             BusOwner::Root(h) => format!(
@@ -953,17 +479,6 @@ impl Topology {
             BusOwner::Bridge(d) => self.name(d).to_string(),
         }
     }
-}
-
-/// drivers/pci/pci.c: pci_std_enable_acs() (v6.8): the control value Linux writes at boot
-/// when an IOMMU asked for ACS (`pci_request_acs()`): every advertised SV, RR, CR, UF bit,
-/// plus TB for untrusted/external-facing ports.
-pub fn pci_std_enable_acs(cap: AcsFlags, ctl: AcsFlags, untrusted: bool) -> AcsFlags {
-    let mut want = AcsFlags::SV | AcsFlags::RR | AcsFlags::CR | AcsFlags::UF;
-    if untrusted {
-        want = want | AcsFlags::TB;
-    }
-    ctl | (cap & want)
 }
 
 impl fmt::Display for IommuKind {

@@ -1,9 +1,10 @@
-//! PCI vocabulary (BDFs, function types, ACS flags) and the PCI core questions grouping asks:
-//! `pci_acs_enabled()`, `pci_acs_path_enabled()`, `pci_for_each_dma_alias()`,
-//! `pci_devs_are_dma_aliases()`.
+//! PCI: the vocabulary (BDFs, function types, ACS flags), host bridges and functions as
+//! declared and kept (`struct pci_dev`), and the builder steps that add them. The PCI core
+//! questions grouping asks live beside it: [`super::acs`] (`pci_acs_enabled()`,
+//! `pci_acs_path_enabled()`) and [`super::alias`] (`pci_for_each_dma_alias()`).
 
-use super::{quirks, DeviceKind, Topology};
-use crate::ids::DeviceId;
+use super::{quirks, BusOwner, DeclaredDevice, DeviceKind, Topology, TopologyError};
+use crate::ids::{DeviceId, IommuId};
 use serde::{Serialize, Serializer};
 use std::fmt;
 use std::ops::{BitAnd, BitOr, Not};
@@ -366,183 +367,428 @@ impl fmt::Display for PciType {
     }
 }
 
-/// Why `pci_acs_enabled()` said no.
+/// Index of a PCI host bridge in declaration order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct HostId(pub u32);
+
+/// `host NAME iommu=IOMMU [segment=N] [bus=N]`: a PCI host bridge and its root bus.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "why", rename_all = "snake_case")]
-pub enum AcsDenial {
-    /// A port (or multifunction function) without an ACS extended capability.
-    NoCapability,
-    /// ACS is there but these requested (and advertised) controls are off.
-    NotEnabled { missing: AcsFlags },
-    /// Conventional PCI/PCI-X never supports ACS.
-    ConventionalPci,
-    /// PCIe 3.0 §6.12.1 excludes ACS on PCIe-to-PCI bridges.
-    PcieToPciBridge,
-    /// A device-specific quirk answered 0.
-    Quirk { quirk: &'static str },
+pub struct HostSpec {
+    pub name: String,
+    pub iommu: Option<String>,
+    pub segment: u16,
+    pub bus: u8,
 }
 
-impl fmt::Display for AcsDenial {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AcsDenial::NoCapability => f.write_str("has no ACS capability"),
-            AcsDenial::NotEnabled { missing } => write!(f, "does not enable ACS {missing}"),
-            AcsDenial::ConventionalPci => f.write_str("is conventional PCI (no ACS)"),
-            AcsDenial::PcieToPciBridge => f.write_str("cannot isolate (ACS never applies)"),
-            AcsDenial::Quirk { quirk } => write!(f, "is not isolated according to {quirk}"),
+impl HostSpec {
+    pub fn new(name: &str, iommu: &str) -> Self {
+        HostSpec {
+            name: name.to_string(),
+            iommu: Some(iommu.to_string()),
+            segment: 0,
+            bus: 0,
         }
+    }
+    pub fn segment(mut self, segment: u16) -> Self {
+        self.segment = segment;
+        self
+    }
+    pub fn bus(mut self, bus: u8) -> Self {
+        self.bus = bus;
+        self
     }
 }
 
-/// How a DMA alias arises (which branch of `pci_for_each_dma_alias()`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AliasKind {
-    /// The device's own requester ID.
-    Own,
-    /// A `dma_alias_mask` devfn (quirk or `alias` statement).
-    QuirkDevfn,
-    /// A PCIe-to-PCI bridge: requester ID (subordinate bus, 00.0).
-    PcieToPciBridge,
-    /// A conventional bridge: its own requester ID.
-    ConventionalBridge,
-    /// A conventional bridge with `PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS`: (subordinate, 00.0).
-    PcieBridgeAliasQuirk,
+/// A declared host bridge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Host {
+    pub id: HostId,
+    pub name: String,
+    pub iommu: Option<IommuId>,
+    pub segment: u16,
+    pub bus: u8,
 }
 
-/// One step of `pci_for_each_dma_alias()`: the `pdev` the callback sees and the alias RID.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct DmaAlias {
-    pub dev: DeviceId,
-    pub rid: Rid,
-    pub kind: AliasKind,
+/// `pci BDF TYPE [parent=] [host=] [acs=|acs-cap= acs-ctl=] [id=] [subsys=] [untrusted]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PciSpec {
+    pub bdf: Bdf,
+    pub ty: PciType,
+    /// The upstream bridge or port (`parent=`); `None` on a root bus.
+    pub parent: Option<Bdf>,
+    pub host: Option<String>,
+    /// ACS capability bits; `None` = no ACS extended capability at all.
+    pub acs_cap: Option<AcsFlags>,
+    /// ACS control bits (only read when there is a capability).
+    pub acs_ctl: AcsFlags,
+    /// `id=VVVV:DDDD`: turns on the device-specific quirks of drivers/pci/quirks.c.
+    pub id: Option<(u16, u16)>,
+    /// `subsys=VVVV:DDDD`.
+    pub subsys: Option<(u16, u16)>,
+    pub untrusted: bool,
+    /// Overrides the multifunction bit derived from slot siblings.
+    pub multifunction: Option<bool>,
+}
+
+impl PciSpec {
+    pub fn new(bdf: Bdf, ty: PciType) -> Self {
+        PciSpec {
+            bdf,
+            ty,
+            parent: None,
+            host: None,
+            acs_cap: None,
+            acs_ctl: AcsFlags::NONE,
+            id: None,
+            subsys: None,
+            untrusted: false,
+            multifunction: None,
+        }
+    }
+    pub fn parent(mut self, parent: Bdf) -> Self {
+        self.parent = Some(parent);
+        self
+    }
+    pub fn host(mut self, host: &str) -> Self {
+        self.host = Some(host.to_string());
+        self
+    }
+    /// `acs=`: capability and control set to the same flags.
+    pub fn acs(mut self, flags: AcsFlags) -> Self {
+        self.acs_cap = Some(flags);
+        self.acs_ctl = flags;
+        self
+    }
+    /// `acs-cap=`/`acs-ctl=` apart.
+    pub fn acs_split(mut self, cap: AcsFlags, ctl: AcsFlags) -> Self {
+        self.acs_cap = Some(cap);
+        self.acs_ctl = ctl;
+        self
+    }
+    pub fn id(mut self, vendor: u16, device: u16) -> Self {
+        self.id = Some((vendor, device));
+        self
+    }
+    pub fn subsys(mut self, vendor: u16, device: u16) -> Self {
+        self.subsys = Some((vendor, device));
+        self
+    }
+    pub fn untrusted(mut self) -> Self {
+        self.untrusted = true;
+        self
+    }
+    pub fn multifunction(mut self, mf: bool) -> Self {
+        self.multifunction = Some(mf);
+        self
+    }
+}
+
+/// Flags the kernel keeps in `pdev->dev_flags`, set by quirks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PciDevFlags {
+    /// `PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS`: a conventional-looking bridge that aliases like a
+    /// PCIe-to-PCI bridge.
+    pub pcie_bridge_alias: bool,
+    /// `PCI_DEV_FLAGS_BRIDGE_XLATE_ROOT`: the alias walk stops at this bridge.
+    pub bridge_xlate_root: bool,
+    /// `PCI_DEV_FLAGS_ACS_ENABLED_QUIRK`: the Intel PCH enable quirk succeeded.
+    pub acs_enabled_quirk: bool,
+}
+
+/// A PCI function as the model keeps it (`struct pci_dev`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PciDev {
+    pub host: HostId,
+    pub bdf: Bdf,
+    pub ty: PciType,
+    /// `bus->self` of the device's bus; `None` on a root bus.
+    pub parent: Option<DeviceId>,
+    pub acs_cap: Option<AcsFlags>,
+    pub acs_ctl: AcsFlags,
+    pub id: Option<(u16, u16)>,
+    pub subsys: Option<(u16, u16)>,
+    pub untrusted: bool,
+    pub multifunction_override: Option<bool>,
+    /// `dma_alias_mask`: extra devfns on the same bus this device uses as requester IDs.
+    pub dma_aliases: Vec<u8>,
+    pub flags: PciDevFlags,
+    /// `subordinate->number`, fixed by the first child.
+    pub secondary: Option<u8>,
 }
 
 impl Topology {
-    /// drivers/pci/pci.c: pci_acs_enabled() (v6.8). `Ok(())` when every flag in `flags`
-    /// is provided (by a quirk, by ACS, or because the type needs none).
-    pub fn pci_acs_enabled(&self, dev: DeviceId, flags: AcsFlags) -> Result<(), AcsDenial> {
-        let Some(p) = self.pci_dev(dev) else {
-            return Err(AcsDenial::ConventionalPci);
+    /// `host NAME iommu=IOMMU [segment=N] [bus=N]`
+    pub fn add_host(&mut self, spec: HostSpec) -> Result<HostId, TopologyError> {
+        if self.hosts.iter().any(|h| h.name == spec.name) {
+            return Err(TopologyError::Duplicate(spec.name));
+        }
+        let iommu = match &spec.iommu {
+            Some(n) => Some(self.iommu_by_name(n)?),
+            None => None,
         };
-        if let Some(ans) = quirks::pci_dev_specific_acs_enabled(self, dev, flags) {
-            return if ans.enabled {
-                Ok(())
-            } else {
-                Err(AcsDenial::Quirk { quirk: ans.quirk })
-            };
+        let id = HostId(self.hosts.len() as u32);
+        if let Some(owner) = self.bus_owner.get(&(spec.segment, spec.bus)) {
+            return Err(TopologyError::RootBusClash {
+                a: self.bus_owner_name(*owner),
+                b: spec.name,
+                seg: spec.segment,
+                bus: spec.bus,
+            });
         }
-        if !p.ty.is_pcie() {
-            return Err(AcsDenial::ConventionalPci);
-        }
-        match p.ty {
-            PciType::PcieToPciBridge => Err(AcsDenial::PcieToPciBridge),
-            PciType::DownstreamPort | PciType::RootPort => pci_acs_flags_enabled(p, flags),
-            PciType::Endpoint | PciType::UpstreamPort | PciType::RcIntegratedEndpoint => {
-                if self.multifunction(dev) {
-                    pci_acs_flags_enabled(p, flags)
-                } else {
-                    Ok(())
-                }
-            }
-            PciType::ConventionalPci | PciType::HostBridge => Err(AcsDenial::ConventionalPci),
-        }
+        self.bus_owner
+            .insert((spec.segment, spec.bus), BusOwner::Root(id));
+        self.hosts.push(Host {
+            id,
+            name: spec.name,
+            iommu,
+            segment: spec.segment,
+            bus: spec.bus,
+        });
+        Ok(id)
     }
 
-    /// drivers/pci/pci.c: pci_acs_path_enabled(start, NULL, flags) (v6.8): every device from
-    /// `start` up to the root bus passes [`Topology::pci_acs_enabled`]; on failure, the
-    /// first device that does not.
-    pub fn pci_acs_path_enabled(
-        &self,
-        start: DeviceId,
-        flags: AcsFlags,
-    ) -> Result<(), (DeviceId, AcsDenial)> {
-        let mut cur = Some(start);
-        while let Some(d) = cur {
-            self.pci_acs_enabled(d, flags).map_err(|e| (d, e))?;
-            cur = self.pci_dev(d).and_then(|p| p.parent);
+    /// `pci BDF TYPE ...`: a PCI function. Parents must already exist; the device's bus
+    /// must be its parent's secondary bus (the first child fixes it) or, without a
+    /// parent, its host's root bus. Device-specific quirks run here, as the kernel's
+    /// header fixups do at enumeration (drivers/pci/quirks.c).
+    pub fn add_pci(&mut self, spec: PciSpec) -> Result<DeviceId, TopologyError> {
+        let name = spec.bdf.to_string();
+        if spec.bdf.dev > 0x1f || spec.bdf.func > 7 {
+            return Err(TopologyError::BadBdf(format!(
+                "{:02x}:{:02x}.{}",
+                spec.bdf.bus, spec.bdf.dev, spec.bdf.func
+            )));
+        }
+        if self.by_name.contains_key(&name) {
+            return Err(TopologyError::Duplicate(name));
+        }
+        let seg = spec.bdf.segment;
+        let bus = spec.bdf.bus;
+        let (host, parent, new_secondary) = match spec.parent {
+            Some(pbdf) => {
+                let unknown = || TopologyError::UnknownParent {
+                    dev: name.clone(),
+                    parent: pbdf.to_string(),
+                };
+                let pid = self.lookup_bdf(pbdf).ok_or_else(unknown)?;
+                let pdev = self.pci_dev(pid).ok_or_else(unknown)?;
+                let pname = self.name(pid).to_string();
+                if !pdev.ty.can_be_parent() {
+                    return Err(TopologyError::NotABridge {
+                        dev: name,
+                        parent: pname,
+                        parent_type: pdev.ty,
+                    });
+                }
+                if let Some(expected) = spec.ty.required_parent(pdev.ty) {
+                    return Err(TopologyError::WrongParent {
+                        dev: name,
+                        ty: spec.ty,
+                        expected,
+                        parent: pname,
+                        parent_type: pdev.ty,
+                    });
+                }
+                if spec.ty.on_root_bus_only() {
+                    return Err(TopologyError::MustBeOnRootBus {
+                        dev: name,
+                        ty: spec.ty,
+                        parent: pname,
+                    });
+                }
+                if pdev.bdf.segment != seg {
+                    return Err(TopologyError::SegmentMismatch {
+                        dev: name,
+                        seg,
+                        parent: pname,
+                        parent_seg: pdev.bdf.segment,
+                    });
+                }
+                let new_secondary = match pdev.secondary {
+                    Some(sec) if sec != bus => {
+                        return Err(TopologyError::BusMismatch {
+                            dev: name,
+                            bus,
+                            parent: pname,
+                            secondary: sec,
+                        })
+                    }
+                    Some(_) => false,
+                    None => {
+                        if bus <= pdev.bdf.bus {
+                            return Err(TopologyError::BusNotDownstream {
+                                dev: name,
+                                bus,
+                                parent: pname,
+                                parent_bus: pdev.bdf.bus,
+                            });
+                        }
+                        if let Some(owner) = self.bus_owner.get(&(seg, bus)) {
+                            return Err(TopologyError::BusInUse {
+                                dev: name,
+                                bus,
+                                owner: self.bus_owner_name(*owner),
+                            });
+                        }
+                        true
+                    }
+                };
+                (pdev.host, Some(pid), new_secondary)
+            }
+            None => {
+                let host = self.root_host_for(&spec, &name)?;
+                let h = self
+                    .host(host)
+                    .ok_or_else(|| TopologyError::NoHost { dev: name.clone() })?;
+                if h.bus != bus || h.segment != seg {
+                    return Err(TopologyError::RootBusMismatch {
+                        dev: name,
+                        bus,
+                        host: h.name.clone(),
+                        root: h.bus,
+                    });
+                }
+                (host, None, false)
+            }
+        };
+        let iommu = self.hosts.get(host.0 as usize).and_then(|h| h.iommu);
+        let id = DeviceId(self.devices.len() as u32);
+        if let Some(pid) = parent {
+            if new_secondary {
+                self.bus_owner.insert((seg, bus), BusOwner::Bridge(pid));
+                if let Some(p) = self.pci_dev_mut(pid) {
+                    p.secondary = Some(bus);
+                }
+            }
+        }
+        let mut dev = PciDev {
+            host,
+            bdf: spec.bdf,
+            ty: spec.ty,
+            parent,
+            acs_cap: spec.acs_cap,
+            acs_ctl: spec.acs_ctl,
+            id: spec.id,
+            subsys: spec.subsys,
+            untrusted: spec.untrusted,
+            multifunction_override: spec.multifunction,
+            dma_aliases: Vec::new(),
+            flags: PciDevFlags::default(),
+            secondary: None,
+        };
+        let parent_ty = parent.and_then(|pid| self.pci_dev(pid)).map(|x| x.ty);
+        quirks::apply_header_quirks(&mut dev, parent_ty);
+        self.buses.entry((seg, bus)).or_default().push(id);
+        self.by_name.insert(name.clone(), id);
+        self.devices.push(Some(DeclaredDevice {
+            id,
+            name,
+            iommu,
+            kind: DeviceKind::Pci(dev),
+        }));
+        Ok(id)
+    }
+
+    /// `alias DEV -> BDF`: DMA alias quirk; DEV also uses requester ID BDF (same bus),
+    /// like `pci_add_dma_alias()` (drivers/pci/pci.c). The alias need not be a declared device.
+    pub fn add_alias(&mut self, dev: Bdf, a: Bdf) -> Result<(), TopologyError> {
+        let id = self
+            .lookup_bdf(dev)
+            .ok_or_else(|| TopologyError::UnknownDevice(dev.to_string()))?;
+        let name = self.name(id).to_string();
+        let alias = a.to_string();
+        let p = self
+            .pci_dev_mut(id)
+            .ok_or_else(|| TopologyError::NotPci(dev.to_string()))?;
+        if p.bdf.segment != a.segment || p.bdf.bus != a.bus {
+            return Err(TopologyError::AliasBusMismatch { dev: name, alias });
+        }
+        if !p.dma_aliases.contains(&a.devfn()) {
+            p.dma_aliases.push(a.devfn());
+            p.dma_aliases.sort_unstable();
         }
         Ok(())
     }
 
-    /// drivers/pci/search.c: pci_for_each_dma_alias() (v6.8), in visit order. The callback's
-    /// `pdev` is the device itself for its own and quirk RIDs, the bridge for bridge aliases.
-    /// `pci_real_dma_dev()` (VMD) is not modelled.
-    pub fn pci_dma_aliases(&self, dev: DeviceId) -> Vec<DmaAlias> {
-        let mut out = Vec::new();
-        let Some(p) = self.pci_dev(dev) else {
-            return out;
-        };
-        out.push(DmaAlias {
-            dev,
-            rid: p.bdf.rid(),
-            kind: AliasKind::Own,
-        });
-        for &devfn in &p.dma_aliases {
-            out.push(DmaAlias {
-                dev,
-                rid: Rid::new(p.bdf.bus, devfn),
-                kind: AliasKind::QuirkDevfn,
-            });
-        }
-        let mut cur = p.parent;
-        while let Some(br) = cur {
-            let Some(b) = self.pci_dev(br) else { break };
-            if b.flags.bridge_xlate_root {
-                break;
-            }
-            let sub = b.secondary.unwrap_or(0);
-            match b.ty {
-                PciType::RootPort | PciType::UpstreamPort | PciType::DownstreamPort => {}
-                PciType::PcieToPciBridge => out.push(DmaAlias {
-                    dev: br,
-                    rid: Rid::new(sub, 0),
-                    kind: AliasKind::PcieToPciBridge,
-                }),
-                _ if b.flags.pcie_bridge_alias => out.push(DmaAlias {
-                    dev: br,
-                    rid: Rid::new(sub, 0),
-                    kind: AliasKind::PcieBridgeAliasQuirk,
-                }),
-                _ => out.push(DmaAlias {
-                    dev: br,
-                    rid: b.bdf.rid(),
-                    kind: AliasKind::ConventionalBridge,
-                }),
-            }
-            cur = b.parent;
-        }
-        out
+    /// Changes a function's ACS capability/control (the what-if knob, `setpci` after boot).
+    pub fn set_acs(
+        &mut self,
+        dev: &str,
+        cap: Option<AcsFlags>,
+        ctl: AcsFlags,
+    ) -> Result<DeviceId, TopologyError> {
+        let id = self
+            .lookup(dev)
+            .ok_or_else(|| TopologyError::UnknownDevice(dev.to_string()))?;
+        let p = self
+            .pci_dev_mut(id)
+            .ok_or_else(|| TopologyError::NotPci(dev.to_string()))?;
+        p.acs_cap = cap;
+        p.acs_ctl = ctl;
+        Ok(id)
     }
 
-    /// drivers/pci/search.c: pci_devs_are_dma_aliases() (v6.8), without pci_real_dma_dev().
-    pub fn pci_devs_are_dma_aliases(&self, a: DeviceId, b: DeviceId) -> bool {
-        match (self.pci_dev(a), self.pci_dev(b)) {
-            (Some(pa), Some(pb)) => {
-                pa.dma_aliases.contains(&pb.bdf.devfn()) || pb.dma_aliases.contains(&pa.bdf.devfn())
+    /// The PCI function at `bdf`.
+    pub fn lookup_bdf(&self, bdf: Bdf) -> Option<DeviceId> {
+        self.bus_devices(bdf.segment, bdf.bus)
+            .iter()
+            .copied()
+            .find(|&d| self.pci_dev(d).is_some_and(|p| p.bdf == bdf))
+    }
+
+    /// `pdev->multifunction`: see the module doc.
+    pub fn multifunction(&self, id: DeviceId) -> bool {
+        let Some(p) = self.pci_dev(id) else {
+            return false;
+        };
+        if let Some(mf) = p.multifunction_override {
+            return mf;
+        }
+        self.bus_devices(p.bdf.segment, p.bdf.bus).iter().any(|&o| {
+            o != id
+                && self
+                    .pci_dev(o)
+                    .is_some_and(|q| q.bdf.slot() == p.bdf.slot())
+        })
+    }
+
+    /// `pci_is_root_bus(pdev->bus)`.
+    pub fn on_root_bus(&self, id: DeviceId) -> bool {
+        self.pci_dev(id).is_some_and(|p| p.parent.is_none())
+    }
+
+    fn root_host_for(&self, spec: &PciSpec, name: &str) -> Result<HostId, TopologyError> {
+        if let Some(h) = &spec.host {
+            return self
+                .hosts
+                .iter()
+                .find(|x| &x.name == h)
+                .map(|x| x.id)
+                .ok_or_else(|| TopologyError::UnknownHost(h.clone()));
+        }
+        match self.hosts.len() {
+            0 => Err(TopologyError::NoHost {
+                dev: name.to_string(),
+            }),
+            1 => Ok(HostId(0)),
+            _ => {
+                let mut m = self
+                    .hosts
+                    .iter()
+                    .filter(|h| h.segment == spec.bdf.segment && h.bus == spec.bdf.bus);
+                match (m.next(), m.next()) {
+                    (Some(h), None) => Ok(h.id),
+                    _ => Err(TopologyError::AmbiguousHost {
+                        dev: name.to_string(),
+                    }),
+                }
             }
-            _ => false,
         }
     }
 
     /// Whether the device is PCI (for device_group dispatch: `dev_is_pci()`).
     pub fn is_pci(&self, dev: DeviceId) -> bool {
         matches!(self.device(dev).map(|d| &d.kind), Some(DeviceKind::Pci(_)))
-    }
-}
-
-/// drivers/pci/pci.c: pci_acs_flags_enabled() (v6.8): capability bits that are absent are
-/// hard-wired (count as enabled), except Egress Control.
-fn pci_acs_flags_enabled(p: &super::PciDev, flags: AcsFlags) -> Result<(), AcsDenial> {
-    let Some(cap) = p.acs_cap else {
-        return Err(AcsDenial::NoCapability);
-    };
-    let want = flags & (cap | AcsFlags::EC);
-    let missing = want & !p.acs_ctl;
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(AcsDenial::NotEnabled { missing })
     }
 }
 

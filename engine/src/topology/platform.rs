@@ -1,5 +1,7 @@
 //! Platform devices: stream IDs as the firmware's `iommus = <&smmu SID MASK>` gives them.
 
+use super::{DeclaredDevice, DeviceKind, IommuKind, Topology, TopologyError};
+use crate::ids::DeviceId;
 use serde::Serialize;
 use std::fmt;
 
@@ -14,5 +16,77 @@ pub struct StreamId {
 impl fmt::Display for StreamId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "sid 0x{:x} mask 0x{:x}", self.id, self.mask)
+    }
+}
+
+/// `platform NAME iommu=IOMMU [sid=N [mask=N]]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlatformSpec {
+    pub name: String,
+    pub iommu: String,
+    /// Stream IDs with masks (the firmware's `iommus` entries), raw as written.
+    pub sids: Vec<(u32, u32)>,
+}
+
+impl PlatformSpec {
+    pub fn new(name: &str, iommu: &str) -> Self {
+        PlatformSpec {
+            name: name.to_string(),
+            iommu: iommu.to_string(),
+            sids: Vec::new(),
+        }
+    }
+    pub fn sid(mut self, sid: u32, mask: u32) -> Self {
+        self.sids.push((sid, mask));
+        self
+    }
+}
+
+/// A platform device behind an IOMMU.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlatformDev {
+    pub sids: Vec<StreamId>,
+}
+
+impl Topology {
+    /// `platform NAME iommu=IOMMU [sid=N [mask=N]]`
+    pub fn add_platform(&mut self, spec: PlatformSpec) -> Result<DeviceId, TopologyError> {
+        if self.by_name.contains_key(&spec.name) {
+            return Err(TopologyError::Duplicate(spec.name));
+        }
+        let iommu = self.iommu_by_name(&spec.iommu)?;
+        let kind = self
+            .iommu(iommu)
+            .map(|i| i.spec.kind)
+            .ok_or_else(|| TopologyError::UnknownIommu(spec.iommu.clone()))?;
+        let mut sids = Vec::new();
+        for &(sid, mask) in &spec.sids {
+            if sid > 0xffff || mask > 0xffff {
+                return Err(TopologyError::StreamIdRange {
+                    dev: spec.name,
+                    sid,
+                    mask,
+                });
+            }
+            sids.push(StreamId {
+                id: sid as u16,
+                mask: mask as u16,
+            });
+        }
+        if kind == IommuKind::ArmSmmuV2 && sids.is_empty() {
+            return Err(TopologyError::MissingStreamId {
+                dev: spec.name,
+                iommu: spec.iommu,
+            });
+        }
+        let id = DeviceId(self.devices.len() as u32);
+        self.by_name.insert(spec.name.clone(), id);
+        self.devices.push(Some(DeclaredDevice {
+            id,
+            name: spec.name,
+            iommu: Some(iommu),
+            kind: DeviceKind::Platform(PlatformDev { sids }),
+        }));
+        Ok(id)
     }
 }

@@ -611,7 +611,7 @@ mod id_tests;
 mod tests {
     use super::*;
     use crate::group::tests::build;
-    use crate::topology::pci::AcsDenial;
+    use crate::topology::AcsDenial;
     use crate::topology::REQ_ACS_FLAGS;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
