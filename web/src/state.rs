@@ -109,6 +109,10 @@ pub enum Action {
     OpenKept(usize),
     Undo,
     Redo,
+    /// Seeks to the first step made by a source line (a click on the line in the editor).
+    SeekLine(u32),
+    /// Switches to an era and seeks to a line's step there (a click on a Compare cell).
+    SeekEraLine(Era, u32),
 }
 
 impl State {
@@ -233,6 +237,24 @@ impl State {
             return (*s).clone();
         }
         (*s.reduce(Action::ToggleCompare)).clone()
+    }
+
+    /// The source line of the step at the cursor (`None` before the first step or for a
+    /// step of no line).
+    pub fn current_line(&self) -> Option<u32> {
+        let i = self.cursor.checked_sub(1)?;
+        let line = self.drawn()?.steps.get(i)?.line;
+        (line > 0).then_some(line)
+    }
+
+    /// The cursor on the first step of source line `line`, if a step has it.
+    fn seek_line(&mut self, line: u32) {
+        let at = self
+            .drawn()
+            .and_then(|r| r.steps.iter().position(|st| st.line == line));
+        if let Some(i) = at {
+            self.cursor = i + 1;
+        }
     }
 
     pub fn with_notice(mut self, notice: impl Into<Rc<str>>) -> State {
@@ -432,6 +454,20 @@ impl Reducible for State {
                 s.cursor = to.min(s.steps());
             }
             Action::Seek(n) => s.cursor = n.min(s.steps()),
+            // The report describes the text as it was run: an edited text's lines may have
+            // moved, so only an up-to-date run seeks by line.
+            Action::SeekLine(line) if !s.stale => s.seek_line(line),
+            Action::SeekLine(_) => return self,
+            Action::SeekEraLine(era, line) => {
+                let s = if era == s.era {
+                    s
+                } else {
+                    (*Rc::new(s).reduce(Action::SetEra(era))).clone()
+                };
+                let mut s = s;
+                s.seek_line(line);
+                return Rc::new(s);
+            }
             Action::Select(dev) => s.selected = dev.map(Into::into),
             Action::Notice(n) => s.notice = n.map(Into::into),
             Action::ToggleCompare => {
@@ -621,5 +657,14 @@ mod tests {
         let run = s.report.as_deref().expect("a run");
         let step = run.steps.get(s.cursor - 1).expect("a step");
         assert_eq!(step.event.call, "vfio_group_set_container");
+    }
+
+    #[test]
+    fn a_line_or_a_compare_cell_seeks() {
+        let nic = preset("vfio-nic-shared-group.iommu").expect("a preset");
+        let s = reduce(State::booted(nic, None), Action::SeekLine(32));
+        assert_eq!(s.current_line(), Some(32));
+        let s = reduce(s, Action::SeekEraLine(Era::Legacy, 27));
+        assert_eq!((s.era, s.current_line()), (Era::Legacy, Some(27)));
     }
 }

@@ -944,3 +944,36 @@ async fn compare_fits_is_shared_and_closes_with_escape() {
     assert_eq!(textarea(&root).value(), tegra);
     assert!(all(&root, ".compare").is_empty());
 }
+
+/// Issue 14 item 5: the editor marks the current step's line; a click on a line number or
+/// a Compare cell seeks to that line's step (in that cell's era).
+#[wasm_bindgen_test]
+async fn the_editor_marks_the_current_line_and_lines_and_cells_seek() {
+    let nic = preset("vfio-nic-shared-group.iommu").expect("a preset");
+    let root = mount(State::booted(nic, None)).await;
+    let marked = |root: &Element| {
+        find(root, ".editor-stack .current-line")
+            .get_attribute("data-line")
+            .unwrap_or_default()
+    };
+    let row_line = |root: &Element| text(&find(root, ".trace-row.current .line-no"));
+    assert_eq!(format!("line {}", marked(&root)), row_line(&root));
+    click(&find(&root, "button[aria-label='Step forward']"));
+    settle().await;
+    assert_eq!(format!("line {}", marked(&root)), row_line(&root));
+    // The second claim is on line 32: a click on its number seeks there.
+    click(&find(&root, ".gutter .gutter-line[data-line='32']"));
+    settle().await;
+    assert_eq!(row_line(&root), "line 32");
+    assert_eq!(marked(&root), "32");
+    assert_eq!(text(&find(&root, ".trace-row.current .result")), "0");
+    // A Compare cell: its era, its line.
+    click(&find(&root, "button.compare-toggle"));
+    settle().await;
+    let cell = find(&root, ".compare-row[data-line='27'] td[data-era='legacy']");
+    click(&cell);
+    settle().await;
+    let era: HtmlSelectElement = find(&root, "select.era-select").unchecked_into();
+    assert_eq!(era.value(), "legacy");
+    assert_eq!(row_line(&root), "line 27");
+}

@@ -49,7 +49,7 @@ pub fn render_gutter(text: &str, errors: Option<&ParseErrors>) -> Html {
             let err = errs.iter().find(|e| e.line() as usize == n);
             html! {
                 <div class={classes!("gutter-line", err.is_some().then_some("error"))}
-                     title={err.map(|e| e.to_string())}>
+                     data-line={n.to_string()} title={err.map(|e| e.to_string())}>
                     { if err.is_some() { format!("✗{n}") } else { n.to_string() } }
                 </div>
             }

@@ -41,9 +41,17 @@ pub fn compare_panel() -> Html {
                                     <td class="call" title={r.call.clone()}>
                                         <span class="line-no">{ r.line }</span>{ " " }<code>{ r.call.clone() }</code>
                                     </td>
-                                    { for r.results.iter().zip(&cmp.eras).map(|(c, g)| html! {
-                                        <td class={classes!("cell", severity_class(c.severity()), (*g == state.era).then_some("this-era"))}
-                                            data-era={g.name()} title={format!("{}: {}", g.name(), c.text)}>{ c.text.clone() }</td>
+                                    { for r.results.iter().zip(&cmp.eras).map(|(c, g)| {
+                                        // A cell seeks to its line's step in its era.
+                                        let seek = {
+                                            let (state, era, line) = (state.clone(), *g, r.line);
+                                            Callback::from(move |_| state.dispatch(Action::SeekEraLine(era, line)))
+                                        };
+                                        html! {
+                                            <td class={classes!("cell", severity_class(c.severity()), (*g == state.era).then_some("this-era"))}
+                                                data-era={g.name()} title={format!("{}: {} — click to see this step in {}", g.name(), c.text, g.name())}
+                                                onclick={seek}>{ c.text.clone() }</td>
+                                        }
                                     }) }
                                 </tr>
                             }) }

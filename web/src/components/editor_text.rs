@@ -2,7 +2,7 @@
 //! its own with props that only the text and its errors change, so a trace step does not
 //! touch it (Yew would read the whole textarea value back from the DOM at every render).
 use crate::components::lines::Lines;
-use crate::state::{Action, State};
+use crate::state::{use_app_state, Action, State};
 use iommu_engine::scenario::ParseErrors;
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
@@ -14,6 +14,31 @@ pub struct EditorTextProps {
     pub errors: Option<ParseErrors>,
     pub area: NodeRef,
     pub dispatch: UseReducerDispatcher<State>,
+}
+
+/// The current step's source line, marked under the text (as Python Tutor marks it). A
+/// component of its own that reads the state, so a step redraws this bar, not the text.
+#[function_component(CurrentLine)]
+fn current_line() -> Html {
+    let state = use_app_state();
+    let Some(line) = state.current_line() else {
+        return html! {};
+    };
+    let style = format!("top: calc(8px + {} * 20px)", line - 1);
+    html! {
+        <div class={classes!("current-line", state.stale.then_some("stale"))} data-line={line.to_string()}
+            {style} aria-hidden="true"></div>
+    }
+}
+
+/// The 1-based line of UTF-16 offset `at` in `text` (a textarea's caret).
+fn line_at(text: &str, at: u32) -> u32 {
+    let n = text
+        .encode_utf16()
+        .take(usize::try_from(at).unwrap_or(usize::MAX))
+        .filter(|u| *u == u16::from(b'\n'))
+        .count();
+    u32::try_from(n + 1).unwrap_or(u32::MAX)
 }
 
 #[function_component(EditorText)]
@@ -41,17 +66,41 @@ pub fn editor_text(p: &EditorTextProps) -> Html {
             d.dispatch(action);
         })
     };
+    // A click on a line (its number or its text) seeks to the step it made.
+    let onclick = {
+        let d = p.dispatch.clone();
+        Callback::from(move |e: MouseEvent| {
+            let t: HtmlTextAreaElement = e.target_unchecked_into();
+            if let Ok(Some(at)) = t.selection_start() {
+                d.dispatch(Action::SeekLine(line_at(&t.value(), at)));
+            }
+        })
+    };
+    let on_gutter = {
+        let d = p.dispatch.clone();
+        Callback::from(move |e: MouseEvent| {
+            let line = e
+                .target_dyn_into::<web_sys::Element>()
+                .and_then(|t| t.closest(".gutter-line").ok().flatten())
+                .and_then(|l| l.get_attribute("data-line"))
+                .and_then(|n| n.parse().ok());
+            if let Some(line) = line {
+                d.dispatch(Action::SeekLine(line));
+            }
+        })
+    };
     let lines = p.text.split('\n').count();
     html! {
         <div class="editor-scroll">
-            <div class="gutter" aria-hidden="true"><Lines text={p.text.clone()} errors={p.errors.clone()} gutter=true /></div>
+            <div class="gutter" aria-hidden="true" onclick={on_gutter}><Lines text={p.text.clone()} errors={p.errors.clone()} gutter=true /></div>
             <div class="editor-stack">
+                <CurrentLine />
                 <pre class="code-text overlay" aria-hidden="true"><Lines text={p.text.clone()} errors={p.errors.clone()} /></pre>
                 <textarea ref={p.area.clone()} class="editor-input" spellcheck="false" wrap="off"
                     autocomplete="off" autocapitalize="off" aria-label="Scenario text"
                     aria-invalid={p.errors.is_some().to_string()}
                     rows={lines.to_string()}
-                    value={p.text.clone()} {oninput} {onkeydown} />
+                    value={p.text.clone()} {oninput} {onkeydown} {onclick} />
             </div>
         </div>
     }

@@ -35,20 +35,24 @@ pub fn share_button() -> Html {
         });
     }
     {
-        // Esc closes the popover (before the page's own Esc, which closes compare).
+        // Esc closes the popover (before the page's own Esc, which closes compare): one
+        // listener, told by a flag whether the popover is open now.
+        let is_open = use_mut_ref(|| false);
+        *is_open.borrow_mut() = *open;
         let open = open.clone();
-        use_effect_with(*open, move |is_open| {
-            let listener = (*is_open).then(web_sys::window).flatten().map(|w| {
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().map(|w| {
                 let opts = EventListenerOptions {
                     phase: EventListenerPhase::Capture,
                     passive: false,
                 };
                 EventListener::new_with_options(&w, "keydown", opts, move |e| {
-                    if let Some(k) = e.dyn_ref::<KeyboardEvent>() {
-                        if k.key() == "Escape" {
-                            k.prevent_default();
-                            open.set(false);
-                        }
+                    let esc = e
+                        .dyn_ref::<KeyboardEvent>()
+                        .is_some_and(|k| k.key() == "Escape");
+                    if esc && is_open.replace(false) {
+                        e.prevent_default();
+                        open.set(false);
                     }
                 })
             });
