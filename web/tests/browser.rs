@@ -27,6 +27,18 @@ fn fresh_root() -> Element {
 
 async fn settle() {
     yew::platform::time::sleep(Duration::from_millis(30)).await;
+    yew::scheduler::flush().await;
+}
+
+/// Waits (up to about 2 s) until `ok` holds: a page with many apps mounted may take more
+/// than one settle to redraw them all.
+async fn until(ok: impl Fn() -> bool) {
+    for _ in 0..60 {
+        if ok() {
+            return;
+        }
+        settle().await;
+    }
 }
 
 fn find(root: &Element, sel: &str) -> Element {
@@ -821,12 +833,7 @@ async fn a_row_click_seeks_and_nothing_moves_under_the_pointer() {
     let before = offset(next);
     click(&find(next, ".row-seek"));
     settle().await;
-    for _ in 0..20 {
-        if next.class_list().contains("current") {
-            break;
-        }
-        settle().await;
-    }
+    until(|| next.class_list().contains("current")).await;
     assert!(
         next.class_list().contains("current"),
         "{}",
@@ -932,11 +939,11 @@ async fn compare_fits_is_shared_and_closes_with_escape() {
     assert_eq!(share::decode_view(&hash).map(|v| v.compare), Ok(true));
     // Esc closes the popover first, then compare.
     escape();
-    settle().await;
+    until(|| all(&root, ".share-pop").is_empty()).await;
     assert!(all(&root, ".share-pop").is_empty());
     assert!(!all(&root, ".compare").is_empty());
     escape();
-    settle().await;
+    until(|| all(&root, ".compare").is_empty()).await;
     assert!(all(&root, ".compare").is_empty());
     // An old (version 1) link still opens, compare closed.
     let old = share::encode(&view.shared);
