@@ -60,11 +60,29 @@ pub(crate) fn unbind(cx: &mut Cx<'_>, era: &dyn EraOps, dev: DeviceId) -> Ret {
     if let Some(d) = cx.core.devices.get_mut(&dev) {
         d.driver = None;
     }
+    end_private_attach_exemption(cx, dev);
     cx.rec.enter("dma_cleanup", vec![cx.core.dev_name(dev)]);
     era.dma_cleanup(cx, dev, drv.managed);
     cx.rec.leave(NestedResult::Void);
     cx.rec.leave(NestedResult::Void);
     Ret::Ok
+}
+
+/// The I2 exemption (shared/MODEL.md §4: "except the singleton private-domain user of
+/// `iommu_attach_device`") belongs to the driver that made the private attach, and ends when
+/// it unbinds. Nothing in the kernel moves the group back: `device_release_driver()`
+/// (drivers/base/dd.c, v6.8) only runs `drv->remove()` and the bus `dma_cleanup`, and a
+/// driver that does not `iommu_detach_device()` in its remove leaves the group in its
+/// private domain. The next DMA-API driver then passes `iommu_device_use_default_domain()`
+/// (drivers/iommu/iommu.c v5.19, v6.8: with `owner_cnt == 0` it does not look at
+/// `group->domain`; before v5.19 nothing checks at all) and maps into the default domain
+/// while the device translates through the private one: I2.
+fn end_private_attach_exemption(cx: &mut Cx<'_>, dev: DeviceId) {
+    if let Some(g) = cx.core.group_of(dev) {
+        if let Ok(grp) = cx.core.group_mut(g) {
+            grp.private_attach = false;
+        }
+    }
 }
 
 /// drivers/vfio/vfio.c: `vfio_group_set_container()` + `vfio_iommu_type1_attach_group()`

@@ -4,7 +4,8 @@
 //! - **I1** every member's DMA is translated by the group's one domain (per-device attach
 //!   and shared requester IDs both count);
 //! - **I2** a device with a DMA-API driver is in the default domain, except the singleton
-//!   private-domain user of `iommu_attach_device`;
+//!   private-domain user of `iommu_attach_device` while the driver that attached stays
+//!   bound (its unbind ends the exemption: `driver::unbind`);
 //! - **I3** an owned group (owner cookie, or a VFIO container in eras without ownership)
 //!   has no DMA-API driver, and (from v5.19, as the era says) is never in its default
 //!   domain;

@@ -25,7 +25,8 @@ pub struct Group {
     pub dma_owner: DmaOwnerType,
     /// The v4 proposal's / unified proposal's `group->attach_cnt`.
     pub attach_cnt: u32,
-    /// The current domain was set by `iommu_attach_device` (private-domain user).
+    /// The current domain was set by `iommu_attach_device` (private-domain user), and the
+    /// driver bound then has not unbound since (the I2 exemption).
     pub private_attach: bool,
     /// The VFIO container the group is set to (VFIO's own state, every era).
     pub vfio_container: Option<Cookie>,

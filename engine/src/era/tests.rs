@@ -1696,3 +1696,24 @@ fn snapshots_are_attached_only_when_recording() {
     let v0 = serde_json::to_value(&k.events()[0]).unwrap_or_default();
     assert!(v0.get("snapshot").is_none());
 }
+
+#[test]
+fn i2_exemption_ends_when_the_private_attaching_driver_unbinds() {
+    // The exempt private-domain user unbinds without detaching; a DMA-API driver then binds
+    // into the group still in d1 (unified: the attach still counts in owner_cnt, -EBUSY).
+    for g in Era::ALL {
+        let mut k = kernel(g);
+        let a = probe(&mut k, 0, "01:00.0", 0, 0x100);
+        assert_eq!(bind_managed(&mut k, a, "mydrv"), Ret::Ok, "{g}");
+        let d = alloc(&mut k);
+        assert_eq!(attach_device(&mut k, d, a), Ret::Ok, "{g}");
+        assert!(breaches(&k).is_empty(), "{g}");
+        assert_eq!(run(&mut k, Call::Unbind { dev: a }), Ret::Ok, "{g}");
+        if g == Unified {
+            assert_eq!(bind(&mut k, a, "e1000e"), E(Errno::EBUSY));
+            continue;
+        }
+        assert_eq!(bind(&mut k, a, "e1000e"), Ret::Ok, "{g}");
+        assert_eq!(breaches(&k), vec!["I2"], "{g}");
+    }
+}
