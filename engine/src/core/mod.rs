@@ -45,7 +45,8 @@ pub struct IommuFacts {
 }
 
 impl IommuFacts {
-    /// An instance with the model's defaults (4K granule, 48-bit IAS, deferred flush).
+    /// An instance with the model's defaults (4K granule, 48-bit IAS and OAS, deferred
+    /// flush): those of `topology::IommuSpec::new`, which a test in scenario/lower pins.
     pub fn new(name: &str) -> IommuFacts {
         IommuFacts {
             name: name.to_string(),

@@ -28,7 +28,14 @@ pub(crate) fn iommu(
     }
     spec.ias = num(d.ias.as_ref(), "number too large")?.unwrap_or(spec.ias);
     spec.oas = num(d.oas.as_ref(), "number too large")?.unwrap_or(spec.oas);
-    let facts = IommuFacts {
+    let facts = iommu_facts(&spec);
+    let id = topo.add_iommu(spec).map_err(|e| err(span, e.to_string()))?;
+    Ok((id, facts))
+}
+
+/// What the kernel model knows of a declared IOMMU.
+fn iommu_facts(spec: &IommuSpec) -> IommuFacts {
+    IommuFacts {
         name: spec.name.clone(),
         granule: spec.granule.bytes(),
         ias: spec.ias,
@@ -36,9 +43,7 @@ pub(crate) fn iommu(
         // arm-smmu, arm-smmu-v3, VT-d and AMD-Vi all report IOMMU_CAP_DEFERRED_FLUSH
         // (v6.8): every kind of the model can use DMA_FQ.
         deferred_flush: true,
-    };
-    let id = topo.add_iommu(spec).map_err(|e| err(span, e.to_string()))?;
-    Ok((id, facts))
+    }
 }
 
 /// `host NAME iommu=IOMMU segment=N bus=N`
@@ -178,4 +183,19 @@ pub(crate) fn device_facts(topo: &Topology, id: DeviceId) -> Option<DeviceFacts>
             DeviceFacts::new(name, false, iommu, sid)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// The IOMMU defaults live in [`IommuSpec::new`]; the kernel model's stand-alone
+    /// instance (`IommuFacts::new`, for its own tests and fuzzing) must agree with them.
+    #[test]
+    fn kernel_iommu_defaults_are_the_topology_defaults() {
+        let spec = IommuSpec::new("smmu0", IommuSpec::DEFAULT_KIND);
+        assert_eq!(iommu_facts(&spec), IommuFacts::new("smmu0"));
+    }
 }
