@@ -745,15 +745,8 @@ mod properties {
         }
     }
 
+    /// Tokens after the statement keywords ([`parser::KEYWORDS`], which come first).
     const TOKENS: &[&str] = &[
-        "generation",
-        "config",
-        "iommu",
-        "platform",
-        "host",
-        "pci",
-        "alias",
-        "expect",
         "bind",
         "unbind",
         "remove",
@@ -816,7 +809,8 @@ mod properties {
     ];
 
     fn any_token_stream() -> impl Strategy<Value = String> {
-        prop::collection::vec(prop::sample::select(TOKENS), 0..40).prop_map(|v| v.join(" "))
+        let tokens: Vec<&str> = parser::KEYWORDS.iter().chain(TOKENS).copied().collect();
+        prop::collection::vec(prop::sample::select(tokens), 0..40).prop_map(|v| v.join(" "))
     }
 
     /// Valid statements, generated from parts, for the round-trip property.
