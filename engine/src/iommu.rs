@@ -4,7 +4,7 @@
 //! an [`Event`] (nested calls, WARNs, state deltas, invariant breaches, the snapshot).
 //! The layers run one way: record ← core ← era ← kernel.
 
-use crate::call::{Call, Cookie};
+use crate::call::{call_table, kernel_calls, kind, Call};
 use crate::core::{Core, Cx, DeviceFacts, IommuFacts, Joined};
 use crate::driver;
 use crate::era::{self, Config, Era, EraOps};
@@ -171,7 +171,7 @@ impl Kernel {
     /// Runs one call in this kernel's era and returns (and records) its event.
     /// After a `BUG`, every further call returns `BUG` without doing anything.
     pub fn call(&mut self, call: &Call) -> Event {
-        let args = self.args_of(call);
+        let args = args_of(&self.core, call);
         self.rec.begin();
         let before = self.snapshot();
         let result = if self.rec.crashed.is_some() {
@@ -239,215 +239,84 @@ impl Kernel {
         self.events.push(ev.clone());
         ev
     }
-
-    fn args_of(&self, call: &Call) -> Vec<String> {
-        let dv = |d: &DeviceId| self.core.dev_name(*d);
-        let dm = |d: &DomainId| self.core.dom_name(*d);
-        let ck = |c: &Option<Cookie>| c.as_ref().map_or("NULL".to_string(), |c| c.0.clone());
-        match call {
-            Call::Bind {
-                dev,
-                driver,
-                managed,
-            } => {
-                let mut v = vec![dv(dev), driver.clone()];
-                if *managed {
-                    v.push("managed".into());
-                }
-                v
-            }
-            Call::Unbind { dev }
-            | Call::IommuPagingDomainAlloc { dev }
-            | Call::IommuDeviceUseDefaultDomain { dev }
-            | Call::IommuDeviceUnuseDefaultDomain { dev }
-            | Call::IommufdDeviceUnbind { dev } => vec![dv(dev)],
-            Call::IommuDomainAlloc { iommu } => vec![self
-                .core
-                .iommus
-                .get(iommu)
-                .map_or_else(|| format!("iommu#{}", iommu.0), |f| f.name.clone())],
-            Call::IommuDomainFree { domain } => vec![dm(domain)],
-            Call::IommuAttachDevice { domain, dev }
-            | Call::IommuDetachDevice { domain, dev }
-            | Call::IommuAttachDeviceShared { domain, dev }
-            | Call::IommuDetachDeviceShared { domain, dev } => vec![dm(domain), dv(dev)],
-            Call::IommuAttachGroup { domain, group } | Call::IommuDetachGroup { domain, group } => {
-                vec![dm(domain), Core::group_name(*group)]
-            }
-            Call::IommuDeviceSetDmaOwner { dev, owner, cookie } => {
-                vec![dv(dev), owner.name().into(), ck(cookie)]
-            }
-            Call::IommuDeviceReleaseDmaOwner { dev, owner } => {
-                let mut v = vec![dv(dev)];
-                if let Some(o) = owner {
-                    v.push(o.name().into());
-                }
-                v
-            }
-            Call::IommuGroupClaimDmaOwner { group, cookie } => {
-                vec![Core::group_name(*group), ck(cookie)]
-            }
-            Call::IommuGroupReleaseDmaOwner { group } | Call::VfioGroupUnsetContainer { group } => {
-                vec![Core::group_name(*group)]
-            }
-            Call::IommuDeviceClaimDmaOwner { dev, cookie } => vec![dv(dev), ck(cookie)],
-            Call::IommuGroupReplaceDomain { group, domain } => {
-                vec![Core::group_name(*group), self.core.opt_dom_name(*domain)]
-            }
-            Call::VfioGroupSetContainer { group, container } => {
-                vec![Core::group_name(*group), container.0.clone()]
-            }
-            Call::IommufdDeviceBind { dev, ictx } => vec![dv(dev), ictx.0.clone()],
-            Call::DeviceDma { dev, iova, write } => vec![
-                dv(dev),
-                format!("{iova:#x}"),
-                if *write { "write" } else { "read" }.into(),
-            ],
-            Call::IommuMap {
-                domain,
-                iova,
-                paddr,
-                size,
-                prot,
-            } => vec![
-                dm(domain),
-                format!("{iova:#x}"),
-                format!("{paddr:#x}"),
-                format!("{size:#x}"),
-                prot.to_string(),
-            ],
-            Call::IommuUnmap { domain, iova, size } => {
-                vec![dm(domain), format!("{iova:#x}"), format!("{size:#x}")]
-            }
-            Call::IommuIovaToPhys { domain, iova } => vec![dm(domain), format!("{iova:#x}")],
-            Call::IommuFlushIotlbAll { domain } => vec![dm(domain)],
-            Call::DmaMapPage {
-                dev,
-                phys: addr,
-                size,
-                dir,
-                ..
-            }
-            | Call::DmaUnmapPage {
-                dev,
-                iova: addr,
-                size,
-                dir,
-                ..
-            } => vec![
-                dv(dev),
-                format!("{addr:#x}"),
-                format!("{size:#x}"),
-                mapping::dir_name(*dir).into(),
-            ],
-            Call::Tick { ns } => vec![match ns {
-                n if n % 1_000_000 == 0 => format!("{}ms", n / 1_000_000),
-                n if n % 1_000 == 0 => format!("{}us", n / 1_000),
-                n => format!("{n}ns"),
-            }],
-        }
-    }
-}
-
-/// Runs one call: the driver core and VFIO paths, the era's method, or the mapping calls.
-fn dispatch(era: &dyn EraOps, cx: &mut Cx<'_>, call: &Call) -> Ret {
-    match call.clone() {
-        Call::Bind {
-            dev,
-            driver,
-            managed,
-        } => driver::bind(cx, era, dev, &driver, managed),
-        Call::Unbind { dev } => driver::unbind(cx, era, dev),
-        Call::IommuDomainAlloc { iommu } => era.domain_alloc(cx, iommu),
-        Call::IommuPagingDomainAlloc { dev } => era.paging_domain_alloc(cx, dev),
-        Call::IommuDomainFree { domain } => Ret::from(cx.domain_free(domain)),
-        Call::IommuAttachDevice { domain, dev } => {
-            with_domain(cx, domain, |cx| era.attach_device(cx, domain, dev))
-        }
-        Call::IommuDetachDevice { domain, dev } => {
-            with_domain(cx, domain, |cx| era.detach_device(cx, domain, dev))
-        }
-        Call::IommuAttachGroup { domain, group } => {
-            with_domain(cx, domain, |cx| era.attach_group(cx, domain, group))
-        }
-        Call::IommuDetachGroup { domain, group } => {
-            with_domain(cx, domain, |cx| era.detach_group(cx, domain, group))
-        }
-        Call::IommuAttachDeviceShared { domain, dev } => {
-            with_domain(cx, domain, |cx| era.attach_device_shared(cx, domain, dev))
-        }
-        Call::IommuDetachDeviceShared { domain, dev } => {
-            with_domain(cx, domain, |cx| era.detach_device_shared(cx, domain, dev))
-        }
-        Call::IommuDeviceSetDmaOwner { dev, owner, cookie } => {
-            era.device_set_dma_owner(cx, dev, owner, cookie)
-        }
-        Call::IommuDeviceReleaseDmaOwner { dev, owner } => {
-            era.device_release_dma_owner(cx, dev, owner)
-        }
-        Call::IommuGroupClaimDmaOwner { group, cookie } => {
-            era.group_claim_dma_owner(cx, group, cookie)
-        }
-        Call::IommuGroupReleaseDmaOwner { group } => era.group_release_dma_owner(cx, group),
-        Call::IommuDeviceClaimDmaOwner { dev, cookie } => {
-            era.device_claim_dma_owner(cx, dev, cookie)
-        }
-        Call::IommuDeviceUseDefaultDomain { dev } => era.device_use_default_domain(cx, dev),
-        Call::IommuDeviceUnuseDefaultDomain { dev } => era.device_unuse_default_domain(cx, dev),
-        Call::IommuGroupReplaceDomain { group, domain } => match domain {
-            Some(d) => with_domain(cx, d, |cx| era.group_replace_domain(cx, group, Some(d))),
-            None => era.group_replace_domain(cx, group, None),
-        },
-        Call::VfioGroupSetContainer { group, container } => {
-            driver::vfio_group_set_container(cx, era, group, container)
-        }
-        Call::VfioGroupUnsetContainer { group } => {
-            driver::vfio_group_unset_container(cx, era, group)
-        }
-        Call::IommufdDeviceBind { dev, ictx } => era.iommufd_device_bind(cx, dev, ictx),
-        Call::IommufdDeviceUnbind { dev } => era.iommufd_device_unbind(cx, dev),
-        Call::DeviceDma { dev, iova, write } => cx.device_dma(dev, iova, write),
-        Call::IommuMap {
-            domain,
-            iova,
-            paddr,
-            size,
-            prot,
-        } => with_domain(cx, domain, |cx| {
-            cx.iommu_map(domain, iova, paddr, size, prot)
-        }),
-        Call::IommuUnmap { domain, iova, size } => {
-            with_domain(cx, domain, |cx| cx.iommu_unmap(domain, iova, size))
-        }
-        Call::IommuIovaToPhys { domain, iova } => {
-            with_domain(cx, domain, |cx| cx.iommu_iova_to_phys(domain, iova))
-        }
-        Call::IommuFlushIotlbAll { domain } => {
-            with_domain(cx, domain, |cx| cx.iommu_flush_iotlb_all(domain))
-        }
-        Call::DmaMapPage {
-            dev,
-            phys,
-            size,
-            dir,
-            cpu,
-        } => cx.dma_map_page(dev, phys, size, dir, cpu),
-        Call::DmaUnmapPage {
-            dev,
-            iova,
-            size,
-            dir,
-            cpu,
-        } => cx.dma_unmap_page(dev, iova, size, dir, cpu),
-        Call::Tick { ns } => cx.tick(ns),
-    }
 }
 
 /// Runs `f` when the domain handle is known; an unknown handle is a caller bug
 /// the scenario runner reports before calling, so the model answers -EINVAL.
-fn with_domain(cx: &mut Cx<'_>, d: DomainId, f: impl FnOnce(&mut Cx<'_>) -> Ret) -> Ret {
+pub(crate) fn with_domain(cx: &mut Cx<'_>, d: DomainId, f: impl FnOnce(&mut Cx<'_>) -> Ret) -> Ret {
     if !cx.core.domain_exists(d) {
         return Ret::Err(Errno::EINVAL);
     }
     f(cx)
 }
+
+/// How the trace prints an argument of each [`kind`] (`None`: left out).
+trait ShowArg: kind::Kind {
+    fn show(v: &Self::Value, core: &Core) -> Option<String>;
+}
+
+macro_rules! show_arg {
+    ($($k:ident => |$v:ident, $core:ident| $e:expr;)*) => {
+        $(impl ShowArg for kind::$k {
+            fn show($v: &Self::Value, $core: &Core) -> Option<String> {
+                $e
+            }
+        })*
+    };
+}
+
+show_arg! {
+    Dev => |v, core| Some(core.dev_name(*v));
+    Dom => |v, core| Some(core.dom_name(*v));
+    OptDom => |v, core| Some(core.opt_dom_name(*v));
+    Grp => |v, _core| Some(Core::group_name(*v));
+    Iommu => |v, core| Some(core.iommus.get(v).map_or_else(|| format!("iommu#{}", v.0), |f| f.name.clone()));
+    OptCookie => |v, _core| Some(v.as_ref().map_or("NULL".to_string(), |c| c.0.clone()));
+    Cookie => |v, _core| Some(v.0.clone());
+    Driver => |v, _core| Some(v.clone());
+    Managed => |v, _core| v.then(|| "managed".to_string());
+    Iova => |v, _core| Some(format!("{v:#x}"));
+    Paddr => |v, _core| Some(format!("{v:#x}"));
+    Size => |v, _core| Some(format!("{v:#x}"));
+    Prot => |v, _core| Some(v.to_string());
+    Dir => |v, _core| Some(mapping::dir_name(*v).into());
+    Access => |v, _core| Some(if *v { "write" } else { "read" }.into());
+    Owner => |v, _core| Some(v.name().into());
+    OptOwner => |v, _core| v.map(|o| o.name().into());
+    Duration => |v, _core| Some(match v {
+        n if n % 1_000_000 == 0 => format!("{}ms", n / 1_000_000),
+        n if n % 1_000 == 0 => format!("{}us", n / 1_000),
+        n => format!("{n}ns"),
+    });
+}
+
+/// The printed arguments and the dispatch of every kernel call, from the call table.
+macro_rules! define_dispatch {
+    ($($(#[$doc:meta])* $v:ident $name:literal ($($f:ident: $k:ident),* $(; $($hf:ident: $hk:ident),*)?)
+        => |$era:ident, $cx:ident| $body:expr;)*) => {
+        /// The call's arguments as the trace prints them.
+        fn args_of(core: &Core, call: &Call) -> Vec<String> {
+            match call {
+                $(Call::$v { $($f,)* .. } => {
+                    let mut out = Vec::new();
+                    $(out.extend(<kind::$k as ShowArg>::show($f, core));)*
+                    out
+                })*
+            }
+        }
+
+        /// Runs one call: the driver core and VFIO paths, the era's method, or the mapping
+        /// calls, as the call table says.
+        fn dispatch(era: &dyn EraOps, cx: &mut Cx<'_>, call: &Call) -> Ret {
+            match call.clone() {
+                $(Call::$v { $($f,)* $($($hf,)*)? } => {
+                    let $era = era;
+                    let $cx = cx;
+                    $body
+                })*
+            }
+        }
+    };
+}
+
+call_table!(kernel_calls, define_dispatch, []);

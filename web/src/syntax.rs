@@ -3,7 +3,7 @@
 
 use iommu_engine::scenario::lexer::{lex_line, Tok};
 use iommu_engine::scenario::parser::KEYWORDS;
-use iommu_engine::scenario::Call;
+use iommu_engine::scenario::CallName;
 
 /// One coloured piece of a line: the CSS class (`""` for plain) and the text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,7 +17,7 @@ fn class(tok: &Tok, first: bool, after_at: bool) -> &'static str {
         Tok::Comment(_) => "tok-comment",
         Tok::Word(w) if first && KEYWORDS.contains(&w.as_str()) => "tok-keyword",
         Tok::Word(_) if after_at => "tok-era",
-        Tok::Word(w) if Call::parse(w).is_some() => "tok-call",
+        Tok::Word(w) if CallName::parse(w).is_some() => "tok-call",
         Tok::Word(_) => "tok-word",
         Tok::Lit(_) => "tok-lit",
         Tok::Neg(_) => "tok-errno",

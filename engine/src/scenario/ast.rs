@@ -2,7 +2,7 @@
 //! statement, comments included (the printer needs them: share links and presets keep the
 //! student-facing explanations). Every node carries a [`Span`].
 
-use super::calls::{Call, Signature};
+use super::calls::{CallName, Signature};
 use crate::{Config, Era, Errno};
 
 pub use crate::call::DmaOwnerType;
@@ -376,8 +376,8 @@ impl Access {
 pub struct CallStmt {
     /// `d1 = ...`: the name that keeps the returned domain (or, for `dma_map_page`, IOVA).
     pub handle: Option<Ident>,
-    pub call: Spanned<Call>,
-    /// Checked against [`Call::signature`]: count and kinds match its parameters.
+    pub call: Spanned<CallName>,
+    /// Checked against [`CallName::signature`]: count and kinds match its parameters.
     pub args: Vec<Spanned<Arg>>,
     pub expect: Option<Expectation>,
 }

@@ -1,7 +1,8 @@
-//! The table of known calls: name, parameter kinds, what they return, and how they are
-//! written (shared/SCENARIO.md "Calls"). Every call of every generation is here: a call
-//! absent from the chosen generation still parses and yields `n/a` at run time.
+//! The parser's view of the call table ([`crate::call`]): name, parameter kinds, what they
+//! return, and how they are written (shared/SCENARIO.md "Calls"). Every call of every era
+//! is here: a call absent from the chosen era still parses and yields `n/a` at run time.
 
+use crate::call::{call_table, kind};
 use serde::{Deserialize, Serialize};
 
 /// The kind of one parameter.
@@ -106,7 +107,7 @@ pub enum Syntax {
 /// One entry of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Signature {
-    pub call: Call,
+    pub call: CallName,
     pub name: &'static str,
     pub params: &'static [Param],
     /// How many trailing parameters may be left out.
@@ -143,11 +144,49 @@ impl Signature {
     }
 }
 
-macro_rules! calls {
-    ($( $variant:ident $name:literal $syntax:ident $returns:ident keep=$keep:literal opt=$opt:literal [$($p:ident),*] ; )*) => {
-        /// Every call the language knows.
+/// The parser's [`Param`] for each argument kind of the call table.
+trait ParamOf {
+    const PARAM: Param;
+}
+
+macro_rules! param_of {
+    ($($k:ident => $p:ident,)*) => {
+        $(impl ParamOf for kind::$k {
+            const PARAM: Param = Param::$p;
+        })*
+    };
+}
+
+param_of! {
+    Dev => Device,
+    Dom => Domain,
+    OptDom => Domain,
+    Grp => Group,
+    Iommu => Iommu,
+    OptCookie => Cookie,
+    Cookie => Cookie,
+    Driver => Driver,
+    Managed => Managed,
+    Iova => Iova,
+    Paddr => Paddr,
+    Size => Size,
+    Prot => Prot,
+    Dir => Direction,
+    Access => Access,
+    Owner => Owner,
+    OptOwner => Owner,
+    Duration => Duration,
+}
+
+/// The language's call names and their signatures, from every row of the call table.
+macro_rules! define_signatures {
+    ($($(#[$doc:meta])* $v:ident $name:literal $syntax:ident $returns:ident keep=$keep:literal
+        opt=$opt:literal ($($f:ident: $k:ident),* $(; $($hf:ident: $hk:ident),*)?)
+        $(=> |$era:ident, $cx:ident| $body:expr)?;)*) => {
+        /// Every call the language knows, by name (the kernel calls of
+        /// [`crate::call::Call`] and `remove`).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum Call { $($variant,)* }
+        pub enum CallName { $($v,)* }
 
         /// The table, in the order of shared/SCENARIO.md.
         pub static SIGNATURES: &[Signature] = &SIGNATURE_TABLE;
@@ -155,9 +194,9 @@ macro_rules! calls {
         /// [`SIGNATURES`] as an array, one entry per variant in declaration order.
         static SIGNATURE_TABLE: [Signature; [$($name),*].len()] = [
             $(Signature {
-                call: Call::$variant,
+                call: CallName::$v,
                 name: $name,
-                params: &[$(Param::$p),*],
+                params: &[$(<kind::$k as ParamOf>::PARAM),*],
                 optional: $opt,
                 returns: Returns::$returns,
                 syntax: Syntax::$syntax,
@@ -167,44 +206,9 @@ macro_rules! calls {
     };
 }
 
-calls! {
-    Bind "bind" Command Status keep=false opt=1 [Device, Driver, Managed];
-    Unbind "unbind" Command Status keep=false opt=0 [Device];
-    Remove "remove" Command Status keep=false opt=0 [Device];
-    Tick "tick" Command Status keep=false opt=0 [Duration];
-    IommuDomainAlloc "iommu_domain_alloc" Paren Domain keep=true opt=0 [Iommu];
-    IommuPagingDomainAlloc "iommu_paging_domain_alloc" Paren Domain keep=true opt=0 [Device];
-    IommuDomainFree "iommu_domain_free" Paren Status keep=false opt=0 [Domain];
-    IommuAttachDevice "iommu_attach_device" Paren Status keep=false opt=0 [Domain, Device];
-    IommuDetachDevice "iommu_detach_device" Paren Status keep=false opt=0 [Domain, Device];
-    IommuAttachGroup "iommu_attach_group" Paren Status keep=false opt=0 [Domain, Group];
-    IommuDetachGroup "iommu_detach_group" Paren Status keep=false opt=0 [Domain, Group];
-    IommuAttachDeviceShared "iommu_attach_device_shared" Paren Status keep=false opt=0 [Domain, Device];
-    IommuDetachDeviceShared "iommu_detach_device_shared" Paren Status keep=false opt=0 [Domain, Device];
-    // The v4 proposal: set_dma_owner(dev, type, cookie), release_dma_owner(dev, type);
-    // today's release_dma_owner(dev) takes the device only, hence the optional type.
-    IommuDeviceSetDmaOwner "iommu_device_set_dma_owner" Paren Status keep=false opt=0 [Device, Owner, Cookie];
-    IommuDeviceReleaseDmaOwner "iommu_device_release_dma_owner" Paren Status keep=false opt=1 [Device, Owner];
-    IommuGroupClaimDmaOwner "iommu_group_claim_dma_owner" Paren Status keep=false opt=0 [Group, Cookie];
-    IommuGroupReleaseDmaOwner "iommu_group_release_dma_owner" Paren Status keep=false opt=0 [Group];
-    IommuDeviceClaimDmaOwner "iommu_device_claim_dma_owner" Paren Status keep=false opt=0 [Device, Cookie];
-    IommuDeviceUseDefaultDomain "iommu_device_use_default_domain" Paren Status keep=false opt=0 [Device];
-    IommuDeviceUnuseDefaultDomain "iommu_device_unuse_default_domain" Paren Status keep=false opt=0 [Device];
-    IommuGroupReplaceDomain "iommu_group_replace_domain" Paren Status keep=false opt=0 [Group, Domain];
-    VfioGroupSetContainer "vfio_group_set_container" Paren Status keep=false opt=0 [Group, Cookie];
-    VfioGroupUnsetContainer "vfio_group_unset_container" Paren Status keep=false opt=0 [Group];
-    IommufdDeviceBind "iommufd_device_bind" Paren Status keep=false opt=0 [Device, Cookie];
-    IommufdDeviceUnbind "iommufd_device_unbind" Paren Status keep=false opt=0 [Device];
-    IommuMap "iommu_map" Paren Status keep=false opt=0 [Domain, Iova, Paddr, Size, Prot];
-    IommuUnmap "iommu_unmap" Paren Value keep=false opt=0 [Domain, Iova, Size];
-    IommuIovaToPhys "iommu_iova_to_phys" Paren Value keep=false opt=0 [Domain, Iova];
-    IommuFlushIotlbAll "iommu_flush_iotlb_all" Paren Status keep=false opt=0 [Domain];
-    DmaMapPage "dma_map_page" Paren Value keep=true opt=0 [Device, Paddr, Size, Direction];
-    DmaUnmapPage "dma_unmap_page" Paren Status keep=false opt=0 [Device, Iova, Size, Direction];
-    DeviceDma "device_dma" Paren Value keep=false opt=0 [Device, Iova, Access];
-}
+call_table!(define_signatures);
 
-impl Call {
+impl CallName {
     pub fn signature(self) -> &'static Signature {
         // The table is generated from the same list as the enum, in the same order.
         let i = self as usize;
@@ -217,7 +221,7 @@ impl Call {
         self.signature().name
     }
 
-    pub fn parse(name: &str) -> Option<Call> {
+    pub fn parse(name: &str) -> Option<CallName> {
         SIGNATURES.iter().find(|s| s.name == name).map(|s| s.call)
     }
 
@@ -252,20 +256,23 @@ mod tests {
     fn table_order_matches_enum() {
         for (i, s) in SIGNATURES.iter().enumerate() {
             assert_eq!(s.call as usize, i);
-            assert_eq!(Call::parse(s.name), Some(s.call));
+            assert_eq!(CallName::parse(s.name), Some(s.call));
         }
         assert_eq!(SIGNATURES.len(), 32);
     }
 
     #[test]
     fn usage_shows_optional_parameters() {
-        assert_eq!(Call::Bind.signature().usage(), "bind dev driver [managed]");
         assert_eq!(
-            Call::IommuMap.signature().usage(),
+            CallName::Bind.signature().usage(),
+            "bind dev driver [managed]"
+        );
+        assert_eq!(
+            CallName::IommuMap.signature().usage(),
             "iommu_map(domain, iova, paddr, size, prot)"
         );
         assert_eq!(
-            Call::IommuDeviceReleaseDmaOwner.signature().usage(),
+            CallName::IommuDeviceReleaseDmaOwner.signature().usage(),
             "iommu_device_release_dma_owner(dev, [type])"
         );
     }
@@ -273,10 +280,10 @@ mod tests {
     #[test]
     fn misspelt_calls_get_a_suggestion() {
         assert_eq!(
-            Call::suggest("iommu_attach_devce"),
+            CallName::suggest("iommu_attach_devce"),
             Some("iommu_attach_device")
         );
-        assert_eq!(Call::suggest("iommu_map_pages"), Some("dma_map_page"));
-        assert_eq!(Call::suggest("totally_unrelated_thing"), None);
+        assert_eq!(CallName::suggest("iommu_map_pages"), Some("dma_map_page"));
+        assert_eq!(CallName::suggest("totally_unrelated_thing"), None);
     }
 }

@@ -6,7 +6,7 @@
 //! fixed nesting of `group(...)`.
 
 use super::ast::*;
-use super::calls::{nearest, Call, Param, Syntax, SIGNATURES};
+use super::calls::{nearest, CallName, Param, Syntax, SIGNATURES};
 use super::error::{ErrorKind, ParseError, ParseErrors};
 use super::lexer::{self, Tok, Token};
 use crate::{Era, Errno};
@@ -491,7 +491,7 @@ impl Parser<'_> {
                 cur.pos += 1;
                 self.expect_stmt(cur).map(StmtKind::Expect)
             }
-            other => match Call::parse(other) {
+            other => match CallName::parse(other) {
                 Some(_) => self.call(cur, None),
                 None => {
                     let candidates = KEYWORDS
@@ -520,10 +520,10 @@ impl Parser<'_> {
 
     fn call(&mut self, cur: &mut Cursor, handle: Option<Ident>) -> Result<StmtKind, ParseError> {
         let name = cur.word("a call")?;
-        let Some(call) = Call::parse(&name.node) else {
+        let Some(call) = CallName::parse(&name.node) else {
             return Err(ParseError::new(
                 ErrorKind::UnknownCall {
-                    suggestion: Call::suggest(&name.node),
+                    suggestion: CallName::suggest(&name.node),
                     name: name.node,
                 },
                 name.span,

@@ -18,16 +18,17 @@
 use super::ast::{
     Arg, Check, CmpOp, DeviceRef, DomainIs, Expectation, OwnerIs, Scenario, Span, Spanned, StmtKind,
 };
-use super::calls::Call as ACall;
+use super::calls::CallName;
 use super::error::{ErrorKind, ParseError, ParseErrors};
 use super::lower::{
-    self, err,
+    self,
+    calls::Resolve,
+    err,
     expect::{fmt_group, fmt_partition},
 };
-use crate::call::{Call, Cookie, DmaOwnerType};
 use crate::era::{Config, Era};
 use crate::group::Groups;
-use crate::ids::{DeviceId, DomainId, GroupId};
+use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
 use crate::iommu::Kernel;
 use crate::snapshot::Snapshot;
 use crate::topology::Topology;
@@ -328,52 +329,6 @@ impl Runner<'_> {
         .ok_or_else(|| err(span, format!("no device {d} in the topology")))
     }
 
-    fn arg_device(&self, c: &super::ast::CallStmt, i: usize) -> Result<DeviceId, ParseError> {
-        let a = arg(c, i)?;
-        match &a.node {
-            Arg::Device(d) | Arg::Group(d) => self.device(d, a.span),
-            _ => Err(err(a.span, "expected a device")),
-        }
-    }
-
-    fn arg_group(&self, c: &super::ast::CallStmt, i: usize) -> Result<GroupId, ParseError> {
-        let a = arg(c, i)?;
-        let dev = self.arg_device(c, i)?;
-        self.groups
-            .group_of(dev)
-            .ok_or_else(|| err(a.span, format!("{} has no iommu group", a.node)))
-    }
-
-    fn arg_domain(&self, c: &super::ast::CallStmt, i: usize) -> Result<DomainId, ParseError> {
-        let a = arg(c, i)?;
-        let name = a.node.as_name().unwrap_or_default();
-        self.handles.get(name).copied().ok_or_else(|| {
-            ParseError::new(
-                ErrorKind::UnknownHandle {
-                    name: name.to_string(),
-                    producer: "iommu_domain_alloc",
-                },
-                a.span,
-            )
-        })
-    }
-
-    fn arg_cookie(&self, c: &super::ast::CallStmt, i: usize) -> Result<Option<Cookie>, ParseError> {
-        let a = arg(c, i)?;
-        Ok(match a.node.as_name() {
-            Some("NULL") | None => None,
-            Some(n) => Some(Cookie(n.to_string())),
-        })
-    }
-
-    fn arg_name(&self, c: &super::ast::CallStmt, i: usize) -> Result<String, ParseError> {
-        let a = arg(c, i)?;
-        a.node
-            .as_name()
-            .map(str::to_string)
-            .ok_or_else(|| err(a.span, "expected a name"))
-    }
-
     /// An IOVA argument: a number, or a handle kept from `iova = dma_map_page(...)`.
     fn iova_value(&self, a: &Spanned<Arg>) -> Result<u64, ParseError> {
         match &a.node {
@@ -391,175 +346,10 @@ impl Runner<'_> {
         }
     }
 
-    fn arg_iova(&self, c: &super::ast::CallStmt, i: usize) -> Result<u64, ParseError> {
-        self.iova_value(arg(c, i)?)
-    }
-
-    /// Translates one scenario call into the kernel model's [`Call`].
-    fn kernel_call(&self, c: &super::ast::CallStmt, span: Span) -> Result<Call, ParseError> {
-        let owner = |i: usize| -> Result<DmaOwnerType, ParseError> {
-            let a = arg(c, i)?;
-            match &a.node {
-                Arg::DmaOwner(o) => Ok(*o),
-                _ => Err(err(a.span, "expected DMA_OWNER_...")),
-            }
-        };
-        Ok(match c.call.node {
-            ACall::Bind => Call::Bind {
-                dev: self.arg_device(c, 0)?,
-                driver: self.arg_name(c, 1)?,
-                managed: matches!(c.arg(2), Some(Arg::Managed)),
-            },
-            ACall::Unbind => Call::Unbind {
-                dev: self.arg_device(c, 0)?,
-            },
-            ACall::IommuDomainAlloc => {
-                let a = arg(c, 0)?;
-                let name = a.node.as_name().unwrap_or_default();
-                let iommu = self
-                    .topo
-                    .iommu_by_name(name)
-                    .map_err(|e| err(a.span, e.to_string()))?;
-                Call::IommuDomainAlloc { iommu }
-            }
-            ACall::IommuPagingDomainAlloc => Call::IommuPagingDomainAlloc {
-                dev: self.arg_device(c, 0)?,
-            },
-            ACall::IommuDomainFree => Call::IommuDomainFree {
-                domain: self.arg_domain(c, 0)?,
-            },
-            ACall::IommuAttachDevice => Call::IommuAttachDevice {
-                domain: self.arg_domain(c, 0)?,
-                dev: self.arg_device(c, 1)?,
-            },
-            ACall::IommuDetachDevice => Call::IommuDetachDevice {
-                domain: self.arg_domain(c, 0)?,
-                dev: self.arg_device(c, 1)?,
-            },
-            ACall::IommuAttachGroup => Call::IommuAttachGroup {
-                domain: self.arg_domain(c, 0)?,
-                group: self.arg_group(c, 1)?,
-            },
-            ACall::IommuDetachGroup => Call::IommuDetachGroup {
-                domain: self.arg_domain(c, 0)?,
-                group: self.arg_group(c, 1)?,
-            },
-            ACall::IommuAttachDeviceShared => Call::IommuAttachDeviceShared {
-                domain: self.arg_domain(c, 0)?,
-                dev: self.arg_device(c, 1)?,
-            },
-            ACall::IommuDetachDeviceShared => Call::IommuDetachDeviceShared {
-                domain: self.arg_domain(c, 0)?,
-                dev: self.arg_device(c, 1)?,
-            },
-            ACall::IommuDeviceSetDmaOwner => Call::IommuDeviceSetDmaOwner {
-                dev: self.arg_device(c, 0)?,
-                owner: owner(1)?,
-                cookie: self.arg_cookie(c, 2)?,
-            },
-            ACall::IommuDeviceReleaseDmaOwner => Call::IommuDeviceReleaseDmaOwner {
-                dev: self.arg_device(c, 0)?,
-                owner: if c.args.len() > 1 {
-                    Some(owner(1)?)
-                } else {
-                    None
-                },
-            },
-            ACall::IommuGroupClaimDmaOwner => Call::IommuGroupClaimDmaOwner {
-                group: self.arg_group(c, 0)?,
-                cookie: self.arg_cookie(c, 1)?,
-            },
-            ACall::IommuGroupReleaseDmaOwner => Call::IommuGroupReleaseDmaOwner {
-                group: self.arg_group(c, 0)?,
-            },
-            ACall::IommuDeviceClaimDmaOwner => Call::IommuDeviceClaimDmaOwner {
-                dev: self.arg_device(c, 0)?,
-                cookie: self.arg_cookie(c, 1)?,
-            },
-            ACall::IommuDeviceUseDefaultDomain => Call::IommuDeviceUseDefaultDomain {
-                dev: self.arg_device(c, 0)?,
-            },
-            ACall::IommuDeviceUnuseDefaultDomain => Call::IommuDeviceUnuseDefaultDomain {
-                dev: self.arg_device(c, 0)?,
-            },
-            ACall::IommuGroupReplaceDomain => Call::IommuGroupReplaceDomain {
-                group: self.arg_group(c, 0)?,
-                domain: Some(self.arg_domain(c, 1)?),
-            },
-            ACall::VfioGroupSetContainer => Call::VfioGroupSetContainer {
-                group: self.arg_group(c, 0)?,
-                container: Cookie(self.arg_name(c, 1)?),
-            },
-            ACall::VfioGroupUnsetContainer => Call::VfioGroupUnsetContainer {
-                group: self.arg_group(c, 0)?,
-            },
-            ACall::IommufdDeviceBind => Call::IommufdDeviceBind {
-                dev: self.arg_device(c, 0)?,
-                ictx: Cookie(self.arg_name(c, 1)?),
-            },
-            ACall::IommufdDeviceUnbind => Call::IommufdDeviceUnbind {
-                dev: self.arg_device(c, 0)?,
-            },
-            ACall::DeviceDma => Call::DeviceDma {
-                dev: self.arg_device(c, 0)?,
-                iova: self.arg_iova(c, 1)?,
-                write: matches!(c.arg(2), Some(Arg::Access(super::ast::Access::Write))),
-            },
-            ACall::IommuMap => Call::IommuMap {
-                domain: self.arg_domain(c, 0)?,
-                iova: self.arg_iova(c, 1)?,
-                paddr: arg_number(c, 2)?,
-                size: arg_number(c, 3)?,
-                prot: match &arg(c, 4)?.node {
-                    Arg::Prot(p) => *p,
-                    _ => return Err(err(arg(c, 4)?.span, "expected a prot such as `R|W`")),
-                },
-            },
-            ACall::IommuUnmap => Call::IommuUnmap {
-                domain: self.arg_domain(c, 0)?,
-                iova: self.arg_iova(c, 1)?,
-                size: arg_number(c, 2)?,
-            },
-            ACall::IommuIovaToPhys => Call::IommuIovaToPhys {
-                domain: self.arg_domain(c, 0)?,
-                iova: self.arg_iova(c, 1)?,
-            },
-            ACall::IommuFlushIotlbAll => Call::IommuFlushIotlbAll {
-                domain: self.arg_domain(c, 0)?,
-            },
-            ACall::DmaMapPage => Call::DmaMapPage {
-                dev: self.arg_device(c, 0)?,
-                phys: arg_number(c, 1)?,
-                size: arg_number(c, 2)?,
-                dir: arg_direction(c, 3)?,
-                cpu: 0,
-            },
-            ACall::DmaUnmapPage => Call::DmaUnmapPage {
-                dev: self.arg_device(c, 0)?,
-                iova: self.arg_iova(c, 1)?,
-                size: arg_number(c, 2)?,
-                dir: arg_direction(c, 3)?,
-                cpu: 0,
-            },
-            ACall::Tick => {
-                let a = arg(c, 0)?;
-                match &a.node {
-                    Arg::Duration(d) => Call::Tick {
-                        ns: d
-                            .as_nanos()
-                            .ok_or_else(|| err(a.span, "duration too long"))?,
-                    },
-                    _ => return Err(err(a.span, "expected a duration such as `10ms`")),
-                }
-            }
-            ACall::Remove => return Err(err(span, "`remove` is not a kernel call")),
-        })
-    }
-
     fn call(&mut self, c: &super::ast::CallStmt, span: Span) -> Result<(), ParseError> {
-        let event = if c.call.node == ACall::Remove {
-            let a = arg(c, 0)?;
-            let dev = self.arg_device(c, 0)?;
+        let event = if c.call.node == CallName::Remove {
+            let a = lower::calls::arg(c, 0)?;
+            let dev = Resolve::device(self, a)?;
             let name = self.topo.name(dev).to_string();
             let removed = self.topo.removal_order(dev);
             // Children go first (device_del of a bridge removes its subtree): each removal
@@ -580,7 +370,7 @@ impl Runner<'_> {
                 None => return Ok(()),
             }
         } else {
-            let call = self.kernel_call(c, span)?;
+            let call = lower::calls::lower(self, c, span)?;
             self.kernel.call(&call)
         };
         match (&c.handle, event.result) {
@@ -588,7 +378,7 @@ impl Runner<'_> {
                 self.handles.insert(h.node.clone(), d);
                 self.kernel.label_domain(d, &h.node);
             }
-            (Some(h), Ret::Value(iova)) if c.call.node == ACall::DmaMapPage => {
+            (Some(h), Ret::Value(iova)) if c.call.node == CallName::DmaMapPage => {
                 self.iovas.insert(h.node.clone(), iova);
             }
             _ => {}
@@ -776,31 +566,45 @@ impl Runner<'_> {
     }
 }
 
-fn arg(c: &super::ast::CallStmt, i: usize) -> Result<&Spanned<Arg>, ParseError> {
-    c.args.get(i).ok_or_else(|| {
-        err(
-            c.call.span,
-            format!("`{}` is missing argument {}", c.signature().name, i + 1),
-        )
-    })
-}
+/// The runner resolves the names a call's arguments use (lowering:
+/// [`lower::calls::lower`]).
+impl Resolve for Runner<'_> {
+    fn device(&self, a: &Spanned<Arg>) -> Result<DeviceId, ParseError> {
+        match &a.node {
+            Arg::Device(d) | Arg::Group(d) => Runner::device(self, d, a.span),
+            _ => Err(err(a.span, "expected a device")),
+        }
+    }
 
-fn arg_number(c: &super::ast::CallStmt, i: usize) -> Result<u64, ParseError> {
-    let a = arg(c, i)?;
-    a.node
-        .as_number()
-        .ok_or_else(|| err(a.span, "expected a number"))
-}
+    fn group(&self, a: &Spanned<Arg>) -> Result<GroupId, ParseError> {
+        let dev = Resolve::device(self, a)?;
+        self.groups
+            .group_of(dev)
+            .ok_or_else(|| err(a.span, format!("{} has no iommu group", a.node)))
+    }
 
-/// `BIDIRECTIONAL` … `NONE` as dma-iommu's `enum dma_data_direction`.
-fn arg_direction(
-    c: &super::ast::CallStmt,
-    i: usize,
-) -> Result<crate::dma::DmaDirection, ParseError> {
-    let a = arg(c, i)?;
-    match &a.node {
-        Arg::Direction(d) => Ok(*d),
-        _ => Err(err(a.span, "expected a DMA direction")),
+    fn domain(&self, a: &Spanned<Arg>) -> Result<DomainId, ParseError> {
+        let name = a.node.as_name().unwrap_or_default();
+        self.handles.get(name).copied().ok_or_else(|| {
+            ParseError::new(
+                ErrorKind::UnknownHandle {
+                    name: name.to_string(),
+                    producer: "iommu_domain_alloc",
+                },
+                a.span,
+            )
+        })
+    }
+
+    fn iommu(&self, a: &Spanned<Arg>) -> Result<IommuId, ParseError> {
+        let name = a.node.as_name().unwrap_or_default();
+        self.topo
+            .iommu_by_name(name)
+            .map_err(|e| err(a.span, e.to_string()))
+    }
+
+    fn iova(&self, a: &Spanned<Arg>) -> Result<u64, ParseError> {
+        self.iova_value(a)
     }
 }
 

@@ -279,7 +279,7 @@ fn calls_example_parses() {
     let s = ok(CALLS);
     let c = calls(&s);
     assert_eq!(c.len(), 21);
-    assert_eq!(c[0].call.node, Call::Bind);
+    assert_eq!(c[0].call.node, CallName::Bind);
     assert_eq!(
         c[0].args.iter().map(|a| a.node.clone()).collect::<Vec<_>>(),
         [
@@ -298,9 +298,9 @@ fn calls_example_parses() {
         Some(&DeviceRef::Name("host1x".into()))
     );
     assert_eq!(c[15].arg(2).and_then(Arg::as_number), Some(4096));
-    assert_eq!(c[3].call.node, Call::Unbind);
+    assert_eq!(c[3].call.node, CallName::Unbind);
     assert_eq!(c[4].handle.as_ref().map(|h| h.node.as_str()), Some("d1"));
-    assert_eq!(c[4].call.node, Call::IommuDomainAlloc);
+    assert_eq!(c[4].call.node, CallName::IommuDomainAlloc);
     assert_eq!(
         c[6].args[1].node,
         Arg::Group(DeviceRef::Name("host1x".into()))
@@ -311,7 +311,7 @@ fn calls_example_parses() {
     );
     assert_eq!(c[8].args[2].node, Arg::Name("tegra".into()));
     let map = c[14];
-    assert_eq!(map.call.node, Call::IommuMap);
+    assert_eq!(map.call.node, CallName::IommuMap);
     assert_eq!(
         map.args[1].node,
         Arg::Number(Number {
@@ -336,7 +336,7 @@ fn calls_example_parses() {
         Arg::Direction(DmaDirection::Bidirectional)
     );
     assert_eq!(c[19].args[2].node, Arg::Access(Access::Write));
-    assert_eq!(c[20].call.node, Call::Tick);
+    assert_eq!(c[20].call.node, CallName::Tick);
     assert_eq!(
         c[20].args[0].node,
         Arg::Duration(Duration {
@@ -453,7 +453,7 @@ fn everything_parses_with_the_extensions() {
     assert_eq!(c[16].handle.as_ref().map(|h| h.node.as_str()), Some("iova"));
     assert_eq!(c[17].args[1].node, Arg::Name("iova".into()));
     assert_eq!(c[17].args[3].node, Arg::Direction(DmaDirection::FromDevice));
-    assert_eq!(c[5].call.node, Call::IommuDeviceReleaseDmaOwner);
+    assert_eq!(c[5].call.node, CallName::IommuDeviceReleaseDmaOwner);
     assert_eq!(c[5].args.len(), 2);
     assert_eq!(c[6].args.len(), 1);
     let e = c[19].expect.as_ref().unwrap();
@@ -582,7 +582,7 @@ fn set_generation_rewrites_or_adds_the_header() {
 #[test]
 fn a_call_missing_from_a_generation_still_parses() {
     let s = ok("generation legacy\niommu_group_replace_domain(group(x), d) => n/a\n");
-    assert_eq!(calls(&s)[0].call.node, Call::IommuGroupReplaceDomain);
+    assert_eq!(calls(&s)[0].call.node, CallName::IommuGroupReplaceDomain);
 }
 
 /// `(input, "LINE:COL: message")`

@@ -1,9 +1,10 @@
 //! Lowering: the AST's statements turned into the engine's values. The runner
 //! ([`super::run`]) only sequences them: topology statements go through [`topology`]
 //! (→ [`crate::topology::Topology`] and the facts the kernel model probes with), the
-//! values an expectation compares through [`expect`]; call arguments get a module of their
-//! own (`calls`) beside them.
+//! values an expectation compares through [`expect`]; call arguments through [`calls`]
+//! (→ [`crate::call::Call`], from the call table).
 
+pub(crate) mod calls;
 pub(crate) mod expect;
 pub(crate) mod topology;
 
