@@ -14,11 +14,14 @@
 //! DMA-alias walks; [`quirks`] drivers/pci/quirks.c.
 //!
 //! Modelling choices (they hold for the whole module):
-//! - **Multifunction.** The kernel reads `pdev->multifunction` from the header-type bit of
-//!   each function. The model derives it: a function is multifunction when another function
-//!   is declared in the same slot (same segment, bus and device number) at the time the
-//!   question is asked. [`PciSpec::multifunction`] overrides it for odd hardware (a lone
-//!   function 0 with the bit set).
+//! - **Multifunction.** The kernel sets `pdev->multifunction` once, at scan, and nothing
+//!   clears it (drivers/pci/probe.c v6.8: `pci_setup_device()` takes it from the header-type
+//!   bit, `pci_scan_slot()` sets it for every function above 0). The model derives function
+//!   0's header bit from its slot: a function is multifunction when it is a function above 0,
+//!   or another function is or ever was declared in the same slot (same segment, bus and
+//!   device number) while it existed; removing a sibling does not clear it.
+//!   [`PciSpec::multifunction`] overrides it for odd hardware (a lone function 0 with the
+//!   bit set).
 //! - **ACS control.** `acs-ctl` is the ACS Control register as the kernel reads it when
 //!   grouping, i.e. after boot. The standard enable (`pci_std_enable_acs()`, which sets every
 //!   SV/RR/CR/UF bit the capability advertises) is not applied behind the user's back; use

@@ -509,6 +509,10 @@ pub struct PciDev {
     pub subsys: Option<(u16, u16)>,
     pub untrusted: bool,
     pub multifunction_override: Option<bool>,
+    /// `pdev->multifunction` as the scan left it: a function above 0, or a sibling was
+    /// declared in the slot while this function existed (see the module doc). Sticks.
+    #[serde(skip)]
+    pub multifunction_scanned: bool,
     /// `dma_alias_mask`: extra devfns on the same bus this device uses as requester IDs.
     pub dma_aliases: Vec<u8>,
     pub flags: PciDevFlags,
@@ -672,12 +676,22 @@ impl Topology {
             subsys: spec.subsys,
             untrusted: spec.untrusted,
             multifunction_override: spec.multifunction,
+            multifunction_scanned: spec.bdf.func > 0,
             dma_aliases: Vec::new(),
             flags: PciDevFlags::default(),
             secondary: None,
         };
         let parent_ty = parent.and_then(|pid| self.pci_dev(pid)).map(|x| x.ty);
         quirks::apply_header_quirks(&mut dev, parent_ty);
+        let siblings = self.slot_siblings(spec.bdf, None);
+        if !siblings.is_empty() {
+            dev.multifunction_scanned = true;
+        }
+        for sib in siblings {
+            if let Some(p) = self.pci_dev_mut(sib) {
+                p.multifunction_scanned = true;
+            }
+        }
         self.buses.entry((seg, bus)).or_default().push(id);
         self.by_name.insert(name.clone(), id);
         self.devices.push(Some(DeclaredDevice {
@@ -744,12 +758,18 @@ impl Topology {
         if let Some(mf) = p.multifunction_override {
             return mf;
         }
-        self.bus_devices(p.bdf.segment, p.bdf.bus).iter().any(|&o| {
-            o != id
-                && self
-                    .pci_dev(o)
-                    .is_some_and(|q| q.bdf.slot() == p.bdf.slot())
-        })
+        p.multifunction_scanned || !self.slot_siblings(p.bdf, Some(id)).is_empty()
+    }
+
+    /// The functions declared now in `bdf`'s slot, other than `except`.
+    fn slot_siblings(&self, bdf: Bdf, except: Option<DeviceId>) -> Vec<DeviceId> {
+        self.bus_devices(bdf.segment, bdf.bus)
+            .iter()
+            .copied()
+            .filter(|&o| {
+                Some(o) != except && self.pci_dev(o).is_some_and(|q| q.bdf.slot() == bdf.slot())
+            })
+            .collect()
     }
 
     /// `pci_is_root_bus(pdev->bus)`.
