@@ -257,3 +257,21 @@ pub fn pgtable(data: &[u8]) {
         }
     }
 }
+
+/// Target `import`: the machine-listing parser (shared/IMPORT.md) on arbitrary bytes, read
+/// as a paste box reads them (invalid UTF-8 replaced); what it returns stays in its limits
+/// and every stated group's members say they are in it.
+pub fn import(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(p) = crate::import::parse(&text) {
+        assert!(p.devices.len() <= crate::limits::MAX_IMPORT_DEVICES);
+        assert!(p.skipped.len() <= crate::limits::MAX_IMPORT_NOTES);
+        assert!(p.conflicts.len() <= crate::limits::MAX_IMPORT_NOTES);
+        for (g, members) in &p.groups {
+            for m in members {
+                let stated = p.device(*m).and_then(|d| d.group.as_ref()).map(|f| f.value);
+                assert_eq!(stated, Some(*g), "{m} listed in group {g}");
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! The fuzz targets on stable Rust (RELIABILITY.md): every input of the checked-in corpus
 //! (`engine/fuzz/corpus/<target>/`), then pseudo-random inputs from a fixed seed — random
-//! bytes for `ops` and `pgtable`, mutated corpus scenarios for `parse` and `run`. The
+//! bytes for `ops` and `pgtable`, mutated corpus scenarios for `parse` and `run`, mutated
+//! machine listings for `import`. The
 //! same entry points run under libFuzzer with `engine/fuzz/run` (stable).
 //! `FUZZ_ITERS` sets the random inputs per target (default 1500; `./x test` uses it).
 #![cfg(not(target_arch = "wasm32"))]
@@ -168,4 +169,9 @@ fn fuzz_ops_replay() {
 #[test]
 fn fuzz_pgtable_replay() {
     replay("pgtable", fuzzing::pgtable, true);
+}
+
+#[test]
+fn fuzz_import_replay() {
+    replay("import", fuzzing::import, false);
 }

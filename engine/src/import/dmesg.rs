@@ -7,12 +7,13 @@
 //!   string came with "PCI: Log device type during enumeration" (v6.8), older kernels end
 //!   the line after the class. `hdr_type` is the header type without the multifunction bit.
 //! - `pci 0000:00:1c.0: PCI bridge to [bus 01-02]` — drivers/pci/probe.c
-//!   `pci_scan_bridge_extend()` / drivers/pci/setup-bus.c `pci_setup_bridge()`:
-//!   `pci_info(bridge, "PCI bridge to %pR\n", &res)` with a bus resource, printed by
-//!   lib/vsprintf.c `resource_string()` as `[bus 01-02]`, or `[bus 01]` for one bus.
+//!   `pci_read_bridge_windows()` (earlier `pci_read_bridge_bases()`):
+//!   `pci_info(bridge, "PCI bridge to %pR%s\n", &res, bridge->transparent ?
+//!   " (subtractive decode)" : "")` with the bus resource, which lib/vsprintf.c
+//!   `resource_string()` prints `[bus 01-02]`, or `[bus 01]` for one bus.
 //! - `pci 0000:01:00.0: Adding to iommu group 13` — drivers/iommu/iommu.c
-//!   `iommu_group_add_device()`: `dev_info(dev, "Adding to iommu group %d\n", group->id)`
-//!   (v4.19 on); before it `pr_info("Adding device %s to group %d\n", …)` with the
+//!   `iommu_group_add_device()`: `dev_info(dev, "Adding to iommu group %d\n", group->id)`;
+//!   older kernels printed `pr_info("Adding device %s to group %d\n", …)` with the
 //!   `iommu: ` prefix: `iommu: Adding device 0000:01:00.0 to group 13`.
 //!
 //! Any other `pci BDF:` line names the device and says nothing this import uses; other

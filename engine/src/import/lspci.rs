@@ -19,7 +19,7 @@
 //! a long line: the tail of an `ACSCap:`/`ACSCtl:` line (`DirectTrans-` on the next line,
 //! indented or not) and the `[vvvv:dddd] (rev rr)` tail of a device line are joined back.
 
-use super::scan::{indented, src, Sink};
+use super::scan::{src, Sink};
 use super::text::{self, acs_bits, key, ws, PResult, ACS_ALL};
 use super::{Acs, AcsFlags, Bdf, BusRange, Field, Format, PortType, Source};
 use winnow::combinator::{delimited, eof, opt, preceded};
@@ -28,14 +28,22 @@ use winnow::token::take_till;
 
 /// A device line: the device and its block, or None when `line` is not one.
 pub(super) fn header(line: &str, no: u32, sink: &mut Sink) -> Option<(Bdf, Block)> {
-    if indented(line) {
-        return None;
-    }
-    let (bdf, rest) = text::leading_bdf(line)?;
-    let rest = rest.strip_prefix([' ', '\t'])?;
-    let desc = text::description(rest.trim_start())?;
+    let (bdf, desc) = device_line(line)?;
     sink.describe(bdf, desc, src(Format::Lspci, no));
-    Some((bdf, Block::new(bdf)))
+    Some((bdf, Block::new(bdf, indent(line))))
+}
+
+/// A device line at any indentation (a paste indented as a whole, e.g. a Markdown code
+/// block, keeps its blocks: their lines are indented further than their device line).
+fn device_line(line: &str) -> Option<(Bdf, text::Description)> {
+    let (bdf, rest) = text::leading_bdf(line.trim_start())?;
+    let rest = rest.strip_prefix([' ', '\t'])?;
+    Some((bdf, text::description(rest.trim_start())?))
+}
+
+/// The width of a line's leading blanks.
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start().len()
 }
 
 /// Which ACS register a bit line states.
@@ -48,6 +56,8 @@ enum Register {
 /// The device block being read.
 pub(super) struct Block {
     bdf: Bdf,
+    /// The device line's indentation: the block's lines are indented further.
+    indent: usize,
     /// The ACS capability read so far, and the line it was first stated on.
     acs: Option<(Acs, u32)>,
     /// An ACS bit line still missing names (its tail may be wrapped onto the next line).
@@ -55,9 +65,10 @@ pub(super) struct Block {
 }
 
 impl Block {
-    fn new(bdf: Bdf) -> Block {
+    fn new(bdf: Bdf, indent: usize) -> Block {
         Block {
             bdf,
+            indent,
             acs: None,
             pending: None,
         }
@@ -72,7 +83,7 @@ impl Block {
                 return true;
             }
         }
-        if !indented(line) {
+        if indent(line) <= self.indent || device_line(line).is_some() {
             return false;
         }
         let from = src(Format::Lspci, no);

@@ -12,7 +12,7 @@
 //! | `lspci` (`-v`…`-vvv`, `-n`, `-nn`, `-k`, `-D`) | [`lspci`] | pciutils `lspci.c` `show_device()`/`show_verbose()`/`show_htype1()`, `ls-caps.c` `cap_express()`, `ls-ecaps.c` `cap_acs()`, `ls-kernel.c` `show_kernel()` |
 //! | `lspci -t`, `-tv`, `-tvnn` | [`tree`] | pciutils `ls-tree.c` `show_tree_dev()`/`show_tree_bus()`/`show_tree_bridge()`/`print_it()` |
 //! | group listings | [`groups`] | the Arch wiki shell loop (`IOMMU Group N:` blocks or one line per device), r15ch13's `iommu.sh` (`Group N:`), `lsgroup.sh` (`### Group N ###`), per-DMAR listings (`IOMMU: dmarN`), `find /sys/kernel/iommu_groups/ -type l`, `ls -l /sys/kernel/iommu_groups/*/devices` |
-//! | kernel log | [`dmesg`] | drivers/pci/probe.c `pci_setup_device()`, `pci_scan_bridge_extend()`; drivers/iommu/iommu.c `iommu_group_add_device()` |
+//! | kernel log | [`dmesg`] | drivers/pci/probe.c `pci_setup_device()`, `pci_read_bridge_windows()`; drivers/iommu/iommu.c `iommu_group_add_device()` |
 //! | `/proc/cmdline` | [`cmdline`] | the boot loader's command line as the kernel keeps it (init/main.c `saved_command_line`) |
 //!
 //! Bad input never panics and stays bounded: at most [`MAX_IMPORT_DEVICES`] functions,

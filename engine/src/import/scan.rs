@@ -302,6 +302,7 @@ impl Reader {
             self.read();
             return;
         }
+        let expect_cmdline = std::mem::take(&mut self.expect_cmdline);
         if self.in_context(no, line) {
             self.read();
             return;
@@ -318,10 +319,12 @@ impl Reader {
             return;
         }
         if trimmed.starts_with('#') {
+            self.expect_cmdline = expect_cmdline;
             return;
         }
         if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
             self.end_context();
+            self.expect_cmdline = expect_cmdline;
             return;
         }
         if is_cut(trimmed) {
@@ -336,7 +339,6 @@ impl Reader {
             self.read();
             return;
         }
-        let expect_cmdline = std::mem::take(&mut self.expect_cmdline);
         if cmdline::line(trimmed, no, expect_cmdline, &mut self.sink) {
             self.end_context();
             self.read();

@@ -309,6 +309,44 @@ fn domain_prefixed_listing_is_segment_zero() {
     assert!(p.devices.keys().all(|d| d.segment == 0));
 }
 
+/// Every format in one paste (also the `import` fuzz target's first seed).
+const MIXED: &str = include_str!("../../fuzz/corpus/import/mixed");
+
+#[test]
+fn every_format_in_one_paste_agrees() {
+    let p = read(MIXED);
+    assert_eq!(p.formats().len(), 6);
+    assert_eq!((p.devices.len(), p.groups.len()), (8, 3));
+    assert_eq!((p.skipped_count, p.conflict_count), (0, 0));
+    let gpu = &p.devices[&b("01:00.0")];
+    assert_eq!(
+        gpu.formats,
+        [
+            Format::Lspci,
+            Format::LspciTree,
+            Format::Dmesg,
+            Format::Sysfs
+        ]
+    );
+    assert_eq!(
+        gpu.upstream.as_ref().unwrap().value,
+        Upstream::Bridge(b("00:1c.0"))
+    );
+    assert_eq!(
+        gpu.upstream.as_ref().unwrap().from.format,
+        Format::LspciTree
+    );
+    let rp = &p.devices[&b("00:1c.0")];
+    assert_eq!(rp.bus_range.as_ref().unwrap().from.format, Format::Lspci);
+    assert_eq!(rp.header_type.as_ref().unwrap().value, 1);
+    let cmd = &p.cmdline.as_ref().unwrap().value;
+    assert_eq!(
+        cmd.get("pcie_acs_override"),
+        Some(Some("downstream,multifunction"))
+    );
+    assert_eq!(p.cuts.len(), 1);
+}
+
 // ---------------------------------------------------------------- lspci -vvv
 
 /// `lspci -vvvnnk` of a root port and the GPU behind it (field layout of pciutils 3.10).
@@ -903,4 +941,28 @@ mod properties {
             check(&text.join("\n"));
         }
     }
+}
+
+#[test]
+fn a_paste_indented_as_a_whole_keeps_its_blocks() {
+    // A Markdown code block by indentation: device lines at 4, their block lines further.
+    let indented: String = VVV.lines().map(|l| format!("    {l}\n")).collect();
+    let p = read(&indented);
+    let rp = &p.devices[&b("00:1c.0")];
+    assert_eq!(rp.port_type.as_ref().unwrap().value, PortType::RootPort);
+    assert!(rp.acs.as_ref().unwrap().value.ctl.is_some());
+    assert_eq!(p.devices[&b("01:00.0")].group.as_ref().unwrap().value, 1);
+    // An indented flat list: each line is its own device, not a block line of the first.
+    let p = read("  00:00.0 Host bridge [0600]: Intel [8086:191f]\n  00:02.0 VGA compatible controller [0300]: Intel [8086:1912]\n");
+    assert_eq!(p.devices.len(), 2);
+    assert_eq!((p.skipped_count, p.lines_read), (0, 2));
+}
+
+#[test]
+fn only_the_line_after_cat_proc_cmdline_is_taken_as_one() {
+    let p = read("$ cat /proc/cmdline\n```\nro quiet\n```\n");
+    assert_eq!(p.cmdline.unwrap().value.params.len(), 2);
+    let p = read("$ cat /proc/cmdline\nIOMMU group 1 00:01.0 x: y\nro quiet\n");
+    assert!(p.cmdline.is_none());
+    assert_eq!(p.skipped, [3]);
 }
