@@ -1,10 +1,12 @@
 //! dma_map_page + dma_unmap_page pairs in steady state, strict (DMA) vs lazy (DMA_FQ).
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+#[macro_use]
+mod common;
+
+use criterion::{Criterion, Throughput};
 use iommu_engine::dma::{DmaCookie, DmaDevice, DmaDirection};
 use iommu_engine::pgtable::{LpaeConfig, PagingDomain};
 use std::hint::black_box;
-use std::time::Duration;
 
 const PAIRS: u64 = 1024;
 
@@ -47,12 +49,4 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group! {
-    name = benches;
-    config = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
-    targets = bench
-}
-criterion_main!(benches);
+bench_main!(bench);

@@ -3,34 +3,25 @@
 //! every allocation misses (miss-heavy), vs range-alloc 0.1.5 and vm-allocator 0.1.4 on
 //! the same sequence.
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+#[macro_use]
+mod common;
+#[path = "common/sequence.rs"]
+mod sequence;
+
+use criterion::{Criterion, Throughput};
 use iommu_engine::iova::IovaDomain;
 use std::hint::black_box;
-use std::time::Duration;
 
 const LIVE: usize = 256;
 const OPS: usize = 4096;
 const LIMIT: u64 = (1 << 36) - 1; // 48-bit IOVA space in 4K pfns
-
-/// `(slot, pages)` pairs from a fixed LCG, the same for every allocator.
-fn sequence() -> Vec<(usize, u64)> {
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-    (0..OPS)
-        .map(|_| {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (((x >> 33) as usize) % LIVE, ((x >> 17) % 32) + 1)
-        })
-        .collect()
-}
 
 fn align_of(pages: u64) -> u64 {
     pages.next_power_of_two()
 }
 
 fn bench(c: &mut Criterion) {
-    let seq = sequence();
+    let seq = sequence::sequence(LIVE, OPS);
     let mut g = c.benchmark_group("iova_pair");
     g.throughput(Throughput::Elements(OPS as u64));
 
@@ -107,12 +98,4 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group! {
-    name = benches;
-    config = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
-    targets = bench
-}
-criterion_main!(benches);
+bench_main!(bench);

@@ -4,10 +4,12 @@
 //! The peers map only (their measured figures in issue 5 are map + drop); ours also
 //! unmaps, so the ratio is conservative for us.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+#[macro_use]
+mod common;
+
+use criterion::{BenchmarkId, Criterion, Throughput};
 use iommu_engine::pgtable::{LpaeConfig, PagingDomain, Prot};
 use std::hint::black_box;
-use std::time::Duration;
 
 const SZ_4K: u64 = 0x1000;
 const SZ_2M: u64 = 0x20_0000;
@@ -138,12 +140,4 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group! {
-    name = benches;
-    config = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
-    targets = bench
-}
-criterion_main!(benches);
+bench_main!(bench);

@@ -3,6 +3,9 @@
 //! (`engine/examples/native_bench.rs`, which includes this file). Each takes an iteration
 //! count and returns a checksum so nothing is optimised away.
 
+#[path = "../benches/common/sequence.rs"]
+mod sequence;
+
 use iommu_engine::dma::{DmaCookie, DmaDevice, DmaDirection};
 use iommu_engine::iova::IovaDomain;
 use iommu_engine::pgtable::{LpaeConfig, PagingDomain, Prot};
@@ -41,20 +44,8 @@ pub extern "C" fn pg_map_unmap_2m(iters: u32) -> u64 {
     map_unmap(SZ_4K | SZ_2M, iters)
 }
 
-fn sequence() -> Vec<(usize, u64)> {
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-    (0..IOVA_OPS)
-        .map(|_| {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (((x >> 33) as usize) % IOVA_LIVE, ((x >> 17) % 32) + 1)
-        })
-        .collect()
-}
-
 fn iova_mix(iters: u32, rcache: bool) -> u64 {
-    let seq = sequence();
+    let seq = sequence::sequence(IOVA_LIVE, IOVA_OPS);
     let Ok(mut d) = IovaDomain::new(4096, 1, 1) else {
         return 0;
     };
