@@ -477,16 +477,44 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    fn setup(lazy: bool) -> (PagingDomain, DmaCookie) {
+    /// A default LPAE domain, its cookie (2 CPUs, flush queue when `lazy`), and a coherent
+    /// PCI device with a 64-bit mask.
+    fn setup(lazy: bool) -> (PagingDomain, DmaCookie, DmaDevice) {
         let d = PagingDomain::new_lpae(LpaeConfig::default()).unwrap();
         let c = DmaCookie::new(&d, 2, lazy).unwrap();
-        (d, c)
+        (d, c, DmaDevice::new(true, u64::MAX))
+    }
+
+    /// `setup(lazy)`, then one bidirectional 4K page at 0x8000_0000
+    /// mapped, reached once (so the IOTLB caches it), then unmapped: the start of both
+    /// unmap tests. Returns the IOVA it had.
+    fn mapped_reached_unmapped(lazy: bool) -> (PagingDomain, DmaCookie, DmaDevice, u64) {
+        let (mut d, mut c, mut dev) = setup(lazy);
+        let iova = c.dma_map_page(
+            &mut d,
+            &mut dev,
+            0x8000_0000,
+            0x1000,
+            DmaDirection::Bidirectional,
+            0,
+            0,
+        );
+        d.translate(iova, DmaAccess::Write).unwrap();
+        c.dma_unmap_page(
+            &mut d,
+            &mut dev,
+            iova,
+            0x1000,
+            DmaDirection::Bidirectional,
+            0,
+            0,
+        );
+        (d, c, dev, iova)
     }
 
     #[test]
     fn dma_map_page_pci_device_gets_32bit_iova_first() {
-        let (mut d, mut c) = setup(false);
-        let mut dev = DmaDevice::new(true, u64::MAX);
+        let (mut d, mut c, mut dev) = setup(false);
         let iova = c.dma_map_page(
             &mut d,
             &mut dev,
@@ -550,8 +578,7 @@ mod tests {
 
     #[test]
     fn dma_map_page_failure_returns_mapping_error_and_frees_the_iova() {
-        let (mut d, mut c) = setup(false);
-        let mut dev = DmaDevice::new(true, u64::MAX);
+        let (mut d, mut c, mut dev) = setup(false);
         assert_eq!(
             c.dma_map_page(&mut d, &mut dev, 0x1000, 0x1000, DmaDirection::None, 0, 0),
             DMA_MAPPING_ERROR
@@ -573,27 +600,7 @@ mod tests {
 
     #[test]
     fn strict_unmap_invalidates_and_recycles_the_iova_at_once() {
-        let (mut d, mut c) = setup(false);
-        let mut dev = DmaDevice::new(true, u64::MAX);
-        let iova = c.dma_map_page(
-            &mut d,
-            &mut dev,
-            0x8000_0000,
-            0x1000,
-            DmaDirection::Bidirectional,
-            0,
-            0,
-        );
-        d.translate(iova, DmaAccess::Write).unwrap();
-        c.dma_unmap_page(
-            &mut d,
-            &mut dev,
-            iova,
-            0x1000,
-            DmaDirection::Bidirectional,
-            0,
-            0,
-        );
+        let (mut d, mut c, mut dev, iova) = mapped_reached_unmapped(false);
         assert_eq!(d.tlb().inv_range, 1);
         assert_eq!(d.translate(iova, DmaAccess::Write), Err(Errno::EFAULT));
         let again = c.dma_map_page(
@@ -610,27 +617,7 @@ mod tests {
 
     #[test]
     fn lazy_unmap_stale_iotlb_until_the_10ms_timer_flushes() {
-        let (mut d, mut c) = setup(true);
-        let mut dev = DmaDevice::new(true, u64::MAX);
-        let iova = c.dma_map_page(
-            &mut d,
-            &mut dev,
-            0x8000_0000,
-            0x1000,
-            DmaDirection::Bidirectional,
-            0,
-            0,
-        );
-        d.translate(iova, DmaAccess::Write).unwrap();
-        c.dma_unmap_page(
-            &mut d,
-            &mut dev,
-            iova,
-            0x1000,
-            DmaDirection::Bidirectional,
-            0,
-            0,
-        );
+        let (mut d, mut c, mut dev, iova) = mapped_reached_unmapped(true);
         assert_eq!(d.tlb().inv_range, 0);
         assert_eq!(c.fq.as_ref().unwrap().pending(), vec![1, 0]);
         assert_eq!(c.fq.as_ref().unwrap().timer_due(), Some(10));
@@ -671,8 +658,7 @@ mod tests {
 
     #[test]
     fn full_flush_queue_forces_a_global_flush() {
-        let (mut d, mut c) = setup(true);
-        let mut dev = DmaDevice::new(true, u64::MAX);
+        let (mut d, mut c, mut dev) = setup(true);
         let iovas: Vec<u64> = (0..256)
             .map(|i| {
                 c.dma_map_page(

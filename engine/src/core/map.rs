@@ -8,7 +8,7 @@
 //! still caches.
 
 use super::{Core, Cx, DmaTarget};
-use crate::dma::{DmaCookie, DmaDirection, DMA_MAPPING_ERROR};
+use crate::dma::{DmaCookie, DmaDevice, DmaDirection, DMA_MAPPING_ERROR};
 use crate::domain::DomainType;
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId};
@@ -122,6 +122,17 @@ impl Core {
 }
 
 impl Cx<'_> {
+    /// One `iommu_pgsize()` choice as a nested call (drivers/iommu/iommu.c, v6.8): its
+    /// arguments (iova, paddr, the bytes left) and the `pgsize x pgcount` it returned.
+    fn trace_pgsize(&mut self, iova: u64, paddr: u64, left: u64, pgsize: u64, pgcount: u64) {
+        self.rec
+            .enter("iommu_pgsize", vec![hex(iova), hex(paddr), hex(left)]);
+        self.rec.leave(NestedResult::Said(format!(
+            "{} x {pgcount}",
+            size_name(pgsize)
+        )));
+    }
+
     /// Records the `io_pgtable_ops` calls and WARNs of the last operation as nested calls,
     /// each after the `iommu_pgsize()` choice that produced it. `size` is the size the
     /// core loop started with at `start`; `map` tells a map (whose failure unrolls what it
@@ -141,12 +152,7 @@ impl Cx<'_> {
                     result,
                 } => {
                     let left = size.saturating_sub(iova.wrapping_sub(start));
-                    self.rec
-                        .enter("iommu_pgsize", vec![hex(iova), hex(paddr), hex(left)]);
-                    self.rec.leave(NestedResult::Said(format!(
-                        "{} x {pgcount}",
-                        size_name(pgsize)
-                    )));
+                    self.trace_pgsize(iova, paddr, left, pgsize, pgcount);
                     self.rec.enter(
                         "arm_lpae_map_pages",
                         vec![
@@ -179,12 +185,7 @@ impl Cx<'_> {
                         size
                     };
                     let left = total.saturating_sub(iova.wrapping_sub(start));
-                    self.rec
-                        .enter("iommu_pgsize", vec![hex(iova), hex(iova), hex(left)]);
-                    self.rec.leave(NestedResult::Said(format!(
-                        "{} x {pgcount}",
-                        size_name(pgsize)
-                    )));
+                    self.trace_pgsize(iova, iova, left, pgsize, pgcount);
                     self.rec.enter(
                         "arm_lpae_unmap_pages",
                         vec![hex(iova), size_name(pgsize), pgcount.to_string()],
@@ -333,6 +334,64 @@ impl Cx<'_> {
         }
     }
 
+    /// The iommu-dma path's hold on `dev`'s DMA domain `d` for one call at `site`: the
+    /// domain checks ([`Self::dma_domain_check`], [`Self::freed_use`]), then its page table
+    /// and cookie taken out. `None` when the domain has no cookie.
+    fn take_dma_cookie(
+        &mut self,
+        dev: DeviceId,
+        d: DomainId,
+        site: &str,
+    ) -> Option<(Box<KernelPaging>, Box<DmaCookie>)> {
+        self.dma_domain_check(dev, d);
+        self.freed_use(d, site);
+        self.core.take_cookie(d)
+    }
+
+    /// Puts back what [`Self::take_dma_cookie`] took, and `dev`'s DMA state after the call.
+    fn put_dma_cookie(
+        &mut self,
+        dev: DeviceId,
+        ddev: DmaDevice,
+        d: DomainId,
+        p: Box<KernelPaging>,
+        c: Box<DmaCookie>,
+    ) {
+        self.core.put_paging(d, p, Some(c));
+        if let Some(x) = self.core.devices.get_mut(&dev) {
+            x.dma = ddev;
+        }
+    }
+
+    /// kernel/dma/mapping.c: dma_map_page_attrs() / dma_unmap_page_attrs() (v6.8), their
+    /// common start: the device's DMA state (`ENODEV` for an unknown device), the traced
+    /// arguments (device, address, size, direction), and
+    /// `BUG_ON(!valid_dma_direction(dir))` reported at `site` for `DMA_NONE`. `Err` is what
+    /// the call returns at once.
+    fn dma_page_entry(
+        &mut self,
+        site: &str,
+        dev: DeviceId,
+        addr: u64,
+        size: u64,
+        dir: DmaDirection,
+    ) -> Result<(DmaDevice, Vec<String>), Ret> {
+        let Some(ddev) = self.core.devices.get(&dev).map(|x| x.dma.clone()) else {
+            return Err(Ret::Err(Errno::ENODEV));
+        };
+        let args = vec![
+            self.core.dev_name(dev),
+            hex(addr),
+            hex(size),
+            dir_name(dir).into(),
+        ];
+        if dir == DmaDirection::None {
+            self.rec.bug(site, "BUG_ON(!valid_dma_direction(dir))");
+            return Err(Ret::Bug);
+        }
+        Ok((ddev, args))
+    }
+
     /// kernel/dma/mapping.c: dma_map_page_attrs() (v6.8): `DMA_NONE` hits
     /// `BUG_ON(!valid_dma_direction(dir))`; dma-direct (the physical address) without an
     /// IOMMU or through an IDENTITY default domain; else
@@ -346,28 +405,17 @@ impl Cx<'_> {
         dir: DmaDirection,
         cpu: usize,
     ) -> Ret {
-        let Some(mut ddev) = self.core.devices.get(&dev).map(|x| x.dma.clone()) else {
-            return Ret::Err(Errno::ENODEV);
+        let (mut ddev, args) = match self.dma_page_entry("dma_map_page_attrs", dev, phys, size, dir)
+        {
+            Ok(x) => x,
+            Err(ret) => return ret,
         };
-        let args = vec![
-            self.core.dev_name(dev),
-            hex(phys),
-            hex(size),
-            dir_name(dir).into(),
-        ];
-        if dir == DmaDirection::None {
-            self.rec
-                .bug("dma_map_page_attrs", "BUG_ON(!valid_dma_direction(dir))");
-            return Ret::Bug;
-        }
         let Some(d) = self.core.dma_domain(dev) else {
             self.rec.enter("dma_direct_map_page", args);
             self.rec.leave(Ret::Value(phys));
             return Ret::Value(phys);
         };
-        self.dma_domain_check(dev, d);
-        self.freed_use(d, "dma_map_page");
-        let Some((mut p, mut c)) = self.core.take_cookie(d) else {
+        let Some((mut p, mut c)) = self.take_dma_cookie(dev, d, "dma_map_page") else {
             return Ret::DmaMappingError;
         };
         self.rec.enter("iommu_dma_map_page", args);
@@ -424,10 +472,7 @@ impl Cx<'_> {
             self.check_reuse(d, &p, iova - off, len);
             Ret::Value(iova)
         };
-        self.core.put_paging(d, p, Some(c));
-        if let Some(x) = self.core.devices.get_mut(&dev) {
-            x.dma = ddev;
-        }
+        self.put_dma_cookie(dev, ddev, d, p, c);
         ret
     }
 
@@ -443,28 +488,17 @@ impl Cx<'_> {
         dir: DmaDirection,
         cpu: usize,
     ) -> Ret {
-        let Some(mut ddev) = self.core.devices.get(&dev).map(|x| x.dma.clone()) else {
-            return Ret::Err(Errno::ENODEV);
-        };
-        let args = vec![
-            self.core.dev_name(dev),
-            hex(iova),
-            hex(size),
-            dir_name(dir).into(),
-        ];
-        if dir == DmaDirection::None {
-            self.rec
-                .bug("dma_unmap_page_attrs", "BUG_ON(!valid_dma_direction(dir))");
-            return Ret::Bug;
-        }
+        let (mut ddev, args) =
+            match self.dma_page_entry("dma_unmap_page_attrs", dev, iova, size, dir) {
+                Ok(x) => x,
+                Err(ret) => return ret,
+            };
         let Some(d) = self.core.dma_domain(dev) else {
             self.rec.enter("dma_direct_unmap_page", args);
             self.rec.leave(NestedResult::Void);
             return Ret::Ok;
         };
-        self.dma_domain_check(dev, d);
-        self.freed_use(d, "dma_unmap_page");
-        let Some((mut p, mut c)) = self.core.take_cookie(d) else {
+        let Some((mut p, mut c)) = self.take_dma_cookie(dev, d, "dma_unmap_page") else {
             return Ret::Ok;
         };
         self.rec.enter("iommu_dma_unmap_page", args);
@@ -508,10 +542,7 @@ impl Cx<'_> {
             self.rec.warn("iommu_dma_unmap_page", w);
         }
         self.rec.leave(NestedResult::Void);
-        self.core.put_paging(d, p, Some(c));
-        if let Some(x) = self.core.devices.get_mut(&dev) {
-            x.dma = ddev;
-        }
+        self.put_dma_cookie(dev, ddev, d, p, c);
         Ret::Ok
     }
 
