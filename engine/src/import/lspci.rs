@@ -181,30 +181,20 @@ fn capability(t: &str) -> Option<&str> {
     Some(i)
 }
 
-/// The port types `cap_express()` prints, longest first where one begins another.
-/// pciutils before 3.6 printed `PCI/PCI-X Bridge` for `PCI_EXP_TYPE_PCI_BRIDGE`.
-const EXPRESS_TYPES: [(&str, PortType); 10] = [
-    ("Root Port", PortType::RootPort),
-    ("Upstream Port", PortType::UpstreamPort),
-    ("Downstream Port", PortType::DownstreamPort),
-    ("Legacy Endpoint", PortType::LegacyEndpoint),
-    ("Endpoint", PortType::Endpoint),
-    (
-        "Root Complex Integrated Endpoint",
-        PortType::RcIntegratedEndpoint,
-    ),
-    ("Root Complex Event Collector", PortType::RcEventCollector),
-    ("PCI-Express to PCI/PCI-X Bridge", PortType::PcieToPciBridge),
-    ("PCI/PCI-X to PCI-Express Bridge", PortType::PciToPcieBridge),
-    ("PCI/PCI-X Bridge", PortType::PcieToPciBridge),
-];
-
-/// ` (v2) Root Port (Slot+), MSI 00` → the port type.
+/// ` (v2) Root Port (Slot+), MSI 00` → the port type. `cap_express()` prints a PCIe type
+/// by the name [`PortType`] displays (no name begins another); pciutils before 3.6 printed
+/// `PCI/PCI-X Bridge` for `PCI_EXP_TYPE_PCI_BRIDGE`.
 fn express_type(rest: &str) -> Option<PortType> {
     let mut i = rest;
     let version = (ws, opt(("(v", take_till(0.., ')'), ')')), ws);
     version.void().parse_next(&mut i).ok()?;
-    text::strip_any(i, &EXPRESS_TYPES).map(|(t, _)| t)
+    PortType::EXPRESS
+        .into_iter()
+        .find(|t| i.starts_with(&t.to_string()))
+        .or_else(|| {
+            i.starts_with("PCI/PCI-X Bridge")
+                .then_some(PortType::PcieToPciBridge)
+        })
 }
 
 /// `ACSCap:` / `ACSCtl:` and the bits after it.

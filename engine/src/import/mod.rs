@@ -153,6 +153,21 @@ pub enum PortType {
     Conventional,
 }
 
+impl PortType {
+    /// The PCIe types (all but [`PortType::Conventional`]), in `PCI_EXP_TYPE_*` order.
+    pub(crate) const EXPRESS: [PortType; 9] = [
+        PortType::Endpoint,
+        PortType::LegacyEndpoint,
+        PortType::RootPort,
+        PortType::UpstreamPort,
+        PortType::DownstreamPort,
+        PortType::PcieToPciBridge,
+        PortType::PciToPcieBridge,
+        PortType::RcIntegratedEndpoint,
+        PortType::RcEventCollector,
+    ];
+}
+
 impl fmt::Display for PortType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
