@@ -30,12 +30,12 @@ enum Command {
         /// Scenario files.
         #[arg(required = true)]
         files: Vec<String>,
-        /// Run in this generation instead of the file's header (legacy, singleton, shared,
-        /// unified, v5.19, current).
-        #[arg(long, short, value_parser = parse_generation)]
-        generation: Option<Era>,
-        /// Run each file in its header generation and in every generation its `@` lists name.
-        #[arg(long, conflicts_with = "generation")]
+        /// Run in this era instead of the file's `generation` header (legacy, singleton,
+        /// shared, unified, v5.19, current). `--generation`/`-g` is the same option.
+        #[arg(long, short, value_parser = parse_era, visible_alias = "generation", visible_short_alias = 'g')]
+        era: Option<Era>,
+        /// Run each file in its header era and in every era its `@` lists name.
+        #[arg(long, conflicts_with = "era")]
         all: bool,
         /// Print the trace as JSON.
         #[arg(long)]
@@ -44,7 +44,7 @@ enum Command {
         #[arg(long, short)]
         verbose: bool,
     },
-    /// Run a scenario in every generation and print the calls whose results differ.
+    /// Run a scenario in every era and print the calls whose results differ.
     Compare {
         file: String,
         /// Print every call, not only those that differ.
@@ -57,10 +57,10 @@ enum Command {
     Fmt { file: String },
 }
 
-fn parse_generation(s: &str) -> Result<Era, String> {
+fn parse_era(s: &str) -> Result<Era, String> {
     Era::parse(s).ok_or_else(|| {
         let names: Vec<&str> = Era::ALL.iter().map(|g| g.name()).collect();
-        format!("unknown generation `{s}` (one of {})", names.join(", "))
+        format!("unknown era `{s}` (one of {})", names.join(", "))
     })
 }
 
@@ -75,11 +75,11 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run {
             files,
-            generation,
+            era,
             all,
             json,
             verbose,
-        } => cmd_run(&files, generation, all, json, verbose),
+        } => cmd_run(&files, era, all, json, verbose),
         Command::Compare { file, all } => cmd_compare(&file, all),
         Command::Groups { file } => cmd_groups(&file),
         Command::Fmt { file } => match load(&file) {

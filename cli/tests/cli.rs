@@ -61,3 +61,26 @@ fn fmt_prints_canonical_text_and_a_missing_file_exits_2() {
     let o = play(&["run"], &corpus("no-such-file.iommu"));
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `--era` names the option; `--generation` and `-g` (SCENARIO.md's spelling) keep working.
+#[test]
+fn era_option_keeps_the_generation_spelling() {
+    let file = corpus("gpu-audio.iommu");
+    let first_line = |args: &[&str]| {
+        let o = play(args, &file);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stdout(&o));
+        stdout(&o).lines().next().unwrap_or_default().to_string()
+    };
+    for args in [
+        ["run", "--era", "legacy"],
+        ["run", "--generation", "legacy"],
+        ["run", "-g", "legacy"],
+        ["run", "-e", "legacy"],
+    ] {
+        assert!(first_line(&args).ends_with("generation legacy"), "{args:?}");
+    }
+    let o = play(&["run", "--era", "v5.18"], &file);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("unknown era `v5.18`"), "{err}");
+}

@@ -1,6 +1,6 @@
 //! Times the `wasm_bench` workloads natively with the same loop the Node script uses, for
 //! the wasm-vs-native ratio in BENCHMARKS.md:
-//! `cargo run -p iommu-engine --no-default-features --profile bench --example native_bench`.
+//! `cargo run -p iommu-engine --profile bench --example native_bench`.
 
 #[path = "wasm_bench.rs"]
 #[allow(dead_code)]

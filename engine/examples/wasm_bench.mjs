@@ -1,6 +1,6 @@
 // Times the wasm_bench workloads under Node with the loop native_bench uses.
 // Build, then run (from the workspace root):
-//   cargo build -p iommu-engine --no-default-features --profile bench \
+//   cargo build -p iommu-engine --profile bench \
 //     --target wasm32-unknown-unknown --example wasm_bench
 //   node engine/examples/wasm_bench.mjs   (the bench profile builds into target/…/release)
 import { readFile } from "node:fs/promises";

@@ -184,3 +184,42 @@ fn the_checks_catch_what_they_forbid() {
     assert!(!names("KernelPaging", "Kernel"));
     assert_eq!(code("let x = 1; // == \"WARN\""), "let x = 1; ");
 }
+
+/// The `[dependencies]` section of a Cargo.toml (up to the next `[` header).
+fn dependencies(manifest: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in manifest.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            inside = t == "[dependencies]";
+        } else if inside && !t.is_empty() && !t.starts_with('#') {
+            out.push(
+                t.split(['=', ' ', '.'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+        }
+    }
+    out
+}
+
+/// Architecture invariant: the engine has no web crate among its dependencies and no
+/// features (the CLI is its own crate, as ruffle_core has no frontend in its defaults).
+#[test]
+fn the_engine_has_no_web_dependencies_and_no_features() {
+    let manifest = fs::read_to_string(root().join("engine/Cargo.toml")).expect("engine manifest");
+    assert!(
+        !manifest.lines().any(|l| l.trim() == "[features]"),
+        "engine/Cargo.toml declares features"
+    );
+    let deps = dependencies(&manifest);
+    assert!(deps.contains(&"serde".to_string()), "{deps:?}");
+    for web in ["wasm-bindgen", "web-sys", "js-sys", "yew", "gloo", "clap"] {
+        assert!(
+            !deps.iter().any(|d| d.starts_with(web)),
+            "engine depends on {web}: {deps:?}"
+        );
+    }
+}
