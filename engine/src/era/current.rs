@@ -9,7 +9,7 @@
 //! group's; `iommu_group_replace_domain` moves an owned group straight to a new domain; a
 //! `require_direct` device refuses the blocking domain (-EINVAL). PASIDs not modelled.
 
-use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, EraOps};
+use super::{nested, EraOps};
 use crate::call::Cookie;
 use crate::core::{Core, Cx};
 use crate::domain::{DomainRole, DomainType};
@@ -98,6 +98,8 @@ fn release_dma_ownership(cx: &mut Cx<'_>, g: GroupId) {
 }
 
 impl EraOps for Current {
+    super::use_default_domain_ops!();
+
     fn era(&self) -> Era {
         Era::Current
     }
@@ -130,23 +132,8 @@ impl EraOps for Current {
     /// drivers/iommu/iommu.c: `iommu_detach_device()` (v6.8): WARN and nothing unless
     /// `domain` is the group's and the group is a singleton; else the core domain.
     fn detach_device(&self, cx: &mut Cx<'_>, d: DomainId, dev: DeviceId) -> Ret {
-        let Some(g) = cx.core.group_of(dev) else {
-            return Ret::Ok;
-        };
-        if cx.core.group(g).map(|x| x.domain) != Ok(Some(d)) {
-            cx.rec
-                .warn("iommu_detach_device", "WARN_ON(domain != group->domain)");
-            return Ret::Ok;
-        }
-        if cx.core.group_device_count(g) != 1 {
-            cx.rec.warn(
-                "iommu_detach_device",
-                "WARN_ON(list_count_nodes(&group->devices) != 1)",
-            );
-            return Ret::Ok;
-        }
-        set_core_domain(cx, g);
-        Ret::Ok
+        let count_warn = "WARN_ON(list_count_nodes(&group->devices) != 1)";
+        super::detach_device_singleton(cx, dev, Some(d), count_warn, set_core_domain)
     }
 
     /// drivers/iommu/iommu.c: `iommu_attach_group()` (v6.8): no ownership check (VFIO
@@ -182,11 +169,7 @@ impl EraOps for Current {
 
     /// drivers/iommu/iommu.c: `iommu_group_release_dma_owner()` (v6.8).
     fn group_release_dma_owner(&self, cx: &mut Cx<'_>, g: GroupId) -> Ret {
-        if cx.core.group(g).is_err() {
-            return Ret::Err(Errno::ENODEV);
-        }
-        release_dma_ownership(cx, g);
-        Ret::Ok
+        super::group_release_or_enodev(cx, g, release_dma_ownership)
     }
 
     /// drivers/iommu/iommu.c: `iommu_device_claim_dma_owner()` (v6.8): NULL owner → WARN,
@@ -233,18 +216,6 @@ impl EraOps for Current {
         } else {
             release_dma_ownership(cx, g);
         }
-        Ret::Ok
-    }
-
-    /// drivers/iommu/iommu.c: `iommu_device_use_default_domain()` (v6.8): as v5.19 (the
-    /// PASID clause is not modelled; the 2025 -EPROBE_DEFER cannot arise: every group gets
-    /// its default domain at probe).
-    fn device_use_default_domain(&self, cx: &mut Cx<'_>, dev: DeviceId) -> Ret {
-        super::use_default_domain_v5_19(cx, dev).into()
-    }
-
-    fn device_unuse_default_domain(&self, cx: &mut Cx<'_>, dev: DeviceId) -> Ret {
-        super::unuse_default_domain_v5_19(cx, dev);
         Ret::Ok
     }
 
@@ -308,14 +279,6 @@ impl EraOps for Current {
         Ret::Ok
     }
 
-    fn dma_configure(&self, cx: &mut Cx<'_>, dev: DeviceId, managed: bool) -> Result<(), Errno> {
-        dma_configure_use_default(self, cx, dev, managed)
-    }
-
-    fn dma_cleanup(&self, cx: &mut Cx<'_>, dev: DeviceId, managed: bool) {
-        dma_cleanup_unuse_default(self, cx, dev, managed);
-    }
-
     /// drivers/vfio/container.c: `vfio_container_attach_group()` (v6.8):
     /// `iommu_group_claim_dma_owner(group, group)`.
     fn vfio_claim(&self, cx: &mut Cx<'_>, g: GroupId, c: &Cookie) -> Result<(), Errno> {
@@ -327,9 +290,9 @@ impl EraOps for Current {
 
     fn vfio_release(&self, cx: &mut Cx<'_>, g: GroupId) {
         let args = vec![Core::group_name(g)];
-        cx.rec.enter("iommu_group_release_dma_owner", args);
-        release_dma_ownership(cx, g);
-        cx.rec.leave(NestedResult::Void);
+        super::nested_void(cx, "iommu_group_release_dma_owner", args, |cx| {
+            release_dma_ownership(cx, g)
+        });
     }
 
     /// drivers/iommu/iommu.c: `iommu_group_claim_dma_owner()` (v6.8): a claimed group is

@@ -10,6 +10,39 @@
 //! | `v5.19` | `iommu_device_use_default_domain` from `dma_configure`, exclusive `iommu_group_claim_dma_owner` to a blocking domain, `driver_managed_dma`. | iommu-updates-v5.19 |
 //! | `current` | adds `iommu_device_claim_dma_owner` with shared cookies, BLOCKED blocking domains, all-or-nothing group switches and `iommu_group_replace_domain`. | iommu.c v6.8 |
 
+/// The default-domain use count of v5.19 onwards, as [`EraOps`] methods: the same code in
+/// `unified` (the v5 ownership series' `iommu_device_use_dma_api`/`iommu_device_unuse_dma_api`
+/// (4 Jan 2022), renamed in v5.19), `v5.19` and `current`.
+/// drivers/iommu/iommu.c: `iommu_device_use_default_domain()` and
+/// `iommu_device_unuse_default_domain()` (v5.19 … v6.8; in v6.8 the PASID clause is not
+/// modelled, and the 2025 -EPROBE_DEFER cannot arise: every group gets its default domain
+/// at probe): [`use_default_domain_v5_19`], [`unuse_default_domain_v5_19`]; and the bus
+/// `dma_configure`/`dma_cleanup` that call them ([`dma_configure_use_default`],
+/// [`dma_cleanup_unuse_default`]).
+macro_rules! use_default_domain_ops {
+    () => {
+        fn device_use_default_domain(&self, cx: &mut Cx<'_>, dev: DeviceId) -> Ret {
+            super::use_default_domain_v5_19(cx, dev).into()
+        }
+        fn device_unuse_default_domain(&self, cx: &mut Cx<'_>, dev: DeviceId) -> Ret {
+            super::unuse_default_domain_v5_19(cx, dev);
+            Ret::Ok
+        }
+        fn dma_configure(
+            &self,
+            cx: &mut Cx<'_>,
+            dev: DeviceId,
+            managed: bool,
+        ) -> Result<(), Errno> {
+            super::dma_configure_use_default(self, cx, dev, managed)
+        }
+        fn dma_cleanup(&self, cx: &mut Cx<'_>, dev: DeviceId, managed: bool) {
+            super::dma_cleanup_unuse_default(self, cx, dev, managed);
+        }
+    };
+}
+use use_default_domain_ops;
+
 mod current;
 mod legacy;
 mod name;
@@ -333,12 +366,88 @@ pub(crate) fn attach_group_draft(cx: &mut Cx<'_>, d: DomainId, g: GroupId) -> Re
     if grp.domain.is_some() && grp.domain != grp.default_domain {
         return Err(Errno::EBUSY);
     }
+    attach_group_members(cx, d, g)
+}
+
+/// drivers/iommu/iommu.c: the part of `__iommu_attach_group()` after its -EBUSY check,
+/// the same from v4.4 through v5.19 and in both 2021/22 drafts: every member attached in
+/// turn (`__iommu_group_for_each_dev(group, domain, iommu_group_do_attach_device)`, no
+/// rollback), then `group->domain = domain`. Serves `singleton` (v5.18,
+/// [`singleton::attach_group_v5_18`]), `shared` and `unified` ([`attach_group_draft`]) and
+/// `v5.19` ([`v5_19::attach_group_v5_19`]); each keeps its own check. (v6.8's
+/// `__iommu_group_set_domain` is all-or-nothing: `current` has its own.)
+pub(crate) fn attach_group_members(cx: &mut Cx<'_>, d: DomainId, g: GroupId) -> Result<(), Errno> {
     let args = vec![cx.core.dom_name(d), Core::group_name(g)];
     nested(cx, "__iommu_attach_group", args, |cx| {
         cx.group_set_domain(g, d, false, false)
     })?;
     cx.core.group_mut(g)?.private_attach = false;
     Ok(())
+}
+
+/// drivers/iommu/iommu.c: `iommu_detach_device()`, one function from 426a273834ea (v4.2)
+/// through v6.8 (and kept by Lu Baolu's v4 draft, `shared`): no group → nothing; from
+/// v5.19 (0286300e6045) first WARN and nothing unless `domain` is `group->domain`
+/// (`domain_check` = `Some(domain)`); then WARN and nothing unless the group has one device
+/// (`count_warn` is the era's text of that check: `iommu_group_device_count(group) != 1`
+/// up to v5.19, `list_count_nodes(&group->devices) != 1` in v6.8); then the era's group
+/// detach (`detach`: `__iommu_detach_group` up to v5.18 and in `shared`,
+/// `__iommu_group_set_core_domain` from v5.19). Serves `singleton`, `shared`, `v5.19` and
+/// `current` (`unified` rewrote the function: its own).
+pub(crate) fn detach_device_singleton(
+    cx: &mut Cx<'_>,
+    dev: DeviceId,
+    domain_check: Option<DomainId>,
+    count_warn: &str,
+    detach: impl FnOnce(&mut Cx<'_>, GroupId),
+) -> Ret {
+    let Some(g) = cx.core.group_of(dev) else {
+        return Ret::Ok;
+    };
+    if let Some(d) = domain_check {
+        if cx.core.group(g).map(|x| x.domain) != Ok(Some(d)) {
+            cx.rec
+                .warn("iommu_detach_device", "WARN_ON(domain != group->domain)");
+            return Ret::Ok;
+        }
+    }
+    if cx.core.group_device_count(g) != 1 {
+        cx.rec.warn("iommu_detach_device", count_warn);
+        return Ret::Ok;
+    }
+    detach(cx, g);
+    Ret::Ok
+}
+
+/// The text of the singleton check of `iommu_detach_device()` up to v5.19
+/// ([`detach_device_singleton`]).
+pub(crate) const DETACH_COUNT_WARN: &str = "WARN_ON(iommu_group_device_count(group) != 1)";
+
+/// `iommu_group_release_dma_owner(group)` as a scenario calls it: a group that does not
+/// exist is -ENODEV (the model's; the kernel takes a `struct iommu_group *`), else the
+/// era's release (`release`), which returns nothing.
+pub(crate) fn group_release_or_enodev(
+    cx: &mut Cx<'_>,
+    g: GroupId,
+    release: impl FnOnce(&mut Cx<'_>, GroupId),
+) -> Ret {
+    if cx.core.group(g).is_err() {
+        return Ret::Err(Errno::ENODEV);
+    }
+    release(cx, g);
+    Ret::Ok
+}
+
+/// Runs `f` as a nested kernel call named `name` that returns void.
+pub(crate) fn nested_void(
+    cx: &mut Cx<'_>,
+    name: &str,
+    args: Vec<String>,
+    f: impl FnOnce(&mut Cx<'_>),
+) {
+    cx.rec.enter(name, args);
+    f(cx);
+    cx.rec.leave(NestedResult::Void);
 }
 
 /// drivers/iommu/iommu.c: `iommu_attach_device()` with the singleton rule of 426a273834ea,
@@ -431,9 +540,9 @@ pub(crate) fn dma_cleanup_unuse_default(
 ) {
     if !managed {
         let args = vec![cx.core.dev_name(dev)];
-        cx.rec.enter("iommu_device_unuse_default_domain", args);
-        let _ = era.device_unuse_default_domain(cx, dev);
-        cx.rec.leave(NestedResult::Void);
+        nested_void(cx, "iommu_device_unuse_default_domain", args, |cx| {
+            let _ = era.device_unuse_default_domain(cx, dev);
+        });
     }
 }
 

@@ -138,18 +138,9 @@ impl EraOps for Shared {
 
     /// v5.16 `iommu_detach_device()`: WARN unless singleton, then `__iommu_detach_group`.
     fn detach_device(&self, cx: &mut Cx<'_>, _d: DomainId, dev: DeviceId) -> Ret {
-        let Some(g) = cx.core.group_of(dev) else {
-            return Ret::Ok;
-        };
-        if cx.core.group_device_count(g) != 1 {
-            cx.rec.warn(
-                "iommu_detach_device",
-                "WARN_ON(iommu_group_device_count(group) != 1)",
-            );
-            return Ret::Ok;
-        }
-        let _ = detach_group_v4(cx, g);
-        Ret::Ok
+        super::detach_device_singleton(cx, dev, None, super::DETACH_COUNT_WARN, |cx, g| {
+            let _ = detach_group_v4(cx, g);
+        })
     }
 
     /// Kept for VFIO type1; accepts a group in no domain (claimed for a user).
@@ -196,11 +187,9 @@ impl EraOps for Shared {
 
     /// [V4] `iommu_group_release_dma_owner(group, DMA_OWNER_PRIVATE_DOMAIN_USER)` (VFIO).
     fn group_release_dma_owner(&self, cx: &mut Cx<'_>, g: GroupId) -> Ret {
-        if cx.core.group(g).is_err() {
-            return Ret::Err(Errno::ENODEV);
-        }
-        group_release_dma_owner(cx, g, DmaOwnerType::PrivateDomainUser);
-        Ret::Ok
+        super::group_release_or_enodev(cx, g, |cx, g| {
+            group_release_dma_owner(cx, g, DmaOwnerType::PrivateDomainUser)
+        })
     }
 
     /// [V4] 07/13 `iommu_attach_device_shared(domain, dev)`: the group must be owned for a
@@ -279,9 +268,9 @@ impl EraOps for Shared {
             return;
         }
         let args = vec![cx.core.dev_name(dev), "DMA_OWNER_DMA_API".into()];
-        cx.rec.enter("iommu_device_release_dma_owner", args);
-        let _ = self.device_release_dma_owner(cx, dev, Some(DmaOwnerType::DmaApi));
-        cx.rec.leave(NestedResult::Void);
+        super::nested_void(cx, "iommu_device_release_dma_owner", args, |cx| {
+            let _ = self.device_release_dma_owner(cx, dev, Some(DmaOwnerType::DmaApi));
+        });
     }
 
     /// [V4] "vfio: Set DMA USER ownership for VFIO devices": `vfio_group_set_container`

@@ -8,8 +8,8 @@
 //! Member attach errors propagate without rollback. Still no ownership: VFIO keeps its
 //! notifier (`BUG_ON`, scenario S1) and `iommu_attach_group` ignores bound drivers.
 
-use super::{nested, vfio_bound_driver_bug_on, vfio_nb_add_dev, EraOps, ProbeAttach};
-use crate::core::{Core, Cx};
+use super::{vfio_bound_driver_bug_on, vfio_nb_add_dev, EraOps, ProbeAttach};
+use crate::core::Cx;
 use crate::era::Era;
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId};
@@ -26,12 +26,7 @@ pub(crate) fn attach_group_v5_18(cx: &mut Cx<'_>, d: DomainId, g: GroupId) -> Re
     if grp.default_domain.is_some() && grp.domain != grp.default_domain {
         return Err(Errno::EBUSY);
     }
-    let args = vec![cx.core.dom_name(d), Core::group_name(g)];
-    nested(cx, "__iommu_attach_group", args, |cx| {
-        cx.group_set_domain(g, d, false, false)
-    })?;
-    cx.core.group_mut(g)?.private_attach = false;
-    Ok(())
+    super::attach_group_members(cx, d, g)
 }
 
 /// drivers/iommu/iommu.c: `__iommu_detach_group()` (v5.18): no default domain → detach
@@ -59,23 +54,6 @@ pub(crate) fn detach_group_v5_18(cx: &mut Cx<'_>, g: GroupId) -> Result<(), Errn
     Ok(())
 }
 
-/// drivers/iommu/iommu.c: `iommu_detach_device()` (v5.18): void; a group of more than one
-/// device → WARN_ON(1) and nothing happens.
-pub(crate) fn detach_device_v5_18(cx: &mut Cx<'_>, dev: DeviceId) -> Ret {
-    let Some(g) = cx.core.group_of(dev) else {
-        return Ret::Ok;
-    };
-    if cx.core.group_device_count(g) != 1 {
-        cx.rec.warn(
-            "iommu_detach_device",
-            "WARN_ON(iommu_group_device_count(group) != 1)",
-        );
-        return Ret::Ok;
-    }
-    let _ = detach_group_v5_18(cx, g);
-    Ret::Ok
-}
-
 impl EraOps for Singleton {
     fn era(&self) -> Era {
         Era::Singleton
@@ -91,8 +69,12 @@ impl EraOps for Singleton {
         super::attach_device_singleton(cx, d, dev, attach_group_v5_18)
     }
 
+    /// drivers/iommu/iommu.c: `iommu_detach_device()` (v5.18): void; a group of more than
+    /// one device → WARN_ON(1) and nothing happens; `domain` is not checked.
     fn detach_device(&self, cx: &mut Cx<'_>, _d: DomainId, dev: DeviceId) -> Ret {
-        detach_device_v5_18(cx, dev)
+        super::detach_device_singleton(cx, dev, None, super::DETACH_COUNT_WARN, |cx, g| {
+            let _ = detach_group_v5_18(cx, g);
+        })
     }
 
     /// drivers/iommu/iommu.c: `iommu_attach_group()` (v5.18): `__iommu_attach_group`,

@@ -14,8 +14,7 @@
 //! model; on hardware that bypasses without a context it would not — the hole
 //! 0286300e6045 closed), and the same owner may claim again (`owner_cnt++`).
 
-use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, EraOps, ProbeAttach};
-use super::{unuse_default_domain_v5_19, use_default_domain_v5_19};
+use super::{nested, EraOps, ProbeAttach};
 use crate::call::Cookie;
 use crate::core::{Core, Cx};
 use crate::domain::DomainType;
@@ -133,6 +132,8 @@ fn replace_domain_v5(
 }
 
 impl EraOps for Unified {
+    super::use_default_domain_ops!();
+
     fn era(&self) -> Era {
         Era::Unified
     }
@@ -221,22 +222,7 @@ impl EraOps for Unified {
     }
 
     fn group_release_dma_owner(&self, cx: &mut Cx<'_>, g: GroupId) -> Ret {
-        if cx.core.group(g).is_err() {
-            return Ret::Err(Errno::ENODEV);
-        }
-        group_release_v5(cx, g);
-        Ret::Ok
-    }
-
-    /// v5 `iommu_device_use_dma_api(dev)`: as v5.19's `iommu_device_use_default_domain`.
-    fn device_use_default_domain(&self, cx: &mut Cx<'_>, dev: DeviceId) -> Ret {
-        use_default_domain_v5_19(cx, dev).into()
-    }
-
-    /// v5 `iommu_device_unuse_dma_api(dev)`.
-    fn device_unuse_default_domain(&self, cx: &mut Cx<'_>, dev: DeviceId) -> Ret {
-        unuse_default_domain_v5_19(cx, dev);
-        Ret::Ok
+        super::group_release_or_enodev(cx, g, group_release_v5)
     }
 
     /// [SCRAP] 1/8 with `old` = the group's current domain (the scenario passes only the
@@ -249,14 +235,6 @@ impl EraOps for Unified {
         replace_domain_v5(cx, g, old, d).into()
     }
 
-    fn dma_configure(&self, cx: &mut Cx<'_>, dev: DeviceId, managed: bool) -> Result<(), Errno> {
-        dma_configure_use_default(self, cx, dev, managed)
-    }
-
-    fn dma_cleanup(&self, cx: &mut Cx<'_>, dev: DeviceId, managed: bool) {
-        dma_cleanup_unuse_default(self, cx, dev, managed);
-    }
-
     /// v5 "vfio: Set DMA ownership for VFIO devices": `iommu_group_set_dma_owner(group, file)`.
     fn vfio_claim(&self, cx: &mut Cx<'_>, g: GroupId, c: &Cookie) -> Result<(), Errno> {
         let args = vec![Core::group_name(g), c.0.clone()];
@@ -267,9 +245,9 @@ impl EraOps for Unified {
 
     fn vfio_release(&self, cx: &mut Cx<'_>, g: GroupId) {
         let args = vec![Core::group_name(g)];
-        cx.rec.enter("iommu_group_release_dma_owner", args);
-        group_release_v5(cx, g);
-        cx.rec.leave(NestedResult::Void);
+        super::nested_void(cx, "iommu_group_release_dma_owner", args, |cx| {
+            group_release_v5(cx, g)
+        });
     }
 
     /// [SCRAP] 2/8 "vfio/type1: Use iommu_group_replace_domain()": (NULL → domain).

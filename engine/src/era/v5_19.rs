@@ -11,15 +11,14 @@
 //! `iommu_detach_device`, WARNs unless `domain` is the group's. VFIO's notifier
 //! and its BUG_ON are gone: a bad bind fails -EBUSY in `dma_configure` (S1).
 
-use super::{dma_cleanup_unuse_default, dma_configure_use_default, nested, EraOps, ProbeAttach};
-use super::{unuse_default_domain_v5_19, use_default_domain_v5_19};
+use super::{nested, EraOps, ProbeAttach};
 use crate::call::Cookie;
 use crate::core::{Core, Cx};
 use crate::domain::DomainType;
 use crate::era::Era;
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId};
-use crate::trace::{NestedResult, Ret};
+use crate::trace::Ret;
 
 #[derive(Debug)]
 pub struct V519;
@@ -32,12 +31,7 @@ pub(crate) fn attach_group_v5_19(cx: &mut Cx<'_>, d: DomainId, g: GroupId) -> Re
     {
         return Err(Errno::EBUSY);
     }
-    let args = vec![cx.core.dom_name(d), Core::group_name(g)];
-    nested(cx, "__iommu_attach_group", args, |cx| {
-        cx.group_set_domain(g, d, false, false)
-    })?;
-    cx.core.group_mut(g)?.private_attach = false;
-    Ok(())
+    super::attach_group_members(cx, d, g)
 }
 
 /// drivers/iommu/iommu.c: `__iommu_group_attach_core_domain()` (v5.19, added by
@@ -104,6 +98,8 @@ pub(crate) fn group_release_v5_19(cx: &mut Cx<'_>, g: GroupId) {
 }
 
 impl EraOps for V519 {
+    super::use_default_domain_ops!();
+
     fn era(&self) -> Era {
         Era::V5_19
     }
@@ -121,23 +117,9 @@ impl EraOps for V519 {
     /// drivers/iommu/iommu.c: `iommu_detach_device()` (v5.19, from 0286300e6045): WARN and
     /// nothing unless `domain` is the group's and the group is a singleton.
     fn detach_device(&self, cx: &mut Cx<'_>, d: DomainId, dev: DeviceId) -> Ret {
-        let Some(g) = cx.core.group_of(dev) else {
-            return Ret::Ok;
-        };
-        if cx.core.group(g).map(|x| x.domain) != Ok(Some(d)) {
-            cx.rec
-                .warn("iommu_detach_device", "WARN_ON(domain != group->domain)");
-            return Ret::Ok;
-        }
-        if cx.core.group_device_count(g) != 1 {
-            cx.rec.warn(
-                "iommu_detach_device",
-                "WARN_ON(iommu_group_device_count(group) != 1)",
-            );
-            return Ret::Ok;
-        }
-        let _ = detach_group_v5_19(cx, g);
-        Ret::Ok
+        super::detach_device_singleton(cx, dev, Some(d), super::DETACH_COUNT_WARN, |cx, g| {
+            let _ = detach_group_v5_19(cx, g);
+        })
     }
 
     /// drivers/iommu/iommu.c: `iommu_attach_group()` (v5.19): no ownership check.
@@ -156,28 +138,7 @@ impl EraOps for V519 {
     }
 
     fn group_release_dma_owner(&self, cx: &mut Cx<'_>, g: GroupId) -> Ret {
-        if cx.core.group(g).is_err() {
-            return Ret::Err(Errno::ENODEV);
-        }
-        group_release_v5_19(cx, g);
-        Ret::Ok
-    }
-
-    fn device_use_default_domain(&self, cx: &mut Cx<'_>, dev: DeviceId) -> Ret {
-        use_default_domain_v5_19(cx, dev).into()
-    }
-
-    fn device_unuse_default_domain(&self, cx: &mut Cx<'_>, dev: DeviceId) -> Ret {
-        unuse_default_domain_v5_19(cx, dev);
-        Ret::Ok
-    }
-
-    fn dma_configure(&self, cx: &mut Cx<'_>, dev: DeviceId, managed: bool) -> Result<(), Errno> {
-        dma_configure_use_default(self, cx, dev, managed)
-    }
-
-    fn dma_cleanup(&self, cx: &mut Cx<'_>, dev: DeviceId, managed: bool) {
-        dma_cleanup_unuse_default(self, cx, dev, managed);
+        super::group_release_or_enodev(cx, g, group_release_v5_19)
     }
 
     /// drivers/vfio/vfio.c: `vfio_group_set_container()` (v5.19):
@@ -191,9 +152,9 @@ impl EraOps for V519 {
 
     fn vfio_release(&self, cx: &mut Cx<'_>, g: GroupId) {
         let args = vec![Core::group_name(g)];
-        cx.rec.enter("iommu_group_release_dma_owner", args);
-        group_release_v5_19(cx, g);
-        cx.rec.leave(NestedResult::Void);
+        super::nested_void(cx, "iommu_group_release_dma_owner", args, |cx| {
+            group_release_v5_19(cx, g)
+        });
     }
 
     /// 0286300e6045 ("iommu_group_claim_dma_owner() must always assign a domain", v5.19):
