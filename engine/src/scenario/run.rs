@@ -126,20 +126,7 @@ pub fn run(text: &str, opts: &Options) -> Result<Run, ParseErrors> {
 pub fn run_scenario(s: &Scenario, text: &str, opts: &Options) -> Result<Run, ParseError> {
     let era = opts.era.unwrap_or_else(|| s.era());
     let config = s.config();
-    let mut r = Runner {
-        text,
-        topo: Topology::new(),
-        groups: Groups::new(config),
-        kernel: Kernel::new(era, config),
-        handles: BTreeMap::new(),
-        iovas: BTreeMap::new(),
-        steps: Vec::new(),
-        checks: Vec::new(),
-        booted: false,
-        pending: Vec::new(),
-        era,
-        view: super::view::TopologyView::default(),
-    };
+    let mut r = Runner::new(text, era, config);
     r.kernel.record_snapshots = opts.snapshots;
     for stmt in &s.stmts {
         if r.kernel.crashed().is_some() {
@@ -172,20 +159,7 @@ pub(crate) fn declared_topology(
 ) -> Result<(Topology, Config), ParseError> {
     let config = s.config();
     let era = s.era();
-    let mut r = Runner {
-        text,
-        topo: Topology::new(),
-        groups: Groups::new(config),
-        kernel: Kernel::new(era, config),
-        handles: BTreeMap::new(),
-        iovas: BTreeMap::new(),
-        steps: Vec::new(),
-        checks: Vec::new(),
-        booted: false,
-        pending: Vec::new(),
-        era,
-        view: super::view::TopologyView::default(),
-    };
+    let mut r = Runner::new(text, era, config);
     for stmt in &s.stmts {
         match &stmt.kind {
             StmtKind::Call(_) | StmtKind::Expect(_) => {}
@@ -214,7 +188,25 @@ struct Runner<'a> {
     view: super::view::TopologyView,
 }
 
-impl Runner<'_> {
+impl<'a> Runner<'a> {
+    /// A runner for source `text` before its first statement: an empty machine, era `era`.
+    fn new(text: &'a str, era: Era, config: Config) -> Self {
+        Runner {
+            text,
+            topo: Topology::new(),
+            groups: Groups::new(config),
+            kernel: Kernel::new(era, config),
+            handles: BTreeMap::new(),
+            iovas: BTreeMap::new(),
+            steps: Vec::new(),
+            checks: Vec::new(),
+            booted: false,
+            pending: Vec::new(),
+            era,
+            view: super::view::TopologyView::default(),
+        }
+    }
+
     fn source(&self, span: Span) -> String {
         self.text
             .get(span.start..span.end)
