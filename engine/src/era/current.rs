@@ -80,21 +80,10 @@ fn take_dma_ownership(cx: &mut Cx<'_>, g: GroupId, owner: Cookie) -> Result<(), 
 }
 
 /// drivers/iommu/iommu.c: `__iommu_release_dma_ownership()` (v6.8): WARN unless owned;
-/// `owner_cnt = 0`, `owner = NULL`, default domain restored (cannot fail).
+/// `owner_cnt = 0`, `owner = NULL`, default domain restored (cannot fail): v5.19's code
+/// ([`super::release_dma_owner_v5_19_on`]; the PASID clause is not modelled).
 fn release_dma_ownership(cx: &mut Cx<'_>, g: GroupId) {
-    let Ok(grp) = cx.core.group_mut(g) else {
-        return;
-    };
-    if grp.owner_cnt == 0 || grp.owner.is_none() {
-        cx.rec.warn(
-            "__iommu_release_dma_ownership",
-            "WARN_ON(!group->owner_cnt || !group->owner)",
-        );
-        return;
-    }
-    grp.owner_cnt = 0;
-    grp.owner = None;
-    set_core_domain(cx, g);
+    super::release_dma_owner_v5_19_on(cx, g, "__iommu_release_dma_ownership", set_core_domain);
 }
 
 impl EraOps for Current {

@@ -438,6 +438,31 @@ pub(crate) fn group_release_or_enodev(
     Ret::Ok
 }
 
+/// drivers/iommu/iommu.c: the release of an exclusive DMA claim, the same code in
+/// `iommu_group_release_dma_owner()` (v5.19, with 0286300e6045) and
+/// `__iommu_release_dma_ownership()` (v6.8; `warn_in` names the function): WARN and
+/// nothing unless `owner_cnt` and `owner` are set; `owner_cnt = 0`, `owner = NULL`; then
+/// the era's return to the core domain (`restore`: `__iommu_group_attach_core_domain` in
+/// v5.19, `__iommu_group_set_domain_nofail` to the default domain in v6.8).
+pub(crate) fn release_dma_owner_v5_19_on(
+    cx: &mut Cx<'_>,
+    g: GroupId,
+    warn_in: &str,
+    restore: impl FnOnce(&mut Cx<'_>, GroupId),
+) {
+    let Ok(grp) = cx.core.group_mut(g) else {
+        return;
+    };
+    if grp.owner_cnt == 0 || grp.owner.is_none() {
+        cx.rec
+            .warn(warn_in, "WARN_ON(!group->owner_cnt || !group->owner)");
+        return;
+    }
+    grp.owner_cnt = 0;
+    grp.owner = None;
+    restore(cx, g);
+}
+
 /// Runs `f` as a nested kernel call named `name` that returns void.
 pub(crate) fn nested_void(
     cx: &mut Cx<'_>,

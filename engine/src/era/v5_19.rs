@@ -82,19 +82,9 @@ pub(crate) fn group_claim_v5_19(
 /// drivers/iommu/iommu.c: `iommu_group_release_dma_owner()` (v5.19): WARN unless claimed;
 /// `owner_cnt = 0`, `owner = NULL`, `__iommu_group_attach_core_domain` (the default).
 pub(crate) fn group_release_v5_19(cx: &mut Cx<'_>, g: GroupId) {
-    let Ok(grp) = cx.core.group_mut(g) else {
-        return;
-    };
-    if grp.owner_cnt == 0 || grp.owner.is_none() {
-        cx.rec.warn(
-            "iommu_group_release_dma_owner",
-            "WARN_ON(!group->owner_cnt || !group->owner)",
-        );
-        return;
-    }
-    grp.owner_cnt = 0;
-    grp.owner = None;
-    let _ = detach_group_v5_19(cx, g);
+    super::release_dma_owner_v5_19_on(cx, g, "iommu_group_release_dma_owner", |cx, g| {
+        let _ = detach_group_v5_19(cx, g);
+    });
 }
 
 impl EraOps for V519 {
