@@ -38,7 +38,7 @@ pub mod tree;
 mod tests;
 
 pub use crate::limits::{MAX_IMPORT_DEVICES, MAX_IMPORT_INPUT, MAX_IMPORT_NOTES, MAX_LINE};
-pub use crate::topology::{AcsFlags, Bdf};
+pub use crate::topology::{AcsFlags, Bdf, PciId};
 pub use cmdline::{Cmdline, Param};
 
 use serde::Serialize;
@@ -102,25 +102,6 @@ impl fmt::Display for Source {
 pub struct Fact<T> {
     pub value: T,
     pub from: Source,
-}
-
-/// A vendor:device ID pair (`[8086:a110]`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PciId {
-    pub vendor: u16,
-    pub device: u16,
-}
-
-impl fmt::Display for PciId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04x}:{:04x}", self.vendor, self.device)
-    }
-}
-
-impl Serialize for PciId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
 }
 
 /// The PCI Express device/port type as the listing names it: the PCIe capability's

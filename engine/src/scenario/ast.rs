@@ -7,7 +7,7 @@ use crate::{Config, Era, Errno};
 
 pub use crate::call::DmaOwnerType;
 pub use crate::pgtable::Prot;
-pub use crate::topology::{AcsFlags, Bdf, IommuKind, PciType};
+pub use crate::topology::{AcsFlags, Bdf, IommuKind, PciId, PciType};
 use serde::Serialize;
 use std::fmt;
 
@@ -196,19 +196,6 @@ impl fmt::Display for WrittenBdf {
         } else {
             self.bdf.fmt(f)
         }
-    }
-}
-
-/// `VVVV:DDDD`, hex vendor and device IDs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub struct PciId {
-    pub vendor: u16,
-    pub device: u16,
-}
-
-impl fmt::Display for PciId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04x}:{:04x}", self.vendor, self.device)
     }
 }
 

@@ -48,7 +48,7 @@ use std::fmt;
 pub use acs::{pci_std_enable_acs, AcsDenial};
 pub use alias::{AliasKind, DmaAlias};
 pub use pci::{
-    AcsFlags, Bdf, Host, HostId, HostSpec, PciDev, PciDevFlags, PciSpec, PciType, Rid,
+    AcsFlags, Bdf, Host, HostId, HostSpec, PciDev, PciDevFlags, PciId, PciSpec, PciType, Rid,
     REQ_ACS_FLAGS,
 };
 pub use platform::{PlatformDev, PlatformSpec, StreamId};

@@ -122,6 +122,27 @@ impl Serialize for AcsFlags {
     }
 }
 
+/// A vendor:device ID pair, `struct pci_device_id`'s `vendor`/`device` (include/linux/pci_ids.h
+/// names them): written `VVVV:DDDD` in hex by a scenario's `id=`/`subsys=` and printed
+/// `[8086:a110]` by lspci and the kernel log (the import reads it there).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PciId {
+    pub vendor: u16,
+    pub device: u16,
+}
+
+impl fmt::Display for PciId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04x}:{:04x}", self.vendor, self.device)
+    }
+}
+
+impl Serialize for PciId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// A PCI address: segment (domain), bus, device (slot), function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Bdf {
