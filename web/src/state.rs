@@ -81,13 +81,18 @@ pub struct State {
 
 /// Undo steps kept.
 pub const MAX_UNDO: usize = 200;
+/// Bytes of text the undo (and redo) history keeps at most: 200 steps of a 1 MiB scenario
+/// would otherwise hold 200 MiB. The oldest steps go first; the newest is always kept.
+pub const MAX_UNDO_BYTES: usize = 8 * 1024 * 1024;
 
 fn push_capped(v: &mut Rc<Vec<Rc<str>>>, text: Rc<str>) {
     let v = Rc::make_mut(v);
     if v.last() != Some(&text) {
         v.push(text);
     }
-    if v.len() > MAX_UNDO {
+    let mut bytes: usize = v.iter().map(|t| t.len()).sum();
+    while v.len() > 1 && (v.len() > MAX_UNDO || bytes > MAX_UNDO_BYTES) {
+        bytes -= v.first().map_or(0, |t| t.len());
         v.remove(0);
     }
 }
@@ -613,6 +618,25 @@ mod tests {
             assert_eq!(&*s.text, *text);
             assert_eq!(s.preset, Some(*name));
         }
+    }
+
+    #[test]
+    fn undo_history_is_capped_in_steps_and_bytes() {
+        let mut v: Rc<Vec<Rc<str>>> = Rc::default();
+        for i in 0..(MAX_UNDO + 10) {
+            push_capped(&mut v, i.to_string().into());
+        }
+        assert_eq!(v.len(), MAX_UNDO);
+        assert_eq!(v.first().map(|t| t.to_string()), Some("10".to_string()));
+        let mut v: Rc<Vec<Rc<str>>> = Rc::default();
+        for i in 0..20u8 {
+            push_capped(
+                &mut v,
+                char::from(b'a' + i).to_string().repeat(1 << 20).into(),
+            );
+        }
+        assert_eq!(v.iter().map(|t| t.len()).sum::<usize>(), MAX_UNDO_BYTES);
+        assert!(v.last().is_some_and(|t| t.starts_with('t')));
     }
 
     #[test]
