@@ -8,7 +8,8 @@ use crate::topology::{AcsDenial, Bdf, HostSpec, IommuSpec, PciSpec, PciType, Pla
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 /// A tiny fixture reader for the topology statements of shared/SCENARIO.md (tests only; the
-/// real parser lives elsewhere). Extra: `mf=0|1` overrides the multifunction bit.
+/// real parser lives elsewhere). Extra: `mf=0|1` overrides the multifunction bit
+/// (`multifunction` is the language's `mf=1`).
 pub(crate) fn build(text: &str) -> Result<Topology, TopologyError> {
     build_from(text.lines(), true)
 }
@@ -94,6 +95,9 @@ fn build_from<'a>(
                 }
                 if let Some(m) = kv("mf") {
                     s = s.multifunction(m == "1");
+                }
+                if words.contains(&"multifunction") {
+                    s = s.multifunction(true);
                 }
                 t.add_pci(s)?;
             }

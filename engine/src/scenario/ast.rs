@@ -157,7 +157,7 @@ pub struct HostDecl {
     pub bus: Option<Spanned<Number>>,
 }
 
-/// `pci BDF TYPE parent=BDF host=NAME acs=.. acs-cap=.. acs-ctl=.. id=V:D subsys=V:D untrusted`
+/// `pci BDF TYPE parent=BDF host=NAME acs=.. acs-cap=.. acs-ctl=.. id=V:D subsys=V:D untrusted multifunction`
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PciDecl {
     pub bdf: Spanned<WrittenBdf>,
@@ -172,6 +172,9 @@ pub struct PciDecl {
     pub subsys: Option<Spanned<PciId>>,
     /// The `untrusted` flag (an external-facing port's device: strict DMA domains).
     pub untrusted: Option<Span>,
+    /// The `multifunction` flag: the header type's multifunction bit (`hdr_type & 0x80`)
+    /// set on a function that has no declared sibling.
+    pub multifunction: Option<Span>,
 }
 
 /// A PCI address as written: the address, and whether the file spelled its segment

@@ -1174,10 +1174,9 @@ fn host(cur: &mut Cursor) -> Result<HostDecl, ParseError> {
 
 fn pci(cur: &mut Cursor) -> Result<PciDecl, ParseError> {
     let bdf = bdf_value(cur)?;
-    let t = cur.word("a PCI device type (rp, usp, dsp, ep, rciep, bridge, pci)")?;
-    let types = PciType::ALL.into_iter().filter(|p| p.in_language());
-    let Some(ty) = types.clone().find(|p| p.keyword() == t.node) else {
-        let names: Vec<&str> = types.map(PciType::keyword).collect();
+    let t = cur.word(PciType::EXPECTED)?;
+    let Some(ty) = PciType::from_keyword(&t.node) else {
+        let names = PciType::ALL.map(PciType::keyword);
         return Err(unknown("PCI device type", &t.node, t.span, &names));
     };
     let mut d = PciDecl {
@@ -1191,6 +1190,7 @@ fn pci(cur: &mut Cursor) -> Result<PciDecl, ParseError> {
         id: None,
         subsys: None,
         untrusted: None,
+        multifunction: None,
     };
     let mut seen = Vec::new();
     while cur.peek().is_some() {
@@ -1200,7 +1200,7 @@ fn pci(cur: &mut Cursor) -> Result<PciDecl, ParseError> {
             &[
                 "parent", "host", "acs", "acs-cap", "acs-ctl", "id", "subsys",
             ],
-            &["untrusted"],
+            &["untrusted", "multifunction"],
             &mut seen,
         )?;
         match k.node {
@@ -1211,7 +1211,8 @@ fn pci(cur: &mut Cursor) -> Result<PciDecl, ParseError> {
             "acs-ctl" => d.acs_ctl = Some(acs_value(cur)?),
             "id" => d.id = Some(pci_id_value(cur)?),
             "subsys" => d.subsys = Some(pci_id_value(cur)?),
-            _ => d.untrusted = Some(k.span),
+            "untrusted" => d.untrusted = Some(k.span),
+            _ => d.multifunction = Some(k.span),
         }
     }
     Ok(d)

@@ -147,6 +147,9 @@ pub fn code(kind: &StmtKind) -> String {
             if d.untrusted.is_some() {
                 o.push_str(" untrusted");
             }
+            if d.multifunction.is_some() {
+                o.push_str(" multifunction");
+            }
         }
         StmtKind::Alias { dev, alias } => {
             let _ = write!(o, "alias {} -> {}", dev.node, alias.node);

@@ -548,6 +548,27 @@ fn every_example_round_trips() {
     assert_round_trip(&all);
 }
 
+/// docs/SCENARIO.md "Extension (this repository)": `host-bridge` and the `multifunction`
+/// flag parse, lower to the engine's `PciType::HostBridge` and header bit, and print back.
+#[test]
+fn host_bridge_type_and_multifunction_flag_parse_and_print() {
+    let text = "pci 00:18.0 host-bridge id=1022:1440\npci 01:00.0 usp parent=00:1c.0 untrusted multifunction\n";
+    let s = ok(text);
+    let decls: Vec<&PciDecl> = s
+        .stmts
+        .iter()
+        .filter_map(|st| match &st.kind {
+            StmtKind::Pci(d) => Some(d),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(decls[0].ty.node, PciType::HostBridge);
+    assert!(decls[0].multifunction.is_none());
+    assert_eq!(decls[1].multifunction.map(|s| s.col), Some(42));
+    assert_eq!(s.print(), text);
+    assert_round_trip(text);
+}
+
 #[test]
 fn corpus_parses_and_round_trips() {
     for (name, text) in crate::corpus::CORPUS {
@@ -640,6 +661,18 @@ const BAD: &[(&str, &str)] = &[
         "1:27: unknown prot flag `X`; did you mean `R`?",
     ),
     ("pci 01:00.0 epp", "1:13: unknown PCI device type `epp`; did you mean `ep`?"),
+    (
+        "pci 00:18.0 host-brige",
+        "1:13: unknown PCI device type `host-brige`; did you mean `host-bridge`?",
+    ),
+    (
+        "pci 01:00.0 usp multifunctoin",
+        "1:17: unknown pci attribute `multifunctoin`; did you mean `multifunction`?",
+    ),
+    (
+        "pci 01:00.0 usp multifunction multifunction",
+        "1:31: `multifunction` is given twice",
+    ),
     ("pci 01:00.0 ep acs=SV,XX", "1:23: unknown ACS flag `XX`; did you mean `SV`?"),
     ("pci 01:00.0 ep parnet=00:1c.0", "1:16: unknown pci attribute `parnet`; did you mean `parent`?"),
     ("iommu s kind=arm-smmuv3", "1:14: unknown IOMMU kind `arm-smmuv3`; did you mean `arm-smmu-v3`?"),

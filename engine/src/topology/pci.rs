@@ -311,7 +311,8 @@ impl PciType {
         }
     }
 
-    /// Every type, the scenario language's seven and the model-only `host-bridge`.
+    /// Every type a scenario's `pci BDF TYPE` can declare (shared/SCENARIO.md "Topology",
+    /// and `host-bridge`: docs/SCENARIO.md "Extension (this repository)").
     pub const ALL: [PciType; 8] = [
         PciType::RootPort,
         PciType::UpstreamPort,
@@ -323,11 +324,9 @@ impl PciType {
         PciType::HostBridge,
     ];
 
-    /// Whether a scenario's `pci BDF TYPE` can declare it (shared/SCENARIO.md "Topology"):
-    /// every type but `host-bridge`, which only the model's own machine fixtures use.
-    pub const fn in_language(self) -> bool {
-        !matches!(self, PciType::HostBridge)
-    }
+    /// What the parser asks for where a type is missing.
+    pub const EXPECTED: &'static str =
+        "a PCI device type (rp, usp, dsp, ep, rciep, bridge, pci, host-bridge)";
 
     /// The type spelled `s` (any of [`PciType::ALL`]).
     pub fn from_keyword(s: &str) -> Option<PciType> {

@@ -82,6 +82,9 @@ pub(crate) fn pci(topo: &mut Topology, p: &PciDecl, span: Span) -> Result<Device
     if p.untrusted.is_some() {
         spec = spec.untrusted();
     }
+    if p.multifunction.is_some() {
+        spec = spec.multifunction(true);
+    }
     topo.add_pci(spec).map_err(|e| {
         // The message names the parent as the file wrote it.
         let e = match (e, &p.parent) {
