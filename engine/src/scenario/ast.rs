@@ -558,8 +558,42 @@ pub enum Check {
     },
     /// `invariants ok`
     InvariantsOk,
-    /// `breach I2`: invariant I2 of MODEL.md §4 is broken.
-    Breach(Spanned<u8>),
+    /// `breach I2`: invariant I2 of MODEL.md §4 is broken; `breach UAF`: a freed domain
+    /// still translates a device's DMA.
+    Breach(Spanned<Invariant>),
+}
+
+/// An invariant an `expect breach` names: `I1`, `I2`, ... (MODEL.md §4), or `UAF`
+/// (docs/SCENARIO.md "Extension (this repository)").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Invariant {
+    /// `I<n>`, n from 1.
+    I(u8),
+    /// `UAF`: a freed domain still translating DMA (`engine/src/invariants.rs`).
+    Uaf,
+}
+
+impl Invariant {
+    /// The word as written, and as [`crate::Breach::invariant`] names it.
+    pub fn parse(word: &str) -> Option<Invariant> {
+        if word == "UAF" {
+            return Some(Invariant::Uaf);
+        }
+        word.strip_prefix('I')
+            .filter(|d| !d.is_empty() && d.len() <= 2 && d.chars().all(|c| c.is_ascii_digit()))
+            .and_then(|d| d.parse::<u8>().ok())
+            .filter(|&n| n > 0)
+            .map(Invariant::I)
+    }
+}
+
+impl fmt::Display for Invariant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Invariant::I(n) => write!(f, "I{n}"),
+            Invariant::Uaf => f.write_str("UAF"),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

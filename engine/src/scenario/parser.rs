@@ -856,21 +856,24 @@ impl Parser<'_> {
                 Check::InvariantsOk
             }
             "breach" => {
-                let w = cur.word("an invariant such as `I2`")?;
-                let n = w
-                    .node
-                    .strip_prefix('I')
-                    .filter(|d| {
-                        !d.is_empty() && d.len() <= 2 && d.chars().all(|c| c.is_ascii_digit())
-                    })
-                    .and_then(|d| d.parse::<u8>().ok())
-                    .filter(|&n| n > 0);
-                match n {
+                const WHAT: &str = "an invariant such as `I2`";
+                let w = cur.word(WHAT)?;
+                match Invariant::parse(&w.node) {
                     Some(n) => Check::Breach(Spanned::new(n, w.span)),
+                    None if nearest(&w.node.to_ascii_uppercase(), ["UAF"]).is_some() => {
+                        return Err(ParseError::new(
+                            ErrorKind::Unknown {
+                                what: "invariant",
+                                word: w.node.clone(),
+                                suggestion: Some("UAF"),
+                            },
+                            w.span,
+                        ))
+                    }
                     None => {
                         return Err(ParseError::new(
                             ErrorKind::Expected {
-                                expected: "an invariant such as `I2`",
+                                expected: WHAT,
                                 found: format!("`{}`", w.node),
                             },
                             w.span,

@@ -229,7 +229,7 @@ pub fn code(kind: &StmtKind) -> String {
                 }
                 Check::InvariantsOk => o.push_str("invariants ok"),
                 Check::Breach(n) => {
-                    let _ = write!(o, "breach I{}", n.node);
+                    let _ = write!(o, "breach {}", n.node);
                 }
             }
             gens(&mut o, &e.eras);

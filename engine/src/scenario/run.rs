@@ -531,7 +531,7 @@ impl<'a> Runner<'a> {
                 ("ok".into(), actual, breaches.is_empty())
             }
             Check::Breach(n) => {
-                let name = format!("I{}", n.node);
+                let name = n.node.to_string();
                 let breaches = self.kernel.check_invariants();
                 let found = breaches.iter().any(|b| b.invariant == name);
                 let actual = if breaches.is_empty() {

@@ -478,7 +478,7 @@ fn everything_parses_with_the_extensions() {
     };
     assert_eq!(
         e.check,
-        Check::Breach(Spanned::new(2, e.check_span_for_test()))
+        Check::Breach(Spanned::new(Invariant::I(2), e.check_span_for_test()))
     );
     assert_eq!(e.eras[0].node, Era::Legacy);
 }
@@ -680,6 +680,8 @@ const BAD: &[(&str, &str)] = &[
     ("expect group(a) = group(b)", "1:17: expected `==` or `!=`, found `=`"),
     ("expect invariants fine", "1:19: expected `ok`, found `fine`"),
     ("expect breach X2", "1:15: expected an invariant such as `I2`, found `X2`"),
+    ("expect breach uaf", "1:15: unknown invariant `uaf`; did you mean `UAF`?"),
+    ("expect breach UAG", "1:15: unknown invariant `UAG`; did you mean `UAF`?"),
     ("expect grops = {a}", "1:8: unknown expectation `grops`; did you mean `groups`?"),
     ("expect groups = {a} {}", "1:21: a group needs at least one device"),
     ("atach x y", "1:1: unknown statement `atach`"),
