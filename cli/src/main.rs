@@ -43,6 +43,10 @@ enum Command {
         /// Show the kernel functions each call went through.
         #[arg(long, short)]
         verbose: bool,
+        /// Extra `config` settings, after the file's own (`'pcie_acs_override=downstream
+        /// iommu=pt'`): kernel command-line names work.
+        #[arg(long)]
+        config: Option<String>,
     },
     /// Run a scenario in every era and print the calls whose results differ.
     Compare {
@@ -52,7 +56,16 @@ enum Command {
         all: bool,
     },
     /// Print the iommu groups as /sys/kernel/iommu_groups lines, with why devices share one.
-    Groups { file: String },
+    Groups {
+        file: String,
+        /// Extra `config` settings, after the file's own (`'pcie_acs_override=downstream'`).
+        #[arg(long)]
+        config: Option<String>,
+        /// Print which groups would split or merge under these `config` settings instead
+        /// (`'pcie_acs_override=downstream,multifunction'`, `'pci=config_acs=…'`).
+        #[arg(long, value_name = "SETTINGS")]
+        what_if: Option<String>,
+    },
     /// Print a scenario in canonical form (what share links and presets use).
     Fmt { file: String },
 }
@@ -79,9 +92,14 @@ fn main() -> ExitCode {
             all,
             json,
             verbose,
-        } => cmd_run(&files, era, all, json, verbose),
+            config,
+        } => cmd_run(&files, era, all, json, verbose, config.as_deref()),
         Command::Compare { file, all } => cmd_compare(&file, all),
-        Command::Groups { file } => cmd_groups(&file),
+        Command::Groups {
+            file,
+            config,
+            what_if,
+        } => cmd_groups(&file, config.as_deref(), what_if.as_deref()),
         Command::Fmt { file } => match load(&file) {
             Ok((_, s)) => {
                 print!("{}", s.print());
@@ -119,6 +137,20 @@ fn load(file: &str) -> Result<(String, Scenario), ExitCode> {
     }
 }
 
+/// Appends `--config` settings to the scenario; a bad one prints `--config:1:COL: message`.
+fn with_config(mut s: Scenario, config: Option<&str>) -> Result<Scenario, ExitCode> {
+    if let Some(c) = config {
+        match scenario::parse_config_settings(c) {
+            Ok(settings) => s.push_config(settings),
+            Err(e) => {
+                eprint!("{}", e.render("--config", c));
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
+    Ok(s)
+}
+
 fn execute(file: &str, text: &str, s: &Scenario, g: Option<Era>) -> Result<Run, ExitCode> {
     let opts = Options {
         era: g,
@@ -130,11 +162,18 @@ fn execute(file: &str, text: &str, s: &Scenario, g: Option<Era>) -> Result<Run, 
     })
 }
 
-fn cmd_run(files: &[String], g: Option<Era>, all: bool, json: bool, verbose: bool) -> ExitCode {
+fn cmd_run(
+    files: &[String],
+    g: Option<Era>,
+    all: bool,
+    json: bool,
+    verbose: bool,
+    config: Option<&str>,
+) -> ExitCode {
     let mut failed = false;
     let mut runs = Vec::new();
     for file in files {
-        let (text, s) = match load(file) {
+        let (text, s) = match load(file).and_then(|(t, s)| Ok((t, with_config(s, config)?))) {
             Ok(x) => x,
             Err(code) => return code,
         };
@@ -316,11 +355,27 @@ fn cmd_compare(file: &str, all: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn cmd_groups(file: &str) -> ExitCode {
-    let (text, s) = match load(file) {
+fn cmd_groups(file: &str, config: Option<&str>, what_if: Option<&str>) -> ExitCode {
+    let (text, s) = match load(file).and_then(|(t, s)| Ok((t, with_config(s, config)?))) {
         Ok(x) => x,
         Err(code) => return code,
     };
+    if let Some(w) = what_if {
+        if let Err(e) = scenario::parse_config_settings(w) {
+            eprint!("{}", e.render("--what-if", w));
+            return ExitCode::from(2);
+        }
+        return match scenario::view::what_if_config(&s, &text, w) {
+            Ok(d) => {
+                print!("{}", scenario::view::what_if_text(&d));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{file}: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     match execute(file, &text, &s, None) {
         Ok(run) => {
             print!("{}", run.sysfs);

@@ -460,6 +460,61 @@ pub fn what_if_acs(
     })
 }
 
+/// What changed when the machine booted with another configuration (the what-if `config`
+/// keys: `pcie_acs_override=`, `pci=disable_acs_redir=`, `pci=config_acs=`, `acs-fix`, …).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConfigDiff {
+    /// The ACS command-line parameters before and after (`pcie_acs_override=downstream`;
+    /// empty when none).
+    pub params_before: String,
+    pub params_after: String,
+    pub acs_fix_before: bool,
+    pub acs_fix_after: bool,
+    /// Groups that fell apart into several.
+    pub split: Vec<GroupChange>,
+    /// Groups formed from several old ones.
+    pub merged: Vec<GroupChange>,
+    pub before: Vec<Vec<String>>,
+    pub after: Vec<Vec<String>>,
+}
+
+impl ConfigDiff {
+    pub fn is_unchanged(&self) -> bool {
+        self.split.is_empty() && self.merged.is_empty()
+    }
+}
+
+/// What-if: "which groups would split?" Groups the machine from scratch (declaration
+/// order) as `topo` and `config` say, then again booted with `params` and `what_if`, and
+/// reports which groups split or merged.
+pub fn what_if_config(
+    topo: &Topology,
+    config: Config,
+    what_if: Config,
+    params: crate::topology::cmdline::AcsParams,
+) -> ConfigDiff {
+    let mut g0 = Groups::new(config);
+    g0.probe_all(topo);
+    let mut t1 = topo.clone();
+    let params_before = topo.acs_params().to_string();
+    t1.set_acs_params(params);
+    let mut g1 = Groups::new(what_if);
+    g1.probe_all(&t1);
+    let before = g0.partition();
+    let after = g1.partition();
+    let (split, merged) = diff_partitions(&before, &after);
+    ConfigDiff {
+        params_before,
+        params_after: t1.acs_params().to_string(),
+        acs_fix_before: config.acs_fix,
+        acs_fix_after: what_if.acs_fix,
+        split,
+        merged,
+        before,
+        after,
+    }
+}
+
 #[cfg(test)]
 mod real_machines;
 #[cfg(test)]

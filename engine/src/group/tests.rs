@@ -934,7 +934,9 @@ fn corpus_group_expectations_agree_with_the_model() {
         let acs_fix = lines[..at]
             .iter()
             .any(|l| l.starts_with("config") && l.contains("acs-fix=on"));
-        let t = build_from(lines[..at].iter().copied(), false).unwrap();
+        let mut t = build_from(lines[..at].iter().copied(), false).unwrap();
+        // The ACS command-line keys (`pcie_acs_override=`, `pci=…`) of the config lines.
+        t.set_acs_params(crate::scenario::parse(text).unwrap().acs_params());
         let mut g = Groups::new(Config {
             acs_fix,
             ..Config::default()

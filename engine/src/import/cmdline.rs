@@ -67,6 +67,109 @@ impl Cmdline {
     }
 }
 
+/// One command-line parameter the what-if `config` keys know, and the setting it maps to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CmdlineSetting {
+    /// The parameter as the command line has it (`pci=noaer,disable_acs_redir=00:01.0`).
+    pub param: String,
+    /// The `config` setting (`pci=disable_acs_redir=00:01.0`), or why it cannot be one (the
+    /// language's error message for the value).
+    pub setting: Result<String, String>,
+}
+
+impl Cmdline {
+    /// The what-if `config` settings this command line boots with (docs/SCENARIO.md
+    /// "Extension (this repository)": kernel command-line names), in command-line order:
+    /// - `pcie_acs_override=…` (the patch's `early_param` runs once per occurrence and
+    ///   its options add up: occurrences are merged into one setting);
+    /// - `pci=…,disable_acs_redir=…,config_acs=…,…` (drivers/pci/pci.c `pci_setup()`
+    ///   splits at `,`; a later occurrence replaces an earlier one's pointer);
+    /// - `iommu=pt` / `iommu=nopt` (arch/x86/kernel/pci-dma.c `iommu_setup()`, a `,` list);
+    /// - `iommu.passthrough=` and `iommu.strict=` (drivers/iommu/iommu.c, `kstrtobool()`:
+    ///   `1`/`y`/`on` and `0`/`n`/`off`), written `1`/`0`.
+    ///
+    /// Every setting is checked with the language's parser; one that does not parse comes
+    /// back with the reason instead. Other parameters are left out.
+    pub fn config_keys(&self) -> Vec<CmdlineSetting> {
+        let mut out: Vec<CmdlineSetting> = Vec::new();
+        let mut acs_override: Option<usize> = None;
+        let push = |out: &mut Vec<CmdlineSetting>, param: &Param, setting: String| {
+            out.push(CmdlineSetting {
+                param: param_text(param),
+                setting: checked(setting),
+            });
+        };
+        for p in &self.params {
+            let Some(v) = p.value.as_deref() else {
+                continue;
+            };
+            if same_name(&p.key, "pcie_acs_override") {
+                match acs_override.and_then(|i| out.get_mut(i)) {
+                    Some(prev) => {
+                        let merged = match &prev.setting {
+                            Ok(s) => format!("{s},{v}"),
+                            Err(_) => format!("pcie_acs_override={v}"),
+                        };
+                        prev.param = format!("{} {}", prev.param, param_text(p));
+                        prev.setting = checked(merged);
+                    }
+                    None => {
+                        acs_override = Some(out.len());
+                        push(&mut out, p, format!("pcie_acs_override={v}"));
+                    }
+                }
+            } else if same_name(&p.key, "pci") {
+                for opt in v.split(',') {
+                    for name in ["disable_acs_redir", "config_acs"] {
+                        if let Some(list) = opt.strip_prefix(name).and_then(|r| r.strip_prefix('='))
+                        {
+                            push(&mut out, p, format!("pci={name}={list}"));
+                        }
+                    }
+                }
+            } else if same_name(&p.key, "iommu") {
+                if let Some(w) = v.split(',').rev().find(|w| *w == "pt" || *w == "nopt") {
+                    push(&mut out, p, format!("iommu={w}"));
+                }
+            } else if same_name(&p.key, "iommu.passthrough") || same_name(&p.key, "iommu.strict") {
+                let b = match v {
+                    "1" | "y" | "Y" | "on" => "1",
+                    "0" | "n" | "N" | "off" => "0",
+                    other => other,
+                };
+                push(&mut out, p, format!("{}={b}", p.key.replace('-', "_")));
+            }
+        }
+        out
+    }
+
+    /// The `config` line of every usable setting ([`Cmdline::config_keys`]), or `None` when
+    /// there is none.
+    pub fn config_line(&self) -> Option<String> {
+        let ok: Vec<String> = self
+            .config_keys()
+            .into_iter()
+            .filter_map(|s| s.setting.ok())
+            .collect();
+        (!ok.is_empty()).then(|| format!("config {}", ok.join(" ")))
+    }
+}
+
+/// The setting if the language's parser takes it, else its error message.
+fn checked(setting: String) -> Result<String, String> {
+    match crate::scenario::parse_config_settings(&setting) {
+        Ok(_) => Ok(setting),
+        Err(e) => Err(e.kind.to_string()),
+    }
+}
+
+fn param_text(p: &Param) -> String {
+    match &p.value {
+        Some(v) => format!("{}={v}", p.key),
+        None => p.key.clone(),
+    }
+}
+
 fn param(word: &str) -> Param {
     match word.split_once('=') {
         Some((k, v)) => Param {
@@ -183,4 +286,55 @@ fn known(t: &str) -> bool {
             || name.starts_with("iommu.")
             || name.starts_with("vfio")
     })
+}
+
+#[cfg(test)]
+mod config_key_tests {
+    use super::*;
+
+    #[test]
+    fn cmdline_maps_onto_config_keys() {
+        let c = Cmdline::parse(
+            "BOOT_IMAGE=/vmlinuz root=/dev/sda1 intel_iommu=on iommu=pt \
+             pcie_acs_override=downstream pcie-acs-override=multifunction,id:1022:1483 \
+             pci=noaer,disable_acs_redir=0000:02:01.0;00:01.0/00.0/02.0,config_acs=xx111x1@00:1c.0 \
+             iommu.strict=0 iommu.passthrough=y quiet",
+        );
+        let got: Vec<Result<String, String>> =
+            c.config_keys().into_iter().map(|s| s.setting).collect();
+        assert_eq!(
+            got,
+            vec![
+                Ok("iommu=pt".to_string()),
+                Ok("pcie_acs_override=downstream,multifunction,id:1022:1483".to_string()),
+                Ok("pci=disable_acs_redir=0000:02:01.0;00:01.0/00.0/02.0".to_string()),
+                Ok("pci=config_acs=xx111x1@00:1c.0".to_string()),
+                Ok("iommu.strict=0".to_string()),
+                Ok("iommu.passthrough=1".to_string()),
+            ]
+        );
+        assert_eq!(
+            c.config_keys()[1].param,
+            "pcie_acs_override=downstream pcie-acs-override=multifunction,id:1022:1483"
+        );
+        let line = c.config_line().unwrap();
+        let s = crate::scenario::parse(&line).unwrap();
+        assert!(s.config().passthrough && !s.config().strict);
+        assert!(s.acs_params().acs_override.downstream());
+    }
+
+    #[test]
+    fn a_value_the_language_cannot_read_says_why() {
+        let c = Cmdline::parse("pcie_acs_override=downstrem iommu=soft");
+        let keys = c.config_keys();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(
+            keys[0].setting,
+            Err(
+                "unknown pcie_acs_override option `downstrem`; did you mean `downstream`?"
+                    .to_string()
+            )
+        );
+        assert_eq!(c.config_line(), None);
+    }
 }

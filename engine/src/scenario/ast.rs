@@ -3,6 +3,7 @@
 //! student-facing explanations). Every node carries a [`Span`].
 
 use super::calls::{CallName, Signature};
+use crate::topology::cmdline;
 use crate::{Config, Era, Errno};
 
 pub use crate::call::DmaOwnerType;
@@ -89,35 +90,109 @@ pub enum StmtKind {
     Expect(ExpectStmt),
 }
 
-/// One `key=on|off` of a `config` line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// One `key=value` of a `config` line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ConfigSetting {
     pub key: ConfigKey,
+    /// The switch: `on`/`off`, `1`/`0`, `pt`/`nopt`; for the kernel-parameter keys with a
+    /// value list, whether one is given (`off` gives none).
     pub on: bool,
+    /// The value as typed ([`ConfigValue`]).
+    pub value: ConfigValue,
 }
 
+/// A `config` value beyond the switch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum ConfigValue {
+    /// `on`/`off` (`strict`, `passthrough`, `acs-fix`, `split-unmap`; `off` for the list keys).
+    OnOff,
+    /// `1`/`0` (`iommu.passthrough`, `iommu.strict`).
+    Digit,
+    /// `pt`/`nopt` (`iommu`).
+    Pt,
+    /// `pcie_acs_override=downstream,multifunction,id:vvvv:dddd`.
+    AcsOverride(#[serde(serialize_with = "display")] cmdline::AcsOverride),
+    /// `pci=disable_acs_redir=DEV[;DEV]*`.
+    DisableAcsRedir(#[serde(serialize_with = "display_list")] Vec<cmdline::PciDevSpec>),
+    /// `pci=config_acs=FLAGS@DEV[;FLAGS@DEV]*`.
+    ConfigAcs(#[serde(serialize_with = "display_list")] Vec<cmdline::ConfigAcsEntry>),
+}
+
+fn display<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+fn display_list<T: std::fmt::Display, S: serde::Serializer>(
+    v: &[T],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_str(&cmdline::DeviceList(v))
+}
+
+impl ConfigValue {
+    /// The value text after `key=` (the printer's and `iommu-play fmt`'s).
+    pub fn text(&self, on: bool) -> String {
+        match self {
+            ConfigValue::OnOff => (if on { "on" } else { "off" }).to_string(),
+            ConfigValue::Digit => (if on { "1" } else { "0" }).to_string(),
+            ConfigValue::Pt => (if on { "pt" } else { "nopt" }).to_string(),
+            ConfigValue::AcsOverride(o) => o.to_string(),
+            ConfigValue::DisableAcsRedir(l) => cmdline::DeviceList(l).to_string(),
+            ConfigValue::ConfigAcs(l) => cmdline::DeviceList(l).to_string(),
+        }
+    }
+}
+
+/// The `config` keys. The first four are the shared language's; the others are kernel
+/// command-line names (docs/SCENARIO.md "Extension (this repository)"), so `/proc/cmdline`
+/// maps onto them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum ConfigKey {
     Strict,
     Passthrough,
     AcsFix,
     SplitUnmap,
+    /// `pcie_acs_override=` (out-of-tree ACS override patch).
+    PcieAcsOverride,
+    /// `pci=disable_acs_redir=`.
+    PciDisableAcsRedir,
+    /// `pci=config_acs=`.
+    PciConfigAcs,
+    /// `iommu=pt|nopt` (x86): the `passthrough` switch.
+    Iommu,
+    /// `iommu.passthrough=1|0`: the `passthrough` switch.
+    IommuPassthrough,
+    /// `iommu.strict=1|0`: the `strict` switch.
+    IommuStrict,
 }
 
 impl ConfigKey {
-    pub const ALL: [ConfigKey; 4] = [
+    pub const ALL: [ConfigKey; 10] = [
         ConfigKey::Strict,
         ConfigKey::Passthrough,
         ConfigKey::AcsFix,
         ConfigKey::SplitUnmap,
+        ConfigKey::PcieAcsOverride,
+        ConfigKey::PciDisableAcsRedir,
+        ConfigKey::PciConfigAcs,
+        ConfigKey::Iommu,
+        ConfigKey::IommuPassthrough,
+        ConfigKey::IommuStrict,
     ];
 
+    /// The key as written before its value's `=` (`pci=config_acs` for the `pci=` options).
     pub const fn name(self) -> &'static str {
         match self {
             ConfigKey::Strict => "strict",
             ConfigKey::Passthrough => "passthrough",
             ConfigKey::AcsFix => "acs-fix",
             ConfigKey::SplitUnmap => "split-unmap",
+            ConfigKey::PcieAcsOverride => "pcie_acs_override",
+            ConfigKey::PciDisableAcsRedir => "pci=disable_acs_redir",
+            ConfigKey::PciConfigAcs => "pci=config_acs",
+            ConfigKey::Iommu => "iommu",
+            ConfigKey::IommuPassthrough => "iommu.passthrough",
+            ConfigKey::IommuStrict => "iommu.strict",
         }
     }
 
@@ -671,23 +746,69 @@ impl Scenario {
         self.stmts.insert(at, stmt);
     }
 
-    /// The header's config: defaults overridden by every `config` line in order.
+    /// Appends `settings` as a last `config` line, so they win over the file's own
+    /// (`iommu-play --config`, the what-if views). The line has no place in the source.
+    pub fn push_config(&mut self, settings: Vec<Spanned<ConfigSetting>>) {
+        self.stmts.push(Stmt {
+            kind: StmtKind::Config(settings),
+            comment: None,
+            span: Span::default(),
+        });
+    }
+
+    /// Every `config` setting in order.
+    pub fn config_settings(&self) -> impl Iterator<Item = &ConfigSetting> {
+        self.stmts
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StmtKind::Config(settings) => Some(settings),
+                _ => None,
+            })
+            .flatten()
+            .map(|s| &s.node)
+    }
+
+    /// The header's config: defaults overridden by every `config` line in order (the
+    /// kernel-parameter aliases `iommu=pt`, `iommu.passthrough=`, `iommu.strict=` included).
     pub fn config(&self) -> Config {
         let mut c = Config::default();
-        for s in &self.stmts {
-            if let StmtKind::Config(settings) = &s.kind {
-                for set in settings {
-                    let v = set.node.on;
-                    match set.node.key {
-                        ConfigKey::Strict => c.strict = v,
-                        ConfigKey::Passthrough => c.passthrough = v,
-                        ConfigKey::AcsFix => c.acs_fix = v,
-                        ConfigKey::SplitUnmap => c.split_unmap = v,
-                    }
+        for set in self.config_settings() {
+            let v = set.on;
+            match set.key {
+                ConfigKey::Strict | ConfigKey::IommuStrict => c.strict = v,
+                ConfigKey::Passthrough | ConfigKey::Iommu | ConfigKey::IommuPassthrough => {
+                    c.passthrough = v
                 }
+                ConfigKey::AcsFix => c.acs_fix = v,
+                ConfigKey::SplitUnmap => c.split_unmap = v,
+                ConfigKey::PcieAcsOverride
+                | ConfigKey::PciDisableAcsRedir
+                | ConfigKey::PciConfigAcs => {}
             }
         }
         c
+    }
+
+    /// The ACS command-line parameters the `config` lines give (later settings of a key
+    /// win; `off` clears one).
+    pub fn acs_params(&self) -> cmdline::AcsParams {
+        let mut p = cmdline::AcsParams::default();
+        for set in self.config_settings() {
+            match (set.key, &set.value) {
+                (ConfigKey::PcieAcsOverride, ConfigValue::AcsOverride(o)) => {
+                    p.acs_override = o.clone()
+                }
+                (ConfigKey::PcieAcsOverride, _) => p.acs_override = Default::default(),
+                (ConfigKey::PciDisableAcsRedir, ConfigValue::DisableAcsRedir(l)) => {
+                    p.disable_acs_redir = l.clone()
+                }
+                (ConfigKey::PciDisableAcsRedir, _) => p.disable_acs_redir.clear(),
+                (ConfigKey::PciConfigAcs, ConfigValue::ConfigAcs(l)) => p.config_acs = l.clone(),
+                (ConfigKey::PciConfigAcs, _) => p.config_acs.clear(),
+                _ => {}
+            }
+        }
+        p
     }
 
     /// The comment block the file starts with, `#` and one following space stripped from

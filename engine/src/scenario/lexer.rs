@@ -31,6 +31,8 @@ pub enum Tok {
     Pipe,
     At,
     Semi,
+    /// `/` (a PCI device path in a `pci=` config value: `00:01.0/00.0`).
+    Slash,
     /// `# ...` to the end of the line: the text after `#`.
     Comment(String),
 }
@@ -54,6 +56,7 @@ impl Tok {
             Tok::Pipe => "`|`".into(),
             Tok::At => "`@`".into(),
             Tok::Semi => "`;`".into(),
+            Tok::Slash => "`/`".into(),
             Tok::Comment(_) => "a comment".into(),
         }
     }
@@ -180,7 +183,7 @@ pub fn lex_line(line: &str, line_no: u32, start: usize) -> Result<Vec<Token>, Pa
                 i += 2;
                 Tok::NotEq
             }
-            '(' | ')' | '{' | '}' | ',' | '|' | '@' | ';' => {
+            '(' | ')' | '{' | '}' | ',' | '|' | '@' | ';' | '/' => {
                 i += 1;
                 match c {
                     '(' => Tok::LParen,
@@ -190,6 +193,7 @@ pub fn lex_line(line: &str, line_no: u32, start: usize) -> Result<Vec<Token>, Pa
                     ',' => Tok::Comma,
                     '|' => Tok::Pipe,
                     '@' => Tok::At,
+                    '/' => Tok::Slash,
                     _ => Tok::Semi,
                 }
             }

@@ -974,22 +974,218 @@ fn switch(cur: &mut Cursor, key: &'static str) -> Result<bool, ParseError> {
     }
 }
 
+/// The settings of one `config` line written without the word `config`
+/// (`pcie_acs_override=downstream iommu=pt`): `iommu-play --config` and the what-if views.
+/// Errors point into `settings` itself (line 1, its own columns).
+pub fn parse_config_settings(settings: &str) -> Result<Vec<Spanned<ConfigSetting>>, ParseError> {
+    const PREFIX: &str = "config ";
+    let back = |sp: Span| Span {
+        line: sp.line,
+        col: sp.col.saturating_sub(PREFIX.len() as u32).max(1),
+        start: sp.start.saturating_sub(PREFIX.len()),
+        end: sp.end.saturating_sub(PREFIX.len()),
+    };
+    let shift = |e: ParseError| ParseError::new(e.kind, back(e.span));
+    let first_line = settings.lines().next().unwrap_or("");
+    let text = format!("{PREFIX}{first_line}");
+    let s = parse(&text).map_err(|e| {
+        let first = e.errors.into_iter().next();
+        first.map_or_else(
+            || ParseError::new(ErrorKind::Invalid("no settings"), Span::default()),
+            shift,
+        )
+    })?;
+    let settings: Vec<Spanned<ConfigSetting>> = s
+        .stmts
+        .into_iter()
+        .filter_map(|st| match st.kind {
+            StmtKind::Config(v) => Some(v),
+            _ => None,
+        })
+        .flatten()
+        .map(|x| Spanned::new(x.node, back(x.span)))
+        .collect();
+    if settings.is_empty() {
+        return Err(ParseError::new(
+            ErrorKind::Expected {
+                expected: "`key=value`",
+                found: "nothing".to_string(),
+            },
+            Span {
+                line: 1,
+                col: 1,
+                start: 0,
+                end: 0,
+            },
+        ));
+    }
+    Ok(settings)
+}
+
+/// The `config` key words as typed (for "did you mean"); `pci` takes `=OPTION=` after it.
+const CONFIG_WORDS: [&str; 9] = [
+    "strict",
+    "passthrough",
+    "acs-fix",
+    "split-unmap",
+    "pcie_acs_override",
+    "pci",
+    "iommu",
+    "iommu.passthrough",
+    "iommu.strict",
+];
+
+/// The `pci=` options the language reads.
+const PCI_OPTIONS: [&str; 2] = ["disable_acs_redir", "config_acs"];
+
 fn config(cur: &mut Cursor) -> Result<StmtKind, ParseError> {
     let mut settings = Vec::new();
     while cur.peek().is_some() {
-        let k = cur.word("`key=on|off`")?;
-        let Some(key) = ConfigKey::parse(&k.node) else {
-            let names = ConfigKey::ALL.map(ConfigKey::name);
-            return Err(unknown("config key", &k.node, k.span, &names));
+        let k = cur.word("`key=value`")?;
+        let key = match k.node.as_str() {
+            "pci" => {
+                cur.expect(&Tok::Assign, "`=`")?;
+                let o = cur.word("`disable_acs_redir` or `config_acs`")?;
+                match o.node.as_str() {
+                    "disable_acs_redir" => ConfigKey::PciDisableAcsRedir,
+                    "config_acs" => ConfigKey::PciConfigAcs,
+                    _ => return Err(unknown("pci= option", &o.node, o.span, &PCI_OPTIONS)),
+                }
+            }
+            w => match ConfigKey::parse(w) {
+                Some(key) => key,
+                None => return Err(unknown("config key", w, k.span, &CONFIG_WORDS)),
+            },
         };
         cur.expect(&Tok::Assign, "`=`")?;
-        let on = switch(cur, key.name())?;
-        settings.push(Spanned::new(ConfigSetting { key, on }, cur.since(k.span)));
+        let (on, value) = config_value(cur, key)?;
+        settings.push(Spanned::new(
+            ConfigSetting { key, on, value },
+            cur.since(k.span),
+        ));
     }
     if settings.is_empty() {
-        return Err(cur.error("`key=on|off`"));
+        return Err(cur.error("`key=value`"));
     }
     Ok(StmtKind::Config(settings))
+}
+
+/// The value of one `config` key (after its `=`).
+fn config_value(cur: &mut Cursor, key: ConfigKey) -> Result<(bool, ConfigValue), ParseError> {
+    use crate::topology::cmdline;
+    let word = |cur: &Cursor| match cur.peek_tok() {
+        Some(Tok::Word(w) | Tok::Lit(w)) => Some(w.clone()),
+        _ => None,
+    };
+    match key {
+        ConfigKey::Strict | ConfigKey::Passthrough | ConfigKey::AcsFix | ConfigKey::SplitUnmap => {
+            Ok((switch(cur, key.name())?, ConfigValue::OnOff))
+        }
+        ConfigKey::IommuPassthrough | ConfigKey::IommuStrict => {
+            let v = match word(cur).as_deref() {
+                Some("1") => (true, ConfigValue::Digit),
+                Some("0") => (false, ConfigValue::Digit),
+                Some("on") => (true, ConfigValue::OnOff),
+                Some("off") => (false, ConfigValue::OnOff),
+                _ => return Err(cur.error("`1` or `0`")),
+            };
+            cur.pos += 1;
+            Ok(v)
+        }
+        ConfigKey::Iommu => {
+            let span = cur.here();
+            let v = match word(cur).as_deref() {
+                Some("pt") => (true, ConfigValue::Pt),
+                Some("nopt") => (false, ConfigValue::Pt),
+                Some(w) => return Err(unknown("iommu= option", w, span, &["pt", "nopt"])),
+                None => return Err(cur.error("`pt` or `nopt`")),
+            };
+            cur.pos += 1;
+            Ok(v)
+        }
+        ConfigKey::PcieAcsOverride | ConfigKey::PciDisableAcsRedir | ConfigKey::PciConfigAcs => {
+            let raw = raw_value(cur)?;
+            if raw.node == "off" {
+                return Ok((false, ConfigValue::OnOff));
+            }
+            let v = match key {
+                ConfigKey::PcieAcsOverride => {
+                    cmdline::AcsOverride::parse(&raw.node).map(ConfigValue::AcsOverride)
+                }
+                ConfigKey::PciDisableAcsRedir => {
+                    cmdline::parse_device_list(&raw.node).map(ConfigValue::DisableAcsRedir)
+                }
+                _ => cmdline::parse_config_acs(&raw.node).map(ConfigValue::ConfigAcs),
+            };
+            v.map(|v| (true, v)).map_err(|e| param_error(e, raw.span))
+        }
+    }
+}
+
+/// The text of the tokens that follow one another with no blank between them (a kernel
+/// parameter value such as `0000:00:1c.0;pci:8086:a110` or `x1x1@00:01.0/00.0`).
+fn raw_value(cur: &mut Cursor) -> Result<Spanned<String>, ParseError> {
+    let Some(first) = cur.peek() else {
+        return Err(cur.error("a value"));
+    };
+    let mut text = String::new();
+    let mut last = first.span;
+    while let Some(t) = cur.peek() {
+        if (!text.is_empty() && t.span.start != last.end) || matches!(t.tok, Tok::Comment(_)) {
+            break;
+        }
+        match &t.tok {
+            Tok::Word(w) | Tok::Lit(w) => text.push_str(w),
+            Tok::Neg(w) => {
+                text.push('-');
+                text.push_str(w);
+            }
+            Tok::Assign => text.push('='),
+            Tok::EqEq => text.push_str("=="),
+            Tok::NotEq => text.push_str("!="),
+            Tok::FatArrow => text.push_str("=>"),
+            Tok::Arrow => text.push_str("->"),
+            Tok::LParen => text.push('('),
+            Tok::RParen => text.push(')'),
+            Tok::LBrace => text.push('{'),
+            Tok::RBrace => text.push('}'),
+            Tok::Comma => text.push(','),
+            Tok::Pipe => text.push('|'),
+            Tok::At => text.push('@'),
+            Tok::Semi => text.push(';'),
+            Tok::Slash => text.push('/'),
+            Tok::Comment(_) => {}
+        }
+        last = t.span;
+        cur.pos += 1;
+    }
+    if text.is_empty() {
+        return Err(cur.error("a value"));
+    }
+    Ok(Spanned::new(text, first.span.to(last)))
+}
+
+/// A kernel-parameter error at its place inside the value spanning `value`.
+fn param_error(e: crate::topology::cmdline::ParamError, value: Span) -> ParseError {
+    use crate::topology::cmdline::ParamErrorKind;
+    let at = u32::try_from(e.at).unwrap_or(u32::MAX);
+    let start = value.start.saturating_add(e.at).min(value.end);
+    let span = Span {
+        line: value.line,
+        col: value.col.saturating_add(at),
+        start,
+        end: start.saturating_add(e.len).min(value.end).max(start),
+    };
+    match e.kind {
+        ParamErrorKind::Unknown {
+            what,
+            word,
+            expected,
+        } => unknown(what, &word, span, expected),
+        ParamErrorKind::Bad { what, text, why } => {
+            ParseError::new(ErrorKind::BadValue { what, text, why }, span)
+        }
+    }
 }
 
 /// Reads `key` (and `=`, when the key takes a value) of the next attribute; checks it is

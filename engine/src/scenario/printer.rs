@@ -77,7 +77,7 @@ pub fn code(kind: &StmtKind) -> String {
         StmtKind::Config(settings) => {
             o.push_str("config");
             for s in settings {
-                let v = if s.node.on { "on" } else { "off" };
+                let v = s.node.value.text(s.node.on);
                 let _ = write!(o, " {}={v}", s.node.key.name());
             }
         }

@@ -127,6 +127,7 @@ pub fn run_scenario(s: &Scenario, text: &str, opts: &Options) -> Result<Run, Par
     let era = opts.era.unwrap_or_else(|| s.era());
     let config = s.config();
     let mut r = Runner::new(text, era, config);
+    r.topo.set_acs_params(s.acs_params());
     r.kernel.record_snapshots = opts.snapshots;
     for stmt in &s.stmts {
         if r.kernel.crashed().is_some() {
@@ -160,6 +161,7 @@ pub(crate) fn declared_topology(
     let config = s.config();
     let era = s.era();
     let mut r = Runner::new(text, era, config);
+    r.topo.set_acs_params(s.acs_params());
     for stmt in &s.stmts {
         match &stmt.kind {
             StmtKind::Call(_) | StmtKind::Expect(_) => {}

@@ -1222,3 +1222,78 @@ mod table_view {
         assert!(r.kernel.domains.iter().all(|d| d.table.is_none()));
     }
 }
+
+#[test]
+fn kernel_command_line_config_keys_parse_and_print() {
+    let text = "config pcie_acs_override=downstream,multifunction,id:1022:1483 iommu=pt iommu.strict=0\n\
+                config pci=disable_acs_redir=0000:02:01.0;00:01.0/00.0/02.0 pci=config_acs=xx111x1@pci:8086:a298\n\
+                config iommu.passthrough=0 acs-fix=on\n";
+    let s = ok(text);
+    assert_eq!(s.print(), text);
+    let c = s.config();
+    assert!(!c.strict && !c.passthrough && c.acs_fix);
+    let p = s.acs_params();
+    assert!(p.acs_override.downstream() && p.acs_override.multifunction());
+    assert_eq!(p.disable_acs_redir.len(), 2);
+    assert_eq!(p.config_acs.len(), 1);
+    assert_eq!(
+        p.to_string(),
+        "pcie_acs_override=downstream,multifunction,id:1022:1483 \
+         pci=disable_acs_redir=0000:02:01.0;00:01.0/00.0/02.0 \
+         pci=config_acs=xx111x1@pci:8086:a298"
+    );
+    // `off` clears a list key; later settings win.
+    let s = ok("config pcie_acs_override=downstream\nconfig pcie_acs_override=off iommu=nopt\n");
+    assert!(s.acs_params().is_empty());
+    assert_eq!(
+        s.print(),
+        "config pcie_acs_override=downstream\nconfig pcie_acs_override=off iommu=nopt\n"
+    );
+    assert!(!s.config().passthrough);
+    assert!(ok("config iommu=pt\n").config().passthrough);
+}
+
+#[test]
+fn kernel_command_line_config_errors_point_into_the_value() {
+    assert_eq!(
+        err("config pcie_acs_override=downstream,multifunktion\n"),
+        "1:37: unknown pcie_acs_override option `multifunktion`; did you mean `multifunction`?"
+    );
+    assert_eq!(
+        err("config pcie_acs_overide=downstream\n"),
+        "1:8: unknown config key `pcie_acs_overide`; did you mean `pcie_acs_override`?"
+    );
+    assert_eq!(
+        err("config pci=disable_acs_redr=00:01.0\n"),
+        "1:12: unknown pci= option `disable_acs_redr`; did you mean `disable_acs_redir`?"
+    );
+    assert_eq!(
+        err("config pci=disable_acs_redir=00:01.0;00:1f.9\n"),
+        "1:38: bad PCI device `00:1f.9`: expected pci:vvvv:dddd, [ssss:]bb:dd.f or a path bb:dd.f/dd.f (hex)"
+    );
+    assert_eq!(
+        err("config pci=config_acs=1x2@00:1c.0\n"),
+        "1:23: bad ACS flags `1x2`: each character must be 0, 1 or x (Invalid ACS flags)"
+    );
+    assert_eq!(
+        err("config iommu=ptt\n"),
+        "1:14: unknown iommu= option `ptt`; did you mean `pt`?"
+    );
+    assert_eq!(
+        err("config iommu.strict=2\n"),
+        "1:21: expected `1` or `0`, found `2`"
+    );
+    assert_eq!(
+        err("config strict=1\n"),
+        "1:15: `strict` must be on or off, found `1`"
+    );
+    // The --config form: columns are the settings' own.
+    let e = super::parse_config_settings("iommu=pt pcie_acs_override=dowstream").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "1:28: unknown pcie_acs_override option `dowstream`; did you mean `downstream`?"
+    );
+    let ok = super::parse_config_settings("iommu=pt acs-fix=on").unwrap();
+    assert_eq!(ok.len(), 2);
+    assert_eq!((ok[1].span.col, ok[1].span.start), (10, 9));
+}

@@ -8,7 +8,7 @@ use super::run::{run_scenario, Options, Phase, Run, Step};
 use crate::call::DmaOwnerType;
 use crate::domain::{DomainRole, DomainType};
 use crate::era::Era;
-use crate::group::GroupDiff;
+use crate::group::{ConfigDiff, GroupDiff};
 use crate::ids::{DeviceId, DomainId, GroupId};
 use crate::snapshot::Snapshot;
 use crate::topology::pci::AcsFlags;
@@ -16,6 +16,7 @@ use crate::topology::{DeviceKind, PciType, Topology};
 use crate::trace::{Ret, Severity};
 use serde::{Serialize, Serializer};
 use std::fmt;
+use std::fmt::Write as _;
 
 /// The machine a scenario declared, every device that ever existed in it (a hot-removed
 /// device stays listed: the snapshots say whether it is present at a step).
@@ -418,6 +419,61 @@ pub fn what_if_acs(
     crate::group::what_if_acs(&topo, config, device, cap, ctl).map_err(|e| e.to_string())
 }
 
+/// What-if for the CLI and the UI: the machine `s` declares booted with `settings` (the
+/// settings of a `config` line, `pcie_acs_override=downstream acs-fix=on`) on top of its own
+/// `config` lines, regrouped from scratch and compared with its groups as they are
+/// ([`crate::group::what_if_config`]). Read-only. The error is a sentence (`settings` that
+/// do not parse, with their column, or a scenario that does not build).
+pub fn what_if_config(s: &Scenario, text: &str, settings: &str) -> Result<ConfigDiff, String> {
+    let extra = super::parse_config_settings(settings).map_err(|e| e.to_string())?;
+    let (topo, config) = super::run::declared_topology(s, text).map_err(|e| e.to_string())?;
+    let mut s2 = s.clone();
+    s2.push_config(extra);
+    Ok(crate::group::what_if_config(
+        &topo,
+        config,
+        s2.config(),
+        s2.acs_params(),
+    ))
+}
+
+/// The what-if answer as text (`iommu-play groups --what-if`): each group that would split
+/// or merge, members in brackets.
+pub fn what_if_text(d: &ConfigDiff) -> String {
+    let boot = |params: &str, acs_fix: bool| {
+        let mut v: Vec<&str> = Vec::new();
+        if !params.is_empty() {
+            v.push(params);
+        }
+        if acs_fix {
+            v.push("acs-fix=on");
+        }
+        if v.is_empty() {
+            "no ACS parameters".to_string()
+        } else {
+            v.join(" ")
+        }
+    };
+    let group = |g: &[String]| format!("[{}]", g.join(" "));
+    let groups = |gs: &[Vec<String>]| gs.iter().map(|g| group(g)).collect::<Vec<_>>().join(" ");
+    let mut o = format!(
+        "what-if: {} -> {}\n",
+        boot(&d.params_before, d.acs_fix_before),
+        boot(&d.params_after, d.acs_fix_after)
+    );
+    if d.is_unchanged() {
+        o.push_str("no group changes\n");
+    }
+    for c in &d.split {
+        let _ = writeln!(o, "split:  {} -> {}", groups(&c.before), groups(&c.after));
+    }
+    for c in &d.merged {
+        let _ = writeln!(o, "merged: {} -> {}", groups(&c.before), groups(&c.after));
+    }
+    let _ = writeln!(o, "groups: {} -> {}", d.before.len(), d.after.len());
+    o
+}
+
 #[cfg(test)]
 mod what_if_tests {
     use super::*;
@@ -454,6 +510,44 @@ mod what_if_tests {
             back.merged[0].after,
             vec![vec!["00:1c.0", "00:1c.4", "01:00.0", "02:00.0"]]
         );
+    }
+
+    #[test]
+    fn which_groups_would_split_under_pcie_acs_override() {
+        let s = super::super::parse(BOARD).expect("parses");
+        let d = what_if_config(&s, BOARD, "pcie_acs_override=downstream").expect("what-if");
+        assert_eq!(d.params_before, "");
+        assert_eq!(d.params_after, "pcie_acs_override=downstream");
+        assert_eq!(d.split.len(), 1, "{d:?}");
+        assert_eq!(
+            d.split[0].after,
+            vec![
+                vec!["00:1c.0"],
+                vec!["00:1c.4"],
+                vec!["01:00.0"],
+                vec!["02:00.0"]
+            ]
+        );
+        assert!(d.merged.is_empty());
+        assert_eq!(
+            what_if_text(&d),
+            "what-if: no ACS parameters -> pcie_acs_override=downstream\n\
+             split:  [00:1c.0 00:1c.4 01:00.0 02:00.0] -> [00:1c.0] [00:1c.4] [01:00.0] [02:00.0]\n\
+             groups: 4 -> 7\n"
+        );
+        // `multifunction` alone: the chipset functions are conventional PCI, the ports are
+        // not endpoints: nothing changes.
+        let d = what_if_config(&s, BOARD, "pcie_acs_override=multifunction").expect("what-if");
+        assert!(d.is_unchanged());
+        // The scenario's own setting can be switched off again.
+        let on = BOARD.replace(
+            "iommu dmar0",
+            "config pcie_acs_override=downstream\niommu dmar0",
+        );
+        let s = super::super::parse(&on).expect("parses");
+        let d = what_if_config(&s, &on, "pcie_acs_override=off").expect("what-if");
+        assert_eq!(d.merged.len(), 1);
+        assert!(what_if_config(&s, &on, "pcie_acs_override=of").is_err());
     }
 
     #[test]

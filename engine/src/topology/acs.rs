@@ -53,10 +53,12 @@ impl Topology {
         }
         match p.ty {
             PciType::PcieToPciBridge => Err(AcsDenial::PcieToPciBridge),
-            PciType::DownstreamPort | PciType::RootPort => pci_acs_flags_enabled(p, flags),
+            PciType::DownstreamPort | PciType::RootPort => {
+                pci_acs_flags_enabled(p, self.acs_ctl(dev), flags)
+            }
             PciType::Endpoint | PciType::UpstreamPort | PciType::RcIntegratedEndpoint => {
                 if self.multifunction(dev) {
-                    pci_acs_flags_enabled(p, flags)
+                    pci_acs_flags_enabled(p, self.acs_ctl(dev), flags)
                 } else {
                     Ok(())
                 }
@@ -83,13 +85,14 @@ impl Topology {
 }
 
 /// drivers/pci/pci.c: pci_acs_flags_enabled() (v6.8): capability bits that are absent are
-/// hard-wired (count as enabled), except Egress Control.
-fn pci_acs_flags_enabled(p: &PciDev, flags: AcsFlags) -> Result<(), AcsDenial> {
+/// hard-wired (count as enabled), except Egress Control. `ctl` is the control register as
+/// boot left it ([`Topology::acs_ctl`]).
+fn pci_acs_flags_enabled(p: &PciDev, ctl: AcsFlags, flags: AcsFlags) -> Result<(), AcsDenial> {
     let Some(cap) = p.acs_cap else {
         return Err(AcsDenial::NoCapability);
     };
     let want = flags & (cap | AcsFlags::EC);
-    let missing = want & !p.acs_ctl;
+    let missing = want & !ctl;
     if missing.is_empty() {
         Ok(())
     } else {

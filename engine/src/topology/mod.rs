@@ -36,6 +36,7 @@
 
 pub mod acs;
 pub mod alias;
+pub mod cmdline;
 pub mod pci;
 pub mod platform;
 pub mod quirks;
@@ -316,6 +317,12 @@ pub struct Topology {
     /// (segment, bus) → who owns that bus number (a host's root bus or a bridge).
     #[serde(skip)]
     bus_owner: BTreeMap<(u16, u8), BusOwner>,
+    /// The ACS command-line parameters the machine boots with ([`cmdline`]).
+    #[serde(skip)]
+    acs_params: cmdline::AcsParams,
+    /// The ACS Control values those parameters set, by device ([`cmdline::AcsParams::boot_ctl`]).
+    #[serde(skip)]
+    boot_ctl: BTreeMap<DeviceId, AcsFlags>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -327,6 +334,41 @@ enum BusOwner {
 impl Topology {
     pub fn new() -> Self {
         Topology::default()
+    }
+
+    /// The ACS command-line parameters ([`cmdline`]): `pcie_acs_override=`,
+    /// `pci=disable_acs_redir=`, `pci=config_acs=`.
+    pub fn acs_params(&self) -> &cmdline::AcsParams {
+        &self.acs_params
+    }
+
+    /// Boots with `params` instead: every function's ACS Control is recomputed from its
+    /// declared value (the what-if knob; devices added later get them at `add_pci`, as
+    /// `pci_enable_acs()` runs for every device the scan adds).
+    pub fn set_acs_params(&mut self, params: cmdline::AcsParams) {
+        self.acs_params = params;
+        self.boot_ctl.clear();
+        let ids: Vec<DeviceId> = self.devices().map(|d| d.id).collect();
+        for id in ids {
+            self.apply_acs_params(id);
+        }
+    }
+
+    /// `pci_enable_acs()` for one device: records the control value the command line sets.
+    pub(crate) fn apply_acs_params(&mut self, id: DeviceId) {
+        match self.acs_params.boot_ctl(self, id) {
+            Some(ctl) => self.boot_ctl.insert(id, ctl),
+            None => self.boot_ctl.remove(&id),
+        };
+    }
+
+    /// The ACS Control register of a PCI function as grouping reads it: the declared
+    /// `acs-ctl`, or what `pci=disable_acs_redir=`/`pci=config_acs=` made of it.
+    pub fn acs_ctl(&self, id: DeviceId) -> AcsFlags {
+        match self.boot_ctl.get(&id) {
+            Some(&c) => c,
+            None => self.pci_dev(id).map_or(AcsFlags::NONE, |p| p.acs_ctl),
+        }
     }
 
     /// `iommu NAME kind=... granule=... ias=... oas=...`

@@ -720,6 +720,7 @@ impl Topology {
             iommu,
             kind: DeviceKind::Pci(dev),
         }));
+        self.apply_acs_params(id);
         Ok(id)
     }
 
@@ -759,6 +760,8 @@ impl Topology {
             .ok_or_else(|| TopologyError::NotPci(dev.to_string()))?;
         p.acs_cap = cap;
         p.acs_ctl = ctl;
+        // Written after boot: the command line's value no longer applies.
+        self.boot_ctl.remove(&id);
         Ok(id)
     }
 

@@ -137,19 +137,13 @@ pub fn intel_spt_pch_acs_id(device: u16) -> bool {
 
 /// pci_quirk_intel_spt_pch_acs(): the standard test on dword-wide cap/control at cap+8
 /// (the model's `acs-cap`/`acs-ctl` are those corrected registers).
-fn intel_spt_pch_acs(
-    _t: &Topology,
-    _d: DeviceId,
-    p: &PciDev,
-    dev: u16,
-    f: AcsFlags,
-) -> Option<bool> {
+fn intel_spt_pch_acs(t: &Topology, d: DeviceId, p: &PciDev, dev: u16, f: AcsFlags) -> Option<bool> {
     if p.ty != PciType::RootPort || !intel_spt_pch_acs_id(dev) {
         return None;
     }
     let cap = p.acs_cap?;
     let f = f & (cap | AcsFlags::EC);
-    asserts(f, p.acs_ctl)
+    asserts(f, t.acs_ctl(d))
 }
 
 /// pci_quirk_cavium_acs(): ThunderX root ports.
@@ -429,23 +423,33 @@ static ACS_TABLE: &[Entry] = &[
 ];
 
 /// drivers/pci/quirks.c: pci_dev_specific_acs_enabled() (v6.17): the first table entry
-/// matching the device's `id=` that answers wins; `None` is -ENOTTY (no opinion).
+/// matching the device's `id=` that answers wins; `None` is -ENOTTY (no opinion). With
+/// `pcie_acs_override=` the patch's `{ PCI_ANY_ID, PCI_ANY_ID, pcie_acs_overrides }` entry
+/// closes the table, so it answers only when no device-specific entry did
+/// ([`super::cmdline::pcie_acs_overrides`]).
 pub fn pci_dev_specific_acs_enabled(
     t: &Topology,
     dev: DeviceId,
     flags: AcsFlags,
 ) -> Option<QuirkAnswer> {
     let p = t.pci_dev(dev)?;
-    let (vendor, device) = p.id?;
-    ACS_TABLE
-        .iter()
-        .filter(|en| en.vendor == vendor && en.device.is_none_or(|d| d == device))
-        .find_map(|en| {
-            (en.f)(t, dev, p, device, flags).map(|enabled| QuirkAnswer {
-                enabled,
-                quirk: en.name,
+    let specific = p.id.and_then(|(vendor, device)| {
+        ACS_TABLE
+            .iter()
+            .filter(|en| en.vendor == vendor && en.device.is_none_or(|d| d == device))
+            .find_map(|en| {
+                (en.f)(t, dev, p, device, flags).map(|enabled| QuirkAnswer {
+                    enabled,
+                    quirk: en.name,
+                })
             })
+    });
+    specific.or_else(|| {
+        super::cmdline::pcie_acs_overrides(t, dev).map(|enabled| QuirkAnswer {
+            enabled,
+            quirk: "pcie_acs_overrides",
         })
+    })
 }
 
 /// A `DECLARE_PCI_FIXUP_HEADER(vendor, device, hook)` line: the IDs it matches.
