@@ -136,7 +136,8 @@ impl TopologyView {
                 ty_long: p.ty.to_string(),
                 acs: Some(AcsView {
                     cap: p.acs_cap,
-                    ctl: p.acs_ctl,
+                    // As boot left it: `pci=disable_acs_redir=`/`config_acs=` applied.
+                    ctl: topo.acs_ctl(id),
                 }),
                 iommu,
                 sids: Vec::new(),
