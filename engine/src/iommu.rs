@@ -188,6 +188,32 @@ impl Kernel {
         self.finish(call.name(), args, result, before)
     }
 
+    /// A `workload` statement: `spec.count` `dma_map_page`/`dma_unmap_page` pairs on `dev`
+    /// in one event, whose [`Event::workload`] carries the sampled summary. `progress` as in
+    /// [`crate::workload::run_workload`] (return false to cancel).
+    pub fn workload(
+        &mut self,
+        dev: DeviceId,
+        spec: &crate::workload::WorkloadSpec,
+        progress: &mut dyn FnMut(u64) -> bool,
+    ) -> Event {
+        let args = vec![self.core.dev_name(dev)];
+        self.rec.begin();
+        let before = self.snapshot();
+        let (result, summary) = if self.rec.crashed.is_some() {
+            (Ret::Bug, None)
+        } else {
+            let (_, mut cx) = self.cx();
+            cx.workload(dev, spec, progress)
+        };
+        let mut ev = self.finish("workload", args, result, before);
+        ev.workload = summary.map(Box::new);
+        if let Some(last) = self.events.last_mut() {
+            last.workload.clone_from(&ev.workload);
+        }
+        ev
+    }
+
     /// Keeps a step's snapshot while the run's snapshots stay under
     /// [`crate::limits::MAX_SNAPSHOT_ITEMS`]; the first one past it records a notice and
     /// every later step records none (a UI shows the last snapshot kept).
@@ -235,6 +261,7 @@ impl Kernel {
             deltas,
             breaches,
             snapshot,
+            workload: None,
         };
         self.events.push(ev.clone());
         ev

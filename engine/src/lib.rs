@@ -37,6 +37,7 @@ pub mod iotlb;
 pub mod iova;
 pub mod mapping;
 pub mod pgtable;
+pub mod workload;
 
 // The scenario language.
 pub mod scenario;

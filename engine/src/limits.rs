@@ -60,6 +60,30 @@ pub const MAX_DOMAINS: usize = 256;
 /// snapshot and the step where recording stopped carries a notice.
 pub const MAX_SNAPSHOT_ITEMS: usize = 1_000_000;
 
+/// The most map+unmap pairs one `workload` statement runs (2,000,000: about 0.15 s natively
+/// and 0.3 s in a browser at the fast path's ~70 ns per pair). More is an error at the
+/// `count=` value.
+pub const MAX_WORKLOAD_COUNT: u64 = 2_000_000;
+/// The most pairs all `workload` statements of one scenario run together (4,000,000): a
+/// link cannot multiply [`MAX_WORKLOAD_COUNT`] by writing many statements. Past it the run
+/// stops with an error at the statement that would cross it.
+pub const MAX_WORKLOAD_TOTAL: u64 = 4_000_000;
+/// The largest live set of one workload (65,536 buffers).
+pub const MAX_WORKLOAD_LIVE: u64 = 65_536;
+/// The most sizes one workload draws from, and the largest (4 MiB).
+pub const MAX_WORKLOAD_SIZES: usize = 8;
+pub const MAX_WORKLOAD_SIZE: u64 = 4 << 20;
+/// The longest model time one pair may take (1 s).
+pub const MAX_WORKLOAD_INTERVAL_NS: u64 = 1_000_000_000;
+/// The most samples one workload records; a `sample=` finer than `count` / this is
+/// coarsened to it.
+pub const MAX_WORKLOAD_SAMPLES: usize = 1000;
+/// The most range-tree steps (`rb_prev()`) one workload's allocations may take (100
+/// million, about half a second natively). A fragmenting mix of large uncached sizes makes
+/// every allocation walk the tree, O(live set) each as in iova.c; past the budget the
+/// workload stops early and says so (checked every 4096 pairs).
+pub const MAX_WORKLOAD_TREE_STEPS: u64 = 100_000_000;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,6 +43,8 @@ pub enum PgOp {
 pub struct TracedPgtable {
     pub inner: ArmLpae,
     pub(crate) ops: Vec<PgOp>,
+    /// No recording (a `workload`: a million calls summarised, not traced one by one).
+    pub(crate) paused: bool,
 }
 
 impl TracedPgtable {
@@ -50,6 +52,7 @@ impl TracedPgtable {
         TracedPgtable {
             inner,
             ops: Vec::new(),
+            paused: false,
         }
     }
 
@@ -79,6 +82,9 @@ impl IoPgtableOps for TracedPgtable {
         let result = self
             .inner
             .map_pages(iova, paddr, pgsize, pgcount, prot, mapped);
+        if self.paused {
+            return result;
+        }
         self.ops.push(PgOp::Map {
             iova,
             paddr,
@@ -98,6 +104,9 @@ impl IoPgtableOps for TracedPgtable {
         gather: &mut IotlbGather,
     ) -> u64 {
         let unmapped = self.inner.unmap_pages(iova, pgsize, pgcount, gather);
+        if self.paused {
+            return unmapped;
+        }
         self.ops.push(PgOp::Unmap {
             iova,
             pgsize,

@@ -361,6 +361,9 @@ pub struct Event {
     /// ([`crate::iommu::Kernel::record_snapshots`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<crate::snapshot::Snapshot>,
+    /// A `workload` statement's sampled summary (its million calls are not traced one by one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workload: Option<Box<crate::workload::WorkloadSummary>>,
 }
 
 impl Event {
@@ -383,6 +386,7 @@ impl Event {
             deltas: Vec::new(),
             breaches: Vec::new(),
             snapshot: None,
+            workload: None,
         }
     }
 

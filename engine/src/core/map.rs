@@ -109,6 +109,13 @@ impl Core {
         }
     }
 
+    /// The page table and cookie of `dev`'s DMA domain ([`Self::dma_domain`]), for
+    /// reading its counters.
+    pub fn dma_state(&self, dev: DeviceId) -> Option<(&KernelPaging, &DmaCookie)> {
+        let dom = self.domains.get(&self.dma_domain(dev)?)?;
+        Some((dom.paging.as_deref()?, dom.cookie.as_deref()?))
+    }
+
     /// The domain the DMA API maps into for `dev`: drivers/iommu/dma-iommu.c:
     /// iommu_setup_dma_ops() (v6.8) installs iommu-dma only when the group's default domain
     /// is DMA or DMA_FQ, and iommu_dma_map_page() maps into `iommu_get_dma_domain(dev)`,
@@ -551,6 +558,11 @@ impl Cx<'_> {
     /// queued IOVAs go back to the rcache) and the rcache depot is trimmed every 100 ms
     /// (drivers/iommu/iova.c: iova_depot_work_func(), v6.7+). The cookies count whole ms.
     pub(crate) fn tick(&mut self, ns: u64) -> Ret {
+        self.tick_except(ns, None)
+    }
+
+    /// [`Self::tick`] for every cookie but `skip`'s (a workload's, whose time passed inside it).
+    fn tick_except(&mut self, ns: u64, skip: Option<DomainId>) -> Ret {
         let before_ms = self.core.now_ns / 1_000_000;
         self.core.now_ns = self.core.now_ns.saturating_add(ns);
         let ms = self.core.now_ns / 1_000_000 - before_ms;
@@ -558,7 +570,7 @@ impl Cx<'_> {
             .core
             .domains
             .values()
-            .filter(|d| !d.freed && d.cookie.is_some())
+            .filter(|d| !d.freed && d.cookie.is_some() && Some(d.id) != skip)
             .map(|d| d.id)
             .collect();
         for d in ids {
@@ -590,6 +602,65 @@ impl Cx<'_> {
             self.core.put_paging(d, p, Some(c));
         }
         Ret::Ok
+    }
+
+    /// A `workload` statement on `dev`: [`crate::workload::run_workload`] through the
+    /// device's DMA domain, i.e. `spec.count` times kernel/dma/mapping.c:
+    /// dma_map_page_attrs() and dma_unmap_page_attrs() (v6.8) → drivers/iommu/dma-iommu.c:
+    /// iommu_dma_map_page() / iommu_dma_unmap_page() (v6.10), as [`Self::dma_map_page`]
+    /// and [`Self::dma_unmap_page`] make them one at a time, summarised instead of traced
+    /// call by call. Time passes inside the workload for this domain's cookie and then for
+    /// every other cookie. No IOMMU translation (dma-direct) leaves nothing to exercise:
+    /// a model notice, no summary.
+    pub(crate) fn workload(
+        &mut self,
+        dev: DeviceId,
+        spec: &crate::workload::WorkloadSpec,
+        progress: &mut dyn FnMut(u64) -> bool,
+    ) -> (Ret, Option<crate::workload::WorkloadSummary>) {
+        let size = spec.sizes.first().copied().unwrap_or(0);
+        let (mut ddev, mut args) =
+            match self.dma_page_entry("dma_map_page_attrs", dev, 0, size, spec.dir) {
+                Ok(x) => x,
+                Err(ret) => return (ret, None),
+            };
+        let Some(d) = self.core.dma_domain(dev) else {
+            let n = self.core.dev_name(dev);
+            self.rec.model_warn(
+                "workload",
+                &format!("{n}: dma-direct (no DMA or DMA_FQ default domain): no IOMMU fast path to exercise"),
+            );
+            return (Ret::Ok, None);
+        };
+        let Some((mut p, mut c)) = self.take_dma_cookie(dev, d, "workload") else {
+            return (Ret::Ok, None);
+        };
+        args.truncate(1);
+        args.push(format!("{} pairs", crate::trace::thousands(spec.count)));
+        self.rec.enter("workload", args);
+        p.pgtable.paused = true;
+        let start = self.core.now_ns;
+        let sum = crate::workload::run_workload(&mut p, &mut c, &mut ddev, spec, start, progress);
+        p.pgtable.paused = false;
+        let end = sum.last();
+        for n in c.take_notices() {
+            let dn = self.core.dev_name(dev);
+            self.rec
+                .notice("iommu_dma_alloc_iova", &format!("{dn}: {n}"));
+        }
+        for (w, n) in &sum.warnings {
+            self.rec.warn("workload", &format!("{w} ({n}×)"));
+        }
+        if let Some(why) = &sum.stopped {
+            self.rec.model_warn("workload", why);
+        }
+        self.rec.leave(NestedResult::Said(format!(
+            "{} maps, {} unmaps, {} rcache hits, {} tree allocations, {} range + {} full IOTLB invalidations",
+            end.maps, end.unmaps, end.rcache_hits, end.tree_allocs, end.inv_range, end.inv_full
+        )));
+        self.put_dma_cookie(dev, ddev, d, p, c);
+        self.tick_except(sum.elapsed_ns, Some(d));
+        (Ret::Ok, Some(sum))
     }
 
     /// Device DMA through a paging domain: the IOTLB first, then the table walk

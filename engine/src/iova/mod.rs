@@ -14,6 +14,7 @@ pub mod rcache;
 
 use crate::errno::Errno;
 use rcache::{IovaRcache, RcacheStats};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use rcache::{IOVA_DEPOT_DELAY_MS, IOVA_MAG_SIZE, IOVA_RANGE_CACHE_MAX_SIZE};
@@ -45,6 +46,38 @@ pub struct IovaDomain {
     pub(crate) ncpus: usize,
     /// Model time in milliseconds (advanced by [`IovaDomain::run_delayed_work`]).
     pub(crate) now_ms: u64,
+    /// What the tree walks cost so far ([`TreeStats`]).
+    pub(crate) tree: TreeStats,
+}
+
+/// Counters of the range tree: allocations that walked it (`__alloc_and_insert_iova_range()`
+/// calls, i.e. every allocation the rcache did not serve) and the nodes those walks stepped
+/// over (`rb_prev()` steps). Not kernel state: the model's window on the slow path.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TreeStats {
+    pub allocs: u64,
+    pub steps: u64,
+}
+
+/// How scattered the allocated space is: the span from the lowest allocated pfn to the
+/// highest (below the anchor), the pages allocated in it, and the ranges (tree nodes, the
+/// anchor aside; ranges cached in an rcache included, as in the kernel's tree).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fragmentation {
+    pub span_pages: u64,
+    pub used_pages: u64,
+    pub ranges: u64,
+}
+
+impl Fragmentation {
+    /// The free share of the span, in thousandths (0: one solid block).
+    pub fn free_permille(&self) -> u64 {
+        if self.span_pages == 0 {
+            return 0;
+        }
+        let free = self.span_pages.saturating_sub(self.used_pages) as u128;
+        (free * 1000 / self.span_pages as u128) as u64
+    }
 }
 
 impl IovaDomain {
@@ -73,6 +106,7 @@ impl IovaDomain {
                 .collect(),
             ncpus,
             now_ms: 0,
+            tree: TreeStats::default(),
         })
     }
 
@@ -110,6 +144,32 @@ impl IovaDomain {
             .iter()
             .filter(|(lo, _)| **lo != IOVA_ANCHOR)
             .map(|(&pfn_lo, &pfn_hi)| Iova { pfn_lo, pfn_hi })
+    }
+
+    /// The tree-walk counters.
+    pub const fn tree_stats(&self) -> TreeStats {
+        self.tree
+    }
+
+    /// The ranges in the tree (anchor aside): handed out, or cached in an rcache.
+    pub fn tree_len(&self) -> usize {
+        self.nodes.len().saturating_sub(1)
+    }
+
+    /// [`Fragmentation`] of the tree now: one pass over its ranges.
+    pub fn fragmentation(&self) -> Fragmentation {
+        let mut f = Fragmentation::default();
+        let (mut lo, mut hi) = (u64::MAX, 0u64);
+        for it in self.ranges() {
+            lo = lo.min(it.pfn_lo);
+            hi = hi.max(it.pfn_hi);
+            f.used_pages = f.used_pages.saturating_add(it.pfn_hi - it.pfn_lo + 1);
+            f.ranges += 1;
+        }
+        if f.ranges > 0 {
+            f.span_pages = hi - lo + 1;
+        }
+        f
     }
 
     /// Per-size-class rcache counters (sizes 1, 2, 4, 8, 16, 32 pages).

@@ -99,6 +99,7 @@ impl IovaDomain {
         if size == 0 {
             return None;
         }
+        self.tree.allocs += 1;
         let align_mask = if size_aligned {
             u64::MAX.checked_shl(fls_long(size - 1)).unwrap_or(0)
         } else {
@@ -122,6 +123,7 @@ impl IovaDomain {
                 curr = prevs.next().map(|(&l, &h)| (l, h));
                 match curr {
                     Some((plo, phi)) if new_pfn <= phi && new_pfn >= low_pfn => {
+                        self.tree.steps += 1;
                         high_pfn = high_pfn.min(plo);
                         new_pfn = high_pfn.wrapping_sub(size) & align_mask;
                     }

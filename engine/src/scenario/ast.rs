@@ -88,6 +88,85 @@ pub enum StmtKind {
     },
     Call(CallStmt),
     Expect(ExpectStmt),
+    /// **Extension (this repository):** `workload DEV count=N ...` (docs/SCENARIO.md).
+    Workload(WorkloadStmt),
+}
+
+/// `workload DEV count=N sizes=4K,64K live=N cpus=N dir=DIR seed=N sample=N interval=1us`:
+/// seeded `dma_map_page`/`dma_unmap_page` pairs ([`crate::workload`]). The AST records
+/// what the file says; absent attributes take [`crate::workload::WorkloadSpec::new`]'s
+/// defaults.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WorkloadStmt {
+    pub dev: Spanned<DeviceRef>,
+    pub count: Spanned<Number>,
+    /// `sizes=`, in source order; empty when not given.
+    pub sizes: Vec<Spanned<Number>>,
+    pub live: Option<Spanned<Number>>,
+    pub cpus: Option<Spanned<Number>>,
+    pub dir: Option<Spanned<DmaDirection>>,
+    pub seed: Option<Spanned<Number>>,
+    pub sample: Option<Spanned<Number>>,
+    pub interval: Option<Spanned<Duration>>,
+}
+
+/// A counter `expect counter(DEV, NAME)` reads from the device's DMA domain: its page
+/// table, IOTLB, dma-iommu cookie and IOVA allocator, counted since the domain was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Counter {
+    Maps,
+    Unmaps,
+    MapErrors,
+    RcacheHits,
+    RcacheMisses,
+    TreeAllocs,
+    IotlbInvRange,
+    IotlbInvFull,
+    FqFullFlushes,
+    FqTimerFlushes,
+    FqPending,
+    LiveIovas,
+    TablesLive,
+}
+
+impl Counter {
+    pub const ALL: [Counter; 13] = [
+        Counter::Maps,
+        Counter::Unmaps,
+        Counter::MapErrors,
+        Counter::RcacheHits,
+        Counter::RcacheMisses,
+        Counter::TreeAllocs,
+        Counter::IotlbInvRange,
+        Counter::IotlbInvFull,
+        Counter::FqFullFlushes,
+        Counter::FqTimerFlushes,
+        Counter::FqPending,
+        Counter::LiveIovas,
+        Counter::TablesLive,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Counter::Maps => "maps",
+            Counter::Unmaps => "unmaps",
+            Counter::MapErrors => "map_errors",
+            Counter::RcacheHits => "rcache_hits",
+            Counter::RcacheMisses => "rcache_misses",
+            Counter::TreeAllocs => "tree_allocs",
+            Counter::IotlbInvRange => "iotlb_inv_range",
+            Counter::IotlbInvFull => "iotlb_inv_full",
+            Counter::FqFullFlushes => "fq_full_flushes",
+            Counter::FqTimerFlushes => "fq_timer_flushes",
+            Counter::FqPending => "fq_pending",
+            Counter::LiveIovas => "live_iovas",
+            Counter::TablesLive => "tables_live",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Counter> {
+        Counter::ALL.into_iter().find(|c| c.name() == s)
+    }
 }
 
 /// One `key=value` of a `config` line.
@@ -630,6 +709,14 @@ pub enum Check {
         iova: Spanned<Arg>,
         op: CmpOp,
         phys: Spanned<Number>,
+    },
+    /// **Extension (this repository):** `counter(DEV, NAME) == N`: a counter of the
+    /// device's DMA domain ([`Counter`]).
+    Counter {
+        dev: Spanned<DeviceRef>,
+        counter: Spanned<Counter>,
+        op: CmpOp,
+        value: Spanned<Number>,
     },
     /// `invariants ok`
     InvariantsOk,

@@ -20,7 +20,10 @@ pub use ast::*;
 pub use calls::{CallName, Param, Returns, Signature, Syntax, SIGNATURES};
 pub use error::{ErrorKind, ParseError, ParseErrors};
 pub use parser::{parse, parse_config_settings, MAX_ERRORS, MAX_INPUT, MAX_LINE, MAX_STATEMENTS};
-pub use run::{eras_to_check, run, run_scenario, CheckOutcome, Options, Phase, Run, Step};
+pub use run::{
+    eras_to_check, run, run_scenario, run_scenario_with_progress, workload_pairs, CheckOutcome,
+    Options, Phase, Run, Step,
+};
 pub use view::{compare, AcsView, Compare, CompareCell, CompareRow, TopologyView};
 
 #[cfg(test)]

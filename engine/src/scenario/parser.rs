@@ -15,7 +15,7 @@ pub use crate::limits::{MAX_ERRORS, MAX_INPUT, MAX_LINE, MAX_STATEMENTS};
 
 /// The statement keywords (the first word of a line): "did you mean" on an unknown first
 /// word, and the web editor's colours.
-pub const KEYWORDS: [&str; 8] = [
+pub const KEYWORDS: [&str; 9] = [
     "generation",
     "config",
     "iommu",
@@ -24,7 +24,10 @@ pub const KEYWORDS: [&str; 8] = [
     "pci",
     "alias",
     "expect",
+    "workload",
 ];
+
+mod workload;
 
 /// Words that cannot name a handle: they mean something in `domain(...) == X`.
 const RESERVED: [&str; 4] = ["default", "blocking", "identity", "none"];
@@ -491,6 +494,11 @@ impl Parser<'_> {
                 cur.pos += 1;
                 self.expect_stmt(cur).map(StmtKind::Expect)
             }
+            "workload" => {
+                cur.pos += 1;
+                self.seen_call = true;
+                workload::workload(cur).map(StmtKind::Workload)
+            }
             other => match CallName::parse(other) {
                 Some(_) => self.call(cur, None),
                 None => {
@@ -750,7 +758,7 @@ impl Parser<'_> {
 
     fn expect_stmt(&mut self, cur: &mut Cursor) -> Result<ExpectStmt, ParseError> {
         const CHECKS: &str = "`groups`, `group`, `domain`, `owner`, `owner_cnt`, \
-                              `iova_to_phys`, `invariants` or `breach`";
+                              `iova_to_phys`, `counter`, `invariants` or `breach`";
         let what = cur.word(CHECKS)?;
         let check = match what.node.as_str() {
             "groups" => {
@@ -842,6 +850,7 @@ impl Parser<'_> {
                     phys,
                 }
             }
+            "counter" => workload::counter(cur)?,
             "invariants" => {
                 let w = cur.word("`ok`")?;
                 if w.node != "ok" {
@@ -893,6 +902,7 @@ impl Parser<'_> {
                         "owner",
                         "owner_cnt",
                         "iova_to_phys",
+                        "counter",
                         "invariants",
                         "breach",
                     ],

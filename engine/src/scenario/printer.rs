@@ -183,6 +183,29 @@ pub fn code(kind: &StmtKind) -> String {
                 }
             }
         }
+        StmtKind::Workload(w) => {
+            let _ = write!(o, "workload {} count={}", w.dev.node, w.count.node);
+            if !w.sizes.is_empty() {
+                let sizes: Vec<String> = w.sizes.iter().map(|s| s.node.to_string()).collect();
+                let _ = write!(o, " sizes={}", sizes.join(","));
+            }
+            for (key, v) in [("live", &w.live), ("cpus", &w.cpus)] {
+                if let Some(v) = v {
+                    let _ = write!(o, " {key}={}", v.node);
+                }
+            }
+            if let Some(d) = &w.dir {
+                let _ = write!(o, " dir={}", d.node.name());
+            }
+            for (key, v) in [("seed", &w.seed), ("sample", &w.sample)] {
+                if let Some(v) = v {
+                    let _ = write!(o, " {key}={}", v.node);
+                }
+            }
+            if let Some(i) = &w.interval {
+                let _ = write!(o, " interval={}", i.node);
+            }
+        }
         StmtKind::Expect(e) => {
             o.push_str("expect ");
             match &e.check {
@@ -225,6 +248,21 @@ pub fn code(kind: &StmtKind) -> String {
                         iova.node,
                         op.symbol(),
                         phys.node
+                    );
+                }
+                Check::Counter {
+                    dev,
+                    counter,
+                    op,
+                    value,
+                } => {
+                    let _ = write!(
+                        o,
+                        "counter({}, {}) {} {}",
+                        dev.node,
+                        counter.node.name(),
+                        op.symbol(),
+                        value.node
                     );
                 }
                 Check::InvariantsOk => o.push_str("invariants ok"),

@@ -124,16 +124,64 @@ pub fn run(text: &str, opts: &Options) -> Result<Run, ParseErrors> {
 
 /// Runs a parsed scenario; `text` is its source (for the statement texts in the trace).
 pub fn run_scenario(s: &Scenario, text: &str, opts: &Options) -> Result<Run, ParseError> {
+    run_scenario_with_progress(s, text, opts, &mut |_, _| true)
+}
+
+/// The pairs all `workload` statements of `s` run, as written (each `count=`).
+pub fn workload_pairs(s: &Scenario) -> u64 {
+    s.stmts
+        .iter()
+        .map(|st| match &st.kind {
+            StmtKind::Workload(w) => w.count.node.value,
+            _ => 0,
+        })
+        .fold(0, u64::saturating_add)
+}
+
+/// [`run_scenario`] reporting the progress of its `workload` statements:
+/// `progress(done, total)` in pairs ([`workload_pairs`]) every 65,536 pairs; returning
+/// false cancels the workload in progress (its summary says so) and the run goes on.
+pub fn run_scenario_with_progress(
+    s: &Scenario,
+    text: &str,
+    opts: &Options,
+    progress: &mut dyn FnMut(u64, u64) -> bool,
+) -> Result<Run, ParseError> {
     let era = opts.era.unwrap_or_else(|| s.era());
     let config = s.config();
     let mut r = Runner::new(text, era, config);
     r.topo.set_acs_params(s.acs_params());
     r.kernel.record_snapshots = opts.snapshots;
+    // The workload budget is checked before anything runs: bad input fails fast.
+    let mut total = 0u64;
+    for st in &s.stmts {
+        if let StmtKind::Workload(w) = &st.kind {
+            total = total.saturating_add(w.count.node.value);
+            if total > crate::limits::MAX_WORKLOAD_TOTAL {
+                return Err(err(
+                    w.count.span,
+                    format!(
+                        "the workloads of one scenario run at most {} pairs",
+                        crate::trace::thousands(crate::limits::MAX_WORKLOAD_TOTAL)
+                    ),
+                ));
+            }
+        }
+    }
+    let mut done = 0u64;
     for stmt in &s.stmts {
         if r.kernel.crashed().is_some() {
             break;
         }
-        r.stmt(&stmt.kind, stmt.span)?;
+        match &stmt.kind {
+            StmtKind::Workload(w) => {
+                r.boot()?;
+                let base = done;
+                done = done.saturating_add(w.count.node.value);
+                r.workload(w, stmt.span, &mut |n| progress(base + n, total))?;
+            }
+            k => r.stmt(k, stmt.span)?,
+        }
     }
     r.boot()?;
     let sysfs = r.groups.explain(&r.topo);
@@ -250,7 +298,45 @@ impl<'a> Runner<'a> {
                 }
                 Ok(())
             }
+            // Run by run_scenario_with_progress; the declared machine skips it.
+            StmtKind::Workload(_) => Ok(()),
         }
+    }
+
+    /// A `workload` statement: its spec from the AST (defaults of
+    /// [`crate::workload::WorkloadSpec::new`]), one step whose event carries the summary.
+    fn workload(
+        &mut self,
+        w: &super::ast::WorkloadStmt,
+        span: Span,
+        progress: &mut dyn FnMut(u64) -> bool,
+    ) -> Result<(), ParseError> {
+        let dev = self.device(&w.dev.node, w.dev.span)?;
+        let mut spec = crate::workload::WorkloadSpec::new(w.count.node.value);
+        if !w.sizes.is_empty() {
+            spec.sizes = w.sizes.iter().map(|s| s.node.value).collect();
+        }
+        if let Some(l) = &w.live {
+            spec.live = l.node.value;
+        }
+        if let Some(c) = &w.cpus {
+            spec.cpus = u32::try_from(c.node.value).unwrap_or(1);
+        }
+        if let Some(d) = &w.dir {
+            spec.dir = d.node;
+        }
+        if let Some(s) = &w.seed {
+            spec.seed = s.node.value;
+        }
+        if let Some(s) = &w.sample {
+            spec.sample = s.node.value;
+        }
+        if let Some(i) = &w.interval {
+            spec.interval_ns = i.node.as_nanos().unwrap_or(0);
+        }
+        let event = self.kernel.workload(dev, &spec, progress);
+        self.push(span, Phase::Call, event);
+        Ok(())
     }
 
     /// A device was declared: probed at boot, or at once when hot-added.
@@ -517,6 +603,24 @@ impl<'a> Runner<'a> {
                     format!("{} {:#x}", op.symbol(), phys.node.value),
                     format!("{pa:#x}"),
                     (pa == phys.node.value) == (*op == CmpOp::Eq),
+                )
+            }
+            Check::Counter {
+                dev,
+                counter,
+                op,
+                value,
+            } => {
+                let id = self.device(&dev.node, dev.span)?;
+                let got = self
+                    .kernel
+                    .core
+                    .dma_state(id)
+                    .map(|(p, c)| lower::expect::counter_value(counter.node, p, c));
+                (
+                    format!("{} {}", op.symbol(), value.node),
+                    got.map_or_else(|| "no DMA domain".to_string(), |v| v.to_string()),
+                    got.is_some_and(|v| (v == value.node.value) == (*op == CmpOp::Eq)),
                 )
             }
             Check::InvariantsOk => {

@@ -1,8 +1,10 @@
 //! Expectation values against the engine's results: `=> VALUE` after a call, and how a
 //! checked `expect` prints what it found.
 
+use crate::dma::DmaCookie;
 use crate::ids::GroupId;
-use crate::scenario::ast::Value;
+use crate::mapping::KernelPaging;
+use crate::scenario::ast::{Counter, Value};
 use crate::trace::Ret;
 
 /// Whether a call's result is the `=> VALUE` the scenario expects (`0` also matches a
@@ -30,4 +32,27 @@ pub(crate) fn fmt_partition(p: &[Vec<String>]) -> String {
         .map(|g| format!("{{{}}}", g.join(" ")))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The value of `expect counter(DEV, NAME)` on a DMA domain's table and cookie.
+pub(crate) fn counter_value(c: Counter, p: &KernelPaging, ck: &DmaCookie) -> u64 {
+    let s = crate::workload::counters(p, ck);
+    match c {
+        Counter::Maps => s.maps,
+        Counter::Unmaps => s.unmaps,
+        Counter::MapErrors => s.map_errors,
+        Counter::RcacheHits => s.rcache_hits,
+        Counter::RcacheMisses => s.rcache_misses,
+        Counter::TreeAllocs => s.tree_allocs,
+        Counter::IotlbInvRange => s.inv_range,
+        Counter::IotlbInvFull => s.inv_full,
+        Counter::FqFullFlushes => s.fq_full_flushes,
+        Counter::FqTimerFlushes => s.fq_timer_flushes,
+        Counter::FqPending => ck
+            .fq
+            .as_ref()
+            .map_or(0, |q| q.pending().iter().map(|&n| n as u64).sum()),
+        Counter::LiveIovas => ck.iovad.tree_len() as u64,
+        Counter::TablesLive => p.stats().tables_live,
+    }
 }
