@@ -68,6 +68,32 @@ enum Command {
     },
     /// Print a scenario in canonical form (what share links and presets use).
     Fmt { file: String },
+    /// Import a real machine from pasted lspci / iommu group listings / dmesg / /proc/cmdline
+    /// (shared/IMPORT.md): print the scenario that rebuilds it, or with --check the report.
+    #[command(
+        after_help = "Exit status: 0 the model reproduces the listed groups (or the scenario was written), \
+1 it does not (--check, --json), 2 nothing readable (FILE:LINE:COL: message)."
+    )]
+    Import {
+        /// Pasted text files, read as one paste.
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Write the scenario to this file (default: standard output, unless --check/--json).
+        #[arg(long, short)]
+        output: Option<String>,
+        /// Print the report: real vs simulated groups, reasons, inferred facts, differences.
+        #[arg(long)]
+        check: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// `key=value …` settings for the scenario's `config` line (what-ifs).
+        #[arg(long)]
+        config: Option<String>,
+        /// Infer nothing: only the facts read, the quirks and the known-devices table.
+        #[arg(long)]
+        no_infer: bool,
+    },
 }
 
 fn parse_era(s: &str) -> Result<Era, String> {
@@ -100,6 +126,14 @@ fn main() -> ExitCode {
             config,
             what_if,
         } => cmd_groups(&file, config.as_deref(), what_if.as_deref()),
+        Command::Import {
+            files,
+            output,
+            check,
+            json,
+            config,
+            no_infer,
+        } => cmd_import(&files, output.as_deref(), check, json, config, no_infer),
         Command::Fmt { file } => match load(&file) {
             Ok((_, s)) => {
                 print!("{}", s.print());
@@ -382,5 +416,84 @@ fn cmd_groups(file: &str, config: Option<&str>, what_if: Option<&str>) -> ExitCo
             ExitCode::SUCCESS
         }
         Err(code) => code,
+    }
+}
+
+/// `iommu-play import`: the files are read as one paste; an error's line is mapped back to
+/// its file.
+fn cmd_import(
+    files: &[String],
+    output: Option<&str>,
+    check: bool,
+    json: bool,
+    config: Option<String>,
+    no_infer: bool,
+) -> ExitCode {
+    use iommu_engine::import::{import, ImportOptions, MAX_IMPORT_INPUT};
+    let mut text = String::new();
+    // (file, first line of it in `text`)
+    let mut starts: Vec<(&str, u32)> = Vec::new();
+    for file in files {
+        let read = std::fs::File::open(file).and_then(|f| {
+            use std::io::Read;
+            let mut bytes = Vec::new();
+            f.take(MAX_IMPORT_INPUT as u64 + 1)
+                .read_to_end(&mut bytes)
+                .map(|_| bytes)
+        });
+        match read {
+            Ok(bytes) => {
+                let line = text.lines().count() as u32 + 1;
+                starts.push((file, line));
+                text.push_str(&String::from_utf8_lossy(&bytes));
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
+            }
+            Err(e) => {
+                eprintln!("{file}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let opts = ImportOptions { config, no_inference: no_infer };
+    let out = match import(&text, &opts) {
+        Ok(o) => o,
+        Err(e) => {
+            let (file, first) = starts
+                .iter()
+                .rev()
+                .find(|(_, l)| *l <= e.line)
+                .copied()
+                .unwrap_or((files.first().map_or("-", String::as_str), 1));
+            let line = if e.message.starts_with("--config") { e.line } else { e.line - first + 1 };
+            let file = if e.message.starts_with("--config") { "--config" } else { file };
+            eprintln!("{file}:{line}:{}: {}", e.col, e.message);
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(path) = output {
+        if let Err(e) = std::fs::write(path, &out.scenario_text) {
+            eprintln!("{path}: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    if json {
+        match serde_json::to_string_pretty(&out.report) {
+            Ok(j) => println!("{j}"),
+            Err(e) => {
+                eprintln!("json: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else if check {
+        print!("{}", out.report_text());
+    } else if output.is_none() {
+        print!("{}", out.scenario_text);
+    }
+    if (check || json) && !out.report.reproduced {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }

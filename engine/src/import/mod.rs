@@ -26,14 +26,22 @@
 //! assert_eq!(p.groups.len(), 1);
 //! ```
 
+pub mod check;
 pub mod cmdline;
 pub mod dmesg;
 pub mod groups;
+pub mod infer;
+pub mod known;
 pub mod lspci;
+pub mod rebuild;
+pub mod report;
 mod scan;
 mod text;
 pub mod tree;
+pub mod view;
 
+#[cfg(test)]
+mod import_tests;
 #[cfg(test)]
 mod tests;
 
@@ -50,6 +58,160 @@ use std::fmt;
 /// readable.
 pub fn parse(text: &str) -> Result<Paste, ImportError> {
     scan::parse(text)
+}
+
+/// How to import ([`import`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// `key=value …` settings for the scenario's `config` line (`--config`), on top of what
+    /// the pasted `/proc/cmdline` sets.
+    pub config: Option<String>,
+    /// Do not infer: the scenario and report hold only the read, quirk and known facts.
+    pub no_inference: bool,
+}
+
+/// What [`import`] gives: the scenario (SCENARIO.md language, canonical text) and the
+/// `--check` report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Imported {
+    /// The scenario that rebuilds the machine, with the listing's groups as expectations.
+    pub scenario_text: String,
+    pub report: report::Report,
+    /// The rebuilt machine (hosts, functions with their facts and provenance).
+    pub machine: rebuild::Machine,
+}
+
+impl Imported {
+    /// The report's text (`iommu-play import --check`).
+    pub fn report_text(&self) -> String {
+        view::report_text(&self.report)
+    }
+}
+
+/// Imports a pasted text (shared/IMPORT.md): parses it ([`parse`]), rebuilds the machine
+/// ([`rebuild::rebuild`]), adds the quirk notes, infers what the listing's groups need
+/// ([`infer::infer`]) unless told not to, and compares the model's groups with the
+/// listing's ([`report::Report`]). Errors: [`parse`]'s, and a `--config` that is not a valid
+/// `config` line (at its own line 1).
+///
+/// ```
+/// use iommu_engine::import::{import, ImportOptions};
+/// let paste = "IOMMU Group 1:\n\t00:01.0 PCI bridge [0604]: Intel Corporation Device [8086:1901]\n\
+///              \t01:00.0 VGA compatible controller [0300]: NVIDIA Corporation Device [10de:1b80]\n";
+/// let out = import(paste, &ImportOptions::default()).unwrap();
+/// assert!(out.report.reproduced);
+/// assert!(out.scenario_text.contains("pci 01:00.0 ep parent=00:01.0"));
+/// ```
+pub fn import(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError> {
+    let paste = parse(text)?;
+    let config = config_settings(&paste, opts)?;
+    let config_line = config_text(&config);
+    let cfg = {
+        let s = crate::scenario::Scenario {
+            stmts: vec![crate::scenario::Stmt {
+                kind: crate::scenario::StmtKind::Config(config.clone()),
+                comment: None,
+                span: crate::scenario::Span::default(),
+            }],
+        };
+        s.config()
+    };
+    let mut machine = rebuild::rebuild(&paste);
+    let internal = |e: String| ImportError {
+        line: 1,
+        col: 1,
+        message: format!("the rebuilt machine does not build: {e}"),
+    };
+    let model = check::Model::new(&machine, cfg).map_err(internal)?;
+    check::note_quirks(&mut machine, &model);
+    let before = check::Comparison::new(&machine, &model).same();
+    let model = if opts.no_inference || before {
+        model
+    } else if infer::infer(&mut machine, &model) > 0 {
+        check::Model::new(&machine, cfg).map_err(internal)?
+    } else {
+        model
+    };
+    let mut report = report::Report::new(&machine, &model, before, config_line);
+    report.skipped_lines = paste.skipped_count;
+    report.cuts = paste.cuts.clone();
+    report.conflicts = paste.conflicts.iter().map(Conflict::to_string).collect();
+    if paste.dropped > 0 {
+        report.notes.push(format!(
+            "{} statements named functions past the limit of {MAX_IMPORT_DEVICES} and were dropped",
+            paste.dropped
+        ));
+    }
+    let max = crate::limits::MAX_DEVICES;
+    if machine.functions.len() > max {
+        report.notes.push(format!(
+            "the scenario declares {} functions: `iommu-play run` runs at most {max}, so it is for reading \
+             and regrouping (this report), not for running",
+            machine.functions.len()
+        ));
+    }
+    let header = header(&paste, &report);
+    let scenario_text = machine.scenario(&header, &config).print();
+    Ok(Imported {
+        scenario_text,
+        report,
+        machine,
+    })
+}
+
+/// The scenario's leading comment.
+fn header(p: &Paste, r: &report::Report) -> Vec<String> {
+    let formats: Vec<String> = p.formats().iter().map(Format::to_string).collect();
+    let verdict = match (r.reproduced, r.reproduced_without_inference) {
+        (true, true) => "The model reproduces the listed groups",
+        (true, false) => "The model reproduces the listed groups with the inferred facts",
+        (false, _) => "The model does not reproduce the listed groups (iommu-play import --check says why)",
+    };
+    vec![
+        format!(
+            "Imported from a paste ({}): {} PCI functions, {} listed groups.",
+            formats.join(", "),
+            r.functions,
+            r.groups.len()
+        ),
+        format!("{verdict}."),
+        "Trailing comments: where a fact not read from the listing came from.".to_string(),
+    ]
+}
+
+/// The `config` settings: the `--config` text, read as a `config` line of the language.
+fn config_settings(
+    _p: &Paste,
+    opts: &ImportOptions,
+) -> Result<Vec<crate::scenario::Spanned<crate::scenario::ConfigSetting>>, ImportError> {
+    let mut out = Vec::new();
+    if let Some(text) = opts.config.as_deref().filter(|t| !t.trim().is_empty()) {
+        let line = format!("config {}\n", text.trim());
+        let s = crate::scenario::parse(&line).map_err(|e| {
+            let first = e.errors.first();
+            ImportError {
+                line: 1,
+                col: first.map_or(1, |f| f.span.col.saturating_sub(7).max(1)),
+                message: format!(
+                    "--config: {}",
+                    first.map_or_else(|| "not a config line".to_string(), |f| f.kind.to_string())
+                ),
+            }
+        })?;
+        for st in s.stmts {
+            if let crate::scenario::StmtKind::Config(c) = st.kind {
+                out.extend(c);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn config_text(c: &[crate::scenario::Spanned<crate::scenario::ConfigSetting>]) -> String {
+    if c.is_empty() {
+        return String::new();
+    }
+    crate::scenario::printer::code(&crate::scenario::StmtKind::Config(c.to_vec()))
 }
 
 /// The formats a fact can be read from.

@@ -87,7 +87,7 @@ macro_rules! fixture {
     };
 }
 
-const FIXTURES: [(&str, &str); 15] = [
+pub(super) const FIXTURES: [(&str, &str); 15] = [
     fixture!("asrock-b550-phantom-itx-ax-ACS-OVERRIDE"),
     fixture!("asrock-z170-gaming-itx"),
     fixture!("asrock-z370m-itx-coffeelake"),

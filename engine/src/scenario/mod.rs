@@ -19,6 +19,7 @@ pub mod view;
 pub use ast::*;
 pub use calls::{CallName, Param, Returns, Signature, Syntax, SIGNATURES};
 pub use error::{ErrorKind, ParseError, ParseErrors};
+pub(crate) use lower::topology::machine as declared_machine;
 pub use parser::{parse, parse_config_settings, MAX_ERRORS, MAX_INPUT, MAX_LINE, MAX_STATEMENTS};
 pub use run::{
     eras_to_check, run, run_scenario, run_scenario_with_progress, workload_pairs, CheckOutcome,

@@ -202,3 +202,28 @@ mod tests {
         assert_eq!(iommu_facts(&spec), IommuFacts::new("smmu0"));
     }
 }
+
+/// The machine a scenario declares: its `iommu`, `host`, `pci`, `platform` and `alias`
+/// statements in order, none probed, without the runner's device cap (the import rebuilds
+/// and regroups machines of up to [`crate::limits::MAX_IMPORT_DEVICES`] functions).
+pub(crate) fn machine(s: &crate::scenario::Scenario) -> Result<Topology, ParseError> {
+    use crate::scenario::ast::StmtKind;
+    let mut topo = Topology::new();
+    for stmt in &s.stmts {
+        match &stmt.kind {
+            StmtKind::Iommu(d) => {
+                iommu(&mut topo, d, stmt.span)?;
+            }
+            StmtKind::Host(h) => host(&mut topo, h, stmt.span)?,
+            StmtKind::Pci(p) => {
+                pci(&mut topo, p, stmt.span)?;
+            }
+            StmtKind::Platform(p) => {
+                platform(&mut topo, p, stmt.span)?;
+            }
+            StmtKind::Alias { dev, alias: a } => alias(&mut topo, dev, a, stmt.span)?,
+            _ => {}
+        }
+    }
+    Ok(topo)
+}

@@ -1,0 +1,175 @@
+//! Reconstruction, inference and the report: the real machines and small pastes.
+
+use super::rebuild::NoteKind;
+use super::tests::FIXTURES;
+use super::*;
+
+fn imp(text: &str) -> Imported {
+    import(text, &ImportOptions::default()).unwrap()
+}
+
+fn notes(out: &Imported, kind: NoteKind) -> Vec<String> {
+    out.report
+        .facts
+        .iter()
+        .filter(|f| f.kind == kind)
+        .map(|f| format!("{}: {}", f.bdf, f.text))
+        .collect()
+}
+
+/// Every real machine imports, its scenario parses back to the same text, runs (the
+/// scenario language runs at most `MAX_DEVICES` devices) and passes: the model forms the
+/// listed groups. None reproduces from the read facts alone: none of the listings has an
+/// `ACSCap:` line for its ports.
+#[test]
+fn every_real_machine_imports_and_reproduces_its_groups() {
+    for (name, text) in FIXTURES {
+        let out = imp(text);
+        let r = &out.report;
+        assert!(r.reproduced, "{name}:\n{}", out.report_text());
+        assert!(!r.reproduced_without_inference, "{name}");
+        assert!(r.differences.is_empty(), "{name}");
+        let s = crate::scenario::parse(&out.scenario_text).unwrap();
+        assert_eq!(s.print(), out.scenario_text, "{name}: canonical");
+        if r.functions <= crate::limits::MAX_DEVICES {
+            let run = crate::scenario::run_scenario(&s, &out.scenario_text, &Default::default())
+                .unwrap();
+            assert!(run.passed(), "{name}: {:?}", run.failures().collect::<Vec<_>>());
+        }
+        let again = import(
+            text,
+            &ImportOptions {
+                no_inference: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(!again.report.reproduced, "{name}");
+        assert!(notes(&again, NoteKind::Inferred).is_empty(), "{name}");
+    }
+}
+
+/// lspci -vvv blocks with every ACS bit and every group: nothing to infer.
+const VVV: &str = "\
+00:01.0 PCI bridge [0604]: Intel Corporation 6th-10th Gen Core Processor PCIe Controller (x16) [8086:1901] (rev 07) (prog-if 00 [Normal decode])
+\tFlags: bus master, fast devsel, latency 0, IRQ 121, IOMMU group 1
+\tBus: primary=00, secondary=01, subordinate=01, sec-latency=0
+\tCapabilities: [a0] Express (v2) Root Port (Slot+), MSI 00
+01:00.0 VGA compatible controller [0300]: NVIDIA Corporation GP104 [GeForce GTX 1080] [10de:1b80] (rev a1) (prog-if 00 [VGA controller])
+\tFlags: bus master, fast devsel, latency 0, IRQ 16, IOMMU group 1
+\tCapabilities: [68] Express (v2) Legacy Endpoint, MSI 00
+01:00.1 Audio device [0403]: NVIDIA Corporation GP104 High Definition Audio Controller [10de:10f0] (rev a1)
+\tFlags: bus master, fast devsel, latency 0, IRQ 17, IOMMU group 1
+\tCapabilities: [68] Express (v2) Endpoint, MSI 00
+00:1c.0 PCI bridge [0604]: Intel Corporation 200 Series PCH PCI Express Root Port #1 [8086:a290] (rev f0) (prog-if 00 [Normal decode])
+\tFlags: bus master, fast devsel, latency 0, IRQ 122, IOMMU group 2
+\tBus: primary=00, secondary=02, subordinate=02, sec-latency=0
+\tCapabilities: [40] Express (v2) Root Port (Slot+), MSI 00
+\tCapabilities: [100 v1] Access Control Services
+\t\tACSCap:\tSrcValid+ TransBlk+ ReqRedir+ CmpltRedir+ UpstreamFwd+ EgressCtrl- DirectTrans-
+\t\tACSCtl:\tSrcValid+ TransBlk- ReqRedir+ CmpltRedir+ UpstreamFwd+ EgressCtrl- DirectTrans-
+02:00.0 Non-Volatile memory controller [0108]: Samsung Electronics Co Ltd NVMe SSD Controller SM981/PM981/PM983 [144d:a808] (prog-if 02 [NVM Express])
+\tFlags: bus master, fast devsel, latency 0, IRQ 16, IOMMU group 3
+\tCapabilities: [70] Express (v2) Endpoint, MSI 00
+";
+
+#[test]
+fn a_listing_that_states_every_acs_bit_needs_no_inference() {
+    let out = imp(VVV);
+    assert!(out.report.reproduced_without_inference, "{}", out.report_text());
+    assert!(out.report.reproduced);
+    assert!(notes(&out, NoteKind::Inferred).is_empty());
+    assert!(out.report.unknown.is_empty(), "{:?}", out.report.unknown);
+    let lines: Vec<&str> = out.scenario_text.lines().filter(|l| l.starts_with("pci ")).collect();
+    assert_eq!(
+        lines,
+        [
+            "pci 00:01.0 rp id=8086:1901",
+            "pci 01:00.0 ep parent=00:01.0 id=10de:1b80  # parent from `Bus:` ranges",
+            "pci 01:00.1 ep parent=00:01.0 id=10de:10f0  # parent from `Bus:` ranges",
+            "pci 00:1c.0 rp acs-cap=SV,TB,RR,CR,UF acs-ctl=SV,RR,CR,UF id=8086:a290  \
+# quirk: pci_quirk_intel_spt_pch_acs (isolated)",
+            "pci 02:00.0 ep parent=00:1c.0 id=144d:a808  # parent from `Bus:` ranges",
+        ]
+    );
+    assert!(out.scenario_text.contains(
+        "expect groups = {00:01.0 01:00.0 01:00.1} {00:1c.0} {02:00.0}"
+    ));
+    let a = &out.report.advice;
+    assert_eq!(a.len(), 1);
+    assert!(a[0].sentence.starts_with(
+        "00:01.0 (Intel Corporation 6th-10th Gen Core Processor PCIe Controller (x16)), root port \
+has no ACS capability: everything behind it shares a group; your options:"
+    ), "{}", a[0].sentence);
+}
+
+#[test]
+fn parents_say_where_they_come_from() {
+    // dmesg `bridge to`, and bus numbers.
+    let text = "\
+pci 0000:00:1c.0: [8086:a110] type 01 class 0x060400 PCIe Root Port
+pci 0000:00:1c.0: PCI bridge to [bus 02]
+pci 0000:02:00.0: [8086:1539] type 00 class 0x020000 PCIe Endpoint
+IOMMU Group 1 00:1c.4 PCI bridge [0604]: Intel Corporation Device [8086:a114]
+IOMMU Group 1 03:00.0 Network controller [0280]: Intel Corporation Device [8086:24fb]
+IOMMU Group 2 00:1c.0 PCI bridge [0604]: Intel Corporation Device [8086:a110]
+IOMMU Group 3 02:00.0 Ethernet controller [0200]: Intel Corporation Device [8086:1539]
+";
+    let out = imp(text);
+    assert!(out.report.reproduced, "{}", out.report_text());
+    let parents = notes(&out, NoteKind::Parent);
+    assert_eq!(
+        parents,
+        [
+            "02:00.0: parent from dmesg `bridge to`",
+            "03:00.0: parent inferred from bus numbers"
+        ]
+    );
+    assert_eq!(
+        notes(&out, NoteKind::Inferred),
+        [
+            "00:1c.0: inferred: ACS, since 02:00.0 is not in its group",
+            "00:1c.4: inferred: no ACS, since 03:00.0 shares its group"
+        ]
+    );
+}
+
+#[test]
+fn config_passes_through_and_bad_config_is_an_error() {
+    let out = import(
+        VVV,
+        &ImportOptions {
+            config: Some("acs-fix=on".to_string()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(out.scenario_text.contains("\nconfig acs-fix=on\n"));
+    assert_eq!(out.report.config, "config acs-fix=on");
+    let e = import(
+        VVV,
+        &ImportOptions {
+            config: Some("acs-fixx=on".to_string()),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(e.message.starts_with("--config: "), "{e}");
+}
+
+#[test]
+fn the_report_serialises_and_names_each_difference() {
+    // 01:00.0 listed apart from its port, whose read capability list has no ACS: the model
+    // cannot agree, and says why.
+    let text = VVV.replace("IRQ 16, IOMMU group 1\n\tCapabilities: [68] Express (v2) Legacy", "IRQ 16, IOMMU group 9\n\tCapabilities: [68] Express (v2) Legacy");
+    let out = imp(&text);
+    assert!(!out.report.reproduced);
+    let d = &out.report.differences;
+    assert!(d.iter().any(|d| d.device == Bdf::new(1, 0, 0)
+        && d.sentence.contains("listed in group 9 without")
+        || d.sentence.contains("is listed in group 9")), "{d:?}");
+    let j = serde_json::to_value(&out.report).unwrap();
+    assert_eq!(j["reproduced"], false);
+    assert_eq!(j["devices"][1]["bdf"], "01:00.0");
+    assert_eq!(j["devices"][1]["reason"]["rule"], "upstream_no_acs");
+}
