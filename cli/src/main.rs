@@ -456,7 +456,10 @@ fn cmd_import(
             }
         }
     }
-    let opts = ImportOptions { config, no_inference: no_infer };
+    let opts = ImportOptions {
+        config,
+        no_inference: no_infer,
+    };
     let out = match import(&text, &opts) {
         Ok(o) => o,
         Err(e) => {
@@ -466,8 +469,16 @@ fn cmd_import(
                 .find(|(_, l)| *l <= e.line)
                 .copied()
                 .unwrap_or((files.first().map_or("-", String::as_str), 1));
-            let line = if e.message.starts_with("--config") { e.line } else { e.line - first + 1 };
-            let file = if e.message.starts_with("--config") { "--config" } else { file };
+            let line = if e.message.starts_with("--config") {
+                e.line
+            } else {
+                e.line - first + 1
+            };
+            let file = if e.message.starts_with("--config") {
+                "--config"
+            } else {
+                file
+            };
             eprintln!("{file}:{line}:{}: {}", e.col, e.message);
             return ExitCode::from(2);
         }

@@ -62,7 +62,11 @@ pub fn note_quirks(m: &mut Machine, model: &Model) {
                 text: format!("{} ({what})", q.quirk),
             });
         }
-        if let Some(p) = model.topo.lookup_bdf(bdf).and_then(|id| model.topo.pci_dev(id)) {
+        if let Some(p) = model
+            .topo
+            .lookup_bdf(bdf)
+            .and_then(|id| model.topo.pci_dev(id))
+        {
             if !p.dma_aliases.is_empty() {
                 let fns: Vec<String> = p
                     .dma_aliases

@@ -32,9 +32,13 @@ fn every_real_machine_imports_and_reproduces_its_groups() {
         let s = crate::scenario::parse(&out.scenario_text).unwrap();
         assert_eq!(s.print(), out.scenario_text, "{name}: canonical");
         if r.functions <= crate::limits::MAX_DEVICES {
-            let run = crate::scenario::run_scenario(&s, &out.scenario_text, &Default::default())
-                .unwrap();
-            assert!(run.passed(), "{name}: {:?}", run.failures().collect::<Vec<_>>());
+            let run =
+                crate::scenario::run_scenario(&s, &out.scenario_text, &Default::default()).unwrap();
+            assert!(
+                run.passed(),
+                "{name}: {:?}",
+                run.failures().collect::<Vec<_>>()
+            );
         }
         let again = import(
             text,
@@ -76,11 +80,19 @@ const VVV: &str = "\
 #[test]
 fn a_listing_that_states_every_acs_bit_needs_no_inference() {
     let out = imp(VVV);
-    assert!(out.report.reproduced_without_inference, "{}", out.report_text());
+    assert!(
+        out.report.reproduced_without_inference,
+        "{}",
+        out.report_text()
+    );
     assert!(out.report.reproduced);
     assert!(notes(&out, NoteKind::Inferred).is_empty());
     assert!(out.report.unknown.is_empty(), "{:?}", out.report.unknown);
-    let lines: Vec<&str> = out.scenario_text.lines().filter(|l| l.starts_with("pci ")).collect();
+    let lines: Vec<&str> = out
+        .scenario_text
+        .lines()
+        .filter(|l| l.starts_with("pci "))
+        .collect();
     assert_eq!(
         lines,
         [
@@ -92,9 +104,9 @@ fn a_listing_that_states_every_acs_bit_needs_no_inference() {
             "pci 02:00.0 ep parent=00:1c.0 id=144d:a808  # parent from `Bus:` ranges",
         ]
     );
-    assert!(out.scenario_text.contains(
-        "expect groups = {00:01.0 01:00.0 01:00.1} {00:1c.0} {02:00.0}"
-    ));
+    assert!(out
+        .scenario_text
+        .contains("expect groups = {00:01.0 01:00.0 01:00.1} {00:1c.0} {02:00.0}"));
     let a = &out.report.advice;
     assert_eq!(a.len(), 1);
     assert!(a[0].sentence.starts_with(
@@ -161,13 +173,19 @@ fn config_passes_through_and_bad_config_is_an_error() {
 fn the_report_serialises_and_names_each_difference() {
     // 01:00.0 listed apart from its port, whose read capability list has no ACS: the model
     // cannot agree, and says why.
-    let text = VVV.replace("IRQ 16, IOMMU group 1\n\tCapabilities: [68] Express (v2) Legacy", "IRQ 16, IOMMU group 9\n\tCapabilities: [68] Express (v2) Legacy");
+    let text = VVV.replace(
+        "IRQ 16, IOMMU group 1\n\tCapabilities: [68] Express (v2) Legacy",
+        "IRQ 16, IOMMU group 9\n\tCapabilities: [68] Express (v2) Legacy",
+    );
     let out = imp(&text);
     assert!(!out.report.reproduced);
     let d = &out.report.differences;
-    assert!(d.iter().any(|d| d.device == Bdf::new(1, 0, 0)
-        && d.sentence.contains("listed in group 9 without")
-        || d.sentence.contains("is listed in group 9")), "{d:?}");
+    assert!(
+        d.iter().any(|d| d.device == Bdf::new(1, 0, 0)
+            && d.sentence.contains("listed in group 9 without")
+            || d.sentence.contains("is listed in group 9")),
+        "{d:?}"
+    );
     let j = serde_json::to_value(&out.report).unwrap();
     assert_eq!(j["reproduced"], false);
     assert_eq!(j["devices"][1]["bdf"], "01:00.0");

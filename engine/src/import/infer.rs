@@ -61,7 +61,9 @@ pub fn infer(m: &mut Machine, model: &Model) -> usize {
         let (Some(g), Some(pb)) = (f.group, f.parent) else {
             continue;
         };
-        let Some(parent) = m.function(pb) else { continue };
+        let Some(parent) = m.function(pb) else {
+            continue;
+        };
         // A listed group is taken to be complete: a parent listed without a group is not in
         // `g`.
         let pg = parent.group;
@@ -73,9 +75,9 @@ pub fn infer(m: &mut Machine, model: &Model) -> usize {
         }
         if Some(g) == pg {
             if open(m, model, pb) && acs_matters(parent.ty, model.multifunction(pb)) {
-                decided
-                    .entry(pb)
-                    .or_insert_with(|| Decision::NoAcs(format!("since {} shares its group", f.bdf)));
+                decided.entry(pb).or_insert_with(|| {
+                    Decision::NoAcs(format!("since {} shares its group", f.bdf))
+                });
             }
             continue;
         }
@@ -127,7 +129,9 @@ pub fn infer(m: &mut Machine, model: &Model) -> usize {
                             .is_some_and(|p| p.group == f.group);
                         if !walk && open(m, model, b) && acs_matters(f.ty, true) {
                             decided.entry(b).or_insert_with(|| {
-                                Decision::NoAcs(format!("since slot sibling {sib} shares its group"))
+                                Decision::NoAcs(format!(
+                                    "since slot sibling {sib} shares its group"
+                                ))
                             });
                         }
                     }
@@ -139,14 +143,17 @@ pub fn infer(m: &mut Machine, model: &Model) -> usize {
         let not_isolated = |b: &Bdf| {
             matches!(decided.get(b), Some(Decision::NoAcs(_)))
                 || model.acs_quirk(*b).is_some_and(|q| !q.enabled)
-                || m.function(*b).is_some_and(|f| {
-                    f.acs_source != AcsSource::Unknown && f.acs_cap.is_none()
-                })
+                || m.function(*b)
+                    .is_some_and(|f| f.acs_source != AcsSource::Unknown && f.acs_cap.is_none())
         };
         let kept = clusters
             .iter()
             .find(|(_, c)| c.iter().any(not_isolated))
-            .or_else(|| clusters.iter().max_by_key(|(g, c)| (c.len(), std::cmp::Reverse(**g))))
+            .or_else(|| {
+                clusters
+                    .iter()
+                    .max_by_key(|(g, c)| (c.len(), std::cmp::Reverse(**g)))
+            })
             .map(|(g, _)| *g);
         for (g, members) in &clusters {
             if Some(*g) == kept {
@@ -178,7 +185,9 @@ pub fn infer(m: &mut Machine, model: &Model) -> usize {
     }
     let n = decided.len();
     for (bdf, d) in decided {
-        let Some(f) = m.function_mut(bdf) else { continue };
+        let Some(f) = m.function_mut(bdf) else {
+            continue;
+        };
         let text = match d {
             Decision::NoAcs(why) => {
                 f.acs_cap = None;
@@ -193,7 +202,9 @@ pub fn infer(m: &mut Machine, model: &Model) -> usize {
             Decision::Rciep(why) => {
                 f.ty = PciType::RcIntegratedEndpoint;
                 if f.id.map(|i| i.vendor) == Some(VENDOR_INTEL) {
-                    format!("root-complex integrated endpoint (isolated by pci_quirk_rciep_acs), {why}")
+                    format!(
+                        "root-complex integrated endpoint (isolated by pci_quirk_rciep_acs), {why}"
+                    )
                 } else {
                     f.acs_cap = Some(REQ_ACS_FLAGS);
                     f.acs_ctl = REQ_ACS_FLAGS;

@@ -165,7 +165,9 @@ fn header(p: &Paste, r: &report::Report) -> Vec<String> {
     let verdict = match (r.reproduced, r.reproduced_without_inference) {
         (true, true) => "The model reproduces the listed groups",
         (true, false) => "The model reproduces the listed groups with the inferred facts",
-        (false, _) => "The model does not reproduce the listed groups (iommu-play import --check says why)",
+        (false, _) => {
+            "The model does not reproduce the listed groups (iommu-play import --check says why)"
+        }
     };
     vec![
         format!(

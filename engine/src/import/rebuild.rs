@@ -200,6 +200,9 @@ impl Machine {
                 id: f.id.map(sp),
                 subsys: None,
                 untrusted: None,
+                // No format prints the header's multifunction bit (see [`super::Device`]):
+                // the language derives it from the slot's other functions.
+                multifunction: None,
             };
             let comment = (!f.notes.is_empty()).then(|| {
                 let parts: Vec<String> = f.notes.iter().map(Note::to_string).collect();
@@ -240,18 +243,24 @@ impl Machine {
                 .values()
                 .map(|m| sp(m.iter().map(|&b| dev(b)).collect()))
                 .collect();
-            out.push(stmt(
-                StmtKind::Comment(" The groups the listing states.".to_string()),
-                None,
-            ));
-            out.push(expect(Check::Groups(parts)));
-            return out;
+            let whole = expect(Check::Groups(parts));
+            // One line holds it unless the machine is large (the language's line limit).
+            if crate::scenario::printer::code(&whole.kind).len() < crate::limits::MAX_LINE {
+                out.push(stmt(
+                    StmtKind::Comment(" The groups the listing states.".to_string()),
+                    None,
+                ));
+                out.push(whole);
+                return out;
+            }
         }
+        let why = if self.fully_listed() {
+            "too many for one `expect groups` line"
+        } else {
+            "some devices are listed without one"
+        };
         out.push(stmt(
-            StmtKind::Comment(
-                " The groups the listing states (some devices are listed without one)."
-                    .to_string(),
-            ),
+            StmtKind::Comment(format!(" The groups the listing states ({why}).")),
             None,
         ));
         let firsts: Vec<Bdf> = groups.values().filter_map(|m| m.first().copied()).collect();
@@ -357,6 +366,9 @@ fn says_root_bus(d: &super::Device) -> bool {
         Some(PortType::RootPort | PortType::RcIntegratedEndpoint | PortType::RcEventCollector)
     ) || class_of(d) == Some(CLASS_BRIDGE_HOST)
 }
+
+/// A function's parent and how it was found.
+type Parent = (Bdf, Found);
 
 /// Who owns a bus: a host bridge (root bus) or a bridge, and how that was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -513,7 +525,8 @@ pub fn rebuild(p: &Paste) -> Machine {
         }
     }
     m.iommus = {
-        let mut v: Vec<(usize, String)> = iommu_names.iter().map(|(k, v)| (*v, k.clone())).collect();
+        let mut v: Vec<(usize, String)> =
+            iommu_names.iter().map(|(k, v)| (*v, k.clone())).collect();
         v.sort();
         v.into_iter().map(|(_, n)| sanitize(&n)).collect()
     };
@@ -542,7 +555,7 @@ pub fn rebuild(p: &Paste) -> Machine {
     }
 
     // Functions, depth first from each root bus.
-    let mut order: Vec<(Bdf, Option<(Bdf, Found)>, usize)> = Vec::new();
+    let mut order: Vec<(Bdf, Option<Parent>, usize)> = Vec::new();
     let mut stack: Vec<(Bdf, usize)> = Vec::new();
     for (hi, &(seg, bus)) in roots.iter().enumerate().rev() {
         for &b in buses.get(&(seg, bus)).into_iter().flatten().rev() {
@@ -640,17 +653,14 @@ fn sanitize(s: &str) -> String {
 /// a PCIe function listed that way without ACS has none.
 fn capabilities_read(d: &super::Device) -> bool {
     d.acs.is_none()
-        && d
-            .port_type
+        && d.port_type
             .as_ref()
             .is_some_and(|p| p.from.format == Format::Lspci && p.value != PortType::Conventional)
 }
 
 /// The language type of one function.
 fn type_of(p: &Paste, d: &super::Device, parent: Option<PciType>, kids: &[Bdf]) -> PciType {
-    let bridge_kids = kids
-        .iter()
-        .any(|&k| p.device(k).is_some_and(is_bridge));
+    let bridge_kids = kids.iter().any(|&k| p.device(k).is_some_and(is_bridge));
     let stated = d.port_type.as_ref().map(|t| t.value);
     let ty = match stated {
         Some(PortType::RootPort) => PciType::RootPort,

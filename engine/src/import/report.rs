@@ -151,9 +151,10 @@ impl Report {
                     .lookup_bdf(f.bdf)
                     .and_then(|id| model.groups.reason(id))
                     .cloned();
-                let why = reason
-                    .as_ref()
-                    .map_or_else(|| "no group: the probe failed".to_string(), |r| r.to_string());
+                let why = reason.as_ref().map_or_else(
+                    || "no group: the probe failed".to_string(),
+                    |r| r.to_string(),
+                );
                 DeviceRow {
                     bdf: f.bdf,
                     ty: f.ty,

@@ -67,12 +67,17 @@ pub(crate) fn differences(
         let sim: Vec<Bdf> = sim.iter().copied().collect();
         let extra: Vec<Bdf> = sim.iter().filter(|b| !real.contains(b)).copied().collect();
         let missing: Vec<Bdf> = real.iter().filter(|b| !sim.contains(b)).copied().collect();
-        let why = reasons.get(&f.bdf).map(|d| d.why.clone()).unwrap_or_default();
+        let why = reasons
+            .get(&f.bdf)
+            .map(|d| d.why.clone())
+            .unwrap_or_default();
         let sentence = if !extra.is_empty() {
             // The model is coarser: it groups f with devices the real kernel kept apart.
             let culprit = match reasons.get(&f.bdf).and_then(|d| d.reason.as_ref()) {
                 Some(GroupReason::UpstreamNoAcs { culprit, .. }) => Some(culprit.clone()),
-                Some(GroupReason::MultifunctionSibling { slot, .. }) => Some(format!("slot {slot}")),
+                Some(GroupReason::MultifunctionSibling { slot, .. }) => {
+                    Some(format!("slot {slot}"))
+                }
                 _ => None,
             };
             let fix = match culprit {
@@ -261,18 +266,27 @@ pub fn report_text(r: &Report) -> String {
     if !r.advice.is_empty() {
         let _ = writeln!(o, "\nShared groups, and what you can do:");
         for a in &r.advice {
-            let _ = writeln!(o, "  - group {} ({}): {}", a.group, list(&a.members), a.sentence);
+            let _ = writeln!(
+                o,
+                "  - group {} ({}): {}",
+                a.group,
+                list(&a.members),
+                a.sentence
+            );
         }
     }
-    if r.skipped_lines > 0 || !r.cuts.is_empty() || !r.conflicts.is_empty() || !r.notes.is_empty()
-    {
+    if r.skipped_lines > 0 || !r.cuts.is_empty() || !r.conflicts.is_empty() || !r.notes.is_empty() {
         let _ = writeln!(o, "\nThe paste:");
         if r.skipped_lines > 0 {
             let _ = writeln!(o, "  {} lines could not be read (skipped)", r.skipped_lines);
         }
         if !r.cuts.is_empty() {
             let lines: Vec<String> = r.cuts.iter().map(u32::to_string).collect();
-            let _ = writeln!(o, "  cut at line(s) {}: the listing is not complete there", lines.join(", "));
+            let _ = writeln!(
+                o,
+                "  cut at line(s) {}: the listing is not complete there",
+                lines.join(", ")
+            );
         }
         for c in &r.conflicts {
             let _ = writeln!(o, "  conflict: {c}");

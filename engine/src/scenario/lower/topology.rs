@@ -188,21 +188,6 @@ pub(crate) fn device_facts(topo: &Topology, id: DeviceId) -> Option<DeviceFacts>
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    /// The IOMMU defaults live in [`IommuSpec::new`]; the kernel model's stand-alone
-    /// instance (`IommuFacts::new`, for its own tests and fuzzing) must agree with them.
-    #[test]
-    fn kernel_iommu_defaults_are_the_topology_defaults() {
-        let spec = IommuSpec::new("smmu0", IommuSpec::DEFAULT_KIND);
-        assert_eq!(iommu_facts(&spec), IommuFacts::new("smmu0"));
-    }
-}
-
 /// The machine a scenario declares: its `iommu`, `host`, `pci`, `platform` and `alias`
 /// statements in order, none probed, without the runner's device cap (the import rebuilds
 /// and regroups machines of up to [`crate::limits::MAX_IMPORT_DEVICES`] functions).
@@ -226,4 +211,19 @@ pub(crate) fn machine(s: &crate::scenario::Scenario) -> Result<Topology, ParseEr
         }
     }
     Ok(topo)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// The IOMMU defaults live in [`IommuSpec::new`]; the kernel model's stand-alone
+    /// instance (`IommuFacts::new`, for its own tests and fuzzing) must agree with them.
+    #[test]
+    fn kernel_iommu_defaults_are_the_topology_defaults() {
+        let spec = IommuSpec::new("smmu0", IommuSpec::DEFAULT_KIND);
+        assert_eq!(iommu_facts(&spec), IommuFacts::new("smmu0"));
+    }
 }
