@@ -104,7 +104,12 @@ fn import_writes_a_scenario_that_runs_and_passes() {
         &["import", "-o", out.to_str().unwrap()],
         &fixture("asrock-z170-gaming-itx.txt"),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("pci 00:01.0 rp id=8086:1901"), "{text}");
     assert!(text.contains("expect groups = "), "{text}");
@@ -118,10 +123,16 @@ fn import_check_exits_0_1_2() {
     let o = play(&["import", "--check"], &fixture("msi-b550m-mortar.txt"));
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let out = stdout(&o);
-    assert!(out.contains("the model reproduces every listed group"), "{out}");
+    assert!(
+        out.contains("the model reproduces every listed group"),
+        "{out}"
+    );
     assert!(out.contains("Shared groups, and what you can do:"), "{out}");
     // Without inference the listing's ACS is unknown: the model does not agree.
-    let o = play(&["import", "--check", "--no-infer"], &fixture("msi-b550m-mortar.txt"));
+    let o = play(
+        &["import", "--check", "--no-infer"],
+        &fixture("msi-b550m-mortar.txt"),
+    );
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(stdout(&o).contains("Differences ("), "{}", stdout(&o));
     // Nothing readable: FILE:LINE:COL.
@@ -129,13 +140,19 @@ fn import_check_exits_0_1_2() {
     let o = play(&["import", "--check"], &bad);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert!(err.starts_with(&format!("{}:3:1: ", bad.display())), "{err}");
+    assert!(
+        err.starts_with(&format!("{}:3:1: ", bad.display())),
+        "{err}"
+    );
     let _ = std::fs::remove_file(bad);
 }
 
 #[test]
 fn import_json_is_the_report() {
-    let o = play(&["import", "--json"], &fixture("asus-z690-alderlake-tb4.txt"));
+    let o = play(
+        &["import", "--json"],
+        &fixture("asus-z690-alderlake-tb4.txt"),
+    );
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
     assert_eq!(v["reproduced"], true);

@@ -4,8 +4,8 @@
 
 use super::rebuild::{Machine, Note, NoteKind};
 use crate::group::Groups;
+use crate::scenario::{ConfigSetting, Spanned};
 use crate::topology::{pci::REQ_ACS_FLAGS, quirks, Bdf, Topology};
-use crate::Config;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The model of one rebuilt machine.
@@ -15,11 +15,13 @@ pub struct Model {
 }
 
 impl Model {
-    /// Lowers `m`'s statements and probes every device (kernel probe order = declaration order).
-    pub fn new(m: &Machine, config: Config) -> Result<Model, String> {
-        let s = m.scenario(&[], &[]);
+    /// Lowers `m`'s statements with the `config` settings (the grouping configuration and
+    /// the ACS command-line parameters) and probes every device (kernel probe order =
+    /// declaration order).
+    pub fn new(m: &Machine, config: &[Spanned<ConfigSetting>]) -> Result<Model, String> {
+        let s = m.scenario(&[], config);
         let topo = crate::scenario::declared_machine(&s).map_err(|e| e.to_string())?;
-        let mut groups = Groups::new(config);
+        let mut groups = Groups::new(s.config());
         groups.probe_all(&topo);
         Ok(Model { topo, groups })
     }

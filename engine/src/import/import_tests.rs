@@ -191,3 +191,43 @@ fn the_report_serialises_and_names_each_difference() {
     assert_eq!(j["devices"][1]["bdf"], "01:00.0");
     assert_eq!(j["devices"][1]["reason"]["rule"], "upstream_no_acs");
 }
+
+/// The pasted /proc/cmdline sets the what-if keys: `iommu=pt` becomes `config iommu=pt`.
+#[test]
+fn the_pasted_command_line_sets_the_config() {
+    let (_, text) = FIXTURES
+        .iter()
+        .find(|(n, _)| *n == "supermicro-x11scl-if-c242")
+        .unwrap();
+    let out = imp(text);
+    assert!(
+        out.scenario_text.contains("\nconfig iommu=pt\n"),
+        "{}",
+        out.scenario_text
+    );
+    assert_eq!(out.report.config, "config iommu=pt");
+}
+
+/// The ASRock B550 listing was taken with `pcie_acs_override=downstream,multifunction`:
+/// with that what-if the read facts alone reproduce it, no inference needed.
+#[test]
+fn the_acs_override_listing_reproduces_under_the_override() {
+    let (_, text) = FIXTURES
+        .iter()
+        .find(|(n, _)| *n == "asrock-b550-phantom-itx-ax-ACS-OVERRIDE")
+        .unwrap();
+    let out = import(
+        text,
+        &ImportOptions {
+            config: Some("pcie_acs_override=downstream,multifunction".to_string()),
+            no_inference: true,
+        },
+    )
+    .unwrap();
+    assert!(
+        out.report.reproduced_without_inference,
+        "{}",
+        out.report_text()
+    );
+    assert!(notes(&out, NoteKind::Inferred).is_empty());
+}

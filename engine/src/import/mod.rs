@@ -104,31 +104,21 @@ impl Imported {
 /// ```
 pub fn import(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError> {
     let paste = parse(text)?;
-    let config = config_settings(&paste, opts)?;
+    let (config, unmodelled) = config_settings(&paste, opts)?;
     let config_line = config_text(&config);
-    let cfg = {
-        let s = crate::scenario::Scenario {
-            stmts: vec![crate::scenario::Stmt {
-                kind: crate::scenario::StmtKind::Config(config.clone()),
-                comment: None,
-                span: crate::scenario::Span::default(),
-            }],
-        };
-        s.config()
-    };
     let mut machine = rebuild::rebuild(&paste);
     let internal = |e: String| ImportError {
         line: 1,
         col: 1,
         message: format!("the rebuilt machine does not build: {e}"),
     };
-    let model = check::Model::new(&machine, cfg).map_err(internal)?;
+    let model = check::Model::new(&machine, &config).map_err(internal)?;
     check::note_quirks(&mut machine, &model);
     let before = check::Comparison::new(&machine, &model).same();
     let model = if opts.no_inference || before {
         model
     } else if infer::infer(&mut machine, &model) > 0 {
-        check::Model::new(&machine, cfg).map_err(internal)?
+        check::Model::new(&machine, &config).map_err(internal)?
     } else {
         model
     };
@@ -136,6 +126,7 @@ pub fn import(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError>
     report.skipped_lines = paste.skipped_count;
     report.cuts = paste.cuts.clone();
     report.conflicts = paste.conflicts.iter().map(Conflict::to_string).collect();
+    report.notes.extend(unmodelled);
     if paste.dropped > 0 {
         report.notes.push(format!(
             "{} statements named functions past the limit of {MAX_IMPORT_DEVICES} and were dropped",
@@ -181,32 +172,41 @@ fn header(p: &Paste, r: &report::Report) -> Vec<String> {
     ]
 }
 
-/// The `config` settings: the `--config` text, read as a `config` line of the language.
+/// `config` settings.
+type Settings = Vec<crate::scenario::Spanned<crate::scenario::ConfigSetting>>;
+
+/// The `config` settings: what the pasted `/proc/cmdline` boots with
+/// ([`Cmdline::config_keys`]), then the `--config` text (later settings of a key win). A
+/// command-line parameter the language cannot take is reported, not fatal; a bad
+/// `--config` is an error at its column.
 fn config_settings(
-    _p: &Paste,
+    p: &Paste,
     opts: &ImportOptions,
-) -> Result<Vec<crate::scenario::Spanned<crate::scenario::ConfigSetting>>, ImportError> {
+) -> Result<(Settings, Vec<String>), ImportError> {
     let mut out = Vec::new();
-    if let Some(text) = opts.config.as_deref().filter(|t| !t.trim().is_empty()) {
-        let line = format!("config {}\n", text.trim());
-        let s = crate::scenario::parse(&line).map_err(|e| {
-            let first = e.errors.first();
-            ImportError {
-                line: 1,
-                col: first.map_or(1, |f| f.span.col.saturating_sub(7).max(1)),
-                message: format!(
-                    "--config: {}",
-                    first.map_or_else(|| "not a config line".to_string(), |f| f.kind.to_string())
-                ),
-            }
-        })?;
-        for st in s.stmts {
-            if let crate::scenario::StmtKind::Config(c) = st.kind {
-                out.extend(c);
+    let mut unmodelled = Vec::new();
+    if let Some(c) = &p.cmdline {
+        for k in c.value.config_keys() {
+            match k.setting.as_deref().map_err(Clone::clone).and_then(|s| {
+                crate::scenario::parse_config_settings(s).map_err(|e| e.kind.to_string())
+            }) {
+                Ok(v) => out.extend(v),
+                Err(why) => unmodelled.push(format!(
+                    "/proc/cmdline (line {}): `{}` is not modelled: {why}",
+                    c.from.line, k.param
+                )),
             }
         }
     }
-    Ok(out)
+    if let Some(text) = opts.config.as_deref().filter(|t| !t.trim().is_empty()) {
+        let v = crate::scenario::parse_config_settings(text.trim()).map_err(|e| ImportError {
+            line: 1,
+            col: e.span.col.max(1),
+            message: format!("--config: {}", e.kind),
+        })?;
+        out.extend(v);
+    }
+    Ok((out, unmodelled))
 }
 
 fn config_text(c: &[crate::scenario::Spanned<crate::scenario::ConfigSetting>]) -> String {

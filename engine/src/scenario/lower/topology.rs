@@ -194,6 +194,7 @@ pub(crate) fn device_facts(topo: &Topology, id: DeviceId) -> Option<DeviceFacts>
 pub(crate) fn machine(s: &crate::scenario::Scenario) -> Result<Topology, ParseError> {
     use crate::scenario::ast::StmtKind;
     let mut topo = Topology::new();
+    topo.set_acs_params(s.acs_params());
     for stmt in &s.stmts {
         match &stmt.kind {
             StmtKind::Iommu(d) => {
