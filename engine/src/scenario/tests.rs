@@ -662,6 +662,10 @@ const BAD: &[(&str, &str)] = &[
     ),
     ("pci 01:00.0 epp", "1:13: unknown PCI device type `epp`; did you mean `ep`?"),
     (
+        "pci 02:01.0 reverse-brige",
+        "1:13: unknown PCI device type `reverse-brige`; did you mean `reverse-bridge`?",
+    ),
+    (
         "pci 00:18.0 host-brige",
         "1:13: unknown PCI device type `host-brige`; did you mean `host-bridge`?",
     ),

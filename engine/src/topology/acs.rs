@@ -18,6 +18,9 @@ pub enum AcsDenial {
     ConventionalPci,
     /// PCIe 3.0 §6.12.1 excludes ACS on PCIe-to-PCI bridges.
     PcieToPciBridge,
+    /// A PCI/PCI-X-to-PCIe bridge: "their primary interface is PCI/X, we conservatively
+    /// handle them as we would a non-PCIe device" (pci_acs_enabled(), v6.8).
+    PciToPcieBridge,
     /// A device-specific quirk answered 0.
     Quirk { quirk: &'static str },
 }
@@ -29,6 +32,9 @@ impl fmt::Display for AcsDenial {
             AcsDenial::NotEnabled { missing } => write!(f, "does not enable ACS {missing}"),
             AcsDenial::ConventionalPci => f.write_str("is conventional PCI (no ACS)"),
             AcsDenial::PcieToPciBridge => f.write_str("cannot isolate (ACS never applies)"),
+            AcsDenial::PciToPcieBridge => {
+                f.write_str("has a conventional PCI primary side (no ACS)")
+            }
             AcsDenial::Quirk { quirk } => write!(f, "is not isolated according to {quirk}"),
         }
     }
@@ -53,6 +59,7 @@ impl Topology {
         }
         match p.ty {
             PciType::PcieToPciBridge => Err(AcsDenial::PcieToPciBridge),
+            PciType::PciToPcieBridge => Err(AcsDenial::PciToPcieBridge),
             PciType::DownstreamPort | PciType::RootPort => {
                 pci_acs_flags_enabled(p, self.acs_ctl(dev), flags)
             }

@@ -17,6 +17,8 @@ pub enum AliasKind {
     PcieToPciBridge,
     /// A conventional bridge: its own requester ID.
     ConventionalBridge,
+    /// A PCI/PCI-X-to-PCIe bridge (PCI_EXP_TYPE_PCIE_BRIDGE): its own requester ID.
+    PciToPcieBridge,
     /// A conventional bridge with `PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS`: (subordinate, 00.0).
     PcieBridgeAliasQuirk,
 }
@@ -63,6 +65,11 @@ impl Topology {
                     dev: br,
                     rid: Rid::new(sub, 0),
                     kind: AliasKind::PcieToPciBridge,
+                }),
+                PciType::PciToPcieBridge => out.push(DmaAlias {
+                    dev: br,
+                    rid: b.bdf.rid(),
+                    kind: AliasKind::PciToPcieBridge,
                 }),
                 _ if b.flags.pcie_bridge_alias => out.push(DmaAlias {
                     dev: br,

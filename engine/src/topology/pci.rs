@@ -290,6 +290,9 @@ pub enum PciType {
     /// `pci`: a conventional PCI function (no PCIe capability); with children it is a
     /// conventional PCI-to-PCI bridge.
     ConventionalPci,
+    /// `reverse-bridge`: PCI_EXP_TYPE_PCIE_BRIDGE (0x8), a PCI/PCI-X-to-PCIe bridge: PCIe
+    /// capability, conventional primary side, PCIe secondary side.
+    PciToPcieBridge,
     /// `host-bridge`: a conventional function of class 0600 (host bridge) without MMIO,
     /// like AMD's "dummy host bridges". Mainline treats it as conventional PCI; acs-fix's
     /// `pci_mfd_isolated()` treats it as isolated from its slot siblings.
@@ -307,13 +310,14 @@ impl PciType {
             PciType::RcIntegratedEndpoint => "rciep",
             PciType::PcieToPciBridge => "bridge",
             PciType::ConventionalPci => "pci",
+            PciType::PciToPcieBridge => "reverse-bridge",
             PciType::HostBridge => "host-bridge",
         }
     }
 
     /// Every type a scenario's `pci BDF TYPE` can declare (shared/SCENARIO.md "Topology",
     /// and `host-bridge`: docs/SCENARIO.md "Extension (this repository)").
-    pub const ALL: [PciType; 8] = [
+    pub const ALL: [PciType; 9] = [
         PciType::RootPort,
         PciType::UpstreamPort,
         PciType::DownstreamPort,
@@ -321,12 +325,13 @@ impl PciType {
         PciType::RcIntegratedEndpoint,
         PciType::PcieToPciBridge,
         PciType::ConventionalPci,
+        PciType::PciToPcieBridge,
         PciType::HostBridge,
     ];
 
     /// What the parser asks for where a type is missing.
     pub const EXPECTED: &'static str =
-        "a PCI device type (rp, usp, dsp, ep, rciep, bridge, pci, host-bridge)";
+        "a PCI device type (rp, usp, dsp, ep, rciep, bridge, pci, reverse-bridge, host-bridge)";
 
     /// The type spelled `s` (any of [`PciType::ALL`]).
     pub fn from_keyword(s: &str) -> Option<PciType> {
@@ -346,6 +351,7 @@ impl PciType {
                 | PciType::DownstreamPort
                 | PciType::PcieToPciBridge
                 | PciType::ConventionalPci
+                | PciType::PciToPcieBridge
         )
     }
 
@@ -382,6 +388,7 @@ impl fmt::Display for PciType {
             PciType::RcIntegratedEndpoint => "root-complex integrated endpoint",
             PciType::PcieToPciBridge => "PCIe-to-PCI bridge",
             PciType::ConventionalPci => "conventional PCI function",
+            PciType::PciToPcieBridge => "PCI/PCI-X-to-PCIe bridge",
             PciType::HostBridge => "host bridge",
         })
     }

@@ -172,6 +172,7 @@ pub(crate) fn device_facts(topo: &Topology, id: DeviceId) -> Option<DeviceFacts>
                     | PciType::UpstreamPort
                     | PciType::DownstreamPort
                     | PciType::PcieToPciBridge
+                    | PciType::PciToPcieBridge
             );
             f
         }
