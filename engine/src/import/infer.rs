@@ -49,7 +49,10 @@ fn acs_matters(ty: PciType, multifunction: bool) -> bool {
     match ty {
         PciType::RootPort | PciType::DownstreamPort | PciType::RcIntegratedEndpoint => true,
         PciType::UpstreamPort | PciType::Endpoint => multifunction,
-        PciType::PcieToPciBridge | PciType::ConventionalPci | PciType::HostBridge => false,
+        PciType::PcieToPciBridge
+        | PciType::ConventionalPci
+        | PciType::PciToPcieBridge
+        | PciType::HostBridge => false,
     }
 }
 
@@ -69,7 +72,7 @@ pub fn infer(m: &mut Machine, model: &Model) -> usize {
         let pg = parent.group;
         if matches!(
             parent.ty,
-            PciType::PcieToPciBridge | PciType::ConventionalPci
+            PciType::PcieToPciBridge | PciType::ConventionalPci | PciType::PciToPcieBridge
         ) {
             continue; // aliasing, not ACS, decides below these
         }
