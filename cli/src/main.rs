@@ -286,6 +286,11 @@ fn print_run(file: &str, run: &Run, verbose: bool) {
         for w in &e.warns {
             println!("      {WARN}{w}{WARN:#}");
         }
+        if let Some(sum) = &e.workload {
+            for l in scenario::series::series_text(sum).lines() {
+                println!("      {l}");
+            }
+        }
         let failed = e.result.severity() != Severity::Ok;
         if verbose || (step.phase != Phase::Boot && failed) {
             print_nested(&e.nested, 3);

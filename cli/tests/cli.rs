@@ -159,4 +159,25 @@ fn import_json_is_the_report() {
     assert_eq!(v["functions"], 43);
     assert!(v["groups"].as_array().is_some_and(|g| g.len() == 36));
     assert!(v["devices"][0]["why"].is_string());
+
+#[test]
+fn run_prints_the_series_of_a_workload() {
+    let o = play(&["run"], &corpus("fast-path-at-scale.iommu"));
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains(
+        "lazy (DMA_FQ): 1,000,000 pairs, 1,000,000 maps, 1,000,000 unmaps, sampled every 10,000 pairs"
+    ));
+    let full = out
+        .lines()
+        .find(|l| l.contains("IOTLB full inv.") && l.contains("total 3,921"));
+    assert!(full.is_some(), "{out}");
+    let j = play(&["run", "--json"], &corpus("fast-path-at-scale.iommu"));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&j)).expect("JSON");
+    let steps = v[0]["run"]["steps"].as_array().expect("steps");
+    let w = steps
+        .iter()
+        .find_map(|s| s["event"].get("workload"))
+        .expect("a workload summary");
+    assert_eq!(w["samples"].as_array().map(Vec::len), Some(102));
 }

@@ -14,6 +14,7 @@ mod lower;
 pub mod parser;
 pub mod printer;
 pub mod run;
+pub mod series;
 pub mod view;
 
 pub use ast::*;
