@@ -159,6 +159,7 @@ fn import_json_is_the_report() {
     assert_eq!(v["functions"], 43);
     assert!(v["groups"].as_array().is_some_and(|g| g.len() == 36));
     assert!(v["devices"][0]["why"].is_string());
+}
 
 #[test]
 fn run_prints_the_series_of_a_workload() {
