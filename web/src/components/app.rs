@@ -1,6 +1,7 @@
 //! The full playground: toolbar, editor, and the panels that draw the run.
 use crate::components::{
-    compare::ComparePanel, editor::Editor, notice::Notice, page_table::PageTablePanel,
+    compare::ComparePanel, editor::Editor, import_panel::ImportPanel, notice::Notice,
+    page_table::PageTablePanel,
     toolbar::Toolbar, topology::TopologyPanel, trace::TracePanel,
 };
 use crate::persist;
@@ -109,6 +110,7 @@ pub fn app(props: &AppProps) -> Html {
             <div class="playground" ref={root}>
                 <Toolbar />
                 <Notice />
+                <ImportPanel />
                 <div class="panes">
                     <Editor />
                     <div class="views">

@@ -8,6 +8,7 @@ pub mod compare;
 pub mod editor;
 pub mod editor_text;
 pub mod era_select;
+pub mod import_panel;
 pub mod lines;
 pub mod notice;
 pub mod page_table;

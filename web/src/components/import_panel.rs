@@ -1,0 +1,353 @@
+//! "Import your machine" (shared/IMPORT.md "In the playground"): the commands to run, a
+//! paste box (and file drop), then the machine's real groups beside the simulated ones with
+//! the differences and the facts not read from the listing marked, what-if toggles, and
+//! "Open in the playground" (the imported scenario in the editor: drawn, run and shared like
+//! any scenario). A failed import keeps the pasted text and says where it could not read.
+//!
+//! The import, the regrouping and every sentence are the engine's
+//! ([`iommu_engine::import::import`], [`iommu_engine::scenario::view::what_if_config`]);
+//! this file only lays them out.
+use crate::state::{use_app_state, Action};
+use iommu_engine::group::ConfigDiff;
+use iommu_engine::import::{import, ImportOptions, Imported};
+use iommu_engine::scenario::view::{what_if_config, what_if_text};
+use iommu_engine::topology::Bdf;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+/// What to run on the machine, one command a line (the group loop prints the shell loop
+/// format shared/IMPORT.md lists).
+pub const COMMANDS: &str = "sudo lspci -vvvnn
+for g in /sys/kernel/iommu_groups/*; do echo \"IOMMU Group ${g##*/}:\"; for d in \"$g\"/devices/*; do echo -e \"\\t$(lspci -nns \"${d##*/}\")\"; done; done
+sudo dmesg | grep -iE 'iommu|dmar|amd-vi| pci 0000'
+cat /proc/cmdline";
+
+/// The what-if toggles: the `config` setting each adds.
+pub const TOGGLES: [(&str, &str); 5] = [
+    ("pcie_acs_override=downstream", "downstream"),
+    ("pcie_acs_override=multifunction", "multifunction"),
+    ("acs-fix=on", "acs-fix"),
+    ("iommu=pt", "iommu=pt"),
+    ("iommu.strict=0", "lazy"),
+];
+
+/// The settings of the toggles that are on, as one `config` line's settings. The two
+/// override options merge into one `pcie_acs_override=` value.
+pub fn settings(on: &[bool]) -> String {
+    let mut acs: Vec<&str> = Vec::new();
+    let mut rest: Vec<&str> = Vec::new();
+    for (&(setting, _), _) in TOGGLES.iter().zip(on).filter(|(_, &o)| o) {
+        match setting.strip_prefix("pcie_acs_override=") {
+            Some(opt) => acs.push(opt),
+            None => rest.push(setting),
+        }
+    }
+    let mut out = Vec::new();
+    if !acs.is_empty() {
+        out.push(format!("pcie_acs_override={}", acs.join(",")));
+    }
+    out.extend(rest.into_iter().map(str::to_string));
+    out.join(" ")
+}
+
+/// The outcome of the last import.
+#[derive(Clone, PartialEq)]
+enum Outcome {
+    None,
+    Failed { line: u32, col: u32, message: String },
+    Done(Rc<Imported>),
+}
+
+fn bdf_of(name: &str) -> Option<Bdf> {
+    Bdf::parse(name)
+}
+
+/// The simulated groups (member lists) holding `members` in `partition`.
+fn holding(partition: &[Vec<String>], members: &[Bdf]) -> Vec<Vec<Bdf>> {
+    partition
+        .iter()
+        .map(|g| g.iter().filter_map(|n| bdf_of(n)).collect::<Vec<Bdf>>())
+        .filter(|g| g.iter().any(|b| members.contains(b)))
+        .collect()
+}
+
+fn names(b: &[Bdf]) -> String {
+    b.iter().map(Bdf::to_string).collect::<Vec<_>>().join(" ")
+}
+
+#[function_component(ImportPanel)]
+pub fn import_panel() -> Html {
+    let state = use_app_state();
+    let open = use_state(|| false);
+    let paste = use_state(String::new);
+    let outcome = use_state(|| Outcome::None);
+    let toggles = use_state(|| vec![false; TOGGLES.len()]);
+    let copied = use_state(|| false);
+
+    let flip = {
+        let open = open.clone();
+        Callback::from(move |_: MouseEvent| open.set(!*open))
+    };
+    let copy = {
+        let copied = copied.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(w) = web_sys::window() {
+                // The browser may refuse (no permission): the commands stay on screen.
+                let _ = w.navigator().clipboard().write_text(COMMANDS);
+                copied.set(true);
+            }
+        })
+    };
+    let on_input = {
+        let paste = paste.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(t) = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+            {
+                paste.set(t.value());
+            }
+        })
+    };
+    let on_dragover = Callback::from(|e: DragEvent| e.prevent_default());
+    let on_drop = {
+        let paste = paste.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            let files = e.data_transfer().and_then(|d| d.files());
+            let Some(files) = files else { return };
+            let texts: Vec<js_sys::Promise> = (0..files.length())
+                .filter_map(|i| files.item(i))
+                .map(|f| f.text())
+                .collect();
+            let paste = paste.clone();
+            let before = (*paste).clone();
+            yew::platform::spawn_local(async move {
+                let mut all = before;
+                for p in texts {
+                    if let Ok(v) = wasm_bindgen_futures::JsFuture::from(p).await {
+                        if !all.is_empty() && !all.ends_with('\n') {
+                            all.push('\n');
+                        }
+                        all.push_str(&v.as_string().unwrap_or_default());
+                    }
+                }
+                paste.set(all);
+            });
+        })
+    };
+    let run_import = {
+        let paste = paste.clone();
+        let outcome = outcome.clone();
+        Callback::from(move |_: MouseEvent| {
+            let out = match import(&paste, &ImportOptions::default()) {
+                Ok(i) => Outcome::Done(Rc::new(i)),
+                Err(e) => Outcome::Failed {
+                    line: e.line,
+                    col: e.col,
+                    message: e.message,
+                },
+            };
+            outcome.set(out);
+        })
+    };
+    let open_in_playground = {
+        let outcome = outcome.clone();
+        let dispatcher = state.dispatcher();
+        let toggles = toggles.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Outcome::Done(i) = &*outcome {
+                let extra = settings(&toggles);
+                let mut text = i.scenario_text.clone();
+                if !extra.is_empty() {
+                    text = with_config(&text, &extra);
+                }
+                dispatcher.dispatch(Action::Edit(text));
+                dispatcher.dispatch(Action::Run);
+            }
+        })
+    };
+
+    let state_attr = match &*outcome {
+        Outcome::None => "idle",
+        Outcome::Failed { .. } => "failed",
+        Outcome::Done(_) => "done",
+    };
+    html! {
+        <section class="import-machine" data-import={state_attr}>
+            <button type="button" class="import-open" aria-expanded={open.to_string()} onclick={flip}>
+                { "Import your machine" }
+            </button>
+            if *open {
+                <div class="import-body">
+                    <p class="import-help">
+                        { "Run these on the machine (any of them; more gives a better picture) and paste what they print below, or drop the saved files:" }
+                    </p>
+                    <div class="import-commands-row">
+                        <pre class="import-commands mono">{ COMMANDS }</pre>
+                        <button type="button" class="import-copy" onclick={copy}>
+                            { if *copied { "Copied" } else { "Copy" } }
+                        </button>
+                    </div>
+                    <textarea class="import-paste mono" spellcheck="false" rows="8"
+                        aria-label="Paste lspci, iommu group, dmesg and /proc/cmdline output"
+                        placeholder="Paste lspci -vvvnn, the group loop, dmesg and /proc/cmdline here, or drop files"
+                        value={(*paste).clone()} oninput={on_input}
+                        ondragover={on_dragover} ondrop={on_drop} />
+                    <div class="import-actions">
+                        <button type="button" class="import-run" onclick={run_import}
+                            disabled={paste.trim().is_empty()}>{ "Import" }</button>
+                    </div>
+                    { match &*outcome {
+                        Outcome::None => html! {},
+                        Outcome::Failed { line, col, message } => html! {
+                            <p class="import-error err" role="alert"
+                                data-line={line.to_string()} data-col={col.to_string()}>
+                                { format!("{line}:{col}: {message}") }
+                            </p>
+                        },
+                        Outcome::Done(i) => html! {
+                            <ImportResult imported={i.clone()} toggles={toggles.clone()}
+                                open_in_playground={open_in_playground} />
+                        },
+                    } }
+                </div>
+            }
+        </section>
+    }
+}
+
+/// Adds `settings` as a `config` line at the top of an imported scenario (after its leading
+/// comment block), where the language wants the header.
+fn with_config(text: &str, settings: &str) -> String {
+    let mut out = String::new();
+    let mut placed = false;
+    for line in text.lines() {
+        if !placed && !line.starts_with('#') {
+            out.push_str("config ");
+            out.push_str(settings);
+            out.push('\n');
+            placed = true;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if !placed {
+        out.push_str("config ");
+        out.push_str(settings);
+        out.push('\n');
+    }
+    out
+}
+
+#[derive(Properties, PartialEq)]
+struct ImportResultProps {
+    imported: Rc<Imported>,
+    toggles: UseStateHandle<Vec<bool>>,
+    open_in_playground: Callback<MouseEvent>,
+}
+
+#[function_component(ImportResult)]
+fn import_result(props: &ImportResultProps) -> Html {
+    let r = &props.imported.report;
+    let extra = settings(&props.toggles);
+    // The what-if: the imported machine booted with the toggles, regrouped by the engine.
+    let what_if: Option<Result<ConfigDiff, String>> = (!extra.is_empty()).then(|| {
+        let text = &props.imported.scenario_text;
+        match iommu_engine::scenario::parse(text) {
+            Ok(s) => what_if_config(&s, text, &extra),
+            Err(e) => Err(e.to_string()),
+        }
+    });
+    let after = what_if.as_ref().and_then(|w| w.as_ref().ok()).map(|d| &d.after);
+    let toggle_boxes = TOGGLES.iter().enumerate().map(|(i, (setting, label))| {
+        let toggles = props.toggles.clone();
+        let checked = toggles.get(i).copied().unwrap_or(false);
+        let onchange = Callback::from(move |_: Event| {
+            let mut v = (*toggles).clone();
+            if let Some(x) = v.get_mut(i) {
+                *x = !*x;
+            }
+            toggles.set(v);
+        });
+        html! {
+            <label class="import-toggle" title={*setting}>
+                <input type="checkbox" data-setting={*setting} checked={checked} onchange={onchange} />
+                { *label }
+            </label>
+        }
+    });
+    let rows = r.groups.iter().map(|g| {
+        let simulated: Vec<Vec<Bdf>> = match after {
+            Some(p) => holding(p, &g.members),
+            None => g.simulated.iter().map(|s| s.members.clone()).collect(),
+        };
+        let same = match after {
+            Some(_) => {
+                simulated.len() == 1
+                    && simulated
+                        .first()
+                        .is_some_and(|s| g.members.iter().all(|m| s.contains(m)))
+            }
+            None => g.same,
+        };
+        html! {
+            <li class="import-group" data-real={g.real.to_string()} data-members={names(&g.members)}
+                data-same={same.to_string()}>
+                <span class="import-real mono">{ format!("{} ", g.real) }{ names(&g.members) }</span>
+                <span class="import-sim mono">
+                    { for simulated.iter().map(|s| html! {
+                        <span class="import-sim-group" data-members={names(s)}>{ format!("{{{}}}", names(s)) }</span>
+                    }) }
+                </span>
+            </li>
+        }
+    });
+    let facts = r.facts.iter().map(|f| {
+        let kind = format!("{:?}", f.kind).to_lowercase();
+        html! {
+            <li class="import-fact" data-kind={kind} data-bdf={f.bdf.to_string()}>
+                <span class="mono">{ f.bdf.to_string() }</span>{ " " }{ &f.text }
+            </li>
+        }
+    });
+    html! {
+        <div class="import-result" data-reproduced={r.reproduced.to_string()}
+            data-inferred={r.facts.len().to_string()}>
+            <div class="import-toggles" role="group" aria-label="What if">
+                <span>{ "What if:" }</span>
+                { for toggle_boxes }
+            </div>
+            if let Some(w) = &what_if {
+                { match w {
+                    Ok(d) => html! {
+                        <pre class="import-what-if mono" data-split={d.split.len().to_string()}
+                            data-merged={d.merged.len().to_string()}>{ what_if_text(d) }</pre>
+                    },
+                    Err(e) => html! { <p class="import-what-if err">{ e }</p> },
+                } }
+            }
+            <div class="import-groups-head"><span>{ "real group" }</span><span>{ if after.is_some() { "simulated (what-if)" } else { "simulated" } }</span></div>
+            <ul class="import-groups">{ for rows }</ul>
+            if !r.differences.is_empty() {
+                <ul class="import-differences">
+                    { for r.differences.iter().map(|d| html! {
+                        <li class="import-difference" data-bdf={d.device.to_string()}>{ &d.sentence }</li>
+                    }) }
+                </ul>
+            }
+            if !r.facts.is_empty() {
+                <details class="import-facts-box">
+                    <summary>{ format!("{} facts not read from the listing", r.facts.len()) }</summary>
+                    <ul class="import-facts">{ for facts }</ul>
+                </details>
+            }
+            <div class="import-actions">
+                <button type="button" class="import-open-scenario" onclick={props.open_in_playground.clone()}>
+                    { "Open in the playground" }
+                </button>
+            </div>
+        </div>
+    }
+}
