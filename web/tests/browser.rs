@@ -1016,24 +1016,27 @@ async fn import_draws_a_real_machines_groups_and_answers_what_ifs() {
     import_paste(&root, Z170).await;
     until(|| !all(&root, ".import-group").is_empty()).await;
     assert_eq!(
-        find(&root, ".import-machine").get_attribute("data-import").as_deref(),
+        find(&root, ".import-machine")
+            .get_attribute("data-import")
+            .as_deref(),
         Some("done")
     );
     let groups = import_groups(&root);
     assert_eq!(groups.len(), 14, "{groups:?}");
-    assert!(groups.contains(&(
-        "1".into(),
-        "00:01.0 01:00.0 01:00.1".into(),
-        "true".into()
-    )));
+    assert!(groups.contains(&("1".into(), "00:01.0 01:00.0 01:00.1".into(), "true".into())));
     assert!(groups.iter().all(|g| g.2 == "true"), "{groups:?}");
     assert_eq!(
-        find(&root, ".import-result").get_attribute("data-reproduced").as_deref(),
+        find(&root, ".import-result")
+            .get_attribute("data-reproduced")
+            .as_deref(),
         Some("true")
     );
     // What if the kernel had `pcie_acs_override=downstream`: the CPU's x16 port leaves the
     // GPU's group; GPU and audio stay together (a multifunction device without ACS).
-    click(&find(&root, "input[data-setting='pcie_acs_override=downstream']"));
+    click(&find(
+        &root,
+        "input[data-setting='pcie_acs_override=downstream']",
+    ));
     settle().await;
     let g1 = find(&root, ".import-group[data-real='1']");
     assert_eq!(g1.get_attribute("data-same").as_deref(), Some("false"));
@@ -1043,11 +1046,16 @@ async fn import_draws_a_real_machines_groups_and_answers_what_ifs() {
         .collect();
     assert_eq!(sims, vec!["00:01.0", "01:00.0 01:00.1"]);
     assert_eq!(
-        find(&root, ".import-what-if").get_attribute("data-split").as_deref(),
+        find(&root, ".import-what-if")
+            .get_attribute("data-split")
+            .as_deref(),
         Some("1")
     );
     // And `multifunction` too: the audio function gets its own group.
-    click(&find(&root, "input[data-setting='pcie_acs_override=multifunction']"));
+    click(&find(
+        &root,
+        "input[data-setting='pcie_acs_override=multifunction']",
+    ));
     settle().await;
     let g1 = find(&root, ".import-group[data-real='1']");
     let sims: Vec<String> = all(&g1, ".import-sim-group")
@@ -1058,7 +1066,12 @@ async fn import_draws_a_real_machines_groups_and_answers_what_ifs() {
     // Opened in the playground: the imported scenario (with the what-if) is the editor's
     // text and the machine is drawn with the what-if's groups.
     click(&find(&root, "button.import-open-scenario"));
-    until(|| textarea(&root).value().contains("pcie_acs_override=downstream,multifunction")).await;
+    until(|| {
+        textarea(&root)
+            .value()
+            .contains("pcie_acs_override=downstream,multifunction")
+    })
+    .await;
     until(|| {
         all(&root, ".topology g.group-region")
             .iter()
@@ -1070,7 +1083,10 @@ async fn import_draws_a_real_machines_groups_and_answers_what_ifs() {
         .filter_map(|e| e.get_attribute("data-members"))
         .collect();
     assert!(regions.contains(&"01:00.0".to_string()), "{regions:?}");
-    assert!(regions.contains(&"00:14.0 00:14.2".to_string()), "{regions:?}");
+    assert!(
+        regions.contains(&"00:14.0 00:14.2".to_string()),
+        "{regions:?}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -1083,7 +1099,9 @@ async fn a_failed_import_keeps_the_pasted_text_and_says_where() {
     assert!(e.get_attribute("data-line").is_some());
     assert!(e.get_attribute("data-col").is_some());
     assert_eq!(
-        find(&root, ".import-machine").get_attribute("data-import").as_deref(),
+        find(&root, ".import-machine")
+            .get_attribute("data-import")
+            .as_deref(),
         Some("failed")
     );
     let area: HtmlTextAreaElement = find(&root, "textarea.import-paste").unchecked_into();

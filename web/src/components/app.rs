@@ -1,8 +1,7 @@
 //! The full playground: toolbar, editor, and the panels that draw the run.
 use crate::components::{
     compare::ComparePanel, editor::Editor, import_panel::ImportPanel, notice::Notice,
-    page_table::PageTablePanel,
-    toolbar::Toolbar, topology::TopologyPanel, trace::TracePanel,
+    page_table::PageTablePanel, toolbar::Toolbar, topology::TopologyPanel, trace::TracePanel,
 };
 use crate::persist;
 use crate::state::{Action, State, StateHandle};

@@ -55,7 +55,11 @@ pub fn settings(on: &[bool]) -> String {
 #[derive(Clone, PartialEq)]
 enum Outcome {
     None,
-    Failed { line: u32, col: u32, message: String },
+    Failed {
+        line: u32,
+        col: u32,
+        message: String,
+    },
     Done(Rc<Imported>),
 }
 
@@ -260,7 +264,10 @@ fn import_result(props: &ImportResultProps) -> Html {
             Err(e) => Err(e.to_string()),
         }
     });
-    let after = what_if.as_ref().and_then(|w| w.as_ref().ok()).map(|d| &d.after);
+    let after = what_if
+        .as_ref()
+        .and_then(|w| w.as_ref().ok())
+        .map(|d| &d.after);
     let toggle_boxes = TOGGLES.iter().enumerate().map(|(i, (setting, label))| {
         let toggles = props.toggles.clone();
         let checked = toggles.get(i).copied().unwrap_or(false);
@@ -295,7 +302,9 @@ fn import_result(props: &ImportResultProps) -> Html {
         html! {
             <li class="import-group" data-real={g.real.to_string()} data-members={names(&g.members)}
                 data-same={same.to_string()}>
-                <span class="import-real mono">{ format!("{} ", g.real) }{ names(&g.members) }</span>
+                <span class="import-real mono">
+                    <span class="import-group-id">{ iommu_engine::GroupId(g.real).to_string() }</span>{ names(&g.members) }
+                </span>
                 <span class="import-sim mono">
                     { for simulated.iter().map(|s| html! {
                         <span class="import-sim-group" data-members={names(s)}>{ format!("{{{}}}", names(s)) }</span>
