@@ -74,7 +74,8 @@ fn build_from<'a>(
                     s = s.host(h);
                 }
                 if let Some(a) = kv("acs") {
-                    s = s.acs(AcsFlags::parse_list(a).unwrap());
+                    // `acs=none`: the capability with no flag.
+                    s = s.acs(AcsFlags::parse_list(a.trim_start_matches("none")).unwrap());
                 }
                 if let Some(c) = kv("acs-cap") {
                     s.acs_cap = Some(AcsFlags::parse_list(c).unwrap());
@@ -98,6 +99,11 @@ fn build_from<'a>(
                 }
                 if words.contains(&"multifunction") {
                     s = s.multifunction(true);
+                }
+                if let Some(n) = kv("sriov") {
+                    let off = kv("vf-offset").map_or(1, num) as u16;
+                    let stride = kv("vf-stride").map_or(1, num) as u16;
+                    s = s.sriov(num(n) as u16, off, stride);
                 }
                 t.add_pci(s)?;
             }
@@ -1214,4 +1220,134 @@ fn random_statements_never_panic() {
         let _ = g.sysfs_listing(&t);
         let _ = g.explain(&t);
     }
+}
+
+// ------------------------------------------------------------------ SR-IOV
+
+/// drivers/pci/iov.c: pci_iov_virtfn_bus()/pci_iov_virtfn_devfn() (v6.8): VF n is at
+/// PF devfn + First VF Offset + n * VF Stride, carried into the bus number past 0xff. An
+/// 82599-like PF (offset 0x80, stride 2) puts its VFs at 10.0, 10.2, 10.4, ...; VFs past
+/// the bus land on the next bus number (virtfn_add_bus()).
+#[test]
+fn sriov_vf_requester_ids_follow_offset_and_stride() {
+    use crate::topology::Sriov;
+    let ixgbe = Sriov {
+        num_vfs: 63,
+        offset: 0x80,
+        stride: 2,
+    };
+    let pf = Bdf::new(3, 0, 0);
+    let rid = |n| ixgbe.virtfn(pf, n).map(|b| b.rid().0);
+    assert_eq!(rid(0), Some(0x0380));
+    assert_eq!(rid(1), Some(0x0382));
+    assert_eq!(rid(62), Some(0x03fc));
+    // PF 1 of the same card (devfn 1): its VFs at 10.1, 10.3, ...
+    assert_eq!(
+        ixgbe.virtfn(Bdf::new(3, 0, 1), 1).map(|b| b.rid().0),
+        Some(0x0383)
+    );
+    let spill = Sriov {
+        num_vfs: 3,
+        offset: 0xfe,
+        stride: 1,
+    };
+    assert_eq!(
+        (0..3)
+            .map(|n| spill.virtfn(pf, n).map(|b| b.to_string()))
+            .collect::<Vec<_>>(),
+        [
+            Some("03:1f.6".to_string()),
+            Some("03:1f.7".into()),
+            Some("04:00.0".into())
+        ]
+    );
+    assert_eq!(spill.virtfn(Bdf::new(0xff, 0, 0), 2), None);
+}
+
+/// pci_iov_add_virtfn() sets `virtfn->multifunction = 0` (drivers/pci/iov.c, v6.8): VFs
+/// that share a slot are no multifunction siblings, so behind an ACS root port each VF is
+/// its own group; behind a port without ACS they all join the port's group
+/// (pci_device_group(), v6.8). A PF's multifunction bit is its own: VFs in its slot do not
+/// set it.
+#[test]
+fn sriov_vfs_are_isolated_behind_acs_and_shared_without() {
+    let (t, g) = mainline(&format!(
+        "{HOST}pci 00:01.0 rp acs=SV,RR,CR,UF\n\
+         pci 01:00.0 ep parent=00:01.0 sriov=4 vf-offset=1 vf-stride=1\n\
+         pci 00:02.0 rp\npci 02:00.0 ep parent=00:02.0 sriov=2 vf-offset=8 vf-stride=1"
+    ));
+    assert_eq!(
+        g.partition(),
+        part(&[
+            &["00:01.0"],
+            &["01:00.0"],
+            &["01:00.1"],
+            &["01:00.2"],
+            &["01:00.3"],
+            &["01:00.4"],
+            &["00:02.0", "02:00.0", "02:01.0", "02:01.1"],
+        ])
+    );
+    let pf = t.lookup("01:00.0").unwrap();
+    assert!(!t.multifunction(pf));
+    assert!(!t.multifunction(t.lookup("01:00.3").unwrap()));
+    assert_eq!(t.virtfns(pf).len(), 4);
+}
+
+/// A PF's VFs are removed with it (its driver's remove disables SR-IOV before the PF goes),
+/// and sriov_init() refuses a zero First VF Offset (-EIO, drivers/pci/iov.c v6.8).
+#[test]
+fn sriov_pf_removal_takes_its_vfs_and_bad_capabilities_are_refused() {
+    let mut t = build(&format!(
+        "{HOST}pci 00:01.0 rp acs=SV,RR,CR,UF\n\
+         pci 01:00.0 ep parent=00:01.0 sriov=3 vf-offset=0xfe vf-stride=1"
+    ))
+    .unwrap();
+    let pf = t.lookup("01:00.0").unwrap();
+    let order: Vec<String> = t
+        .removal_order(pf)
+        .into_iter()
+        .map(|d| t.name(d).to_string())
+        .collect();
+    assert_eq!(order, ["01:1f.6", "01:1f.7", "02:00.0", "01:00.0"]);
+    t.remove("01:00.0").unwrap();
+    assert!(t.lookup("02:00.0").is_none());
+    // The virtual bus is free again: a VF can take it once more.
+    let spec = PciSpec::new(Bdf::new(1, 0, 0), PciType::Endpoint)
+        .parent(Bdf::new(0, 1, 0))
+        .sriov(3, 0xfe, 1);
+    assert!(t.add_pci(spec).is_ok());
+    let pf = |offset, stride| {
+        PciSpec::new(Bdf::new(1, 1, 0), PciType::Endpoint)
+            .parent(Bdf::new(0, 1, 0))
+            .sriov(2, offset, stride)
+    };
+    let err = |t: &mut Topology, s| t.add_pci(s).unwrap_err().to_string();
+    assert_eq!(
+        err(&mut t, pf(0, 1)),
+        "SR-IOV on 01:01.0: First VF Offset 0, or VF Stride 0 with several VFs: sriov_init() fails with -EIO"
+    );
+    assert_eq!(
+        err(&mut t, pf(0xf6, 1)),
+        "SR-IOV on 01:01.0: VF 0 would be 01:1f.6, which is taken"
+    );
+}
+
+/// On an SMMUv3 a VF presents its own requester ID as its stream ID (its only DMA alias:
+/// pci_for_each_dma_alias(), iort_pci_iommu_init()), including a VF on a virtual bus.
+#[test]
+fn sriov_vf_stream_ids_are_their_requester_ids_on_smmuv3() {
+    let text = "iommu smmu0 kind=arm-smmu-v3\nhost pci0 iommu=smmu0\n\
+                pci 00:01.0 rp acs=SV,RR,CR,UF\n\
+                pci 01:00.0 ep parent=00:01.0 sriov=3 vf-offset=0xfe vf-stride=1";
+    let (t, g) = mainline(text);
+    let holder = |sid: u32| {
+        g.smmu_v3_streams(IommuId(0))
+            .and_then(|s| s.holder(sid))
+            .map(|d| t.name(d).to_string())
+    };
+    assert_eq!(holder(0x01fe).as_deref(), Some("01:1f.6"));
+    assert_eq!(holder(0x01ff).as_deref(), Some("01:1f.7"));
+    assert_eq!(holder(0x0200).as_deref(), Some("02:00.0"));
+    assert_eq!(g.partition().len(), 5);
 }

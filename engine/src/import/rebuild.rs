@@ -203,6 +203,9 @@ impl Machine {
                 // No format prints the header's multifunction bit (see [`super::Device`]):
                 // the language derives it from the slot's other functions.
                 multifunction: None,
+                sriov: None,
+                vf_offset: None,
+                vf_stride: None,
             };
             let comment = (!f.notes.is_empty()).then(|| {
                 let parts: Vec<String> = f.notes.iter().map(Note::to_string).collect();

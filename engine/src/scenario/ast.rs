@@ -311,7 +311,8 @@ pub struct HostDecl {
     pub bus: Option<Spanned<Number>>,
 }
 
-/// `pci BDF TYPE parent=BDF host=NAME acs=.. acs-cap=.. acs-ctl=.. id=V:D subsys=V:D untrusted multifunction`
+/// `pci BDF TYPE parent=BDF host=NAME acs=.. acs-cap=.. acs-ctl=.. id=V:D subsys=V:D untrusted multifunction
+/// sriov=N vf-offset=N vf-stride=N`
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PciDecl {
     pub bdf: Spanned<WrittenBdf>,
@@ -329,6 +330,12 @@ pub struct PciDecl {
     /// The `multifunction` flag: the header type's multifunction bit (`hdr_type & 0x80`)
     /// set on a function that has no declared sibling.
     pub multifunction: Option<Span>,
+    /// `sriov=N`: the PF's SR-IOV capability with N VFs enabled.
+    pub sriov: Option<Spanned<Number>>,
+    /// `vf-offset=N`: First VF Offset (default 1).
+    pub vf_offset: Option<Spanned<Number>>,
+    /// `vf-stride=N`: VF Stride (default 1).
+    pub vf_stride: Option<Spanned<Number>>,
 }
 
 /// A PCI address as written: the address, and whether the file spelled its segment

@@ -1400,6 +1400,9 @@ fn pci(cur: &mut Cursor) -> Result<PciDecl, ParseError> {
         subsys: None,
         untrusted: None,
         multifunction: None,
+        sriov: None,
+        vf_offset: None,
+        vf_stride: None,
     };
     let mut seen = Vec::new();
     while cur.peek().is_some() {
@@ -1407,7 +1410,16 @@ fn pci(cur: &mut Cursor) -> Result<PciDecl, ParseError> {
             cur,
             "pci attribute",
             &[
-                "parent", "host", "acs", "acs-cap", "acs-ctl", "id", "subsys",
+                "parent",
+                "host",
+                "acs",
+                "acs-cap",
+                "acs-ctl",
+                "id",
+                "subsys",
+                "sriov",
+                "vf-offset",
+                "vf-stride",
             ],
             &["untrusted", "multifunction"],
             &mut seen,
@@ -1420,6 +1432,9 @@ fn pci(cur: &mut Cursor) -> Result<PciDecl, ParseError> {
             "acs-ctl" => d.acs_ctl = Some(acs_value(cur)?),
             "id" => d.id = Some(pci_id_value(cur)?),
             "subsys" => d.subsys = Some(pci_id_value(cur)?),
+            "sriov" => d.sriov = Some(number_value(cur)?),
+            "vf-offset" => d.vf_offset = Some(number_value(cur)?),
+            "vf-stride" => d.vf_stride = Some(number_value(cur)?),
             "untrusted" => d.untrusted = Some(k.span),
             _ => d.multifunction = Some(k.span),
         }

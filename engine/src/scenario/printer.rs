@@ -130,25 +130,31 @@ pub fn code(kind: &StmtKind) -> String {
             if let Some(h) = &d.host {
                 let _ = write!(o, " host={}", h.node);
             }
-            for (key, v) in [
-                ("acs", &d.acs),
-                ("acs-cap", &d.acs_cap),
-                ("acs-ctl", &d.acs_ctl),
-            ] {
-                if let Some(v) = v {
-                    let _ = write!(o, " {key}={}", v.node);
+            // `key=value` attributes and flags (an empty value), in the canonical order.
+            let show = |v: &dyn std::fmt::Display| v.to_string();
+            let flag = |f: &Option<Span>| f.map(|_| String::new());
+            let attrs = [
+                ("acs", d.acs.as_ref().map(|v| show(&v.node))),
+                ("acs-cap", d.acs_cap.as_ref().map(|v| show(&v.node))),
+                ("acs-ctl", d.acs_ctl.as_ref().map(|v| show(&v.node))),
+                ("id", d.id.as_ref().map(|v| show(&v.node))),
+                ("subsys", d.subsys.as_ref().map(|v| show(&v.node))),
+                ("untrusted", flag(&d.untrusted)),
+                ("multifunction", flag(&d.multifunction)),
+                ("sriov", d.sriov.as_ref().map(|v| show(&v.node))),
+                ("vf-offset", d.vf_offset.as_ref().map(|v| show(&v.node))),
+                ("vf-stride", d.vf_stride.as_ref().map(|v| show(&v.node))),
+            ];
+            for (key, v) in attrs {
+                match v {
+                    Some(v) if v.is_empty() => {
+                        let _ = write!(o, " {key}");
+                    }
+                    Some(v) => {
+                        let _ = write!(o, " {key}={v}");
+                    }
+                    None => {}
                 }
-            }
-            for (key, v) in [("id", &d.id), ("subsys", &d.subsys)] {
-                if let Some(v) = v {
-                    let _ = write!(o, " {key}={}", v.node);
-                }
-            }
-            if d.untrusted.is_some() {
-                o.push_str(" untrusted");
-            }
-            if d.multifunction.is_some() {
-                o.push_str(" multifunction");
             }
         }
         StmtKind::Alias { dev, alias } => {

@@ -278,7 +278,12 @@ impl<'a> Runner<'a> {
             StmtKind::Host(h) => lower::topology::host(&mut self.topo, h, span),
             StmtKind::Pci(p) => {
                 let id = lower::topology::pci(&mut self.topo, p, span)?;
-                self.added(id, span)
+                self.added(id, span)?;
+                // pci_iov_add_virtfn() for each VF of a PF, right after it.
+                for vf in self.topo.virtfns(id) {
+                    self.added(vf, span)?;
+                }
+                Ok(())
             }
             StmtKind::Platform(p) => {
                 let id = lower::topology::platform(&mut self.topo, p, span)?;

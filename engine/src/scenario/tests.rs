@@ -569,6 +569,47 @@ fn host_bridge_type_and_multifunction_flag_parse_and_print() {
     assert_round_trip(text);
 }
 
+/// docs/SCENARIO.md "Extension (this repository)": a PF's `sriov=N vf-offset=N
+/// vf-stride=N` print back in that order; lowering puts each VF in the machine after its PF
+/// and says what is wrong at the attribute's line:col.
+#[test]
+fn sriov_attributes_parse_print_and_lower() {
+    let text = "iommu i kind=generic\nhost h iommu=i\npci 00:01.0 rp acs=SV,RR,CR,UF\n\
+                pci 01:00.0 ep parent=00:01.0 id=8086:1572 sriov=4 vf-offset=0x10 vf-stride=1\n";
+    let s = ok(text);
+    assert_eq!(s.print(), text);
+    let reordered = text.replace(
+        "sriov=4 vf-offset=0x10 vf-stride=1",
+        "vf-stride=1 sriov=4 vf-offset=0x10",
+    );
+    assert_eq!(ok(&reordered).print(), text);
+    let run = run_scenario(&s, text, &Options::default()).unwrap();
+    let names: Vec<&str> = run
+        .steps
+        .iter()
+        .map(|st| st.event.args[0].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["00:01.0", "01:00.0", "01:02.0", "01:02.1", "01:02.2", "01:02.3"]
+    );
+    for (bad, want) in [
+        ("pci 01:00.0 ep parent=00:01.0 vf-stride=2", "4:41: vf-offset and vf-stride need sriov=N"),
+        (
+            "pci 01:00.0 ep parent=00:01.0 sriov=2 vf-offset=0",
+            "4:1: SR-IOV on 01:00.0: First VF Offset 0, or VF Stride 0 with several VFs: sriov_init() fails with -EIO",
+        ),
+        (
+            "pci 01:00.0 bridge parent=00:01.0 sriov=2",
+            "4:1: SR-IOV on 01:00.0: a PCIe-to-PCI bridge cannot be a PF (only ep and rciep)",
+        ),
+    ] {
+        let t = format!("iommu i kind=generic\nhost h iommu=i\npci 00:01.0 rp acs=SV,RR,CR,UF\n{bad}\n");
+        let e = run_scenario(&ok(&t), &t, &Options::default()).unwrap_err();
+        assert_eq!(format!("{}:{}: {}", e.span.line, e.span.col, e.kind), want, "{bad}");
+    }
+}
+
 #[test]
 fn corpus_parses_and_round_trips() {
     for (name, text) in crate::corpus::CORPUS {
@@ -661,6 +702,14 @@ const BAD: &[(&str, &str)] = &[
         "1:27: unknown prot flag `X`; did you mean `R`?",
     ),
     ("pci 01:00.0 epp", "1:13: unknown PCI device type `epp`; did you mean `ep`?"),
+    (
+        "pci 01:00.0 ep sriov=4 vf-ofset=0x10",
+        "1:24: unknown pci attribute `vf-ofset`; did you mean `vf-offset`?",
+    ),
+    (
+        "pci 01:00.0 ep sriov=",
+        "1:22: expected a number, found end of line",
+    ),
     (
         "pci 02:01.0 reverse-brige",
         "1:13: unknown PCI device type `reverse-brige`; did you mean `reverse-bridge`?",

@@ -50,7 +50,7 @@ pub use acs::{pci_std_enable_acs, AcsDenial};
 pub use alias::{AliasKind, DmaAlias};
 pub use pci::{
     AcsFlags, Bdf, Host, HostId, HostSpec, PciDev, PciDevFlags, PciId, PciSpec, PciType, Rid,
-    REQ_ACS_FLAGS,
+    Sriov, REQ_ACS_FLAGS,
 };
 pub use platform::{PlatformDev, PlatformSpec, StreamId};
 
@@ -147,6 +147,8 @@ pub enum TopologyError {
     MissingStreamId { dev: String, iommu: String },
     #[error("stream ID 0x{sid:x} or mask 0x{mask:x} of {dev} does not fit the 16-bit SMR fields")]
     StreamIdRange { dev: String, sid: u32, mask: u32 },
+    #[error("SR-IOV on {dev}: {why}")]
+    Sriov { dev: String, why: String },
     #[error("smrs={0} is out of range (an SMMUv2 has 1 to 128 stream match registers)")]
     SmrCount(u32),
 }
@@ -409,6 +411,11 @@ impl Topology {
     }
 
     fn subtree_post_order(&self, id: DeviceId, out: &mut Vec<DeviceId>) {
+        // A PF's VFs go before it (pci_stop_and_remove_bus_device() of a PF: its driver's
+        // remove disables SR-IOV, pci_iov_remove_virtfn() for each VF).
+        if let Some(p) = self.pci_dev(id) {
+            out.extend(p.vfs.iter().copied());
+        }
         if let Some(sec) = self
             .pci_dev(id)
             .and_then(|p| p.secondary.map(|s| (p.bdf.segment, s)))
@@ -438,8 +445,12 @@ impl Topology {
                     // enumeration and stay with the bridge).
                 }
             }
-            if let Some(sec) = p.secondary {
-                self.bus_owner.remove(&(p.bdf.segment, sec));
+            // A bridge's secondary bus, or the virtual buses of a PF's VFs.
+            self.bus_owner.retain(|_, o| *o != BusOwner::Bridge(id));
+            if let Some(pf) = p.physfn {
+                if let Some(pf) = self.pci_dev_mut(pf) {
+                    pf.vfs.retain(|&v| v != id);
+                }
             }
         }
     }

@@ -455,6 +455,42 @@ pub struct PciSpec {
     pub untrusted: bool,
     /// Overrides the multifunction bit derived from slot siblings.
     pub multifunction: Option<bool>,
+    /// The SR-IOV capability with its VFs enabled (`sriov=N vf-offset=N vf-stride=N`).
+    pub sriov: Option<Sriov>,
+}
+
+/// A PF's SR-IOV capability as `sriov_init()` reads it, with `num_vfs` VFs enabled
+/// (drivers/pci/iov.c, v6.8). `offset` and `stride` are the First VF Offset and VF Stride
+/// registers read after `sriov_init()` set ARI Capable Hierarchy (when ARI forwarding is
+/// on for the PF's bus), so they already say what ARI changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Sriov {
+    pub num_vfs: u16,
+    pub offset: u16,
+    pub stride: u16,
+}
+
+impl Sriov {
+    /// drivers/pci/iov.c: pci_iov_virtfn_bus() and pci_iov_virtfn_devfn() (v6.8): VF `id`'s
+    /// bus and devfn, `None` past bus 255 (`virtfn_add_bus()` finds no bus number).
+    ///
+    /// ```c
+    /// return dev->bus->number + ((dev->devfn + dev->sriov->offset +
+    ///                             dev->sriov->stride * vf_id) >> 8);
+    /// return (dev->devfn + dev->sriov->offset + dev->sriov->stride * vf_id) & 0xff;
+    /// ```
+    pub fn virtfn(self, pf: Bdf, id: u16) -> Option<Bdf> {
+        let rel =
+            u32::from(pf.devfn()) + u32::from(self.offset) + u32::from(self.stride) * u32::from(id);
+        let bus = u8::try_from(u32::from(pf.bus) + (rel >> 8)).ok()?;
+        let devfn = (rel & 0xff) as u8;
+        Some(Bdf {
+            segment: pf.segment,
+            bus,
+            dev: devfn >> 3,
+            func: devfn & 7,
+        })
+    }
 }
 
 impl PciSpec {
@@ -470,6 +506,7 @@ impl PciSpec {
             subsys: None,
             untrusted: false,
             multifunction: None,
+            sriov: None,
         }
     }
     pub fn parent(mut self, parent: Bdf) -> Self {
@@ -506,6 +543,14 @@ impl PciSpec {
     }
     pub fn multifunction(mut self, mf: bool) -> Self {
         self.multifunction = Some(mf);
+        self
+    }
+    pub fn sriov(mut self, num_vfs: u16, offset: u16, stride: u16) -> Self {
+        self.sriov = Some(Sriov {
+            num_vfs,
+            offset,
+            stride,
+        });
         self
     }
 }
@@ -545,6 +590,15 @@ pub struct PciDev {
     pub flags: PciDevFlags,
     /// `subordinate->number`, fixed by the first child.
     pub secondary: Option<u8>,
+    /// A PF: its SR-IOV capability ([`Sriov`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sriov: Option<Sriov>,
+    /// A PF: its VFs, in VF id order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub vfs: Vec<DeviceId>,
+    /// A VF: `virtfn->physfn` (`is_virtfn`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub physfn: Option<DeviceId>,
 }
 
 impl Topology {
@@ -707,7 +761,15 @@ impl Topology {
             dma_aliases: Vec::new(),
             flags: PciDevFlags::default(),
             secondary: None,
+            sriov: None,
+            vfs: Vec::new(),
+            physfn: None,
         };
+        let vfs = match spec.sriov {
+            Some(sriov) => self.check_sriov(&dev, sriov, &name)?,
+            None => Vec::new(),
+        };
+        dev.sriov = spec.sriov;
         let parent_ty = parent.and_then(|pid| self.pci_dev(pid)).map(|x| x.ty);
         quirks::apply_header_quirks(&mut dev, parent_ty);
         let siblings = self.slot_siblings(spec.bdf, None);
@@ -719,7 +781,117 @@ impl Topology {
                 p.multifunction_scanned = true;
             }
         }
-        self.buses.entry((seg, bus)).or_default().push(id);
+        self.insert_pci(id, name, iommu, dev);
+        for bdf in vfs {
+            self.add_virtfn(id, bdf);
+        }
+        Ok(id)
+    }
+
+    /// sriov_init() (drivers/pci/iov.c, v6.8) and the bus numbers of the VFs to add: -EIO
+    /// there for a zero First VF Offset, or a zero VF Stride with several VFs; each VF's
+    /// BDF must be free, and a VF past the PF's bus needs a bus number no one owns.
+    fn check_sriov(
+        &self,
+        pf: &PciDev,
+        sriov: Sriov,
+        name: &str,
+    ) -> Result<Vec<Bdf>, TopologyError> {
+        let fail = |why: String| TopologyError::Sriov {
+            dev: name.to_string(),
+            why,
+        };
+        if !matches!(pf.ty, PciType::Endpoint | PciType::RcIntegratedEndpoint) {
+            return Err(fail(format!(
+                "a {} cannot be a PF (only ep and rciep)",
+                pf.ty
+            )));
+        }
+        let max = crate::limits::MAX_DEVICES;
+        if sriov.num_vfs == 0 || usize::from(sriov.num_vfs) > max {
+            return Err(fail(format!(
+                "sriov={} is out of range (1 to {max})",
+                sriov.num_vfs
+            )));
+        }
+        if sriov.offset == 0 || (sriov.num_vfs > 1 && sriov.stride == 0) {
+            return Err(fail(
+                "First VF Offset 0, or VF Stride 0 with several VFs: sriov_init() fails with -EIO"
+                    .to_string(),
+            ));
+        }
+        let mut out: Vec<Bdf> = Vec::new();
+        for vf in 0..sriov.num_vfs {
+            let bdf = sriov
+                .virtfn(pf.bdf, vf)
+                .ok_or_else(|| fail(format!("VF {vf} would be past bus ff")))?;
+            if self.lookup_bdf(bdf).is_some() || out.contains(&bdf) {
+                return Err(fail(format!("VF {vf} would be {bdf}, which is taken")));
+            }
+            if bdf.bus != pf.bdf.bus {
+                if let Some(owner) = self.bus_owner.get(&(bdf.segment, bdf.bus)) {
+                    return Err(fail(format!(
+                        "VF {vf} would be on bus {:02x}, which {} owns",
+                        bdf.bus,
+                        self.bus_owner_name(*owner)
+                    )));
+                }
+            }
+            out.push(bdf);
+        }
+        Ok(out)
+    }
+
+    /// drivers/pci/iov.c: pci_iov_add_virtfn() (v6.8): a VF on the PF's bus, or on the
+    /// virtual bus `virtfn_add_bus()` makes (`bus->self` NULL, so the alias and ACS walks
+    /// skip it and go on with the PF's bus: the model gives the VF the PF's `bus->self`).
+    /// `virtfn->multifunction = 0`; the VF has the PF's PCIe type and no ACS capability,
+    /// device ID or quirk of its own.
+    fn add_virtfn(&mut self, pf_id: DeviceId, bdf: Bdf) {
+        let Some(pf) = self.pci_dev(pf_id) else {
+            return;
+        };
+        let pf_bus = pf.bdf.bus;
+        let vf = PciDev {
+            host: pf.host,
+            bdf,
+            ty: pf.ty,
+            parent: pf.parent,
+            acs_cap: None,
+            acs_ctl: AcsFlags::NONE,
+            id: None,
+            subsys: None,
+            untrusted: pf.untrusted,
+            multifunction_override: Some(false),
+            multifunction_scanned: false,
+            dma_aliases: Vec::new(),
+            flags: PciDevFlags::default(),
+            secondary: None,
+            sriov: None,
+            vfs: Vec::new(),
+            physfn: Some(pf_id),
+        };
+        let iommu = self.device(pf_id).and_then(|d| d.iommu);
+        let (seg, bus) = (bdf.segment, bdf.bus);
+        if bus != pf_bus {
+            self.bus_owner
+                .entry((seg, bus))
+                .or_insert(BusOwner::Bridge(pf_id));
+        }
+        let id = DeviceId(self.devices.len() as u32);
+        self.insert_pci(id, bdf.to_string(), iommu, vf);
+        if let Some(pf) = self.pci_dev_mut(pf_id) {
+            pf.vfs.push(id);
+        }
+    }
+
+    /// Files a new function `id` (the next free one) on its bus, by name, and applies the
+    /// boot ACS parameters to it.
+    fn insert_pci(&mut self, id: DeviceId, name: String, iommu: Option<IommuId>, dev: PciDev) {
+        self.buses
+            .entry((dev.bdf.segment, dev.bdf.bus))
+            .or_default()
+            .push(id);
         self.by_name.insert(name.clone(), id);
         self.devices.push(Some(DeclaredDevice {
             id,
@@ -728,7 +900,11 @@ impl Topology {
             kind: DeviceKind::Pci(dev),
         }));
         self.apply_acs_params(id);
-        Ok(id)
+    }
+
+    /// A PF's VFs (`pci_iov_virtfn_*`, VF id order); empty for any other device.
+    pub fn virtfns(&self, pf: DeviceId) -> Vec<DeviceId> {
+        self.pci_dev(pf).map(|p| p.vfs.clone()).unwrap_or_default()
     }
 
     /// `alias DEV -> BDF`: DMA alias quirk; DEV also uses requester ID BDF (same bus),
@@ -797,7 +973,10 @@ impl Topology {
             .iter()
             .copied()
             .filter(|&o| {
-                Some(o) != except && self.pci_dev(o).is_some_and(|q| q.bdf.slot() == bdf.slot())
+                Some(o) != except
+                    && self
+                        .pci_dev(o)
+                        .is_some_and(|q| q.bdf.slot() == bdf.slot() && q.physfn.is_none())
             })
             .collect()
     }

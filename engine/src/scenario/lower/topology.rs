@@ -85,6 +85,19 @@ pub(crate) fn pci(topo: &mut Topology, p: &PciDecl, span: Span) -> Result<Device
     if p.multifunction.is_some() {
         spec = spec.multifunction(true);
     }
+    match &p.sriov {
+        Some(n) => {
+            let vfs = num(Some(n), "number too large")?.unwrap_or(0);
+            let offset = num(p.vf_offset.as_ref(), "number too large (at most 0xffff)")?;
+            let stride = num(p.vf_stride.as_ref(), "number too large (at most 0xffff)")?;
+            spec = spec.sriov(vfs, offset.unwrap_or(1), stride.unwrap_or(1));
+        }
+        None => {
+            if let Some(v) = p.vf_offset.as_ref().or(p.vf_stride.as_ref()) {
+                return Err(err(v.span, "vf-offset and vf-stride need sriov=N"));
+            }
+        }
+    }
     topo.add_pci(spec).map_err(|e| {
         // The message names the parent as the file wrote it.
         let e = match (e, &p.parent) {
