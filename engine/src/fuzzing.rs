@@ -258,12 +258,33 @@ pub fn pgtable(data: &[u8]) {
     }
 }
 
-/// Target `import`: the machine-listing parser (shared/IMPORT.md) on arbitrary bytes, read
-/// as a paste box reads them (invalid UTF-8 replaced); what it returns stays in its limits
-/// and every stated group's members say they are in it.
+/// Target `import`: the machine-listing parser and the reconstruction (shared/IMPORT.md) on
+/// arbitrary bytes, read as a paste box reads them (invalid UTF-8 replaced); what the parser
+/// returns stays in its limits and every stated group's members say they are in it; the
+/// import ([`crate::import::import`]: rebuild, quirks, inference, report) never fails on a
+/// paste that parsed, and its scenario is canonical text the scenario parser reads back
+/// (while it fits the language's input limits).
 pub fn import(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     if let Ok(p) = crate::import::parse(&text) {
+        let out = crate::import::import(&text, &Default::default());
+        let out = match out {
+            Ok(o) => o,
+            Err(e) => panic!("import failed on a paste that parsed: {e}"),
+        };
+        assert_eq!(out.report.functions, p.devices.len());
+        assert_eq!(out.machine.functions.len(), p.devices.len());
+        if out.scenario_text.len() <= crate::limits::MAX_INPUT
+            && out.scenario_text.lines().count() <= crate::limits::MAX_STATEMENTS
+        {
+            match crate::scenario::parse(&out.scenario_text) {
+                Ok(s) => assert_eq!(s.print(), out.scenario_text),
+                Err(e) => panic!(
+                    "imported scenario does not parse: {e:?}\n{}",
+                    out.scenario_text
+                ),
+            }
+        }
         assert!(p.devices.len() <= crate::limits::MAX_IMPORT_DEVICES);
         assert!(p.skipped.len() <= crate::limits::MAX_IMPORT_NOTES);
         assert!(p.conflicts.len() <= crate::limits::MAX_IMPORT_NOTES);

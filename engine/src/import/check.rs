@@ -101,21 +101,28 @@ pub struct Comparison {
     pub real: BTreeMap<u32, BTreeSet<Bdf>>,
     /// Model group → the listed functions in it.
     pub simulated: BTreeMap<u32, BTreeSet<Bdf>>,
+    /// Listed function → its model group.
+    of: BTreeMap<Bdf, u32>,
 }
 
 impl Comparison {
     pub fn new(m: &Machine, model: &Model) -> Comparison {
         let mut real: BTreeMap<u32, BTreeSet<Bdf>> = BTreeMap::new();
         let mut simulated: BTreeMap<u32, BTreeSet<Bdf>> = BTreeMap::new();
+        let mut of = BTreeMap::new();
         for f in &m.functions {
             let Some(g) = f.group else { continue };
             real.entry(g).or_default().insert(f.bdf);
-            // A device the model could not group stands alone (u32::MAX - index keeps it
-            // apart from every model group).
+            // A device the model could not group (a failed probe) is put in u32::MAX.
             let sim = model.group_of(f.bdf).unwrap_or(u32::MAX);
             simulated.entry(sim).or_default().insert(f.bdf);
+            of.insert(f.bdf, sim);
         }
-        Comparison { real, simulated }
+        Comparison {
+            real,
+            simulated,
+            of,
+        }
     }
 
     /// The model forms the listing's groups.
@@ -127,9 +134,7 @@ impl Comparison {
 
     /// The model group of a listed function.
     pub fn simulated_of(&self, bdf: Bdf) -> Option<(u32, &BTreeSet<Bdf>)> {
-        self.simulated
-            .iter()
-            .find(|(_, m)| m.contains(&bdf))
-            .map(|(g, m)| (*g, m))
+        let g = *self.of.get(&bdf)?;
+        self.simulated.get(&g).map(|m| (g, m))
     }
 }

@@ -14,9 +14,11 @@ pub struct Known {
     pub id: PciId,
     /// What the device is.
     pub what: &'static str,
-    /// The ACS capability the public dump shows (`None`: the capability list has no ACS),
-    /// reduced to the controls Linux enables.
-    pub acs: Option<AcsFlags>,
+    /// The ACS capability the public dump shows (`ACSCap:`; `None`: the capability list has
+    /// no ACS).
+    pub cap: Option<AcsFlags>,
+    /// Its control as Linux left it (`ACSCtl:`).
+    pub ctl: AcsFlags,
     /// Where the dump was seen.
     pub source: &'static str,
 }
@@ -24,15 +26,56 @@ pub struct Known {
 impl Known {
     /// The trailing comment's text.
     pub fn note(&self) -> String {
-        match self.acs {
-            Some(_) => format!("{} has ACS, per {}", self.what, self.source),
-            None => format!("{} has no ACS capability, per {}", self.what, self.source),
+        match self.cap {
+            Some(_) => format!(
+                "ACS, as a public lspci -vvv of {} shows ({})",
+                self.what, self.source
+            ),
+            None => format!(
+                "no ACS, as a public lspci -vvv of {} shows ({})",
+                self.what, self.source
+            ),
         }
     }
 }
 
-/// The table, by vendor:device.
-pub static TABLE: &[Known] = &[];
+const fn id(vendor: u16, device: u16) -> PciId {
+    PciId { vendor, device }
+}
+
+/// `SrcValid+ TransBlk+ ReqRedir+ CmpltRedir+ UpstreamFwd+ EgressCtrl- DirectTrans+`.
+const AMD_GPP_CAP: AcsFlags = AcsFlags(0x01 | 0x02 | 0x04 | 0x08 | 0x10 | 0x40);
+/// `SrcValid+ TransBlk- ReqRedir+ CmpltRedir+ UpstreamFwd+ EgressCtrl- DirectTrans-`: what
+/// `pci_std_enable_acs()` (drivers/pci/pci.c, v6.8) enables of that capability.
+const STD_CTL: AcsFlags = crate::topology::pci::REQ_ACS_FLAGS;
+
+/// The table, by vendor:device. The dumps print names, not IDs (`lspci -vvv` without `-nn`);
+/// the name is the pci.ids name of the ID.
+pub static TABLE: &[Known] = &[
+    Known {
+        id: id(0x1022, 0x1453),
+        what: "AMD Family 17h (Models 00h-0fh) PCIe GPP Bridge",
+        cap: Some(AMD_GPP_CAP),
+        ctl: STD_CTL,
+        source: "https://lore.kernel.org/dri-devel/20201102134627.GA18463@skade.schwarzvogel.de/ \
+(lspci_kvv.txt, 00:01.1 and 00:01.3)",
+    },
+    Known {
+        id: id(0x1022, 0x1483),
+        what: "AMD Starship/Matisse GPP Bridge",
+        cap: Some(AMD_GPP_CAP),
+        ctl: STD_CTL,
+        source: "https://github.com/ROCm/rccl/issues/547 (comment of 2022-06-28, 40:01.1)",
+    },
+    Known {
+        id: id(0x1022, 0x14db),
+        what: "AMD Raphael/Granite Ridge GPP Bridge",
+        cap: Some(AMD_GPP_CAP),
+        ctl: STD_CTL,
+        source: "https://lore.kernel.org/all/20250702014733.GC1051729@nvidia.com/ \
+(Alex Williamson's `lspci -vvvs 00:01.`, quoted)",
+    },
+];
 
 /// The entry for `id`.
 pub fn lookup(id: PciId) -> Option<&'static Known> {

@@ -608,7 +608,7 @@ pub fn rebuild(p: &Paste) -> Machine {
                         kind: NoteKind::Known,
                         text: k.note(),
                     });
-                    (k.acs, k.acs.unwrap_or(AcsFlags::NONE), AcsSource::Known)
+                    (k.cap, k.ctl, AcsSource::Known)
                 }
                 None => (None, AcsFlags::NONE, AcsSource::Unknown),
             },
