@@ -445,11 +445,24 @@ pub fn rebuild(p: &Paste) -> Machine {
     // 3. The rest from the bus numbers, depth first.
     let group_of = |b: Bdf| p.device(b).and_then(|d| d.group.as_ref().map(|g| g.value));
     let group_size: BTreeMap<u32, usize> = p.groups.iter().map(|(g, m)| (*g, m.len())).collect();
+    // The lowest bus of each segment the tree or a range gave an owner.
+    let mut lowest_owned: BTreeMap<u16, u8> = BTreeMap::new();
+    for &(seg, bus) in owner.keys() {
+        let e = lowest_owned.entry(seg).or_insert(bus);
+        *e = (*e).min(bus);
+    }
+    // Bridges without a bus yet, in (segment, bus, devfn) order; taken ones leave.
+    let mut open: BTreeSet<Bdf> = bridges
+        .iter()
+        .copied()
+        .filter(|b| !owns.contains_key(b))
+        .collect();
     for (&(seg, bus), members) in &buses {
         if owner.contains_key(&(seg, bus)) {
             continue;
         }
-        let first_bus = !owner.keys().any(|k| k.0 == seg && k.1 < bus);
+        let first_bus = lowest_owned.get(&seg).is_none_or(|&l| l >= bus);
+        lowest_owned.entry(seg).or_insert(bus);
         let rooted = (seg, bus) == (0, 0)
             || first_bus
             || members
@@ -461,10 +474,16 @@ pub fn rebuild(p: &Paste) -> Machine {
         }
         // Candidates: bridges above this bus still without one, deepest bus first, then
         // in devfn order.
-        let mut cands: Vec<Bdf> = bridges
-            .iter()
+        let from = Bdf {
+            segment: seg,
+            bus: 0,
+            dev: 0,
+            func: 0,
+        };
+        let to = Bdf { bus, ..from };
+        let mut cands: Vec<Bdf> = open
+            .range(from..to)
             .copied()
-            .filter(|b| b.segment == seg && b.bus < bus && !owns.contains_key(b))
             .filter(|b| {
                 // A bridge hangs below an owned bus (or a root bus) to be reachable.
                 b.bus == 0 || owner.contains_key(&(b.segment, b.bus))
@@ -491,10 +510,12 @@ pub fn rebuild(p: &Paste) -> Machine {
         // listed below them).
         for c in cands.iter().take(at) {
             owns.insert(*c, (seg, 0));
+            open.remove(c);
         }
         if let Some(&c) = cands.get(at) {
             owner.insert((seg, bus), Owner::Bridge(c, Found::BusNumbers));
             owns.insert(c, (seg, bus));
+            open.remove(&c);
         }
     }
 
