@@ -264,3 +264,17 @@ fn synthetic_listings_import_up_to_the_device_limit() {
         .iter()
         .any(|n| n.contains("past the limit")));
 }
+
+/// The corpus holds one imported real machine (tests/scenarios/imported-msi-b550m-mortar.iommu,
+/// which must pass like every corpus scenario): it is exactly what the import writes today.
+#[test]
+fn the_imported_corpus_scenario_is_what_import_writes() {
+    let (_, text) = FIXTURES
+        .iter()
+        .find(|(n, _)| *n == "msi-b550m-mortar")
+        .unwrap();
+    assert_eq!(
+        imp(text).scenario_text,
+        include_str!("../../../tests/scenarios/imported-msi-b550m-mortar.iommu")
+    );
+}

@@ -27,14 +27,8 @@ impl Known {
     /// The trailing comment's text.
     pub fn note(&self) -> String {
         match self.cap {
-            Some(_) => format!(
-                "ACS, as a public lspci -vvv of {} shows ({})",
-                self.what, self.source
-            ),
-            None => format!(
-                "no ACS, as a public lspci -vvv of {} shows ({})",
-                self.what, self.source
-            ),
+            Some(_) => format!("ACS ({}: public lspci -vvv, {})", self.what, self.source),
+            None => format!("no ACS ({}: public lspci -vvv, {})", self.what, self.source),
         }
     }
 }
@@ -58,14 +52,14 @@ pub static TABLE: &[Known] = &[
         cap: Some(AMD_GPP_CAP),
         ctl: STD_CTL,
         source: "https://lore.kernel.org/dri-devel/20201102134627.GA18463@skade.schwarzvogel.de/ \
-(lspci_kvv.txt, 00:01.1 and 00:01.3)",
+lspci_kvv.txt, 00:01.1 and 00:01.3",
     },
     Known {
         id: id(0x1022, 0x1483),
         what: "AMD Starship/Matisse GPP Bridge",
         cap: Some(AMD_GPP_CAP),
         ctl: STD_CTL,
-        source: "https://github.com/ROCm/rccl/issues/547 (comment of 2022-06-28, 40:01.1)",
+        source: "https://github.com/ROCm/rccl/issues/547 comment of 2022-06-28, 40:01.1",
     },
     Known {
         id: id(0x1022, 0x14db),
@@ -73,7 +67,7 @@ pub static TABLE: &[Known] = &[
         cap: Some(AMD_GPP_CAP),
         ctl: STD_CTL,
         source: "https://lore.kernel.org/all/20250702014733.GC1051729@nvidia.com/ \
-(Alex Williamson's `lspci -vvvs 00:01.`, quoted)",
+quoting Alex Williamson's lspci -vvvs 00:01.",
     },
 ];
 
