@@ -75,12 +75,17 @@ pub enum OverrideOpt {
     /// `multifunction`: every multifunction endpoint, upstream port or RCiEP without an ACS
     /// capability is isolated.
     Multifunction,
-    /// `id:vvvv:dddd`: this vendor:device, whatever its type, when it has no ACS capability.
+    /// `id:vvvv:dddd`: this vendor:device, whatever its type, when it has no ACS capability
+    /// (at most [`MAX_ACS_IDS`]).
     Id(PciId),
 }
 
-/// The patch's `NUM_ACS_IDS`: at most this many `id:` options are kept.
+/// The patch's `NUM_ACS_IDS` (16). `pcie_acs_override_setup()` stops taking `id:` options
+/// once `max_acs_id >= NUM_ACS_IDS - 1` ("Out of PCIe ACS override slots"), so it keeps
+/// [`MAX_ACS_IDS`].
 pub const NUM_ACS_IDS: usize = 16;
+/// The `id:` options the patch keeps: `NUM_ACS_IDS - 1`.
+pub const MAX_ACS_IDS: usize = NUM_ACS_IDS - 1;
 
 /// `pcie_acs_override=`: the options in written order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -132,13 +137,13 @@ impl AcsOverride {
                     .iter()
                     .filter(|o| matches!(o, OverrideOpt::Id(_)))
                     .count()
-                    >= NUM_ACS_IDS
+                    >= MAX_ACS_IDS
             {
                 return Err(ParamError::bad(
                     here,
                     part,
                     "pcie_acs_override id",
-                    "the patch keeps at most 16 ids (NUM_ACS_IDS)",
+                    "the patch keeps at most 15 ids (Out of PCIe ACS override slots)",
                 ));
             }
             opts.push(opt);
@@ -579,9 +584,9 @@ mod tests {
         assert_eq!((e.at, e.len), (11, 13));
         let e = AcsOverride::parse("id:8086").unwrap_err();
         assert_eq!(e.at, 0);
-        let many = vec!["id:1:1"; 17].join(",");
+        let many = vec!["id:1:1"; MAX_ACS_IDS + 1].join(",");
         assert!(AcsOverride::parse(&many).is_err());
-        assert!(AcsOverride::parse(&vec!["id:1:1"; 16].join(",")).is_ok());
+        assert!(AcsOverride::parse(&vec!["id:1:1"; MAX_ACS_IDS].join(",")).is_ok());
     }
 
     #[test]

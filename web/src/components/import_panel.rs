@@ -324,6 +324,9 @@ fn import_result(props: &ImportResultProps) -> Html {
     html! {
         <div class="import-result" data-reproduced={r.reproduced.to_string()}
             data-inferred={r.facts.len().to_string()}>
+            if !r.config.is_empty() {
+                <p class="import-config mono" data-config={r.config.clone()}>{ &r.config }</p>
+            }
             <div class="import-toggles" role="group" aria-label="What if">
                 <span>{ "What if:" }</span>
                 { for toggle_boxes }
