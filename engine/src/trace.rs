@@ -24,6 +24,8 @@ pub enum Ret {
     /// `DMA_MAPPING_ERROR` (include/linux/dma-mapping.h: `~(dma_addr_t)0`): a failed
     /// `dma_map_page()`.
     DmaMappingError,
+    /// `NULL`: a failed `iommu_domain_alloc()` (it returns no errno).
+    Null,
 }
 
 impl Ret {
@@ -52,6 +54,7 @@ impl fmt::Display for Ret {
             Ret::NotAvailable => f.write_str("n/a"),
             Ret::Bug => f.write_str("BUG"),
             Ret::DmaMappingError => f.write_str("DMA_MAPPING_ERROR"),
+            Ret::Null => f.write_str("NULL"),
         }
     }
 }
@@ -92,7 +95,7 @@ impl Ret {
     pub fn severity(self) -> Severity {
         match self {
             Ret::Ok | Ret::Value(_) | Ret::Domain(_) => Severity::Ok,
-            Ret::Err(_) | Ret::DmaMappingError => Severity::Error,
+            Ret::Err(_) | Ret::DmaMappingError | Ret::Null => Severity::Error,
             Ret::NotAvailable => Severity::NotAvailable,
             Ret::Bug => Severity::Bug,
         }

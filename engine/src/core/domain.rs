@@ -2,9 +2,7 @@
 
 use super::{Core, Cx};
 use crate::dma::DmaCookie;
-use crate::domain::{
-    geometry_for_ias, pgsize_bitmap_for_granule, Domain, DomainRole, DomainType, Geometry,
-};
+use crate::domain::{Domain, DomainRole, DomainType, Geometry};
 use crate::errno::Errno;
 use crate::ids::{DomainId, IommuId};
 use crate::mapping::{self, MODEL_CPUS};
@@ -24,14 +22,6 @@ impl Core {
         if self.domains.len() >= crate::limits::MAX_DOMAINS || crate::fault::should_fail() {
             return Err(Errno::ENOMEM);
         }
-        let (geometry, pgsize_bitmap) = if ty.is_paging() {
-            (
-                geometry_for_ias(facts.ias),
-                pgsize_bitmap_for_granule(facts.granule),
-            )
-        } else {
-            (Geometry::default(), 0)
-        };
         let paging = if ty.is_paging() {
             Some(Box::new(mapping::new_paging(
                 facts.granule,
@@ -41,6 +31,20 @@ impl Core {
             )?))
         } else {
             None
+        };
+        // The domain's geometry and page sizes are the table's, after io-pgtable-arm
+        // clamped the IAS and chose the page sizes (arm_smmu_domain_finalise(), v6.8:
+        // "domain->geometry.aperture_end = (1UL << pgtbl_cfg.ias) - 1").
+        let (geometry, pgsize_bitmap) = match &paging {
+            Some(p) => (
+                Geometry {
+                    aperture_start: p.aperture_start,
+                    aperture_end: p.aperture_end,
+                    force_aperture: p.force_aperture,
+                },
+                p.pgsize_bitmap,
+            ),
+            None => (Geometry::default(), 0),
         };
         // drivers/iommu/dma-iommu.c: iommu_dma_init_domain() + iommu_dma_init_fq() (v6.8):
         // DMA domains get an IOVA allocator, DMA_FQ ones a flush queue too.

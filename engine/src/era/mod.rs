@@ -70,14 +70,17 @@ pub trait EraOps: Debug + Sync {
     fn era(&self) -> Era;
 
     /// drivers/iommu/iommu.c: `iommu_domain_alloc(bus)`: an UNMANAGED paging domain
-    /// (every era; removed after v6.12, modelled as present).
+    /// (every era; removed after v6.12, modelled as present). It returns NULL when the
+    /// driver's allocation fails (`__iommu_domain_alloc()`, v6.8: "if (!domain) return
+    /// NULL"; 3.10: kzalloc failure or `ops->domain_init()` failing), never an errno: the
+    /// trace shows `NULL`, and the handle it was kept in is NULL.
     fn domain_alloc(&self, cx: &mut Cx<'_>, iommu: IommuId) -> Ret {
         match cx
             .core
             .alloc_domain(iommu, DomainType::Unmanaged, DomainRole::User)
         {
             Ok(d) => Ret::Domain(d),
-            Err(e) => Ret::Err(e),
+            Err(_) => Ret::Null,
         }
     }
     fn paging_domain_alloc(&self, _cx: &mut Cx<'_>, _dev: DeviceId) -> Ret {
@@ -232,7 +235,7 @@ pub(crate) fn ret_to_result(r: Ret) -> Result<(), Errno> {
         Ret::Ok | Ret::Value(_) | Ret::Domain(_) | Ret::Bug => Ok(()),
         Ret::Err(e) => Err(e),
         Ret::NotAvailable => Err(Errno::ENODEV),
-        Ret::DmaMappingError => Err(Errno::ENOMEM),
+        Ret::DmaMappingError | Ret::Null => Err(Errno::ENOMEM),
     }
 }
 

@@ -203,22 +203,33 @@ pub struct ArmLpae {
 
 impl ArmLpae {
     /// drivers/iommu/io-pgtable-arm.c: arm_64_lpae_alloc_pgtable_s1() → arm_lpae_alloc_pgtable()
-    /// and arm_lpae_restrict_pgsizes() (v6.12). -EINVAL for an unsupported granule or
-    /// address size (the kernel returns NULL); -ENOMEM if the budget has no room for the pgd.
+    /// and arm_lpae_restrict_pgsizes() (v6.12). The granule fixes the page sizes and the
+    /// widest address: 48 bits with 4K and 16K, 52 (LPA) with 64K, which also gains 4TB
+    /// pages when the OAS is above 48. A wider IAS or OAS is clamped to that width, not
+    /// refused (`cfg->ias = min(cfg->ias, max_addr_bits)`); the stage-1 TCR.IPS then takes
+    /// only an OAS of 32, 36, 40, 42, 44, 48 or 52 bits (`goto out_free_data` otherwise).
+    /// Every refusal is NULL in the kernel, -EINVAL here (an unknown granule, an OAS without
+    /// an IPS encoding, or an IAS under the model's 32-bit floor); -ENOMEM if the budget has
+    /// no room for the pgd.
     pub fn new(cfg: LpaeConfig) -> Result<Self, Errno> {
-        let (pg_shift, pgsize_bitmap) = match cfg.granule {
-            0x1000 => (12, 0x1000 | 0x20_0000 | 0x4000_0000),
-            0x4000 => (14, 0x4000 | 0x200_0000),
-            0x1_0000 => (16, 0x1_0000 | 0x2000_0000),
+        let (pg_shift, mut pgsize_bitmap, max_addr_bits) = match cfg.granule {
+            0x1000 => (12, 0x1000 | 0x20_0000 | 0x4000_0000, 48),
+            0x4000 => (14, 0x4000 | 0x200_0000, 48),
+            0x1_0000 => (16, 0x1_0000 | 0x2000_0000, 52),
             _ => return Err(Errno::EINVAL),
         };
-        if !(32..=48).contains(&cfg.ias) || !(32..=48).contains(&cfg.oas) {
+        if cfg.granule == 0x1_0000 && cfg.oas > 48 {
+            pgsize_bitmap |= 1u64 << 42; // 4TB
+        }
+        let mut cfg = cfg;
+        cfg.ias = cfg.ias.min(max_addr_bits);
+        cfg.oas = cfg.oas.min(max_addr_bits);
+        if cfg.ias < 32 || !matches!(cfg.oas, 32 | 36 | 40 | 42 | 44 | 48 | 52) {
             return Err(Errno::EINVAL);
         }
         if cfg.max_tables == 0 {
             return Err(Errno::ENOMEM);
         }
-        let mut cfg = cfg;
         if cfg.max_tables == u64::MAX {
             cfg.max_tables = DEFAULT_TABLE_BUDGET_BYTES / cfg.granule;
         }
@@ -330,7 +341,7 @@ impl ArmLpae {
                     Leaf {
                         iova_base: iova,
                         size,
-                        phys_base: Self::to_paddr(pte),
+                        phys_base: self.to_paddr(pte),
                         pte,
                     },
                 ));
@@ -437,10 +448,23 @@ impl ArmLpae {
         ((pte & PTE_ADDR_MASK) >> self.pg_shift) as u32
     }
 
-    /// `iopte_to_paddr()` (OAS ≤ 48: no 52-bit packing).
+    /// `iopte_to_paddr()` (drivers/iommu/io-pgtable-arm.c, v6.12): with the 64K granule a
+    /// 52-bit PA's bits 51:48 sit in descriptor bits 15:12 and rotate back to the top.
     #[inline]
-    const fn to_paddr(pte: u64) -> u64 {
-        pte & PTE_ADDR_MASK
+    const fn to_paddr(&self, pte: u64) -> u64 {
+        let paddr = pte & PTE_ADDR_MASK;
+        if self.pg_shift < 16 {
+            paddr
+        } else {
+            (paddr | (paddr << (48 - 12))) & (PTE_ADDR_MASK << 4)
+        }
+    }
+
+    /// `paddr_to_iopte()` (v6.12): "Of the bits which overlap, either 51:48 or 15:12 are
+    /// always RES0", so PA bits 51:48 are folded into bits 15:12 for every granule.
+    #[inline]
+    const fn paddr_to_iopte(pa: u64) -> u64 {
+        (pa | (pa >> (48 - 12))) & PTE_ADDR_MASK
     }
 
     /// drivers/iommu/io-pgtable-arm.c: arm_lpae_prot_to_pte() (v6.12), stage 1.
@@ -561,7 +585,7 @@ impl ArmLpae {
         let pte = pte_prot | ty;
         let mut pa = paddr;
         for slot in self.entries_mut(table, idx, num) {
-            *slot = pte | (pa & PTE_ADDR_MASK);
+            *slot = pte | Self::paddr_to_iopte(pa);
             pa = pa.wrapping_add(sz);
         }
         self.stats.pte_writes += num as u64;
@@ -760,12 +784,12 @@ impl ArmLpae {
             PTE_TYPE_BLOCK
         };
         let prot = blk_pte & PTE_ATTR_MASK;
-        let mut blk_paddr = Self::to_paddr(blk_pte);
+        let mut blk_paddr = self.to_paddr(blk_pte);
         let mut writes = 0u64;
         for (i, slot) in self.entries_mut(t, 0, n).iter_mut().enumerate() {
             let skip = start.is_some_and(|s| i >= s && i < s + num);
             if !skip {
-                *slot = prot | ty | (blk_paddr & PTE_ADDR_MASK);
+                *slot = prot | ty | Self::paddr_to_iopte(blk_paddr);
                 writes += 1;
             }
             blk_paddr = blk_paddr.wrapping_add(split_sz);
@@ -931,7 +955,7 @@ impl IoPgtableOps for ArmLpae {
                 return Some(Leaf {
                     iova_base: iova & !(size - 1),
                     size,
-                    phys_base: Self::to_paddr(pte),
+                    phys_base: self.to_paddr(pte),
                     pte,
                 });
             }

@@ -632,3 +632,48 @@ proptest! {
         }
     }
 }
+
+/// drivers/iommu/io-pgtable-arm.c (v6.12): arm_lpae_restrict_pgsizes() clamps the IAS and
+/// OAS to 48 bits for 4K and 16K and to 52 for 64K (LPA), adding 4TB pages to a 64K table
+/// whose OAS is above 48; arm_64_lpae_alloc_pgtable_s1() refuses an OAS with no TCR.IPS
+/// encoding (NULL, -EINVAL here). A 64K table keeps PA bits 51:48 in descriptor bits 15:12
+/// (paddr_to_iopte()/iopte_to_paddr()).
+#[test]
+fn lpae_ias_oas_limits_per_granule_and_52_bit_output() {
+    let cfg = |granule, ias, oas| LpaeConfig {
+        granule,
+        ias,
+        oas,
+        ..LpaeConfig::default()
+    };
+    let t = ArmLpae::new(cfg(SZ_4K, 52, 52)).unwrap();
+    assert_eq!(
+        (t.ias(), t.pgsize_bitmap()),
+        (48, 0x1000 | 0x20_0000 | 0x4000_0000)
+    );
+    let t = ArmLpae::new(cfg(0x4000, 52, 52)).unwrap();
+    assert_eq!(t.ias(), 48);
+    let t = ArmLpae::new(cfg(0x1_0000, 52, 52)).unwrap();
+    assert_eq!(
+        (t.ias(), t.start_level(), t.pgd_entries(), t.pgsize_bitmap()),
+        (52, 1, 1024, 0x1_0000 | 0x2000_0000 | (1 << 42))
+    );
+    let t = ArmLpae::new(cfg(0x1_0000, 52, 48)).unwrap();
+    assert_eq!(t.pgsize_bitmap(), 0x1_0000 | 0x2000_0000);
+    for oas in [33, 46, 49, 50] {
+        assert_eq!(
+            ArmLpae::new(cfg(0x1_0000, 48, oas)).unwrap_err(),
+            Errno::EINVAL,
+            "oas {oas}"
+        );
+    }
+    let mut d = domain(cfg(0x1_0000, 52, 52));
+    let pa = 0xf_1234_5678_0000u64;
+    assert_eq!(
+        d.iommu_map(0x1_0000_0000_0000, pa, 0x1_0000, Prot::RW),
+        Ok(())
+    );
+    let leaf = d.pgtable.walk(0x1_0000_0000_0000).unwrap();
+    assert_eq!(leaf.pte & PTE_ADDR_MASK, 0x1234_5678_f000);
+    assert_eq!(d.iommu_iova_to_phys(0x1_0000_0000_0042), pa | 0x42);
+}

@@ -645,6 +645,8 @@ pub enum Value {
     Bug,
     /// `DMA_MAPPING_ERROR` from `dma_map_page`.
     DmaMappingError,
+    /// `NULL` from a failed `iommu_domain_alloc`.
+    Null,
 }
 
 impl fmt::Display for Value {
@@ -655,6 +657,7 @@ impl fmt::Display for Value {
             Value::NotAvailable => f.write_str("n/a"),
             Value::Bug => f.write_str("BUG"),
             Value::DmaMappingError => f.write_str("DMA_MAPPING_ERROR"),
+            Value::Null => f.write_str("NULL"),
         }
     }
 }

@@ -71,6 +71,8 @@ pub enum ErrorKind {
         name: String,
         producer: &'static str,
     },
+    #[error("`{name}` is NULL: its `{name} = iommu_domain_alloc(...)` on line {line} failed")]
+    NullHandle { name: String, line: u32 },
     #[error("`{0}` is a reserved word and cannot name a handle")]
     ReservedHandle(String),
     #[error("`{call}` does not return a {what}, so it cannot be kept in a handle")]

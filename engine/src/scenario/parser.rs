@@ -962,6 +962,7 @@ fn value(cur: &mut Cursor) -> Result<Spanned<Value>, ParseError> {
         Tok::Word(w) if w == "n/a" => Value::NotAvailable,
         Tok::Word(w) if w == "BUG" => Value::Bug,
         Tok::Word(w) if w == "DMA_MAPPING_ERROR" => Value::DmaMappingError,
+        Tok::Word(w) if w == "NULL" => Value::Null,
         _ => return Err(cur.error(WHAT)),
     };
     cur.pos += 1;

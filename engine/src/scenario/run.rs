@@ -226,6 +226,8 @@ struct Runner<'a> {
     kernel: Kernel,
     /// `d1 = iommu_domain_alloc(...)` handles.
     handles: BTreeMap<String, DomainId>,
+    /// Handles whose `iommu_domain_alloc` returned NULL, with that call's line.
+    null_handles: BTreeMap<String, u32>,
     /// `iova = dma_map_page(...)` handles.
     iovas: BTreeMap<String, u64>,
     steps: Vec<Step>,
@@ -247,6 +249,7 @@ impl<'a> Runner<'a> {
             groups: Groups::new(config),
             kernel: Kernel::new(era, config),
             handles: BTreeMap::new(),
+            null_handles: BTreeMap::new(),
             iovas: BTreeMap::new(),
             steps: Vec::new(),
             checks: Vec::new(),
@@ -342,6 +345,22 @@ impl<'a> Runner<'a> {
         let event = self.kernel.workload(dev, &spec, progress);
         self.push(span, Phase::Call, event);
         Ok(())
+    }
+
+    /// A domain handle that names no domain: NULL from a failed `iommu_domain_alloc` (the
+    /// kernel would dereference it), or never assigned.
+    fn missing_domain(&self, name: &str, span: Span) -> ParseError {
+        let kind = match self.null_handles.get(name) {
+            Some(&line) => ErrorKind::NullHandle {
+                name: name.to_string(),
+                line,
+            },
+            None => ErrorKind::UnknownHandle {
+                name: name.to_string(),
+                producer: "iommu_domain_alloc",
+            },
+        };
+        ParseError::new(kind, span)
     }
 
     /// A device was declared: probed at boot, or at once when hot-added.
@@ -459,7 +478,12 @@ impl<'a> Runner<'a> {
             self.kernel.call(&call)
         };
         match (&c.handle, event.result) {
+            (Some(h), Ret::Null) => {
+                self.handles.remove(&h.node);
+                self.null_handles.insert(h.node.clone(), span.line);
+            }
             (Some(h), Ret::Domain(d)) => {
+                self.null_handles.remove(&h.node);
                 self.handles.insert(h.node.clone(), d);
                 self.kernel.label_domain(d, &h.node);
             }
@@ -542,13 +566,7 @@ impl<'a> Runner<'a> {
                 let want = match &is.node {
                     DomainIs::Handle(h) => {
                         if !self.handles.contains_key(h) {
-                            return Err(ParseError::new(
-                                ErrorKind::UnknownHandle {
-                                    name: h.clone(),
-                                    producer: "iommu_domain_alloc",
-                                },
-                                is.span,
-                            ));
+                            return Err(self.missing_domain(h, is.span));
                         }
                         h.clone()
                     }
@@ -593,15 +611,11 @@ impl<'a> Runner<'a> {
                 op,
                 phys,
             } => {
-                let d = self.handles.get(&domain.node).copied().ok_or_else(|| {
-                    ParseError::new(
-                        ErrorKind::UnknownHandle {
-                            name: domain.node.clone(),
-                            producer: "iommu_domain_alloc",
-                        },
-                        domain.span,
-                    )
-                })?;
+                let d = self
+                    .handles
+                    .get(&domain.node)
+                    .copied()
+                    .ok_or_else(|| self.missing_domain(&domain.node, domain.span))?;
                 let iova = self.iova_value(iova)?;
                 let pa = self.kernel.core.iova_to_phys(d, iova);
                 (
@@ -688,15 +702,10 @@ impl Resolve for Runner<'_> {
 
     fn domain(&self, a: &Spanned<Arg>) -> Result<DomainId, ParseError> {
         let name = a.node.as_name().unwrap_or_default();
-        self.handles.get(name).copied().ok_or_else(|| {
-            ParseError::new(
-                ErrorKind::UnknownHandle {
-                    name: name.to_string(),
-                    producer: "iommu_domain_alloc",
-                },
-                a.span,
-            )
-        })
+        self.handles
+            .get(name)
+            .copied()
+            .ok_or_else(|| self.missing_domain(name, a.span))
     }
 
     fn iommu(&self, a: &Spanned<Arg>) -> Result<IommuId, ParseError> {

@@ -610,6 +610,28 @@ fn sriov_attributes_parse_print_and_lower() {
     }
 }
 
+/// A failed `iommu_domain_alloc()` is `NULL` (the kernel returns no errno), `=> NULL`
+/// expects it, and a later use of the handle says which line made it NULL.
+#[test]
+fn failed_domain_alloc_is_null_and_its_handle_says_so() {
+    let head = "iommu s kind=arm-smmu-v3 granule=4K ias=48 oas=46\nplatform a iommu=s sid=1\n";
+    let text = format!("{head}d1 = iommu_domain_alloc(s) => NULL\n");
+    let s = ok(&text);
+    assert_eq!(s.print(), text);
+    let run = run_scenario(&s, &text, &Options::default()).unwrap();
+    assert!(run.checks.iter().all(|c| c.ok));
+    assert_eq!(
+        run.steps.last().map(|st| st.event.result),
+        Some(crate::Ret::Null)
+    );
+    let text = format!("{head}d1 = iommu_domain_alloc(s)\niommu_attach_device(d1, a)\n");
+    let e = run_scenario(&ok(&text), &text, &Options::default()).unwrap_err();
+    assert_eq!(
+        format!("{}:{}: {}", e.span.line, e.span.col, e.kind),
+        "4:21: `d1` is NULL: its `d1 = iommu_domain_alloc(...)` on line 3 failed"
+    );
+}
+
 #[test]
 fn corpus_parses_and_round_trips() {
     for (name, text) in crate::corpus::CORPUS {
