@@ -5,8 +5,10 @@
 //
 // The playground's bundle has content-hashed file names that change with every build, so
 // this loader reads them from the playground's own index.html (the files Trunk emitted
-// beside it), loads its stylesheet, then starts the same wasm module the playground runs:
-// its main() mounts a widget on every [data-iommu-scenario] element of this page. Set
+// beside it), then starts the same wasm module the playground runs: its main() mounts a
+// widget on every [data-iommu-scenario] element of this page. The widgets bring their own
+// stylesheet, every rule scoped to .iommu-widget: the playground's style.css (which styles
+// html and body) is not loaded, so this page keeps its fonts, margins and colours. Set
 // data-playground on the script tag to load from another directory (default: this
 // script's own directory).
 const me = document.currentScript || document.querySelector('script[src$="embed.js"]');
@@ -19,15 +21,6 @@ async function start() {
     const el = doc.querySelector(sel);
     return el && new URL(el.getAttribute(attr), base).href;
   };
-  for (const css of doc.querySelectorAll('link[rel="stylesheet"]')) {
-    const href = new URL(css.getAttribute('href'), base).href;
-    if (![...document.styleSheets].some((s) => s.href === href)) {
-      const link = document.createElement('link');
-      link.rel = 'stylesheet';
-      link.href = href;
-      document.head.append(link);
-    }
-  }
   let js = at('link[rel="modulepreload"]', 'href');
   let wasm = at('link[rel="preload"][type="application/wasm"]', 'href');
   if (!js || !wasm) {
@@ -35,6 +28,10 @@ async function start() {
     const code = [...doc.querySelectorAll('script[type="module"]')].map((s) => s.textContent).join('\n');
     js = js || new URL(/from\s+['"]([^'"]+\.js)['"]/.exec(code)[1], base).href;
     wasm = wasm || new URL(/['"]([^'"]+_bg\.wasm)['"]/.exec(code)[1], base).href;
+  }
+  // "open in playground" goes to this playground unless a widget names another.
+  for (const el of document.querySelectorAll('[data-iommu-scenario]:not([data-iommu-playground])')) {
+    el.dataset.iommuPlayground = new URL('index.html', base).href;
   }
   const bindings = await import(js);
   await bindings.default({ module_or_path: wasm });

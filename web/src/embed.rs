@@ -4,6 +4,13 @@
 //! The attribute holds either a preset's file name (`gpu-audio.iommu`) or scenario text.
 //! An optional `data-iommu-era` picks the era, and `data-iommu-playground` the playground
 //! URL that "open in playground" goes to (default `./index.html`, beside the page).
+//! `data-iommu-exercise` makes the widget an exercise (an editable text judged by its
+//! expectations, [`crate::exercise`]).
+//!
+//! Widgets carry their own stylesheet, scoped to `.iommu-widget` (`css_scope`, made at
+//! build time from the playground's): mounting injects it once, so a host page keeps its
+//! own fonts, margins and colours, and the page's theme class (mdBook's `light`, `navy`,
+//! …) picks the widget's light or dark colours.
 use crate::components::widget::{Widget, WidgetProps};
 use crate::share::{self, Shared};
 use crate::state::{preset, State};
@@ -13,6 +20,27 @@ use yew::AttrValue;
 
 /// The attribute that marks a widget.
 pub const ATTR: &str = "data-iommu-scenario";
+/// The attribute that makes a widget an exercise.
+pub const EXERCISE_ATTR: &str = "data-iommu-exercise";
+/// The id of the `<style>` element holding the widgets' scoped stylesheet.
+pub const STYLE_ID: &str = "iommu-widget-style";
+/// The widgets' stylesheet: the playground's, every rule under `.iommu-widget`.
+pub const WIDGET_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.css"));
+
+/// Adds the widgets' scoped stylesheet to `doc` once (nothing if it is there already).
+fn inject_style(doc: &web_sys::Document) {
+    if doc.get_element_by_id(STYLE_ID).is_some() {
+        return;
+    }
+    let Ok(style) = doc.create_element("style") else {
+        return;
+    };
+    style.set_id(STYLE_ID);
+    style.set_text_content(Some(WIDGET_CSS));
+    if let Some(head) = doc.head() {
+        let _ = head.append_child(&style);
+    }
+}
 
 /// The state a widget starts from: a preset's text if `spec` names one, else `spec`
 /// itself as scenario text (capped like share links).
@@ -66,13 +94,22 @@ pub fn mount_widgets(root: &web_sys::Element) -> usize {
             .unwrap_or_else(|| "./index.html".into());
         let initial = widget_state(&spec, era);
         let link = format!("{base}#{}", hash_of(&initial));
+        let exercise = el.has_attribute(EXERCISE_ATTR);
+        let required = crate::exercise::required(&initial);
         let _ = el.set_attribute("data-iommu-mounted", "");
         el.set_inner_html("");
+        if n == 0 {
+            if let Some(doc) = el.owner_document() {
+                inject_style(&doc);
+            }
+        }
         yew::Renderer::<Widget>::with_root_and_props(
             el,
             WidgetProps {
                 initial,
                 link: AttrValue::from(link),
+                exercise,
+                required,
             },
         )
         .render();
@@ -90,6 +127,8 @@ pub fn mount_embed(root: web_sys::Element) {
         WidgetProps {
             initial,
             link: AttrValue::from(link),
+            exercise: false,
+            required: 0,
         },
     )
     .render();

@@ -9,7 +9,10 @@ pub mod api;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod components;
+#[cfg(test)]
+mod css_scope;
 pub mod embed;
+pub mod exercise;
 pub mod persist;
 pub mod share;
 pub mod state;

@@ -6,10 +6,12 @@ use iommu_engine::Era;
 use iommu_web::persist::boot_from;
 use iommu_web::share::{self, Shared};
 use iommu_web::state::{default_text, preset, State};
-use std::time::Duration;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlSelectElement, HtmlTextAreaElement};
+
+mod common;
+use common::{all, find, settle, until};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -23,37 +25,6 @@ fn fresh_root() -> Element {
         .append_child(&root)
         .expect("appended");
     root
-}
-
-async fn settle() {
-    yew::platform::time::sleep(Duration::from_millis(30)).await;
-    yew::scheduler::flush().await;
-}
-
-/// Waits (up to about 2 s) until `ok` holds: a page with many apps mounted may take more
-/// than one settle to redraw them all.
-async fn until(ok: impl Fn() -> bool) {
-    for _ in 0..60 {
-        if ok() {
-            return;
-        }
-        settle().await;
-    }
-}
-
-fn find(root: &Element, sel: &str) -> Element {
-    root.query_selector(sel)
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| panic!("no {sel} in {}", root.inner_html()))
-}
-
-fn all(root: &Element, sel: &str) -> Vec<Element> {
-    let list = root.query_selector_all(sel).expect("a valid selector");
-    (0..list.length())
-        .filter_map(|i| list.item(i))
-        .filter_map(|n| n.dyn_into::<Element>().ok())
-        .collect()
 }
 
 fn text(el: &Element) -> String {

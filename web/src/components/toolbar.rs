@@ -1,4 +1,4 @@
-//! The top bar: title, preset menu, era menu, Run, Share.
+//! The top bar: title, preset menu, era menu, Run, Compare, the book, Share.
 use crate::components::{
     era_select::EraSelect, preset_menu::PresetMenu, share_button::ShareButton,
 };
@@ -32,6 +32,8 @@ pub fn toolbar() -> Html {
                 { "Compare" }
             </button>
             <span class="spacer"></span>
+            // The book of lessons (./x book builds it into dist/book/, beside this page).
+            <a class="book-link" href="./book/index.html" title="Lessons with live examples: groups, domains, ownership, page tables, the DMA fast path">{ "Book" }</a>
             <ShareButton />
         </header>
     }

@@ -1,9 +1,13 @@
-//! An embedded, read-only view of one scenario (`?embed`, and every
-//! `<div data-iommu-scenario>` of a documentation page): its text, topology and trace, and
-//! a link that opens it in the full playground. Each widget has its own state.
+//! An embedded view of one scenario (`?embed`, and every `<div data-iommu-scenario>` of a
+//! documentation page): its text, topology and trace, and a link that opens it in the full
+//! playground. Each widget has its own state. Read-only, except an exercise
+//! (`data-iommu-exercise`): its text is editable, Run runs it, and a banner says whether
+//! its expectations hold ([`crate::exercise`]).
+use crate::components::editor_text::EditorText;
 use crate::components::preset_menu::title;
 use crate::components::{code_view::CodeView, topology::TopologyPanel, trace::TracePanel};
-use crate::state::{State, StateHandle};
+use crate::exercise::{verdict, Verdict};
+use crate::state::{Action, State, StateHandle};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -11,6 +15,12 @@ pub struct WidgetProps {
     pub initial: State,
     /// Where "open in playground" goes (the playground URL with this scenario's share hash).
     pub link: AttrValue,
+    /// An exercise: the text is editable and judged by its expectations.
+    #[prop_or_default]
+    pub exercise: bool,
+    /// The expectations a solution must keep (the starting text's count).
+    #[prop_or_default]
+    pub required: usize,
 }
 
 #[function_component(Widget)]
@@ -19,9 +29,19 @@ pub fn widget(props: &WidgetProps) -> Html {
     let state = use_reducer(move || initial);
     let heading = title("scenario", &state.text);
     let errors = state.errors().cloned();
+    let code = if props.exercise {
+        html! { <ExerciseEditor required={props.required} /> }
+    } else {
+        html! {
+            <details class="widget-code" open={errors.is_some()}>
+                <summary>{ "scenario text" }</summary>
+                <CodeView text={AttrValue::from(state.text.to_string())} {errors} />
+            </details>
+        }
+    };
     html! {
         <ContextProvider<StateHandle> context={state.clone()}>
-            <div class="iommu-widget">
+            <div class={classes!("iommu-widget", props.exercise.then_some("exercise"))}>
                 <div class="widget-bar">
                     <strong class="widget-title">{ heading }</strong>
                     <span class="badge">{ format!("era {}", state.era) }</span>
@@ -31,13 +51,70 @@ pub fn widget(props: &WidgetProps) -> Html {
                 if let Some(notice) = state.notice.clone() {
                     <p class="notice" role="alert">{ notice.to_string() }</p>
                 }
-                <details class="widget-code" open={errors.is_some()}>
-                    <summary>{ "scenario text" }</summary>
-                    <CodeView text={AttrValue::from(state.text.to_string())} {errors} />
-                </details>
+                { code }
                 <TopologyPanel />
                 <TracePanel />
             </div>
         </ContextProvider<StateHandle>>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ExerciseProps {
+    required: usize,
+}
+
+/// The exercise's editor, its Run button and the verdict of the last run.
+#[function_component(ExerciseEditor)]
+fn exercise_editor(p: &ExerciseProps) -> Html {
+    let state = crate::state::use_app_state();
+    let area = use_node_ref();
+    let run = {
+        let d = state.dispatcher();
+        Callback::from(move |_| d.dispatch(Action::Run))
+    };
+    let v = verdict(&state, p.required);
+    let (class, words) = match &v {
+        Verdict::Pass { checks } => ("pass", format!("✓ Passed: all {checks} expectations hold.")),
+        Verdict::Fail { failed, checks } => (
+            "fail",
+            format!("✗ Not yet: {} of {checks} expectations fail.", failed.len()),
+        ),
+        Verdict::Missing { checks, required } => (
+            "fail",
+            format!("✗ Not yet: the exercise has {required} expectations, this text {checks}. Keep them."),
+        ),
+        Verdict::Broken => ("fail", "✗ The text has an error (see its line above).".to_string()),
+        Verdict::NotRun => ("stale", "Edited: Run (Ctrl-Enter) to check it.".to_string()),
+    };
+    let errors = state.errors().cloned();
+    html! {
+        <div class="widget-editor">
+            <EditorText text={AttrValue::from(state.text.clone())} errors={errors.clone()} area={area}
+                dispatch={state.dispatcher()} />
+            if let Some(errors) = errors {
+                <ul class="errors">
+                    { for errors.errors.iter().map(|e| html! {
+                        <li class="error"><span class="pos">{ format!("{}:{}", e.line(), e.col()) }</span>
+                            { " " }{ e.message() }</li>
+                    }) }
+                </ul>
+            }
+            <div class="exercise-bar">
+                <button type="button" class="primary exercise-run" onclick={run}
+                    disabled={!state.parses()}>{ "Run" }<kbd>{ "Ctrl-Enter" }</kbd></button>
+            </div>
+            <div class={classes!("exercise-verdict", class)} data-exercise={v.tag()} role="status" aria-live="polite">
+                { words }
+                if let Verdict::Fail { failed, .. } = &v {
+                    <ul class="exercise-failures">
+                        { for failed.iter().map(|f| html! {
+                            <li>{ format!("line {}: ", f.line) }<code>{ f.source.clone() }</code>
+                                { format!(" — found {}", f.actual) }</li>
+                        }) }
+                    </ul>
+                }
+            </div>
+        </div>
     }
 }
