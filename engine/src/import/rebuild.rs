@@ -578,18 +578,24 @@ pub fn rebuild(p: &Paste) -> Machine {
         });
     }
 
-    // Functions, depth first from each root bus.
+    // Functions in the order Linux adds them (drivers/pci/bus.c `pci_bus_add_devices()`,
+    // v6.8: every device of a bus, then each bridge's bus in turn), which is the order
+    // `iommu_probe_device()` sees them: the model numbers its groups as the kernel does.
     let mut order: Vec<(Bdf, Option<Parent>, usize)> = Vec::new();
-    let mut stack: Vec<(Bdf, usize)> = Vec::new();
+    let mut stack: Vec<(&[Bdf], usize)> = Vec::new();
     for (hi, &(seg, bus)) in roots.iter().enumerate().rev() {
-        for &b in buses.get(&(seg, bus)).into_iter().flatten().rev() {
-            stack.push((b, hi));
+        if let Some(devs) = buses.get(&(seg, bus)) {
+            stack.push((devs.as_slice(), hi));
         }
     }
-    while let Some((b, hi)) = stack.pop() {
-        order.push((b, parent_of(b), hi));
-        for &c in children.get(&b).into_iter().flatten().rev() {
-            stack.push((c, hi));
+    while let Some((devs, hi)) = stack.pop() {
+        for &b in devs {
+            order.push((b, parent_of(b), hi));
+        }
+        for b in devs.iter().rev() {
+            if let Some(kids) = children.get(b) {
+                stack.push((kids.as_slice(), hi));
+            }
         }
     }
     for (bdf, par, host) in order {

@@ -278,7 +278,11 @@ pub fn report_text(r: &Report) -> String {
     if r.skipped_lines > 0 || !r.cuts.is_empty() || !r.conflicts.is_empty() || !r.notes.is_empty() {
         let _ = writeln!(o, "\nThe paste:");
         if r.skipped_lines > 0 {
-            let _ = writeln!(o, "  {} lines could not be read (skipped)", r.skipped_lines);
+            let _ = writeln!(
+                o,
+                "  lines that could not be read (skipped): {}",
+                r.skipped_lines
+            );
         }
         if !r.cuts.is_empty() {
             let lines: Vec<String> = r.cuts.iter().map(u32::to_string).collect();
