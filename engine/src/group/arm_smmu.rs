@@ -82,7 +82,10 @@ impl SmmuState {
         let ids = stream_ids(topo, dev);
         let mut taken: Vec<usize> = Vec::new();
         for sid in ids {
-            match self.find_sme(sid.id, sid.mask) {
+            // SMR IDs are 16 bits: add_platform() refused wider ones behind an SMMUv2, and
+            // a PCI alias is a 16-bit RID.
+            let id = u16::try_from(sid.id).unwrap_or(u16::MAX);
+            match self.find_sme(id, sid.mask) {
                 Ok(idx) => {
                     let (Some(s2cr), Some(smr)) = (self.s2crs.get_mut(idx), self.smrs.get_mut(idx))
                     else {
@@ -90,7 +93,7 @@ impl SmmuState {
                     };
                     if s2cr.count == 0 {
                         *smr = Smr {
-                            id: sid.id,
+                            id,
                             mask: sid.mask,
                             valid: true,
                         };
@@ -159,12 +162,13 @@ impl SmmuState {
 /// DMA alias RIDs in `pci_for_each_dma_alias()` order (of_pci_iommu_init(), identity map).
 fn stream_ids(topo: &Topology, dev: DeviceId) -> Vec<StreamId> {
     match topo.device(dev).map(|d| &d.kind) {
+        // add_platform() kept SMMUv2 IDs to the 16-bit SMR field.
         Some(DeviceKind::Platform(p)) => p.sids.clone(),
         Some(DeviceKind::Pci(_)) => topo
             .pci_dma_aliases(dev)
             .into_iter()
             .map(|a| StreamId {
-                id: a.rid.0,
+                id: u32::from(a.rid.0),
                 mask: 0,
             })
             .collect(),

@@ -44,6 +44,10 @@ use crate::ids::{DeviceId, IommuId};
 use crate::topology::{DeviceKind, Topology};
 use std::collections::BTreeMap;
 
+/// Stream-ID bits the model's 2-level stream table covers: STRTAB_SPLIT (8) + 17 bits of
+/// L1 index (arm_smmu_init_strtab_2lvl(), v6.12+; v6.8: STRTAB_L1_SZ_SHIFT 20 - 3).
+pub const STRTAB_SID_BITS: u32 = 25;
+
 /// `smmu->streams` of one SMMUv3: stream ID → the master holding it.
 #[derive(Clone, Debug, Default)]
 pub struct StreamTree {
@@ -52,10 +56,20 @@ pub struct StreamTree {
 
 impl StreamTree {
     /// drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c: arm_smmu_insert_master() (v6.17), with
-    /// its rollback: on -ENODEV the IDs inserted so far are erased again.
+    /// its rollback: on -ENODEV or -ERANGE the IDs inserted so far are erased again. Each
+    /// ID first passes arm_smmu_init_sid_strtab() → arm_smmu_sid_in_range(): the model's
+    /// SMMUv3 has IDR1.SIDSIZE = 32 and a 2-level stream table, whose L1 is capped at
+    /// STRTAB_MAX_L1_ENTRIES (1 << 17) descriptors of 256 STEs, so it covers 25 bits of
+    /// stream ID ("2-level strtab only covers 25/32 bits of SID"); a higher ID is -ERANGE.
     fn insert_master(&mut self, dev: DeviceId, sids: &[u32]) -> Result<(), Errno> {
         let mut inserted = Vec::new();
         for &sid in sids {
+            if sid >> STRTAB_SID_BITS != 0 {
+                for s in inserted {
+                    self.streams.remove(&s);
+                }
+                return Err(Errno::ERANGE);
+            }
             match self.streams.get(&sid) {
                 // "Bridged PCI devices may end up with duplicated IDs"
                 Some(&holder) if holder == dev => {}
@@ -88,7 +102,7 @@ impl StreamTree {
 /// The master's `iommu_fwspec` IDs on an SMMUv3 (see the module doc).
 pub fn stream_ids(topo: &Topology, dev: DeviceId) -> Vec<u32> {
     match topo.device(dev).map(|d| &d.kind) {
-        Some(DeviceKind::Platform(p)) => p.sids.iter().map(|s| u32::from(s.id)).collect(),
+        Some(DeviceKind::Platform(p)) => p.sids.iter().map(|s| s.id).collect(),
         Some(DeviceKind::Pci(_)) => topo
             .pci_dma_aliases(dev)
             .into_iter()

@@ -33,7 +33,7 @@ fn build_from<'a>(
         };
         let num = |s: &str| -> u32 {
             match s.strip_prefix("0x") {
-                Some(h) => u32::from_str_radix(h, 16).unwrap(),
+                Some(h) => u32::from_str_radix(&h.replace('_', ""), 16).unwrap(),
                 None => s.parse().unwrap(),
             }
         };
@@ -130,6 +130,14 @@ fn probe(text: &str, config: Config) -> (Topology, Groups) {
         assert!(r.is_ok(), "probe {} failed: {:?}", t.name(d), r);
     }
     (t, g)
+}
+
+/// Every device's probe result, by name, in probe order.
+fn probe_results(g: &mut Groups, t: &Topology) -> Vec<(String, Result<GroupId, Errno>)> {
+    g.probe_all(t)
+        .into_iter()
+        .map(|(d, r)| (t.name(d).to_string(), r))
+        .collect()
 }
 
 fn mainline(text: &str) -> (Topology, Groups) {
@@ -1082,11 +1090,7 @@ fn smmuv3_stream_id_held_by_another_master_fails_the_probe_with_enodev() {
                 platform a iommu=smmu0 sid=0x10\nplatform b iommu=smmu0 sid=0x10";
     let mut t = build(text).unwrap();
     let mut g = Groups::new(Config::default());
-    let results: Vec<(String, Result<GroupId, Errno>)> = g
-        .probe_all(&t)
-        .into_iter()
-        .map(|(d, r)| (t.name(d).to_string(), r))
-        .collect();
+    let results = probe_results(&mut g, &t);
     // 02:00.0 presents 0x0200 twice (its own RID is the bridge's alias): its own duplicate.
     let failed: Vec<&str> = results
         .iter()
@@ -1350,4 +1354,25 @@ fn sriov_vf_stream_ids_are_their_requester_ids_on_smmuv3() {
     assert_eq!(holder(0x01ff).as_deref(), Some("01:1f.7"));
     assert_eq!(holder(0x0200).as_deref(), Some("02:00.0"));
     assert_eq!(g.partition().len(), 5);
+}
+
+/// Stream IDs: 16 bits behind an SMMUv2 (the SMR ID field), 32 behind an SMMUv3 (the fwspec
+/// ID), of which the 2-level stream table covers 25 (arm_smmu_sid_in_range(): -ERANGE past
+/// it, arm-smmu-v3.c v6.12).
+#[test]
+fn smmuv3_takes_32_bit_stream_ids_and_refuses_past_its_stream_table_with_erange() {
+    assert_eq!(
+        build("iommu s kind=arm-smmu-v2\nplatform a iommu=s sid=0x10000")
+            .unwrap_err()
+            .to_string(),
+        "stream ID 0x10000 or mask 0x0 of a does not fit the 16-bit SMR fields"
+    );
+    let t = build(
+        "iommu s kind=arm-smmu-v3\nplatform a iommu=s sid=0x1ffffff\n\
+         platform b iommu=s sid=0x2000000\nplatform c iommu=s sid=0xffffffff",
+    )
+    .unwrap();
+    let r = probe_results(&mut Groups::new(Config::default()), &t);
+    assert!(r[0].1.is_ok());
+    assert_eq!((r[1].1, r[2].1), (Err(Errno::ERANGE), Err(Errno::ERANGE)));
 }

@@ -6,10 +6,12 @@ use serde::Serialize;
 use std::fmt;
 
 /// One (stream ID, SMR mask) pair of a device's `iommu_fwspec`
-/// (drivers/iommu/arm/arm-smmu/arm-smmu.c: `ARM_SMMU_SMR_ID`/`ARM_SMMU_SMR_MASK` fields).
+/// (drivers/iommu/arm/arm-smmu/arm-smmu.c: `ARM_SMMU_SMR_ID`/`ARM_SMMU_SMR_MASK` fields,
+/// 16 bits each on an SMMUv2). On an SMMUv3 the ID is the full 32-bit fwspec ID
+/// (IDR1.SIDSIZE up to 32, arm-smmu-v3.c) and there is no mask.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct StreamId {
-    pub id: u16,
+    pub id: u32,
     pub mask: u16,
 }
 
@@ -60,8 +62,21 @@ impl Topology {
             .map(|i| i.spec.kind)
             .ok_or_else(|| TopologyError::UnknownIommu(spec.iommu.clone()))?;
         let mut sids = Vec::new();
+        // SMMUv2 SMRs hold 16-bit IDs and masks; SMMUv3 stream IDs are 32-bit (no mask).
+        let id_max = if kind == IommuKind::ArmSmmuV3 {
+            u32::MAX
+        } else {
+            0xffff
+        };
         for &(sid, mask) in &spec.sids {
-            if sid > 0xffff || mask > 0xffff {
+            let Ok(mask16) = u16::try_from(mask) else {
+                return Err(TopologyError::StreamIdRange {
+                    dev: spec.name,
+                    sid,
+                    mask,
+                });
+            };
+            if sid > id_max {
                 return Err(TopologyError::StreamIdRange {
                     dev: spec.name,
                     sid,
@@ -69,8 +84,8 @@ impl Topology {
                 });
             }
             sids.push(StreamId {
-                id: sid as u16,
-                mask: mask as u16,
+                id: sid,
+                mask: mask16,
             });
         }
         if kind == IommuKind::ArmSmmuV2 && sids.is_empty() {

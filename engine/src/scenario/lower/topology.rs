@@ -196,7 +196,7 @@ pub(crate) fn device_facts(topo: &Topology, id: DeviceId) -> Option<DeviceFacts>
             let sid = p
                 .sids
                 .first()
-                .map_or(0x8000_0000 | id.0, |s| u32::from(s.id & !s.mask));
+                .map_or(0x8000_0000 | id.0, |s| s.id & !u32::from(s.mask));
             DeviceFacts::new(name, false, iommu, sid)
         }
     })
