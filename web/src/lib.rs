@@ -28,8 +28,10 @@ pub fn mount(element: web_sys::Element) {
 }
 
 /// Mounts the full playground on `element` starting from `initial`; `persist` keeps the
-/// view in localStorage and the URL hash.
+/// view in localStorage and the URL hash. Whatever `element` held (web/index.html's loading
+/// state, shown before the wasm starts) is replaced.
 pub fn mount_with(element: web_sys::Element, initial: State, persist: bool) {
+    element.set_inner_html("");
     yew::Renderer::<App>::with_root_and_props(element, AppProps { initial, persist }).render();
 }
 

@@ -1079,4 +1079,93 @@ async fn a_failed_import_keeps_the_pasted_text_and_says_where() {
     assert_eq!(area.value(), pasted);
     // The editor's scenario is untouched.
     assert_eq!(textarea(&root).value(), default_text());
+
+/// Issue 14 item 12: web/index.html shows a loading state at once (static HTML and CSS,
+/// before any wasm runs); mounting the app replaces it.
+#[wasm_bindgen_test]
+async fn a_loading_state_shows_before_the_wasm_and_the_app_replaces_it() {
+    let _style = with_style();
+    let page = include_str!("../index.html");
+    let open = "<div id=\"playground\">";
+    let start = page.find(open).expect("the mount point") + open.len();
+    let end = page[start..].find("</body>").expect("the body's end") + start;
+    let inner = page[start..end]
+        .trim()
+        .strip_suffix("</div>")
+        .expect("the mount point's end");
+    let root = fresh_root();
+    root.set_inner_html(inner);
+    let loading = find(&root, ".boot-loading[role='status']");
+    assert!(text(&loading).contains("Loading the playground"));
+    let shown: web_sys::HtmlElement = loading.unchecked_into();
+    assert!(
+        shown.offset_height() > 100,
+        "the loading state takes the page"
+    );
+    iommu_web::mount_with(root.clone(), State::initial(), false);
+    settle().await;
+    assert!(all(&root, ".boot-loading").is_empty());
+    assert!(text(&root).contains("IOMMU Playground"));
+    assert_eq!(all(&root, ".playground").len(), 1);
+}
+
+/// Issue 14 item 12: End then Home on a long line: the caret is right of the line-number
+/// gutter, never under it (the text scrolls sideways in a box of its own). Synthetic keys
+/// do not move a caret, so the test does what the browser does: it moves the selection and
+/// scrolls the textarea's nearest sideways scroller by as little as shows the caret.
+#[wasm_bindgen_test]
+async fn the_caret_never_hides_under_the_gutter() {
+    let _style = with_style();
+    let long = format!("# {}\n{}", "x".repeat(600), default_text());
+    let root = mount(State::booted(&long, None)).await;
+    let area = textarea(&root);
+    let gutter = find(&root, ".editor-scroll .gutter");
+    let _ = area.focus();
+    // The nearest ancestor of the textarea that scrolls sideways.
+    let scroller = {
+        let mut el = area.parent_element();
+        loop {
+            let e = el.expect("a sideways scroller");
+            let style = web_sys::window()
+                .and_then(|w| w.get_computed_style(&e).ok().flatten())
+                .expect("a style");
+            let ox = style.get_property_value("overflow-x").unwrap_or_default();
+            if e.scroll_width() > e.client_width() && (ox == "auto" || ox == "scroll") {
+                break e;
+            }
+            el = e.parent_element();
+        }
+    };
+    // 13 px monospace: about 7.8 px a column; 8 px of the textarea's padding.
+    let caret_x = |col: f64| area.get_bounding_client_rect().left() + 8.0 + col * 7.8;
+    let reveal = |col: f64| {
+        let r = scroller.get_bounding_client_rect();
+        let (left, right) = (
+            r.left() + f64::from(scroller.client_left()),
+            r.left() + f64::from(scroller.client_width()),
+        );
+        let x = caret_x(col);
+        let by = if x < left {
+            x - left
+        } else if x > right {
+            x - right + 2.0
+        } else {
+            0.0
+        };
+        scroller.set_scroll_left(scroller.scroll_left() + by.round() as i32);
+    };
+    // End.
+    let _ = area.set_selection_range(602, 602);
+    reveal(602.0);
+    settle().await;
+    assert!(scroller.scroll_left() > 0, "End scrolled the text sideways");
+    // Home.
+    let _ = area.set_selection_range(0, 0);
+    reveal(0.0);
+    settle().await;
+    let g = gutter.get_bounding_client_rect().right();
+    let x = caret_x(0.0);
+    let view = find(&root, ".editor-scroll").get_bounding_client_rect();
+    assert!(x >= g, "caret at {x} under the gutter ending at {g}");
+    assert!(x <= view.right(), "caret at {x} in view");
 }

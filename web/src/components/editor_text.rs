@@ -93,6 +93,9 @@ pub fn editor_text(p: &EditorTextProps) -> Html {
     html! {
         <div class="editor-scroll">
             <div class="gutter" aria-hidden="true" onclick={on_gutter}><Lines text={p.text.clone()} errors={p.errors.clone()} gutter=true /></div>
+            // The text scrolls sideways in a box of its own, right of the gutter: the caret
+            // (End then Home on a long line) can never hide under the line numbers.
+            <div class="editor-hscroll">
             <div class="editor-stack">
                 <CurrentLine />
                 <pre class="code-text overlay" aria-hidden="true"><Lines text={p.text.clone()} errors={p.errors.clone()} /></pre>
@@ -101,6 +104,7 @@ pub fn editor_text(p: &EditorTextProps) -> Html {
                     aria-invalid={p.errors.is_some().to_string()}
                     rows={lines.to_string()}
                     value={p.text.clone()} {oninput} {onkeydown} {onclick} />
+            </div>
             </div>
         </div>
     }
