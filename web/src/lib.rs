@@ -17,6 +17,7 @@ pub mod persist;
 pub mod share;
 pub mod state;
 pub mod syntax;
+pub mod topo_layout;
 
 pub use components::app::{App, AppProps};
 pub use state::State;

@@ -1169,3 +1169,145 @@ async fn the_caret_never_hides_under_the_gutter() {
     assert!(x >= g, "caret at {x} under the gutter ending at {g}");
     assert!(x <= view.right(), "caret at {x} in view");
 }
+
+/// A seeded random PCI machine: root ports and chipset functions on the root bus, switches
+/// (an upstream port and its downstream ports), PCIe-to-PCI bridges with conventional
+/// devices, multifunction endpoints, ACS on or off at random, and sometimes platform
+/// devices behind a second IOMMU.
+fn random_machine(seed: u64) -> String {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut rnd = move |n: u64| {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 33) % n
+    };
+    let mut out = String::from("iommu dmar0 kind=generic\nhost pci0 iommu=dmar0\n");
+    let mut next_bus = 1u32;
+    let mut acs = |r: &mut dyn FnMut(u64) -> u64| if r(2) == 0 { " acs=SV,RR,CR,UF" } else { "" };
+    // (bus, parent, kind of the bus: root, rp/dsp, usp, bridge)
+    let mut queue: Vec<(u32, Option<String>, &str, u32)> = vec![(0, None, "root", 0)];
+    while let Some((bus, parent, kind, depth)) = queue.pop() {
+        let parent_arg = parent.map(|p| format!(" parent={p}")).unwrap_or_default();
+        let slots = match kind {
+            "root" => 2 + rnd(4),
+            "usp" => 1 + rnd(3),
+            "bridge" => 1 + rnd(3),
+            _ => 1,
+        };
+        for slot in 0..slots {
+            let dev = if kind == "root" { 0x18 + slot } else { slot };
+            let funcs = 1 + if rnd(3) == 0 { rnd(3) } else { 0 };
+            for func in 0..funcs {
+                let bdf = format!("{bus:02x}:{dev:02x}.{func}");
+                let deeper = depth < 3 && next_bus < 200;
+                let ty = match kind {
+                    "root" => match rnd(4) {
+                        0 => "rciep",
+                        1 => "pci",
+                        _ if deeper => "rp",
+                        _ => "rciep",
+                    },
+                    "usp" => "dsp",
+                    "bridge" => "pci",
+                    _ => match rnd(4) {
+                        0 if deeper => "usp",
+                        1 if deeper => "bridge",
+                        _ => "ep",
+                    },
+                };
+                let a = if matches!(ty, "rp" | "dsp") || (ty == "ep" && funcs > 1) {
+                    acs(&mut rnd)
+                } else {
+                    ""
+                };
+                out.push_str(&format!("pci {bdf} {ty}{parent_arg}{a}\n"));
+                if matches!(ty, "rp" | "dsp" | "usp" | "bridge") {
+                    queue.push((next_bus, Some(bdf), ty, depth + 1));
+                    next_bus += 1;
+                }
+            }
+        }
+    }
+    if rnd(3) == 0 {
+        out.push_str("iommu smmu0 kind=arm-smmu-v2\n");
+        for i in 0..1 + rnd(3) {
+            out.push_str(&format!(
+                "platform dev{i} iommu=smmu0 sid=0x{:x}\n",
+                0x10 + rnd(3)
+            ));
+        }
+    }
+    out
+}
+
+fn rect_of(el: &Element) -> web_sys::DomRect {
+    el.get_bounding_client_rect()
+}
+
+fn overlap(a: &web_sys::DomRect, b: &web_sys::DomRect) -> bool {
+    a.left() < b.right() - 0.5
+        && b.left() < a.right() - 0.5
+        && a.top() < b.bottom() - 0.5
+        && b.top() < a.bottom() - 0.5
+}
+
+/// Every device box lies in its own group's region and in no other group's.
+fn check_regions(root: &Element, what: &str) -> usize {
+    let regions = all(root, ".topology g.group-region");
+    let mut checked = 0;
+    for dev in all(root, ".topology g.device[data-group]") {
+        let name = dev.get_attribute("data-device").unwrap_or_default();
+        let group = dev.get_attribute("data-group").unwrap_or_default();
+        let b = rect_of(&find(&dev, "rect"));
+        for r in &regions {
+            let g = r.get_attribute("data-group").unwrap_or_default();
+            let pieces: Vec<_> = all(r, "rect.region").iter().map(rect_of).collect();
+            assert!(!pieces.is_empty(), "{what}: region {g} has no piece");
+            if g == group {
+                assert!(
+                    pieces.iter().any(|p| p.left() <= b.left()
+                        && b.right() <= p.right()
+                        && p.top() <= b.top()
+                        && b.bottom() <= p.bottom()),
+                    "{what}: {name} is outside its group {g}'s region"
+                );
+            } else {
+                assert!(
+                    !pieces.iter().any(|p| overlap(p, &b)),
+                    "{what}: {name} (group {group}) lies in group {g}'s region"
+                );
+            }
+        }
+        checked += 1;
+    }
+    checked
+}
+
+/// Issue 14 item 2: group regions contain exactly their members — every preset (at the
+/// booted machine and at its last step) and many seeded random machines.
+#[wasm_bindgen_test]
+async fn group_regions_hold_exactly_their_members() {
+    let _style = with_style();
+    let mut devices = 0;
+    for (name, text) in iommu_engine::corpus::CORPUS {
+        let root = mount(State::booted(text, None)).await;
+        devices += check_regions(&root, name);
+        click(&find(&root, "button[aria-label='Last step']"));
+        settle().await;
+        devices += check_regions(&root, &format!("{name} at its last step"));
+        root.remove();
+    }
+    for seed in 0..40 {
+        let text = random_machine(seed);
+        let root = mount(State::booted(&text, None)).await;
+        assert!(all(&root, ".errors").is_empty(), "seed {seed}:\n{text}");
+        let n = check_regions(&root, &format!("seed {seed}:\n{text}"));
+        assert!(n > 2, "seed {seed}: {n} devices drawn\n{text}");
+        devices += n;
+        root.remove();
+    }
+    assert!(devices > 500, "{devices} devices checked");
+}

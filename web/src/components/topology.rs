@@ -4,188 +4,13 @@
 //! outlined red. Everything is drawn from the run's snapshot at the cursor.
 use crate::components::acs_what_if::AcsWhatIf;
 use crate::state::{use_app_state, Action};
-use iommu_engine::scenario::{Run, TopologyView};
+use crate::topo_layout::{layout, region, Drawing, NodeKind};
+use iommu_engine::scenario::Run;
 use iommu_engine::snapshot::Snapshot;
 use iommu_engine::DeviceId;
-use layout::core::base::Orientation;
-use layout::core::format::{ClipHandle, RenderBackend};
-use layout::core::geometry::Point;
-use layout::core::style::StyleAttr;
-use layout::std_shapes::shapes::{Arrow, Element, ShapeKind};
-use layout::topo::layout::VisualGraph;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use yew::prelude::*;
-
-const DEV_W: f64 = 136.0;
-const DEV_H: f64 = 40.0;
-const ROOT_W: f64 = 120.0;
-const ROOT_H: f64 = 26.0;
-/// Room around a group's members for its outline and, above them, its badges.
-const PAD: f64 = 8.0;
-const BADGE_H: f64 = 18.0;
-
-/// A node of the drawing: a device, a host bridge or an IOMMU (the root of its platform
-/// devices).
-#[derive(Clone, Debug, PartialEq)]
-pub enum NodeKind {
-    Device(DeviceId),
-    Root(String),
-}
-
-/// A laid-out node: centre and size.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Placed {
-    pub kind: NodeKind,
-    pub x: f64,
-    pub y: f64,
-    pub w: f64,
-    pub h: f64,
-}
-
-/// The laid-out machine: nodes and parent → child edges (indices into `nodes`).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Drawing {
-    pub nodes: Vec<Placed>,
-    pub edges: Vec<(usize, usize)>,
-    pub width: f64,
-    pub height: f64,
-}
-
-/// Lays out the declared machine with `layout-rs`: host bridges and IOMMUs on top, each
-/// PCI function under its upstream port (or its host), platform devices under their IOMMU.
-pub fn layout(topo: &TopologyView) -> Drawing {
-    let mut kinds = Vec::new();
-    let mut edges = Vec::new();
-    let mut roots: BTreeMap<String, usize> = BTreeMap::new();
-    let mut root = |kinds: &mut Vec<NodeKind>, name: String| {
-        *roots.entry(name.clone()).or_insert_with(|| {
-            kinds.push(NodeKind::Root(name));
-            kinds.len() - 1
-        })
-    };
-    for h in &topo.hosts {
-        root(&mut kinds, format!("host {}", h.name));
-    }
-    let mut index: BTreeMap<DeviceId, usize> = BTreeMap::new();
-    for d in &topo.devices {
-        kinds.push(NodeKind::Device(d.id));
-        index.insert(d.id, kinds.len() - 1);
-    }
-    for d in &topo.devices {
-        let Some(&me) = index.get(&d.id) else {
-            continue;
-        };
-        let up = match (d.parent.and_then(|p| index.get(&p)), &d.host, &d.iommu) {
-            (Some(&p), _, _) => Some(p),
-            (None, Some(h), _) => Some(root(&mut kinds, format!("host {h}"))),
-            (None, None, Some(i)) => Some(root(&mut kinds, format!("iommu {i}"))),
-            _ => None,
-        };
-        if let Some(up) = up {
-            edges.push((up, me));
-        }
-    }
-    if kinds.is_empty() {
-        return Drawing::default();
-    }
-    let mut vg = VisualGraph::new(Orientation::TopToBottom);
-    let handles: Vec<_> = kinds
-        .iter()
-        .map(|k| {
-            let (w, h) = match k {
-                NodeKind::Device(_) => (DEV_W, DEV_H),
-                NodeKind::Root(_) => (ROOT_W, ROOT_H),
-            };
-            vg.add_node(Element::create(
-                ShapeKind::new_box(""),
-                StyleAttr::simple(),
-                Orientation::TopToBottom,
-                // Laid out wider than drawn: room between siblings for group labels.
-                Point::new(w + 32.0, h + BADGE_H + PAD),
-            ))
-        })
-        .collect();
-    for &(a, b) in &edges {
-        if let (Some(&ha), Some(&hb)) = (handles.get(a), handles.get(b)) {
-            vg.add_edge(Arrow::simple(""), ha, hb);
-        }
-    }
-    vg.do_it(false, false, false, &mut Positions);
-    let mut nodes: Vec<Placed> = kinds
-        .into_iter()
-        .zip(&handles)
-        .map(|(kind, &h)| {
-            let m = vg.pos(h).middle();
-            let (w, hh) = match kind {
-                NodeKind::Device(_) => (DEV_W, DEV_H),
-                NodeKind::Root(_) => (ROOT_W, ROOT_H),
-            };
-            Placed {
-                kind,
-                x: m.x,
-                y: m.y,
-                w,
-                h: hh,
-            }
-        })
-        .collect();
-    // Normalise to a margin around the drawing.
-    let margin = 16.0;
-    let min_x = nodes
-        .iter()
-        .map(|n| n.x - n.w / 2.0)
-        .fold(f64::MAX, f64::min);
-    let min_y = nodes
-        .iter()
-        .map(|n| n.y - n.h / 2.0)
-        .fold(f64::MAX, f64::min);
-    for n in &mut nodes {
-        n.x += margin + PAD + 40.0 - min_x;
-        n.y += margin + PAD + BADGE_H - min_y;
-    }
-    // Room on the right for a group label wider than its members.
-    let width = nodes.iter().map(|n| n.x + n.w / 2.0).fold(0.0, f64::max) + margin + PAD + 40.0;
-    let height = nodes.iter().map(|n| n.y + n.h / 2.0).fold(0.0, f64::max) + margin + PAD;
-    Drawing {
-        nodes,
-        edges,
-        width,
-        height,
-    }
-}
-
-/// `layout-rs` renders as it lays out; the panel draws its own SVG from the positions, so
-/// the renderer discards everything (and keeps `layout-rs`'s SVG writer out of the bundle).
-struct Positions;
-
-impl RenderBackend for Positions {
-    fn draw_rect(
-        &mut self,
-        _: Point,
-        _: Point,
-        _: &StyleAttr,
-        _: Option<String>,
-        _: Option<ClipHandle>,
-    ) {
-    }
-    fn draw_line(&mut self, _: Point, _: Point, _: &StyleAttr, _: Option<String>) {}
-    fn draw_circle(&mut self, _: Point, _: Point, _: &StyleAttr, _: Option<String>) {}
-    fn draw_text(&mut self, _: Point, _: &str, _: &StyleAttr) {}
-    fn draw_arrow(
-        &mut self,
-        _: &[(Point, Point)],
-        _: bool,
-        _: (bool, bool),
-        _: &StyleAttr,
-        _: Option<String>,
-        _: &str,
-    ) {
-    }
-    fn create_clip(&mut self, _: Point, _: Point, _: usize) -> ClipHandle {
-        0
-    }
-}
 
 /// The Okabe–Ito colour (a CSS variable) of group `id`: stable across steps and eras.
 pub fn group_colour(id: u32) -> String {
@@ -202,7 +27,14 @@ pub fn topology_panel() -> Html {
     let report = state.drawn().cloned();
     let drawing = use_memo(report.clone(), |r| {
         r.as_deref()
-            .map(|r| layout(&r.topology))
+            .map(|r| {
+                let group_of: BTreeMap<DeviceId, u32> = r
+                    .groups
+                    .iter()
+                    .flat_map(|g| g.members.iter().map(move |m| (m.device, g.id.0)))
+                    .collect();
+                layout(&r.topology, &group_of)
+            })
             .unwrap_or_default()
     });
     let Some(run) = report else {
@@ -264,12 +96,6 @@ fn svg(
     prev: Option<&Snapshot>,
     breach: &[DeviceId],
 ) -> Html {
-    let pos = |id: DeviceId| {
-        d.nodes
-            .iter()
-            .find(|n| n.kind == NodeKind::Device(id))
-            .cloned()
-    };
     let name = |id: DeviceId| {
         run.topology
             .devices
@@ -277,48 +103,45 @@ fn svg(
             .find(|x| x.id == id)
             .map_or_else(|| format!("dev#{}", id.0), |x| x.name.clone())
     };
-    // Group regions: the box around the members present at the cursor.
+    // Group regions: the rows of members present at the cursor, never a foreign device.
     let regions: Vec<Html> = snap
         .map(|s| {
             s.groups
                 .iter()
                 .filter_map(|g| {
-                    let boxes: Vec<Placed> = g.devices.iter().filter_map(|&m| pos(m)).collect();
-                    if boxes.is_empty() {
-                        return None;
-                    }
-                    let mut x0 =
-                        boxes.iter().map(|b| b.x - b.w / 2.0).fold(f64::MAX, f64::min) - PAD;
-                    let mut x1 =
-                        boxes.iter().map(|b| b.x + b.w / 2.0).fold(f64::MIN, f64::max) + PAD;
-                    let y0 = boxes.iter().map(|b| b.y - b.h / 2.0).fold(f64::MAX, f64::min)
-                        - PAD
-                        - BADGE_H;
-                    let y1 = boxes.iter().map(|b| b.y + b.h / 2.0).fold(f64::MIN, f64::max) + PAD;
+                    let members: BTreeSet<DeviceId> = g.devices.iter().copied().collect();
+                    let pieces = region(d, &members);
+                    let first = *pieces.first()?;
                     let colour = group_colour(g.id.0);
-                    let members: Vec<String> = g.devices.iter().map(|&m| name(m)).collect();
+                    let names: Vec<String> = g.devices.iter().map(|&m| name(m)).collect();
                     let dom = s.group_domain_badge(g.id);
                     let owner = s.group_owner_badge(g.id);
                     let was = prev.map(|p| (p.group_domain_badge(g.id), p.group_owner_badge(g.id)));
                     let dom_changed = was.as_ref().is_some_and(|(d, _)| *d != dom);
                     let owner_changed = was.as_ref().is_some_and(|(_, o)| *o != owner);
-                    // Wide enough for its label (about 6.6 px a character at 11 px).
-                    let label = format!("{}  ▢ {dom}  owner: {owner}", g.id).chars().count();
-                    let need = label as f64 * 6.6 + 14.0;
-                    if x1 - x0 < need {
-                        let grow = (need - (x1 - x0)) / 2.0;
-                        x0 -= grow;
-                        x1 += grow;
-                    }
+                    // Two lines in the band above the first row of members; squeezed to
+                    // its width when longer (about 6.6 px a character at 11 px).
+                    let fit = |t: &str| {
+                        let need = t.chars().count() as f64 * 6.6;
+                        (need > first.w - 10.0).then(|| f(first.w - 10.0))
+                    };
+                    let line1 = format!("{}  ▢ {dom}", g.id);
+                    let line2 = format!("owner: {owner}");
+                    let style = format!("fill: {colour}; stroke: {colour}");
                     Some(html! {
-                        <g class="group-region" data-group={g.id.0.to_string()} data-members={members.join(" ")}>
-                            <title>{ format!("iommu {}: {}", g.id, members.join(", ")) }</title>
-                            <rect x={f(x0)} y={f(y0)} width={f(x1 - x0)} height={f(y1 - y0)} rx="10"
-                                style={format!("fill: {colour}; stroke: {colour}")} class="region" />
-                            <text x={f(x0 + 6.0)} y={f(y0 + 13.0)} class="region-label">
+                        <g class="group-region" data-group={g.id.0.to_string()} data-members={names.join(" ")}>
+                            <title>{ format!("{}: {}", g.id, names.join(", ")) }</title>
+                            { for pieces.iter().map(|p| html! {
+                                <rect class="region" x={f(p.x)} y={f(p.y)} width={f(p.w)} height={f(p.h)} rx="8" style={style.clone()} />
+                            }) }
+                            <text x={f(first.x + 6.0)} y={f(first.y + 13.0)} class="region-label"
+                                textLength={fit(&line1)} lengthAdjust="spacingAndGlyphs">
                                 <tspan class="group-id">{ g.id.to_string() }</tspan>
                                 <tspan class={classes!("badge-domain", dom_changed.then_some("changed"))} dx="6">{ format!("▢ {dom}") }</tspan>
-                                <tspan class={classes!("badge-owner", owner_changed.then_some("changed"))} dx="6">{ format!("owner: {owner}") }</tspan>
+                            </text>
+                            <text x={f(first.x + 6.0)} y={f(first.y + 26.0)} class="region-label"
+                                textLength={fit(&line2)} lengthAdjust="spacingAndGlyphs">
+                                <tspan class={classes!("badge-owner", owner_changed.then_some("changed"))}>{ line2.clone() }</tspan>
                             </text>
                         </g>
                     })
@@ -383,8 +206,9 @@ fn svg(
                     breach.contains(id).then_some("breach"),
                     sel.then_some("selected")
                 );
+                let group = view.and_then(|v| v.group).map(|g| g.0.to_string());
                 html! {
-                    <g class={cls} data-device={dname.clone()} {onclick} {onkeydown} role="button" tabindex="0"
+                    <g class={cls} data-device={dname.clone()} data-group={group} {onclick} {onkeydown} role="button" tabindex="0"
                         aria-label={format!("device {dname}")}>
                         <rect x={f(x)} y={f(y)} width={f(n.w)} height={f(n.h)} rx="5" />
                         <text x={f(n.x)} y={f(n.y - 3.0)} text-anchor="middle" class="dev-name">{ dname.clone() }</text>
