@@ -94,6 +94,14 @@ enum Command {
         #[arg(long)]
         no_infer: bool,
     },
+    /// Explain a concept: `explain era singleton`, `explain domain DMA_FQ`, `explain group`,
+    /// `explain owner`; `explain era` lists one topic, `explain` everything.
+    Explain {
+        /// group, domain, owner, era or badge.
+        topic: Option<String>,
+        /// A domain type (BLOCKED, IDENTITY, UNMANAGED, DMA, DMA_FQ) or an era name.
+        key: Option<String>,
+    },
 }
 
 fn parse_era(s: &str) -> Result<Era, String> {
@@ -134,6 +142,7 @@ fn main() -> ExitCode {
             config,
             no_infer,
         } => cmd_import(&files, output.as_deref(), check, json, config, no_infer),
+        Command::Explain { topic, key } => cmd_explain(topic.as_deref(), key.as_deref()),
         Command::Fmt { file } => match load(&file) {
             Ok((_, s)) => {
                 print!("{}", s.print());
@@ -512,4 +521,38 @@ fn cmd_import(
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `iommu-play explain [TOPIC [KEY]]`: the words of the engine's view layer
+/// (`scenario::explain`), the same the web UI's legend and tooltips show.
+fn cmd_explain(topic: Option<&str>, key: Option<&str>) -> ExitCode {
+    use scenario::explain::{concept, of, Topic, CONCEPTS};
+    let topics: Vec<&str> = Topic::ALL.iter().map(|t| t.name()).collect();
+    let Some(topic) = topic else {
+        for c in CONCEPTS {
+            println!("{BOLD}[{}]{BOLD:#} {c}\n", c.topic);
+        }
+        return ExitCode::SUCCESS;
+    };
+    let Some(t) = Topic::parse(topic) else {
+        eprintln!("unknown topic `{topic}` (one of {})", topics.join(", "));
+        return ExitCode::from(2);
+    };
+    let chosen: Vec<_> = match key {
+        None => of(t).collect(),
+        Some(k) => concept(t, k).into_iter().collect(),
+    };
+    if chosen.is_empty() {
+        let keys: Vec<&str> = of(t).map(|c| c.key).collect();
+        eprintln!(
+            "nothing called `{}` in {t} (one of {})",
+            key.unwrap_or_default(),
+            keys.join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    for c in chosen {
+        println!("{c}");
+    }
+    ExitCode::SUCCESS
 }

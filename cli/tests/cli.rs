@@ -181,4 +181,23 @@ fn run_prints_the_series_of_a_workload() {
         .find_map(|s| s["event"].get("workload"))
         .expect("a workload summary");
     assert_eq!(w["samples"].as_array().map(Vec::len), Some(102));
+
+fn explain_prints_an_era_with_its_commit_and_a_domain_type() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_iommu-play"))
+            .args(args)
+            .output()
+            .expect("iommu-play runs")
+    };
+    let o = run(&["explain", "era", "singleton"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(out.starts_with("singleton: one device a group: "), "{out}");
+    assert!(out.contains("426a273834ea"), "{out}");
+    assert!(out.contains("Robin Murphy, 22 Dec 2021"), "{out}");
+    let o = run(&["explain", "domain", "DMA_FQ"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).starts_with("DMA_FQ domain: "), "{}", stdout(&o));
+    assert_eq!(run(&["explain", "domain", "FOO"]).status.code(), Some(2));
+    assert_eq!(run(&["explain", "nonsense"]).status.code(), Some(2));
 }

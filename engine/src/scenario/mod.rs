@@ -9,6 +9,7 @@
 pub mod ast;
 pub mod calls;
 pub mod error;
+pub mod explain;
 pub mod lexer;
 mod lower;
 pub mod parser;

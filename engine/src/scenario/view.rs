@@ -569,7 +569,8 @@ const CLAIMS: &[&str] = &[
 ];
 
 /// Why step `i` failed, in one sentence, read from the state before it: which owner holds
-/// the group, or which devices' drivers (using the DMA API) keep it from being claimed.
+/// the group, which devices' drivers (using the DMA API) keep it from being claimed, or for
+/// the other common errnos what of the group or domain the call refused ([`errno_why`]).
 /// `None` when the step did not fail or the state names no such reason. The UI shows it on
 /// the failed row; the CLI can print it too.
 ///
@@ -591,8 +592,11 @@ pub fn why(run: &Run, i: usize) -> Option<String> {
             .and_then(|n| n.trim().parse().ok())
             .map(GroupId)
             .or_else(|| device(a).and_then(|d| d.group))
-    })?;
-    let group = before.groups.iter().find(|g| g.id == group_id)?;
+    });
+    let Some(group) = group_id.and_then(|g| before.groups.iter().find(|x| x.id == g)) else {
+        return errno_why(run, before, step, None);
+    };
+    let group_id = group.id;
     let errno = e.result;
     let owner = group
         .owner
@@ -613,7 +617,7 @@ pub fn why(run: &Run, i: usize) -> Option<String> {
         });
     }
     if !CLAIMS.contains(&e.call.as_str()) {
-        return None;
+        return errno_why(run, before, step, Some(group));
     }
     let blockers: Vec<String> = before
         .devices
@@ -625,7 +629,7 @@ pub fn why(run: &Run, i: usize) -> Option<String> {
         })
         .collect();
     if blockers.is_empty() {
-        return None;
+        return errno_why(run, before, step, Some(group));
     }
     let (who, verb) = if blockers.len() == 1 {
         ("its driver uses", "it is")
@@ -637,6 +641,153 @@ pub fn why(run: &Run, i: usize) -> Option<String> {
          {verb} unbound or bound to vfio-pci.",
         blockers.join(", "),
     ))
+}
+
+/// Calls that attach or detach one device (the singleton rule of 426a273834ea applies).
+const DEVICE_ATTACH: &[&str] = &["iommu_attach_device", "iommu_detach_device"];
+
+/// The other common failures, one sentence from the state before the step: a device in no
+/// group (-ENODEV), a device call on a group of several (-EINVAL, the singleton rule of
+/// 426a273834ea, drivers/iommu/iommu.c `iommu_attach_device()` v4.2–v6.8), a domain of the
+/// wrong type (-EINVAL) or a group away from its default domain (-EBUSY,
+/// `__iommu_attach_group()`), a shared attach without a private-domain owner (-EPERM,
+/// the v4 draft's `iommu_attach_device_shared()`).
+fn errno_why(
+    run: &Run,
+    before: &Snapshot,
+    step: &Step,
+    group: Option<&crate::core::Group>,
+) -> Option<String> {
+    use crate::errno::Errno;
+    let e = &step.event;
+    let Ret::Err(errno) = e.result else {
+        return None;
+    };
+    let call = e.call.as_str();
+    let dev = e
+        .args
+        .iter()
+        .find_map(|a| run.topology.devices.iter().find(|d| &d.name == a));
+    let domain = e
+        .args
+        .iter()
+        .find_map(|a| before.domains.iter().find(|d| &d.label == a && !d.freed));
+    // `d1 (UNMANAGED)`; a default domain's label names its type already.
+    let label = |d: Option<DomainId>| {
+        d.and_then(|d| before.domains.iter().find(|x| x.id == d))
+            .map(|x| {
+                if x.label.contains('(') {
+                    x.label.clone()
+                } else {
+                    format!("{} ({})", x.label, x.ty)
+                }
+            })
+    };
+    let handle = |d: Option<DomainId>| {
+        d.and_then(|d| before.domains.iter().find(|x| x.id == d))
+            .map(|x| x.label.clone())
+    };
+    let members = |g: &crate::core::Group| {
+        g.devices
+            .iter()
+            .filter_map(|m| before.devices.iter().find(|d| d.id == *m))
+            .map(|d| d.name.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (errno, group) {
+        (Errno::ENODEV, None) => {
+            let dev = dev?;
+            Some(format!(
+                "-ENODEV: {} is in no iommu group (no IOMMU translates it, or it is not probed \
+                 at this step), so {call} has no group to work on.",
+                dev.name
+            ))
+        }
+        (Errno::EINVAL, Some(g)) if DEVICE_ATTACH.contains(&call) && g.devices.len() > 1 => {
+            Some(format!(
+                "-EINVAL: {call} takes a device alone in its group (the singleton rule of \
+                 426a273834ea), but {} holds {}: attach the whole group (iommu_attach_group) \
+                 or, in the v4 draft, iommu_attach_device_shared.",
+                g.id,
+                members(g)
+            ))
+        }
+        (Errno::EINVAL, _) if domain.is_some_and(|d| d.ty != DomainType::Unmanaged) => {
+            let d = domain?;
+            Some(format!(
+                "-EINVAL: {} is a {} domain, and {call} takes only an UNMANAGED domain that a \
+                 caller allocated.",
+                d.label, d.ty
+            ))
+        }
+        (Errno::EBUSY, Some(g))
+            if g.domain.is_some()
+                && g.domain != g.default_domain
+                && g.domain != g.blocking_domain =>
+        {
+            let now = label(g.domain)?;
+            let handle = handle(g.domain)?;
+            let default = label(g.default_domain).unwrap_or_else(|| "none".into());
+            Some(format!(
+                "-EBUSY: {} is in {now}, not its default domain {default}; {call} needs the \
+                 group in its default domain, so whoever attached {handle} must detach it first.",
+                g.id
+            ))
+        }
+        (Errno::EPERM, Some(g))
+            if call == "iommu_attach_device_shared"
+                && !matches!(
+                    g.dma_owner,
+                    DmaOwnerType::PrivateDomain | DmaOwnerType::PrivateDomainUser
+                ) =>
+        {
+            Some(format!(
+                "-EPERM: {call} needs {} owned for a private domain first \
+                 (iommu_device_set_dma_owner(dev, DMA_OWNER_PRIVATE_DOMAIN, cookie)); its owner \
+                 is {}.",
+                g.id,
+                g.dma_owner.name()
+            ))
+        }
+        (Errno::EFAULT, _) if call == "device_dma" => {
+            let d = dev.and_then(|d| before.devices.iter().find(|v| v.id == d.id));
+            let dom = d.and_then(|d| d.domain);
+            let blocked = dom
+                .and_then(|d| before.domains.iter().find(|x| x.id == d))
+                .is_some_and(|x| x.ty == DomainType::Blocked);
+            let dom = label(dom).unwrap_or_else(|| "no domain".into());
+            Some(if blocked {
+                format!(
+                    "-EFAULT: {} is in {dom}, which translates nothing: every DMA faults.",
+                    e.args.first()?
+                )
+            } else {
+                format!(
+                    "-EFAULT: {} translates through {dom}, which maps nothing at {}: the DMA \
+                     faults.",
+                    e.args.first()?,
+                    e.args.get(1)?
+                )
+            })
+        }
+        (Errno::EEXIST, _) if call == "iommu_map" => Some(format!(
+            "-EEXIST: part of the range is already mapped in {}: a leaf is present on the way \
+             (io-pgtable-arm); unmap it first.",
+            e.args.first()?
+        )),
+        (Errno::ERANGE, _) if call == "iommu_map" => Some(format!(
+            "-ERANGE: the IOVA is beyond the input address size (ias) of {} or the physical \
+             address beyond its output size (oas).",
+            e.args.first()?
+        )),
+        (Errno::EINVAL, _) if call == "iommu_map" => Some(format!(
+            "-EINVAL: iova, paddr and size must be multiples of the smallest page size {} \
+             supports, and the domain must be a paging one.",
+            e.args.first()?
+        )),
+        _ => None,
+    }
 }
 
 /// The step a reader should see first after a run: the first step that failed (an error
@@ -692,5 +843,60 @@ mod why_tests {
             )
         );
         assert_eq!(why(&r, 0), None);
+    }
+
+    #[test]
+    fn the_common_errnos_say_why() {
+        // The singleton rule (-EINVAL), a group off its default domain (-EBUSY), a shared
+        // attach without an owner (-EPERM).
+        let r = preset_run("s4-attach-device-multi-device-group.iommu");
+        let i = first_failure(&r).expect("a failed step");
+        let w = why(&r, i).expect("a why");
+        assert!(
+            w.starts_with("-EINVAL: iommu_attach_device takes a device alone in its group"),
+            "{w}"
+        );
+        let r = preset_run("s6-claim-private-domain.iommu");
+        let i = first_failure(&r).expect("a failed step");
+        let w = why(&r, i).expect("a why");
+        assert!(w.starts_with("-EBUSY: group "), "{w}");
+        assert!(w.contains("not its default domain"), "{w}");
+        let r = preset_run("s4-tegra-attach-device-shared.iommu");
+        let i = first_failure(&r).expect("a failed step");
+        let w = why(&r, i).expect("a why");
+        assert!(
+            w.starts_with("-EPERM: iommu_attach_device_shared needs group"),
+            "{w}"
+        );
+    }
+
+    #[test]
+    fn every_error_in_the_corpus_says_why() {
+        let (mut said, mut silent) = (0, Vec::new());
+        for (name, text) in CORPUS {
+            let opts = Options {
+                era: None,
+                snapshots: true,
+            };
+            let Ok(r) = run(text, &opts) else { continue };
+            for (i, s) in r.steps.iter().enumerate() {
+                if matches!(s.event.result, Ret::Err(_)) && s.phase != Phase::Boot {
+                    match why(&r, i) {
+                        Some(w) => {
+                            eprintln!("{name}:{} {w}", s.line);
+                            said += 1;
+                        }
+                        None => silent.push(format!(
+                            "{name}:{} {} = {}",
+                            s.line, s.event.call, s.event.result
+                        )),
+                    }
+                }
+            }
+        }
+        assert!(
+            said > 20 && silent.is_empty(),
+            "{said} said, silent: {silent:#?}"
+        );
     }
 }
