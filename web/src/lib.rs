@@ -14,6 +14,7 @@ mod css_scope;
 pub mod embed;
 pub mod exercise;
 pub mod persist;
+pub mod presets;
 pub mod share;
 pub mod state;
 pub mod syntax;

@@ -225,11 +225,18 @@ fn place(
     }
 }
 
-/// The pieces of a group's region: a rectangle for each run of `members` side by side in
-/// one row (with the badge band above it), and a strip between the rows for each edge
-/// between two members. The first piece is the topmost, leftmost run: its band carries
-/// the badges.
-pub fn region(d: &Drawing, members: &BTreeSet<DeviceId>) -> Vec<Rect> {
+/// A group's region: the runs of its members (each with the badge band above it) and the
+/// links between rows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Region {
+    /// The topmost, leftmost first: its band carries the badges.
+    pub runs: Vec<Rect>,
+    pub links: Vec<Rect>,
+}
+
+/// The region of `members`: a rectangle for each run of them side by side in one row, and
+/// a link between the rows for each edge between two of them.
+pub fn region(d: &Drawing, members: &BTreeSet<DeviceId>) -> Region {
     let is_member = |n: &Placed| matches!(&n.kind, NodeKind::Device(id) if members.contains(id));
     let mut rows: BTreeMap<usize, Vec<&Placed>> = BTreeMap::new();
     for n in &d.nodes {
@@ -259,23 +266,45 @@ pub fn region(d: &Drawing, members: &BTreeSet<DeviceId>) -> Vec<Rect> {
         }
         close(&mut run);
     }
+    // Links between the rows: where a parent's run and its child's run overlap, as wide as
+    // the overlap (one shape to the eye), else a strip along the edge. Only the empty band
+    // between the rows is covered.
+    let runs = pieces.clone();
+    let run_of = |n: &Placed| {
+        runs.iter()
+            .find(|r| r.x <= n.left() && n.right() <= r.x + r.w && r.y <= n.y && n.y <= r.y + r.h)
+            .copied()
+    };
+    let mut links: Vec<Rect> = Vec::new();
     for &(a, b) in &d.edges {
         let (Some(p), Some(c)) = (d.nodes.get(a), d.nodes.get(b)) else {
             continue;
         };
-        if is_member(p) && is_member(c) && c.row == p.row + 1 {
-            let y0 = row_top(p.row) + DEV_H + PAD;
-            let y1 = row_top(c.row) - PAD - BADGE_H;
-            let (l, r) = (p.x.min(c.x), p.x.max(c.x));
-            pieces.push(Rect {
-                x: l - 10.0,
-                y: y0,
-                w: r - l + 20.0,
-                h: y1 - y0,
-            });
+        if !(is_member(p) && is_member(c) && c.row == p.row + 1) {
+            continue;
+        }
+        let y0 = row_top(p.row) + DEV_H + PAD;
+        let y1 = row_top(c.row) - PAD - BADGE_H;
+        let (l, r) = match (run_of(p), run_of(c)) {
+            (Some(rp), Some(rc)) if rp.x.max(rc.x) + 24.0 < (rp.x + rp.w).min(rc.x + rc.w) => {
+                (rp.x.max(rc.x) + 12.0, (rp.x + rp.w).min(rc.x + rc.w) - 12.0)
+            }
+            _ => (p.x.min(c.x) - 10.0, p.x.max(c.x) + 10.0),
+        };
+        let link = Rect {
+            x: l,
+            y: y0,
+            w: r - l,
+            h: y1 - y0,
+        };
+        if !links.contains(&link) {
+            links.push(link);
         }
     }
-    pieces
+    Region {
+        runs: pieces,
+        links,
+    }
 }
 
 #[cfg(test)]
@@ -316,7 +345,8 @@ mod tests {
         for (name, text) in iommu_engine::corpus::CORPUS {
             let (d, groups) = drawn(text);
             for (g, members) in &groups {
-                let pieces = region(&d, members);
+                let r = region(&d, members);
+                let pieces: Vec<Rect> = r.runs.into_iter().chain(r.links).collect();
                 for n in &d.nodes {
                     let NodeKind::Device(id) = &n.kind else {
                         continue;

@@ -1,5 +1,6 @@
 //! The preset menu: the scenario library (`tests/scenarios/*.iommu`), each described by
 //! its leading comment.
+use crate::presets::{topic_and_title, TOPICS};
 use crate::state::{use_app_state, Action};
 use iommu_engine::corpus::CORPUS;
 use iommu_engine::scenario::parse;
@@ -41,10 +42,21 @@ fn first_line(text: &str) -> String {
 #[function_component(PresetMenu)]
 pub fn preset_menu() -> Html {
     let state = use_app_state();
+    // Grouped by topic, short titles; the long description is the about line's.
     let titles = use_memo((), |_| {
-        CORPUS
+        TOPICS
             .iter()
-            .map(|(n, t)| (*n, title(n, t)))
+            .map(|topic| {
+                let items: Vec<(&'static str, String)> = CORPUS
+                    .iter()
+                    .filter_map(|(n, t)| {
+                        let (tp, short) = topic_and_title(n, &title(n, t));
+                        (tp == *topic).then_some((*n, short))
+                    })
+                    .collect();
+                (*topic, items)
+            })
+            .filter(|(_, items)| !items.is_empty())
             .collect::<Vec<_>>()
     });
     let onchange = {
@@ -79,11 +91,13 @@ pub fn preset_menu() -> Html {
                         }) }
                     </optgroup>
                 }
-                <optgroup label="Presets">
-                { for titles.iter().map(|(name, title)| html! {
-                    <option value={*name} selected={*name == current}>{ format!("{title} — {name}") }</option>
+                { for titles.iter().map(|(topic, items)| html! {
+                    <optgroup label={*topic}>
+                        { for items.iter().map(|(name, title)| html! {
+                            <option value={*name} selected={*name == current} title={*name}>{ title.clone() }</option>
+                        }) }
+                    </optgroup>
                 }) }
-                </optgroup>
             </select>
         </label>
     }

@@ -1,0 +1,220 @@
+//! The preset menu's topics and short titles: the scenario library (`tests/scenarios/`)
+//! grouped by what it teaches. A preset not listed here (a file added later) goes under
+//! "More" with the first line of its comment; the long description stays in the editor's
+//! about line.
+
+/// The menu's topics, in order.
+pub const TOPICS: &[&str] = &[
+    "Groups",
+    "Ownership and the eras",
+    "Page tables",
+    "DMA fast path",
+    "Real machines",
+    "More",
+];
+
+/// (file, topic, short title).
+const PRESETS: &[(&str, &str, &str)] = &[
+    (
+        "gpu-audio.iommu",
+        "Groups",
+        "GPU and HDMI audio share a group",
+    ),
+    ("switch-acs.iommu", "Groups", "A PCIe switch and ACS"),
+    (
+        "pcie-to-pci-bridge.iommu",
+        "Groups",
+        "Behind a PCIe-to-PCI bridge",
+    ),
+    (
+        "pcie-bridge-alias-quirk.iommu",
+        "Groups",
+        "A bridge hiding its PCIe capability",
+    ),
+    (
+        "multifunction-header-bit.iommu",
+        "Groups",
+        "The multifunction header bit",
+    ),
+    (
+        "multifunction-sticks-after-hot-remove.iommu",
+        "Groups",
+        "Multifunction sticks after hot-remove",
+    ),
+    ("hotplug-remove.iommu", "Groups", "Hot-remove and hot-add"),
+    (
+        "acs-fix-switch.iommu",
+        "Groups",
+        "The 2025 ACS grouping fix",
+    ),
+    ("pci-config-acs.iommu", "Groups", "What-if: pci=config_acs="),
+    (
+        "pci-disable-acs-redir.iommu",
+        "Groups",
+        "What-if: pci=disable_acs_redir=",
+    ),
+    (
+        "pcie-acs-override-multifunction.iommu",
+        "Groups",
+        "What-if: ACS override, multifunction",
+    ),
+    (
+        "pcie-acs-override-id.iommu",
+        "Groups",
+        "What-if: ACS override by device ID",
+    ),
+    (
+        "smmuv2-shared-sid.iommu",
+        "Groups",
+        "SMMUv2: a shared stream ID",
+    ),
+    (
+        "smmuv2-smr-errors.iommu",
+        "Groups",
+        "SMMUv2: stream match registers run out",
+    ),
+    (
+        "smmuv2-group-not-remembered.iommu",
+        "Groups",
+        "SMMUv2: a group not remembered",
+    ),
+    (
+        "smmuv3-stream-id-aliasing.iommu",
+        "Groups",
+        "SMMUv3: stream ID aliasing",
+    ),
+    (
+        "vfio-nic-shared-group.iommu",
+        "Ownership and the eras",
+        "One NIC port to a VM",
+    ),
+    (
+        "tegra-host1x.iommu",
+        "Ownership and the eras",
+        "Tegra host1x: the seed's case",
+    ),
+    (
+        "s4-tegra-attach-group.iommu",
+        "Ownership and the eras",
+        "The seed: iommu_attach_group",
+    ),
+    (
+        "s4-tegra-attach-device-shared.iommu",
+        "Ownership and the eras",
+        "The seed: iommu_attach_device_shared",
+    ),
+    (
+        "s4-attach-device-multi-device-group.iommu",
+        "Ownership and the eras",
+        "S4: attach_device on a shared group",
+    ),
+    (
+        "s1-bug-on.iommu",
+        "Ownership and the eras",
+        "S1: the BUG_ON v5.19 removed",
+    ),
+    (
+        "s2-vfio-viability.iommu",
+        "Ownership and the eras",
+        "S2: VFIO against a kernel driver",
+    ),
+    (
+        "s3-hotplug-owned-group.iommu",
+        "Ownership and the eras",
+        "S3: hot-add into a VFIO group",
+    ),
+    (
+        "s5-bridge-alias-legacy.iommu",
+        "Ownership and the eras",
+        "S5: a bridge alias, legacy",
+    ),
+    (
+        "s6-claim-private-domain.iommu",
+        "Ownership and the eras",
+        "S6: claim a private domain",
+    ),
+    (
+        "s7-two-iommufd-contexts.iommu",
+        "Ownership and the eras",
+        "S7: two iommufd contexts",
+    ),
+    (
+        "hotplug-into-private-domain.iommu",
+        "Ownership and the eras",
+        "Hot-add into a private domain",
+    ),
+    (
+        "private-domain-outlives-its-driver.iommu",
+        "Ownership and the eras",
+        "A private domain outlives its driver",
+    ),
+    (
+        "domain-free-while-attached.iommu",
+        "Ownership and the eras",
+        "Freeing an attached domain",
+    ),
+    (
+        "lpae-granules.iommu",
+        "Page tables",
+        "LPAE: 4K, 16K and 64K granules",
+    ),
+    (
+        "split-unmap.iommu",
+        "Page tables",
+        "Partial unmap of a block",
+    ),
+    (
+        "dma-map-strict.iommu",
+        "DMA fast path",
+        "Strict IOTLB invalidation",
+    ),
+    (
+        "dma-map-strict-vs-lazy.iommu",
+        "DMA fast path",
+        "Strict or lazy (DMA_FQ)",
+    ),
+    (
+        "passthrough-untrusted.iommu",
+        "DMA fast path",
+        "Passthrough, but not untrusted",
+    ),
+    (
+        "consumer-board-no-acs.iommu",
+        "Real machines",
+        "A consumer board without ACS",
+    ),
+    (
+        "pcie-acs-override-downstream.iommu",
+        "Real machines",
+        "The board with an ACS override",
+    ),
+    ("language-tour.iommu", "More", "A tour of the language"),
+];
+
+/// A preset's topic and short title: from the table, else "More" and `fallback` (the
+/// first line of its comment) cut to 44 characters.
+pub fn topic_and_title(name: &str, fallback: &str) -> (&'static str, String) {
+    if let Some((_, topic, title)) = PRESETS.iter().find(|(n, _, _)| *n == name) {
+        return (topic, (*title).to_string());
+    }
+    let mut t: String = fallback.chars().take(44).collect();
+    if t.len() < fallback.len() {
+        t.push('…');
+    }
+    ("More", t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iommu_engine::corpus::CORPUS;
+
+    #[test]
+    fn every_listed_preset_exists_and_has_a_known_topic() {
+        for (name, topic, title) in PRESETS {
+            assert!(CORPUS.iter().any(|(n, _)| n == name), "{name} is no preset");
+            assert!(TOPICS.contains(topic), "{name}: {topic}");
+            assert!(title.chars().count() <= 44, "{name}: {title}");
+        }
+    }
+}
