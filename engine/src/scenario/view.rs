@@ -845,29 +845,26 @@ mod why_tests {
         assert_eq!(why(&r, 0), None);
     }
 
+    /// The why of a preset's first failed step.
+    fn first_why(preset: &str) -> String {
+        let r = preset_run(preset);
+        let i = first_failure(&r).expect("a failed step");
+        why(&r, i).expect("a why")
+    }
+
     #[test]
     fn the_common_errnos_say_why() {
         // The singleton rule (-EINVAL), a group off its default domain (-EBUSY), a shared
         // attach without an owner (-EPERM).
-        let r = preset_run("s4-attach-device-multi-device-group.iommu");
-        let i = first_failure(&r).expect("a failed step");
-        let w = why(&r, i).expect("a why");
-        assert!(
-            w.starts_with("-EINVAL: iommu_attach_device takes a device alone in its group"),
-            "{w}"
-        );
-        let r = preset_run("s6-claim-private-domain.iommu");
-        let i = first_failure(&r).expect("a failed step");
-        let w = why(&r, i).expect("a why");
+        let w = first_why("s4-attach-device-multi-device-group.iommu");
+        let singleton = "-EINVAL: iommu_attach_device takes a device alone in its group";
+        assert!(w.starts_with(singleton), "{w}");
+        let w = first_why("s6-claim-private-domain.iommu");
         assert!(w.starts_with("-EBUSY: group "), "{w}");
         assert!(w.contains("not its default domain"), "{w}");
-        let r = preset_run("s4-tegra-attach-device-shared.iommu");
-        let i = first_failure(&r).expect("a failed step");
-        let w = why(&r, i).expect("a why");
-        assert!(
-            w.starts_with("-EPERM: iommu_attach_device_shared needs group"),
-            "{w}"
-        );
+        let w = first_why("s4-tegra-attach-device-shared.iommu");
+        let shared = "-EPERM: iommu_attach_device_shared needs group";
+        assert!(w.starts_with(shared), "{w}");
     }
 
     #[test]
