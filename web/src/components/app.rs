@@ -2,6 +2,15 @@
 use crate::components::{
     compare::ComparePanel, editor::Editor, import_panel::ImportPanel, notice::Notice,
     page_table::PageTablePanel, toolbar::Toolbar, topology::TopologyPanel, trace::TracePanel,
+
+    compare::ComparePanel,
+    editor::Editor,
+    notice::Notice,
+    page_table::PageTablePanel,
+    splitter::{Axis, Splitter},
+    toolbar::Toolbar,
+    topology::TopologyPanel,
+    trace::TracePanel,
 };
 use crate::persist;
 use crate::state::{Action, State, StateHandle};
@@ -104,21 +113,46 @@ pub fn app(props: &AppProps) -> Html {
             move || drop(listener)
         });
     }
+    // On a phone (the playground 600 px wide or less) one panel at a time, chosen by tabs.
+    let tab = use_state(|| "machine");
+    let tabs = [
+        ("editor", "Scenario"),
+        ("machine", "Machine"),
+        ("trace", "Trace"),
+    ];
     html! {
         <ContextProvider<StateHandle> context={state}>
-            <div class="playground" ref={root}>
+            <div class="playground-shell">
+            <div class={classes!("playground", format!("tab-{}", *tab))} ref={root.clone()}>
                 <Toolbar />
                 <Notice />
                 <ImportPanel />
+
+                <nav class="phone-tabs" role="tablist" aria-label="Panels">
+                    { for tabs.iter().map(|&(id, label)| {
+                        let tab = tab.clone();
+                        let selected = *tab == id;
+                        html! {
+                            <button type="button" role="tab" data-tab={id} aria-selected={selected.to_string()}
+                                class={classes!("phone-tab", selected.then_some("on"))}
+                                onclick={Callback::from(move |_| tab.set(id))}>{ label }</button>
+                        }
+                    }) }
+                </nav>
                 <div class="panes">
                     <Editor />
+                    <Splitter axis={Axis::Columns} var="--editor-w" key_name="iommu-play.editor-w"
+                        target={root.clone()} min={240.0} label="Resize the editor" />
                     <div class="views">
                         <ComparePanel />
                         <TopologyPanel />
                         <PageTablePanel />
                     </div>
                 </div>
+                <Splitter axis={Axis::Rows} var="--trace-h" key_name="iommu-play.trace-h"
+                    target={root} min={96.0} label="Resize the trace" />
                 <TracePanel />
+            </div>
             </div>
         </ContextProvider<StateHandle>>
     }

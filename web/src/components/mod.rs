@@ -9,12 +9,17 @@ pub mod editor;
 pub mod editor_text;
 pub mod era_select;
 pub mod import_panel;
+
+pub mod explain;
+pub mod legend;
 pub mod lines;
 pub mod notice;
 pub mod page_table;
 pub mod preset_menu;
 pub mod share_button;
+pub mod splitter;
 pub mod toolbar;
+pub mod topo_view;
 pub mod topology;
 pub mod trace;
 pub mod trace_row;

@@ -3,8 +3,12 @@
 //! and DMA owner as badges, bound drivers on the devices, devices in an invariant breach
 //! outlined red. Everything is drawn from the run's snapshot at the cursor.
 use crate::components::acs_what_if::AcsWhatIf;
+use crate::components::explain::Explain;
+use crate::components::legend::Legend;
+use crate::components::topo_view::TopoView;
 use crate::state::{use_app_state, Action};
 use crate::topo_layout::{layout, region, Drawing, NodeKind, Region};
+use iommu_engine::scenario::explain::{concept, domain_concept, Topic};
 use iommu_engine::scenario::Run;
 use iommu_engine::snapshot::Snapshot;
 use iommu_engine::DeviceId;
@@ -66,8 +70,11 @@ pub fn topology_panel() -> Html {
         .unwrap_or_default();
     let selected = state.selected.clone();
     html! {
-        <section class={classes!("pane", "topology", state.drawn_stale().then_some("stale"))} aria-label="Topology">
-            <h2>{ "topology" }<span class="h2-note">{ format!(" · {} at step {}", run.era, state.cursor) }</span></h2>
+        <section class={classes!("pane", "topology", state.drawn_stale().then_some("stale"), drawing.nodes.is_empty().then_some("empty"))} aria-label="Topology">
+            <div class="pane-head">
+                <h2>{ "topology" }<span class="h2-note">{ format!(" · {} at step {}", run.era, state.cursor) }</span></h2>
+                <Legend />
+            </div>
             if state.drawn_stale() {
                 <p class="stale-note" data-stale="">{ "The text has errors (listed under the editor): this is the last run that worked." }</p>
             }
@@ -81,7 +88,7 @@ pub fn topology_panel() -> Html {
             }
             if let Some(sel) = selected {
                 { details(&run, snap.as_ref(), &sel) }
-            } else {
+            } else if !drawing.nodes.is_empty() {
                 <p class="muted hint">{ "Click a device for its details and the reasons for its group." }</p>
             }
         </section>
@@ -226,17 +233,12 @@ fn svg(
         }
     });
     html! {
-        <svg class="topo-svg" preserveAspectRatio="xMinYMin meet"
-            style={format!(
-                "max-width: {}px; max-height: {}px; min-width: {}px; min-height: {}px",
-                f(d.width), f(d.height), f(d.width * 0.8), f(d.height * 0.8)
-            )}
-            viewBox={format!("0 0 {} {}", f(d.width), f(d.height))} role="img"
-            aria-label="PCI tree and platform devices with their iommu groups">
+        <TopoView width={d.width} height={d.height}
+            label="PCI tree and platform devices with their iommu groups">
             { for edges }
             { for regions }
             { for nodes }
-        </svg>
+        </TopoView>
     }
 }
 
@@ -249,10 +251,14 @@ fn details(run: &Run, snap: Option<&Snapshot>, sel: &str) -> Html {
         .groups
         .iter()
         .find(|g| g.members.iter().any(|m| m.device == dev.id));
-    let dom = view.and_then(|v| v.domain).and_then(|d| {
-        snap.and_then(|s| s.domains.iter().find(|x| x.id == d))
-            .map(|x| format!("{} ({})", x.label, x.ty))
-    });
+    let dom_view = view
+        .and_then(|v| v.domain)
+        .and_then(|d| snap.and_then(|s| s.domains.iter().find(|x| x.id == d)));
+    let dom = dom_view.map(|x| format!("{} ({})", x.label, x.ty));
+    let dom_concept = dom_view.and_then(|x| domain_concept(x.ty));
+    let owner = view
+        .and_then(|v| v.group)
+        .and_then(|g| snap.map(|s| s.group_owner_badge(g)));
     html! {
         <div class="details" aria-live="polite">
             <h3 class="mono">{ dev.name.clone() }</h3>
@@ -262,13 +268,19 @@ fn details(run: &Run, snap: Option<&Snapshot>, sel: &str) -> Html {
                 if !dev.sids.is_empty() { <dt>{ "stream IDs" }</dt><dd class="mono">{ dev.sids.join(", ") }</dd> }
                 <dt>{ "iommu" }</dt><dd>{ dev.iommu.clone().unwrap_or_else(|| "none".into()) }</dd>
                 <dt>{ "driver" }</dt><dd>{ view.and_then(|v| v.driver.as_ref()).map_or_else(|| "none".to_string(), |d| d.name.clone()) }</dd>
-                <dt>{ "DMA translated by" }</dt><dd>{ dom.unwrap_or_else(|| if view.is_some() { "nothing (no domain)".into() } else { "not probed at this step".into() }) }</dd>
+                <dt>{ "DMA translated by" }</dt><dd>{ dom.unwrap_or_else(|| if view.is_some() { "nothing (no domain)".into() } else { "not probed at this step".into() }) }
+                    if let Some(c) = dom_concept { { " " }<Explain concept={c} /> }</dd>
+                if let Some(owner) = owner {
+                    <dt>{ "group owner" }</dt><dd>{ owner }
+                        if let Some(c) = concept(Topic::Owner, "owner") { { " " }<Explain concept={c} /> }</dd>
+                }
             </dl>
             if let (Some(acs), true) = (dev.acs, dev.is_acs_port()) {
                 <AcsWhatIf key={dev.name.clone()} device={dev.name.clone()} {acs} />
             }
             if let Some(g) = group {
-                <p class="why">{ format!("iommu {} — why its members share it:", g.id) }</p>
+                <p class="why">{ format!("iommu {} — why its members share it:", g.id) }
+                    if let Some(c) = concept(Topic::Group, "group") { { " " }<Explain concept={c} /> }</p>
                 <ul class="reasons">
                     { for g.members.iter().map(|m| html! {
                         <li><span class="mono">{ m.name.clone() }</span>{ format!(": {}", m.reason) }</li>
