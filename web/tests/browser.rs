@@ -1318,7 +1318,7 @@ async fn group_regions_hold_exactly_their_members() {
     assert!(devices > 500, "{devices} devices checked");
 }
 
-/// Issue 14 item 7: a legend and ⓘ explanations (keyboard reachable) with the engine's
+/// Issue 14 item 7: a legend and ? explanations (keyboard reachable) with the engine's
 /// words; the preset menu grouped by topic with short titles; a failed row of another
 /// errno than an owner conflict says why.
 #[wasm_bindgen_test]
@@ -1338,7 +1338,7 @@ async fn concepts_are_explained_where_they_appear() {
         assert!(body.contains(c.when.expect("a date")), "{era}'s date");
     }
     assert!(body.contains("it enforces DMA ownership by the most trivial and heavy-handed means"));
-    // The era's ⓘ: a summary, focusable, opens on activation.
+    // The era's ?: a summary, focusable, opens on activation.
     let era_info = find(&root, ".toolbar details.explain");
     assert_eq!(
         era_info.get_attribute("data-concept").as_deref(),

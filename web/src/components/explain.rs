@@ -1,4 +1,4 @@
-//! Explanations where the concepts appear: an ⓘ (a `<details>` popover, so keyboard
+//! Explanations where the concepts appear: a round ? (a `<details>` popover, so keyboard
 //! reachable with Tab and Enter) that opens one concept of the engine's view layer
 //! (`scenario::explain`: one sentence, the era's date and commit, Robin Murphy's words).
 use iommu_engine::scenario::explain::{Concept, QUOTE_SOURCE};
@@ -7,7 +7,7 @@ use yew::prelude::*;
 #[derive(Properties, PartialEq)]
 pub struct ExplainProps {
     pub concept: &'static Concept,
-    /// The summary's text (default: ⓘ with the concept's title for screen readers).
+    /// The summary's text (default: a round "?" with the concept's title for screen readers).
     #[prop_or_default]
     pub label: Option<AttrValue>,
 }
@@ -34,7 +34,7 @@ pub fn explain(p: &ExplainProps) -> Html {
     html! {
         <details class="explain" data-concept={c.key}>
             <summary title={c.title} aria-label={format!("What is {}?", c.title)}>
-                { p.label.clone().unwrap_or_else(|| "ⓘ".into()) }
+                { p.label.clone().unwrap_or_else(|| "?".into()) }
             </summary>
             <div class="explain-pop" role="note">
                 <strong>{ c.title }</strong>

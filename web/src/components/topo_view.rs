@@ -267,7 +267,7 @@ pub fn topo_view(p: &TopoViewProps) -> Html {
                 { button("−", "Zoom out (−)", zoom_out) }
                 { button("Fit", "Fit the drawing to the pane (Home)", fit) }
             </div>
-            <svg ref={svg_ref} class="topo-svg" preserveAspectRatio="xMidYMid meet"
+            <svg ref={svg_ref} class="topo-svg" preserveAspectRatio="xMidYMin meet"
                 style={format!("max-width: {:.0}px; max-height: {:.0}px", w * view.scale, h * view.scale)}
                 viewBox={format!("{x:.1} {y:.1} {vw:.1} {vh:.1}")} role="img" aria-label={p.label.clone()}
                 {onwheel} {onpointerdown} {onpointermove} onpointerup={onpointerup.clone()} onpointercancel={onpointerup}>
