@@ -181,7 +181,9 @@ fn run_prints_the_series_of_a_workload() {
         .find_map(|s| s["event"].get("workload"))
         .expect("a workload summary");
     assert_eq!(w["samples"].as_array().map(Vec::len), Some(102));
+}
 
+#[test]
 fn explain_prints_an_era_with_its_commit_and_a_domain_type() {
     let run = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_iommu-play"))

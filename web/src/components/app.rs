@@ -1,10 +1,8 @@
 //! The full playground: toolbar, editor, and the panels that draw the run.
 use crate::components::{
-    compare::ComparePanel, editor::Editor, import_panel::ImportPanel, notice::Notice,
-    page_table::PageTablePanel, toolbar::Toolbar, topology::TopologyPanel, trace::TracePanel,
-
     compare::ComparePanel,
     editor::Editor,
+    import_panel::ImportPanel,
     notice::Notice,
     page_table::PageTablePanel,
     splitter::{Axis, Splitter},
@@ -127,7 +125,6 @@ pub fn app(props: &AppProps) -> Html {
                 <Toolbar />
                 <Notice />
                 <ImportPanel />
-
                 <nav class="phone-tabs" role="tablist" aria-label="Panels">
                     { for tabs.iter().map(|&(id, label)| {
                         let tab = tab.clone();

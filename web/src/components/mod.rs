@@ -8,9 +8,8 @@ pub mod compare;
 pub mod editor;
 pub mod editor_text;
 pub mod era_select;
-pub mod import_panel;
-
 pub mod explain;
+pub mod import_panel;
 pub mod legend;
 pub mod lines;
 pub mod notice;
