@@ -1079,6 +1079,7 @@ async fn a_failed_import_keeps_the_pasted_text_and_says_where() {
     assert_eq!(area.value(), pasted);
     // The editor's scenario is untouched.
     assert_eq!(textarea(&root).value(), default_text());
+}
 
 /// Issue 14 item 12: web/index.html shows a loading state at once (static HTML and CSS,
 /// before any wasm runs); mounting the app replaces it.
