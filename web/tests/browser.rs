@@ -1424,6 +1424,29 @@ fn drag(el: &Element, from: (f64, f64), to: (f64, f64)) {
         .expect("dispatched");
 }
 
+/// The app mounted on a fresh element of `style` (a width, `--playground-h`).
+async fn mount_sized(initial: State, style: &str) -> Element {
+    let root = fresh_root();
+    root.set_attribute("style", style).expect("sized");
+    iommu_web::mount_with(root.clone(), initial, false);
+    settle().await;
+    root
+}
+
+/// The app with its stylesheet in a 1400×900 box, the remembered pane sizes forgotten.
+async fn desk(initial: State) -> (Styled, Element) {
+    let style = with_style();
+    forget_sizes();
+    let root = mount_sized(initial, DESK).await;
+    (style, root)
+}
+
+const DESK: &str = "width: 1400px; --playground-h: 900px";
+
+fn assert_near(got: f64, want: f64) {
+    assert!((got - want).abs() < 2.0, "{got}, not {want}");
+}
+
 fn width_of(el: &Element) -> f64 {
     el.get_bounding_client_rect().width()
 }
@@ -1440,11 +1463,7 @@ fn forget_sizes() {
 async fn panes_resize_and_are_remembered() {
     let _style = with_style();
     forget_sizes();
-    let root = fresh_root();
-    root.set_attribute("style", "width: 1400px; --playground-h: 900px")
-        .expect("sized");
-    iommu_web::mount_with(root.clone(), State::initial(), false);
-    settle().await;
+    let root = mount_sized(State::initial(), DESK).await;
     let left = root.get_bounding_client_rect().left();
     let split = find(&root, ".splitter.vertical");
     let r = split.get_bounding_client_rect();
@@ -1455,21 +1474,13 @@ async fn panes_resize_and_are_remembered() {
     );
     settle().await;
     let editor = find(&root, ".editor-pane");
-    assert!(
-        (width_of(&editor) - 500.0).abs() < 2.0,
-        "{}",
-        width_of(&editor)
-    );
+    assert_near(width_of(&editor), 500.0);
     // The arrows on the focused divider: 24 px a press.
     split
         .dispatch_event(&key("keydown", "ArrowRight", false))
         .expect("dispatched");
     settle().await;
-    assert!(
-        (width_of(&editor) - 524.0).abs() < 2.0,
-        "{}",
-        width_of(&editor)
-    );
+    assert_near(width_of(&editor), 524.0);
     // The trace: dragged up to 300 px high.
     let rows = find(&root, ".splitter.horizontal");
     let r = rows.get_bounding_client_rect();
@@ -1487,18 +1498,11 @@ async fn panes_resize_and_are_remembered() {
     root.remove();
     // A reload: the sizes come back.
     let again = fresh_root();
-    again
-        .set_attribute("style", "width: 1400px; --playground-h: 900px")
-        .expect("sized");
+    again.set_attribute("style", DESK).expect("sized");
     iommu_web::mount_with(again.clone(), State::initial(), false);
     settle().await;
     settle().await;
-    let editor = find(&again, ".editor-pane");
-    assert!(
-        (width_of(&editor) - 524.0).abs() < 2.0,
-        "{}",
-        width_of(&editor)
-    );
+    assert_near(width_of(&find(&again, ".editor-pane")), 524.0);
     again.remove();
     forget_sizes();
 }
@@ -1523,14 +1527,8 @@ fn view_box(root: &Element) -> Vec<f64> {
 /// the wheel, a drag and the keyboard (without stepping the trace).
 #[wasm_bindgen_test]
 async fn the_topology_fits_zooms_and_pans() {
-    let _style = with_style();
-    forget_sizes();
     let board = preset("consumer-board-no-acs.iommu").expect("a preset");
-    let root = fresh_root();
-    root.set_attribute("style", "width: 1400px; --playground-h: 900px")
-        .expect("sized");
-    iommu_web::mount_with(root.clone(), State::booted(board, None), false);
-    settle().await;
+    let (_style, root) = desk(State::booted(board, None)).await;
     let pane = find(&root, ".topology").get_bounding_client_rect();
     let svg = find(&root, ".topo-view svg");
     let s = svg.get_bounding_client_rect();
@@ -1596,14 +1594,8 @@ async fn the_topology_fits_zooms_and_pans() {
 /// pane: it collapses and the page tables take the room.
 #[wasm_bindgen_test]
 async fn an_empty_topology_collapses() {
-    let _style = with_style();
-    forget_sizes();
     let lpae = preset("lpae-granules.iommu").expect("a preset");
-    let root = fresh_root();
-    root.set_attribute("style", "width: 1400px; --playground-h: 900px")
-        .expect("sized");
-    iommu_web::mount_with(root.clone(), State::booted(lpae, None), false);
-    settle().await;
+    let (_style, root) = desk(State::booted(lpae, None)).await;
     let topo = find(&root, ".topology.empty")
         .get_bounding_client_rect()
         .height();
@@ -1625,11 +1617,7 @@ fn shown(el: &Element) -> bool {
 async fn a_phone_shows_one_panel_at_a_time() {
     let _style = with_style();
     forget_sizes();
-    let root = fresh_root();
-    root.set_attribute("style", "width: 390px; --playground-h: 844px")
-        .expect("sized");
-    iommu_web::mount_with(root.clone(), State::initial(), false);
-    settle().await;
+    let root = mount_sized(State::initial(), "width: 390px; --playground-h: 844px").await;
     assert!(shown(&find(&root, ".phone-tabs")));
     let panels =
         |root: &Element| [".editor-pane", ".views", ".trace"].map(|s| shown(&find(root, s)));
@@ -1653,11 +1641,7 @@ async fn a_phone_shows_one_panel_at_a_time() {
         Some("true")
     );
     root.remove();
-    let wide = fresh_root();
-    wide.set_attribute("style", "width: 1400px; --playground-h: 900px")
-        .expect("sized");
-    iommu_web::mount_with(wide.clone(), State::initial(), false);
-    settle().await;
+    let wide = mount_sized(State::initial(), DESK).await;
     assert!(!shown(&find(&wide, ".phone-tabs")));
     assert_eq!(panels(&wide), [true, true, true]);
     wide.remove();

@@ -38,6 +38,21 @@ impl View {
         }
     }
 
+    fn zoomed(self, factor: f64) -> View {
+        View {
+            scale: self.scale * factor,
+            ..self
+        }
+    }
+
+    fn panned(self, dx: f64, dy: f64) -> View {
+        View {
+            cx: self.cx + dx,
+            cy: self.cy + dy,
+            ..self
+        }
+    }
+
     fn view_box(self, w: f64, h: f64) -> (f64, f64, f64, f64) {
         let (vw, vh) = (w / self.scale, h / self.scale);
         (self.cx - vw / 2.0, self.cy - vh / 2.0, vw, vh)
@@ -115,14 +130,8 @@ pub fn topo_view(p: &TopoViewProps) -> Html {
         let onclick = Callback::from(move |_: MouseEvent| set(f(*view)));
         html! { <button type="button" class="zoom-btn" {onclick} {title} aria-label={title}>{ label }</button> }
     };
-    let zoom_in: Rc<dyn Fn(View) -> View> = Rc::new(|v| View {
-        scale: v.scale * 1.4,
-        ..v
-    });
-    let zoom_out: Rc<dyn Fn(View) -> View> = Rc::new(|v| View {
-        scale: v.scale / 1.4,
-        ..v
-    });
+    let zoom_in: Rc<dyn Fn(View) -> View> = Rc::new(|v| v.zoomed(1.4));
+    let zoom_out: Rc<dyn Fn(View) -> View> = Rc::new(|v| v.zoomed(1.0 / 1.4));
     let fit: Rc<dyn Fn(View) -> View> = Rc::new(move |_| View::fit(w, h));
     let onwheel = {
         let (view, set, svg_ref) = (view.clone(), set.clone(), svg_ref.clone());
@@ -225,32 +234,16 @@ pub fn topo_view(p: &TopoViewProps) -> Html {
             let v = *view;
             // A unit of panning: a tenth of the visible box.
             let (_, _, vw, vh) = v.view_box(w, h);
+            let (pan_x, pan_y) = (vw / 10.0, vh / 10.0);
+            let zoomed = v.scale > 1.0;
             let next = match e.key().as_str() {
-                "+" | "=" => View {
-                    scale: v.scale * 1.4,
-                    ..v
-                },
-                "-" | "_" => View {
-                    scale: v.scale / 1.4,
-                    ..v
-                },
+                "+" | "=" => v.zoomed(1.4),
+                "-" | "_" => v.zoomed(1.0 / 1.4),
                 "Home" | "f" => View::fit(w, h),
-                "ArrowLeft" if v.scale > 1.0 => View {
-                    cx: v.cx - vw / 10.0,
-                    ..v
-                },
-                "ArrowRight" if v.scale > 1.0 => View {
-                    cx: v.cx + vw / 10.0,
-                    ..v
-                },
-                "ArrowUp" if v.scale > 1.0 => View {
-                    cy: v.cy - vh / 10.0,
-                    ..v
-                },
-                "ArrowDown" if v.scale > 1.0 => View {
-                    cy: v.cy + vh / 10.0,
-                    ..v
-                },
+                "ArrowLeft" if zoomed => v.panned(-pan_x, 0.0),
+                "ArrowRight" if zoomed => v.panned(pan_x, 0.0),
+                "ArrowUp" if zoomed => v.panned(0.0, -pan_y),
+                "ArrowDown" if zoomed => v.panned(0.0, pan_y),
                 _ => return,
             };
             e.prevent_default();
