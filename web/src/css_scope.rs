@@ -15,7 +15,8 @@
 //!   host page chose a light theme (mdBook: `<html class="light">` or `"rust"`), and also,
 //!   outside the media query, whenever the host page chose a dark theme (mdBook: `navy`,
 //!   `coal`, `ayu`): widgets follow the book's theme switcher, not only the system's;
-//! - other at-rules with a block (`@keyframes`) are kept as they are.
+//! - `@container` blocks are scoped like `@media`; other at-rules with a block (`@keyframes`)
+//!   are kept as they are.
 
 /// Class prefixes of the full app's chrome, which no widget draws.
 const APP_ONLY: [&str; 6] = [
@@ -84,7 +85,10 @@ fn rules(css: &str, prefixes: &[&str], dark: bool, out: &mut String, dark_copies
         let close = block_end(css, open + 1);
         let body = &css[open + 1..close];
         at = (close + 1).min(css.len());
-        if prelude.starts_with("@media") || prelude.starts_with("@supports") {
+        if prelude.starts_with("@media")
+            || prelude.starts_with("@supports")
+            || prelude.starts_with("@container")
+        {
             let is_dark = prelude.contains("prefers-color-scheme: dark");
             let inner = if is_dark {
                 &[DARK_SYSTEM][..]
