@@ -1,4 +1,5 @@
-//! dma_map_page + dma_unmap_page pairs in steady state, strict (DMA) vs lazy (DMA_FQ).
+//! dma_map_page + dma_unmap_page pairs in steady state, strict (DMA) vs lazy (DMA_FQ); and
+//! the same as a 1,000,000-pair `workload` with its counters, samples and series.
 
 #[macro_use]
 mod common;
@@ -6,6 +7,8 @@ mod common;
 use criterion::{Criterion, Throughput};
 use iommu_engine::dma::{DmaCookie, DmaDevice, DmaDirection};
 use iommu_engine::pgtable::{LpaeConfig, PagingDomain};
+use iommu_engine::scenario::series::workload_series;
+use iommu_engine::workload::{run_workload, WorkloadSpec};
 use std::hint::black_box;
 
 const PAIRS: u64 = 1024;
@@ -43,6 +46,23 @@ fn bench(c: &mut Criterion) {
                     acc ^= iova;
                 }
                 black_box(acc)
+            })
+        });
+    }
+    g.finish();
+    // The `workload` statement's engine: 1M pairs (live set 1: unmap, then map, as above),
+    // counters sampled every 10,000 pairs, then the series the CLI and the UI draw.
+    let mut g = c.benchmark_group("workload_1m");
+    g.throughput(Throughput::Elements(1_000_000));
+    for (name, lazy) in [("strict", false), ("lazy", true)] {
+        g.bench_function(name, |b| {
+            let spec = WorkloadSpec::new(1_000_000);
+            b.iter(|| {
+                let mut d = PagingDomain::new_lpae(LpaeConfig::default()).unwrap();
+                let mut cookie = DmaCookie::new(&d, 1, lazy).unwrap();
+                let mut dev = DmaDevice::new(true, u64::MAX);
+                let sum = run_workload(&mut d, &mut cookie, &mut dev, &spec, 0, &mut |_| true);
+                black_box(workload_series(&sum).len())
             })
         });
     }
