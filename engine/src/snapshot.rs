@@ -56,6 +56,10 @@ pub struct TableView {
     pub ranges: Vec<MappedRange>,
     /// The walk stopped at [`TableView::LIMIT`] leaves: more are mapped.
     pub truncated: bool,
+    /// The table's descriptors at this step, so the UI can draw the walk of any IOVA
+    /// ([`crate::pgtable::arm_lpae::WalkTables::iova_walk`]); not serialised.
+    #[serde(skip)]
+    pub walk: crate::pgtable::arm_lpae::WalkTables,
 }
 
 impl TableView {
@@ -260,6 +264,7 @@ fn table_view(t: &crate::pgtable::arm_lpae::ArmLpae) -> TableView {
     }
     TableView {
         start_level: t.start_level(),
+        walk: t.walk_tables(),
         ranges,
         truncated,
     }

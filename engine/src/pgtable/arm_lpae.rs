@@ -11,6 +11,9 @@ use crate::errno::Errno;
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 
+pub mod walk;
+pub use walk::{IovaWalk, WalkEnd, WalkKind, WalkLevel, WalkTables};
+
 /// `ARM_LPAE_MAX_LEVELS`.
 const MAX_LEVELS: u32 = 4;
 
