@@ -225,7 +225,11 @@ impl Kernel {
         let ranges: usize = snap
             .domains
             .iter()
-            .map(|d| d.table.as_ref().map_or(0, |t| t.ranges.len() + t.walk.len()))
+            .map(|d| {
+                d.table
+                    .as_ref()
+                    .map_or(0, |t| t.ranges.len() + t.walk.len())
+            })
             .sum();
         let items = snap.groups.len() + snap.devices.len() + snap.domains.len() + ranges;
         self.snapshot_items = self.snapshot_items.saturating_add(items);

@@ -977,6 +977,31 @@ fn import_groups(root: &Element) -> Vec<(String, String, String)> {
         .map(|e| {
             let a = |k: &str| e.get_attribute(k).unwrap_or_default();
             (a("data-real"), a("data-members"), a("data-same"))
+
+/// Types `iova` into domain `label`'s walk field and returns the drawn walk.
+async fn walk(root: &Element, label: &str, iova: &str) -> Element {
+    let input: web_sys::HtmlInputElement = find(
+        root,
+        &format!(".walk-input[data-domain='{label}'] input.walk-iova"),
+    )
+    .unchecked_into();
+    input.set_value(iova);
+    input
+        .dispatch_event(&bubbling("change"))
+        .expect("dispatched");
+    settle().await;
+    find(root, &format!(".pt-walk[data-domain='{label}']"))
+}
+
+fn levels(w: &Element) -> Vec<String> {
+    all(w, "[data-pt-level]")
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {}",
+                l.get_attribute("data-pt-level").unwrap_or_default(),
+                text(&find(l, ".walk-kind"))
+            )
         })
         .collect()
 }
@@ -1079,6 +1104,65 @@ async fn a_failed_import_keeps_the_pasted_text_and_says_where() {
     assert_eq!(area.value(), pasted);
     // The editor's scenario is untouched.
     assert_eq!(textarea(&root).value(), default_text());
+
+/// Issue 15 §1: the walk per granule (start level from the IAS), a block, an unmapped IOVA.
+#[wasm_bindgen_test]
+async fn the_page_table_walk_is_drawn_for_every_granule_a_block_and_a_fault() {
+    let scenario = "iommu s4 kind=arm-smmu-v3 granule=4K ias=48\n\
+                iommu s16 kind=arm-smmu-v3 granule=16K ias=48\n\
+                iommu s64 kind=arm-smmu-v3 granule=64K ias=48\n\
+                d4 = iommu_domain_alloc(s4)\n\
+                d16 = iommu_domain_alloc(s16)\n\
+                d64 = iommu_domain_alloc(s64)\n\
+                iommu_map(d4, 0x12_3456_7000, 0x8000_1000, 4K, RW)\n\
+                iommu_map(d4, 0x20_0000, 0x9000_0000, 2M, RW)\n\
+                iommu_map(d16, 0x4000, 0xa000_4000, 16K, RW)\n\
+                iommu_map(d64, 0x1_0000, 0xb001_0000, 64K, RW)\n";
+    let root = mount(State::new(scenario, None, 99)).await;
+    // 4K: four levels, the index bits in the address, the PA arithmetic.
+    let w = walk(&root, "d4", "0x12_3456_7abc").await;
+    assert_eq!(levels(&w), ["0 table", "1 table", "2 table", "3 page"]);
+    let bits: Vec<String> = all(&w, ".walk-address .bits").iter().map(text).collect();
+    assert_eq!(
+        bits,
+        [
+            "[47:39] 0x0",
+            "[38:30] 0x48",
+            "[29:21] 0x1a2",
+            "[20:12] 0x167",
+            "[11:0] 0xabc"
+        ]
+    );
+    assert_eq!(
+        text(&find(&w, ".walk-end")),
+        "PA = 0x80001000 + IOVA[11:0] 0xabc = 0x80001abc"
+    );
+    let l3 = find(&w, "[data-pt-level='3']");
+    assert!(
+        text(&find(&l3, ".walk-desc")).starts_with("0x0000000080001"),
+        "{}",
+        text(&l3)
+    );
+    // The 2M block ends at level 2 with a 21-bit offset.
+    let w = walk(&root, "d4", "0x20_1234").await;
+    assert_eq!(levels(&w), ["0 table", "1 table", "2 block"]);
+    assert_eq!(
+        text(&find(&w, ".walk-end")),
+        "PA = 0x90000000 + IOVA[20:0] 0x1234 = 0x90001234"
+    );
+    // Unmapped: the walk stops at the empty level-2 entry next to the block.
+    let w = walk(&root, "d4", "0x40_0000").await;
+    assert_eq!(levels(&w), ["0 table", "1 table", "2 invalid"]);
+    assert!(text(&find(&w, ".walk-end.fault")).starts_with("translation fault at level 2"));
+    // 16K, 48-bit IAS: four levels, a 2-entry pgd indexed by bit 47.
+    let w = walk(&root, "d16", "0x4010").await;
+    assert_eq!(levels(&w), ["0 table", "1 table", "2 table", "3 page"]);
+    assert!(text(&find(&w, "[data-pt-level='0']")).contains("of 2 ← IOVA[47:47]"));
+    assert!(text(&find(&w, ".walk-end")).ends_with("= 0xa0004010"));
+    // 64K: the walk starts at level 1.
+    let w = walk(&root, "d64", "0x1_0020").await;
+    assert_eq!(levels(&w), ["1 table", "2 table", "3 page"]);
+    assert!(text(&find(&w, ".walk-end")).ends_with("= 0xb0010020"));
 }
 
 /// Issue 14 item 12: web/index.html shows a loading state at once (static HTML and CSS,

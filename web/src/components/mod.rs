@@ -15,6 +15,7 @@ pub mod lines;
 pub mod notice;
 pub mod page_table;
 pub mod preset_menu;
+pub mod pt_walk;
 pub mod share_button;
 pub mod splitter;
 pub mod toolbar;

@@ -1,6 +1,7 @@
 //! Page tables: for every paging domain alive at the cursor, its ARM LPAE table and IOTLB
 //! counters (PTE writes, tables, invalidations, stale hits) and its DMA cookie's (IOVA
 //! rcache, flush queue). A counter the cursor's step changed is marked.
+use crate::components::pt_walk::{parse_iova, PtWalk};
 use crate::state::use_app_state;
 use iommu_engine::mapping::MapCounters;
 use iommu_engine::pgtable::arm_lpae::decode;
@@ -62,6 +63,8 @@ pub fn page_table_panel() -> Html {
     let state = use_app_state();
     // The range whose PTE is shown: (domain label, first IOVA).
     let picked = use_state(|| None::<(String, u64)>);
+    // The IOVA whose walk is drawn: (domain label, IOVA), from a range click or typed.
+    let walk_at = use_state(|| None::<(String, u64)>);
     let snap = state.snapshot();
     // The counters before the cursor's step, where it changed them.
     let before: Vec<(DomainId, MapCounters)> = state
@@ -131,7 +134,13 @@ pub fn page_table_panel() -> Html {
                     </tbody>
                 </table>
                 </div>
-                { for domains.iter().filter_map(|(d, _)| d.table.as_ref().filter(|t| !t.ranges.is_empty()).map(|t| (d, t))).map(|(d, t)| ranges(&d.label, t, &picked)) }
+                { for domains.iter().filter_map(|(d, _)| d.table.as_ref().filter(|t| !t.ranges.is_empty()).map(|t| (d, t))).map(|(d, t)| ranges(&d.label, t, &picked, &walk_at)) }
+                { for domains.iter().filter_map(|(d, _)| d.table.as_ref().map(|t| (d, t))).map(|(d, _)| walk_input(&d.label, &walk_at)) }
+                { for walk_at.as_ref().and_then(|(label, iova)| {
+                    let d = domains.iter().find(|(d, _)| d.label == *label)?.0;
+                    let t = d.table.as_ref()?;
+                    Some(html! { <PtWalk label={label.clone()} tables={t.walk.clone()} iova={*iova} /> })
+                }) }
                 { for picked.as_ref().and_then(|(label, iova)| {
                     let d = domains.iter().find(|(d, _)| d.label == *label)?.0;
                     let r = d.table.as_ref()?.ranges.iter().find(|r| r.iova == *iova)?;
@@ -177,7 +186,32 @@ fn pte_details(label: &str, r: &MappedRange) -> Html {
 }
 
 /// The mapped ranges of one domain: a bar of the IOVA span they cover and the list.
-fn ranges(label: &str, t: &TableView, picked: &UseStateHandle<Option<(String, u64)>>) -> Html {
+/// A field to type an IOVA of domain `label` and draw its walk.
+fn walk_input(label: &str, walk_at: &UseStateHandle<Option<(String, u64)>>) -> Html {
+    let onchange = {
+        let walk_at = walk_at.clone();
+        let label = label.to_string();
+        Callback::from(move |e: Event| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            if let Some(iova) = parse_iova(&input.value()) {
+                walk_at.set(Some((label.clone(), iova)));
+            }
+        })
+    };
+    html! {
+        <label class="walk-input" data-domain={label.to_string()}>
+            { format!("walk an IOVA of {label}: ") }
+            <input class="mono walk-iova" type="text" placeholder="0x10_0000" spellcheck="false" {onchange} />
+        </label>
+    }
+}
+
+fn ranges(
+    label: &str,
+    t: &TableView,
+    picked: &UseStateHandle<Option<(String, u64)>>,
+    walk_at: &UseStateHandle<Option<(String, u64)>>,
+) -> Html {
     let lo = t.ranges.first().map_or(0, |r| r.iova);
     let hi = t.ranges.last().map_or(0, |r| r.iova + r.size);
     let span = (hi - lo).max(1) as f64;
@@ -209,7 +243,11 @@ fn ranges(label: &str, t: &TableView, picked: &UseStateHandle<Option<(String, u6
                         let on = picked.as_ref() == Some(&key);
                         let pick = {
                             let picked = picked.clone();
-                            move || picked.set(if on { None } else { Some(key.clone()) })
+                            let walk_at = walk_at.clone();
+                            move || {
+                                walk_at.set(if on { None } else { Some(key.clone()) });
+                                picked.set(if on { None } else { Some(key.clone()) });
+                            }
                         };
                         let onclick = {
                             let pick = pick.clone();

@@ -210,13 +210,20 @@ impl ArmLpae {
 
     /// The table page at model PA `pa`, if it is one.
     fn table_at(&self, pa: u64) -> Option<&[u64]> {
-        self.tables.get((pa >> self.pg_shift) as usize).map(|t| &t[..])
+        self.tables
+            .get((pa >> self.pg_shift) as usize)
+            .map(|t| &t[..])
     }
 
     /// The walk of `iova` through the live table, level by level.
     pub fn iova_walk(&self, iova: u64) -> IovaWalk {
         self.geometry().walk(iova, |pa, idx| {
-            Some(self.table_at(pa).and_then(|t| t.get(idx)).copied().unwrap_or(0))
+            Some(
+                self.table_at(pa)
+                    .and_then(|t| t.get(idx))
+                    .copied()
+                    .unwrap_or(0),
+            )
         })
     }
 
@@ -318,7 +325,10 @@ mod tests {
         assert_eq!(w.end, WalkEnd::Fault { level: 0 });
         let t = table(0x1_0000, 48);
         let w = t.iova_walk(0x1_0000);
-        assert_eq!((w.start_level, w.levels[0].idx_hi, w.levels[0].idx_lo), (1, 47, 42));
+        assert_eq!(
+            (w.start_level, w.levels[0].idx_hi, w.levels[0].idx_lo),
+            (1, 47, 42)
+        );
         // 4K with a 32-bit IAS starts at level 1 (4 entries).
         let t = table(0x1000, 32);
         assert_eq!(t.iova_walk(0).levels[0].entries, 4);
@@ -330,14 +340,30 @@ mod tests {
         let mut t = table(0x1000, 48);
         map(&mut t, 0x20_0000, 0x8000_0000, 0x20_0000);
         let w = t.iova_walk(0x20_1234);
-        assert_eq!(w.levels.last().map(|l| (l.level, l.kind)), Some((2, WalkKind::Block)));
-        assert!(matches!(w.end, WalkEnd::Mapped { phys: 0x8000_1234, off_bits: 21, .. }));
+        assert_eq!(
+            w.levels.last().map(|l| (l.level, l.kind)),
+            Some((2, WalkKind::Block))
+        );
+        assert!(matches!(
+            w.end,
+            WalkEnd::Mapped {
+                phys: 0x8000_1234,
+                off_bits: 21,
+                ..
+            }
+        ));
         // Next to the block: the level-2 entry is empty, the walk faults at level 2.
         let w = t.iova_walk(0x40_0000);
         assert_eq!(w.end, WalkEnd::Fault { level: 2 });
         assert_eq!(w.levels.len(), 3);
         // Far away: the level-0 entry is empty.
-        assert_eq!(t.iova_walk(0x8000_0000_0000).end, WalkEnd::Fault { level: 0 });
-        assert_eq!(t.walk_tables().iova_walk(0x40_0000).map(|w| w.end), Some(WalkEnd::Fault { level: 2 }));
+        assert_eq!(
+            t.iova_walk(0x8000_0000_0000).end,
+            WalkEnd::Fault { level: 0 }
+        );
+        assert_eq!(
+            t.walk_tables().iova_walk(0x40_0000).map(|w| w.end),
+            Some(WalkEnd::Fault { level: 2 })
+        );
     }
 }
