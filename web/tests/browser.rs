@@ -977,6 +977,109 @@ fn import_groups(root: &Element) -> Vec<(String, String, String)> {
         .map(|e| {
             let a = |k: &str| e.get_attribute(k).unwrap_or_default();
             (a("data-real"), a("data-members"), a("data-same"))
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn import_draws_a_real_machines_groups_and_answers_what_ifs() {
+    let root = mount(State::initial()).await;
+    import_paste(&root, Z170).await;
+    until(|| !all(&root, ".import-group").is_empty()).await;
+    assert_eq!(
+        find(&root, ".import-machine")
+            .get_attribute("data-import")
+            .as_deref(),
+        Some("done")
+    );
+    let groups = import_groups(&root);
+    assert_eq!(groups.len(), 14, "{groups:?}");
+    assert!(groups.contains(&("1".into(), "00:01.0 01:00.0 01:00.1".into(), "true".into())));
+    assert!(groups.iter().all(|g| g.2 == "true"), "{groups:?}");
+    assert_eq!(
+        find(&root, ".import-result")
+            .get_attribute("data-reproduced")
+            .as_deref(),
+        Some("true")
+    );
+    // What if the kernel had `pcie_acs_override=downstream`: the CPU's x16 port leaves the
+    // GPU's group; GPU and audio stay together (a multifunction device without ACS).
+    click(&find(
+        &root,
+        "input[data-setting='pcie_acs_override=downstream']",
+    ));
+    settle().await;
+    let g1 = find(&root, ".import-group[data-real='1']");
+    assert_eq!(g1.get_attribute("data-same").as_deref(), Some("false"));
+    let sims: Vec<String> = all(&g1, ".import-sim-group")
+        .iter()
+        .filter_map(|e| e.get_attribute("data-members"))
+        .collect();
+    assert_eq!(sims, vec!["00:01.0", "01:00.0 01:00.1"]);
+    assert_eq!(
+        find(&root, ".import-what-if")
+            .get_attribute("data-split")
+            .as_deref(),
+        Some("1")
+    );
+    // And `multifunction` too: the audio function gets its own group.
+    click(&find(
+        &root,
+        "input[data-setting='pcie_acs_override=multifunction']",
+    ));
+    settle().await;
+    let g1 = find(&root, ".import-group[data-real='1']");
+    let sims: Vec<String> = all(&g1, ".import-sim-group")
+        .iter()
+        .filter_map(|e| e.get_attribute("data-members"))
+        .collect();
+    assert_eq!(sims, vec!["00:01.0", "01:00.0", "01:00.1"]);
+    // Opened in the playground: the imported scenario (with the what-if) is the editor's
+    // text and the machine is drawn with the what-if's groups.
+    click(&find(&root, "button.import-open-scenario"));
+    until(|| {
+        textarea(&root)
+            .value()
+            .contains("pcie_acs_override=downstream,multifunction")
+    })
+    .await;
+    until(|| {
+        all(&root, ".topology g.group-region")
+            .iter()
+            .any(|e| e.get_attribute("data-members").as_deref() == Some("01:00.1"))
+    })
+    .await;
+    let regions: Vec<String> = all(&root, ".topology g.group-region")
+        .iter()
+        .filter_map(|e| e.get_attribute("data-members"))
+        .collect();
+    assert!(regions.contains(&"01:00.0".to_string()), "{regions:?}");
+    assert!(
+        regions.contains(&"00:14.0 00:14.2".to_string()),
+        "{regions:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_import_keeps_the_pasted_text_and_says_where() {
+    let root = mount(State::initial()).await;
+    let pasted = "hello\nnothing here is lspci\n";
+    import_paste(&root, pasted).await;
+    until(|| !all(&root, ".import-error").is_empty()).await;
+    let e = find(&root, ".import-error");
+    assert!(e.get_attribute("data-line").is_some());
+    assert!(e.get_attribute("data-col").is_some());
+    assert_eq!(
+        find(&root, ".import-machine")
+            .get_attribute("data-import")
+            .as_deref(),
+        Some("failed")
+    );
+    let area: HtmlTextAreaElement = find(&root, "textarea.import-paste").unchecked_into();
+    assert_eq!(area.value(), pasted);
+    // The editor's scenario is untouched.
+    assert_eq!(textarea(&root).value(), default_text());
+}
 
 /// Types `iova` into domain `label`'s walk field and returns the drawn walk.
 async fn walk(root: &Element, label: &str, iova: &str) -> Element {
