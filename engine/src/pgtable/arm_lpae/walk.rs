@@ -88,6 +88,17 @@ impl WalkGeometry {
         }
     }
 
+    /// `iopte_to_paddr()` (v6.12), as [`ArmLpae`] reads a leaf: with the 64K granule a
+    /// 52-bit PA's bits 51:48 come from descriptor bits 15:12.
+    const fn to_paddr(&self, pte: u64) -> u64 {
+        let paddr = pte & PTE_ADDR_MASK;
+        if self.pg_shift < 16 {
+            paddr
+        } else {
+            (paddr | (paddr << (48 - 12))) & (PTE_ADDR_MASK << 4)
+        }
+    }
+
     /// The walk of `iova`, reading descriptor `idx` of the table at `pa` with `read`
     /// (`None`: not known).
     fn walk(&self, iova: u64, read: impl Fn(u64, usize) -> Option<u64>) -> IovaWalk {
@@ -136,7 +147,7 @@ impl WalkGeometry {
                 }
                 WalkKind::Block | WalkKind::Page => {
                     let offset = iova & ((1u64 << shift) - 1);
-                    let out_base = desc & PTE_ADDR_MASK & !((1u64 << shift) - 1);
+                    let out_base = self.to_paddr(desc) & !((1u64 << shift) - 1);
                     w.end = WalkEnd::Mapped {
                         out_base,
                         offset,
