@@ -90,7 +90,7 @@ impl WalkGeometry {
 
     /// `iopte_to_paddr()` (v6.12), as [`ArmLpae`] reads a leaf: with the 64K granule a
     /// 52-bit PA's bits 51:48 come from descriptor bits 15:12.
-    const fn to_paddr(&self, pte: u64) -> u64 {
+    const fn leaf_paddr(&self, pte: u64) -> u64 {
         let paddr = pte & PTE_ADDR_MASK;
         if self.pg_shift < 16 {
             paddr
@@ -147,7 +147,7 @@ impl WalkGeometry {
                 }
                 WalkKind::Block | WalkKind::Page => {
                     let offset = iova & ((1u64 << shift) - 1);
-                    let out_base = self.to_paddr(desc) & !((1u64 << shift) - 1);
+                    let out_base = self.leaf_paddr(desc) & !((1u64 << shift) - 1);
                     w.end = WalkEnd::Mapped {
                         out_base,
                         offset,
