@@ -89,6 +89,17 @@ impl Default for LpaeConfig {
     }
 }
 
+/// `iopte_to_paddr()` for a table of page shift `pg_shift` ([`ArmLpae`]'s reading of a
+/// descriptor's output address, shared with the walk view).
+const fn iopte_to_paddr(pte: u64, pg_shift: u32) -> u64 {
+    let paddr = pte & PTE_ADDR_MASK;
+    if pg_shift < 16 {
+        paddr
+    } else {
+        (paddr | (paddr << (48 - 12))) & (PTE_ADDR_MASK << 4)
+    }
+}
+
 /// One stage-1 descriptor decoded, for the UI's PTE details (ARM ARM D8.3 "VMSAv8-64
 /// translation table format descriptors", with io-pgtable-arm.c's bit names). Read-only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -455,12 +466,7 @@ impl ArmLpae {
     /// 52-bit PA's bits 51:48 sit in descriptor bits 15:12 and rotate back to the top.
     #[inline]
     const fn to_paddr(&self, pte: u64) -> u64 {
-        let paddr = pte & PTE_ADDR_MASK;
-        if self.pg_shift < 16 {
-            paddr
-        } else {
-            (paddr | (paddr << (48 - 12))) & (PTE_ADDR_MASK << 4)
-        }
+        iopte_to_paddr(pte, self.pg_shift)
     }
 
     /// `paddr_to_iopte()` (v6.12): "Of the bits which overlap, either 51:48 or 15:12 are

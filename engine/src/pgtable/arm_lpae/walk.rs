@@ -88,17 +88,6 @@ impl WalkGeometry {
         }
     }
 
-    /// `iopte_to_paddr()` (v6.12), as [`ArmLpae`] reads a leaf: with the 64K granule a
-    /// 52-bit PA's bits 51:48 come from descriptor bits 15:12.
-    const fn leaf_paddr(&self, pte: u64) -> u64 {
-        let paddr = pte & PTE_ADDR_MASK;
-        if self.pg_shift < 16 {
-            paddr
-        } else {
-            (paddr | (paddr << (48 - 12))) & (PTE_ADDR_MASK << 4)
-        }
-    }
-
     /// The walk of `iova`, reading descriptor `idx` of the table at `pa` with `read`
     /// (`None`: not known).
     fn walk(&self, iova: u64, read: impl Fn(u64, usize) -> Option<u64>) -> IovaWalk {
@@ -147,7 +136,8 @@ impl WalkGeometry {
                 }
                 WalkKind::Block | WalkKind::Page => {
                     let offset = iova & ((1u64 << shift) - 1);
-                    let out_base = self.leaf_paddr(desc) & !((1u64 << shift) - 1);
+                    let out_base =
+                        super::iopte_to_paddr(desc, self.pg_shift) & !((1u64 << shift) - 1);
                     w.end = WalkEnd::Mapped {
                         out_base,
                         offset,
