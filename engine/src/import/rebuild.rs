@@ -190,22 +190,16 @@ impl Machine {
                 .then(|| self.hosts.get(f.host).map(|h| sp(h.name.clone())))
                 .flatten();
             let decl = PciDecl {
-                bdf: sp(written(f.bdf)),
-                ty: sp(f.ty),
                 parent: f.parent.map(|p| sp(written(p))),
                 host,
                 acs,
                 acs_cap,
                 acs_ctl,
                 id: f.id.map(sp),
-                subsys: None,
-                untrusted: None,
                 // No format prints the header's multifunction bit (see [`super::Device`]):
-                // the language derives it from the slot's other functions.
-                multifunction: None,
-                sriov: None,
-                vf_offset: None,
-                vf_stride: None,
+                // the language derives it from the slot's other functions (`new` leaves it
+                // out, with subsys, untrusted and the SR-IOV fields).
+                ..PciDecl::new(sp(written(f.bdf)), sp(f.ty))
             };
             let comment = (!f.notes.is_empty()).then(|| {
                 let parts: Vec<String> = f.notes.iter().map(Note::to_string).collect();

@@ -338,6 +338,29 @@ pub struct PciDecl {
     pub vf_stride: Option<Spanned<Number>>,
 }
 
+impl PciDecl {
+    /// A function with only its address and type: every attribute left out, as the parser
+    /// starts a `pci` line and the import starts a rebuilt function.
+    pub fn new(bdf: Spanned<WrittenBdf>, ty: Spanned<PciType>) -> PciDecl {
+        PciDecl {
+            bdf,
+            ty,
+            parent: None,
+            host: None,
+            acs: None,
+            acs_cap: None,
+            acs_ctl: None,
+            id: None,
+            subsys: None,
+            untrusted: None,
+            multifunction: None,
+            sriov: None,
+            vf_offset: None,
+            vf_stride: None,
+        }
+    }
+}
+
 /// A PCI address as written: the address, and whether the file spelled its segment
 /// (`0000:01:00.0` prints back with it, `01:00.0` without).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -1389,22 +1389,7 @@ fn pci(cur: &mut Cursor) -> Result<PciDecl, ParseError> {
         let names = PciType::ALL.map(PciType::keyword);
         return Err(unknown("PCI device type", &t.node, t.span, &names));
     };
-    let mut d = PciDecl {
-        bdf,
-        ty: Spanned::new(ty, t.span),
-        parent: None,
-        host: None,
-        acs: None,
-        acs_cap: None,
-        acs_ctl: None,
-        id: None,
-        subsys: None,
-        untrusted: None,
-        multifunction: None,
-        sriov: None,
-        vf_offset: None,
-        vf_stride: None,
-    };
+    let mut d = PciDecl::new(bdf, Spanned::new(ty, t.span));
     let mut seen = Vec::new();
     while cur.peek().is_some() {
         let k = attr_key(
