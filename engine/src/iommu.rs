@@ -14,7 +14,7 @@ use crate::invariants;
 use crate::mapping;
 use crate::record::Recorder;
 use crate::snapshot::{diff, Snapshot};
-use crate::trace::{Breach, Event, NestedResult, Ret};
+use crate::trace::{Breach, Event, IovaAt, NestedResult, Ret};
 
 /// The whole model: one kernel of one era.
 #[derive(Debug)]
@@ -185,7 +185,36 @@ impl Kernel {
                 r
             }
         };
-        self.finish(call.name(), args, result, before)
+        let mut ev = self.finish(call.name(), args, result, before);
+        ev.iova_at = self.iova_at(call, result);
+        if let Some(last) = self.events.last_mut() {
+            last.iova_at = ev.iova_at;
+        }
+        ev
+    }
+
+    /// The IOVA `call` names and the domain translating it ([`Event::iova_at`]): the
+    /// argument of `iommu_map`/`iommu_unmap`/`iommu_iova_to_phys`, the result of a
+    /// `dma_map_page` that worked, the argument of `dma_unmap_page`/`device_dma` in the
+    /// device's domain.
+    fn iova_at(&self, call: &Call, result: Ret) -> Option<IovaAt> {
+        let in_dev = |dev: DeviceId, iova: u64| match self.core.dma_target(dev) {
+            crate::core::DmaTarget::Domain(domain) => Some(IovaAt { domain, iova }),
+            _ => None,
+        };
+        match (call, result) {
+            (Call::IommuMap { domain, iova, .. }, _)
+            | (Call::IommuUnmap { domain, iova, .. }, _)
+            | (Call::IommuIovaToPhys { domain, iova }, _) => Some(IovaAt {
+                domain: *domain,
+                iova: *iova,
+            }),
+            (Call::DmaMapPage { dev, .. }, Ret::Value(iova)) => in_dev(*dev, iova),
+            (Call::DmaUnmapPage { dev, iova, .. }, _) | (Call::DeviceDma { dev, iova, .. }, _) => {
+                in_dev(*dev, *iova)
+            }
+            _ => None,
+        }
     }
 
     /// A `workload` statement: `spec.count` `dma_map_page`/`dma_unmap_page` pairs on `dev`
@@ -226,9 +255,11 @@ impl Kernel {
             .domains
             .iter()
             .map(|d| {
-                d.table
+                let table = d
+                    .table
                     .as_ref()
-                    .map_or(0, |t| t.ranges.len() + t.walk.len())
+                    .map_or(0, |t| t.ranges.len() + t.walk.len());
+                table + d.iova.as_ref().map_or(0, |v| v.spans.len())
             })
             .sum();
         let items = snap.groups.len() + snap.devices.len() + snap.domains.len() + ranges;
@@ -266,6 +297,7 @@ impl Kernel {
             breaches,
             snapshot,
             workload: None,
+            iova_at: None,
         };
         self.events.push(ev.clone());
         ev

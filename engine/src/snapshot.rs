@@ -4,6 +4,7 @@
 use crate::core::{BoundDriver, Core, DmaTarget, Group};
 use crate::domain::{DomainRole, DomainType, Geometry};
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
+use crate::iova::IovaView;
 use crate::mapping::MapCounters;
 use crate::trace::Delta;
 use serde::Serialize;
@@ -45,6 +46,12 @@ pub struct DomainView {
     /// `tables`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub table: Option<TableView>,
+    /// The DMA cookie's IOVA allocator (drivers/iommu/iova.c), for the UI's map of the IOVA
+    /// space (only in snapshots taken with `tables`; bounded by [`IovaView::LIMIT`]). Not
+    /// serialised, like [`TableView::walk`]: the allocator's caches are not the state a
+    /// snapshot's JSON compares (a failed `dma_map_page` leaves its IOVA in an rcache).
+    #[serde(skip)]
+    pub iova: Option<IovaView>,
 }
 
 /// The mapped ranges of a paging domain's table: its leaves in IOVA order, runs of leaves
@@ -124,6 +131,11 @@ impl Core {
                         .as_deref()
                         .filter(|_| tables)
                         .map(|p| table_view(&p.pgtable.inner)),
+                    iova: d
+                        .cookie
+                        .as_deref()
+                        .filter(|_| tables)
+                        .map(|c| c.iovad.view()),
                 })
                 .collect(),
         }

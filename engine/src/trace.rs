@@ -367,6 +367,18 @@ pub struct Event {
     /// A `workload` statement's sampled summary (its million calls are not traced one by one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workload: Option<Box<crate::workload::WorkloadSummary>>,
+    /// The IOVA the call names and the domain that translates it (`iommu_map()`'s
+    /// argument, `dma_map_page()`'s result, ...): where the UI's page-table walk starts.
+    /// Not serialised (the CLI's JSON is unchanged).
+    #[serde(skip)]
+    pub iova_at: Option<IovaAt>,
+}
+
+/// An IOVA in a domain ([`Event::iova_at`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IovaAt {
+    pub domain: DomainId,
+    pub iova: u64,
 }
 
 impl Event {
@@ -390,6 +402,7 @@ impl Event {
             breaches: Vec::new(),
             snapshot: None,
             workload: None,
+            iova_at: None,
         }
     }
 

@@ -11,11 +11,13 @@
 
 pub mod rbtree;
 pub mod rcache;
+pub mod view;
 
 use crate::errno::Errno;
 use rcache::{IovaRcache, RcacheStats};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+pub use view::IovaView;
 
 pub use rcache::{IOVA_DEPOT_DELAY_MS, IOVA_MAG_SIZE, IOVA_RANGE_CACHE_MAX_SIZE};
 
@@ -23,7 +25,7 @@ pub use rcache::{IOVA_DEPOT_DELAY_MS, IOVA_MAG_SIZE, IOVA_RANGE_CACHE_MAX_SIZE};
 pub const IOVA_ANCHOR: u64 = u64::MAX;
 
 /// An allocated range of page frames (`struct iova`), inclusive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Iova {
     pub pfn_lo: u64,
     pub pfn_hi: u64,

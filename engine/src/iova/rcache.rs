@@ -15,8 +15,8 @@ pub const IOVA_DEPOT_DELAY_MS: u64 = 100;
 /// `struct iova_magazine`.
 #[derive(Clone, Debug)]
 pub struct Magazine {
-    size: usize,
-    pfns: [u64; IOVA_MAG_SIZE],
+    pub(super) size: usize,
+    pub(super) pfns: [u64; IOVA_MAG_SIZE],
 }
 
 impl Magazine {
@@ -70,8 +70,8 @@ impl Magazine {
 /// `struct iova_cpu_rcache`.
 #[derive(Clone, Debug)]
 pub struct CpuRcache {
-    loaded: Box<Magazine>,
-    prev: Box<Magazine>,
+    pub(super) loaded: Box<Magazine>,
+    pub(super) prev: Box<Magazine>,
 }
 
 /// Counters of one size class.
@@ -88,20 +88,19 @@ pub struct RcacheStats {
 /// `struct iova_rcache`.
 #[derive(Clone, Debug)]
 pub struct IovaRcache {
-    cpus: Vec<CpuRcache>,
+    pub(super) cpus: Vec<CpuRcache>,
     /// The depot, a stack (`iova_depot_push/pop` on a singly linked list). Boxed so a
     /// magazine moves between a CPU and the depot as a pointer, as in the kernel.
     #[allow(clippy::vec_box)]
-    depot: Vec<Box<Magazine>>,
+    pub(super) depot: Vec<Box<Magazine>>,
     /// When the delayed depot-trimming work fires, if scheduled.
-    work_due: Option<u64>,
-    hits: u64,
-    misses: u64,
+    pub(super) work_due: Option<u64>,
+    pub(super) hits: u64,
+    pub(super) misses: u64,
 }
 
 impl IovaRcache {
     /// Every pfn this size class caches (CPU magazines and depot).
-    #[cfg(test)]
     pub(crate) fn cached_pfns(&self) -> impl Iterator<Item = u64> + '_ {
         let cpus = self.cpus.iter().flat_map(|c| [&c.loaded, &c.prev]);
         cpus.chain(self.depot.iter())

@@ -151,3 +151,51 @@ fn bad_arguments_never_panic() {
     assert_eq!(d.alloc_iova_fast(1, 0, true, 7), 0);
     assert_eq!(d.alloc_iova(u64::MAX, u64::MAX, true), None);
 }
+
+#[test]
+fn iova_view_summarises_a_large_tree_in_bounded_spans() {
+    let mut d = iovad();
+    // 300 single pages top-down below 4G, contiguous: 0xf_fed4..=0xf_ffff.
+    for _ in 0..300 {
+        assert!(d.alloc_iova(1, LIM32, true).is_some());
+    }
+    let hi = d.alloc_iova(16, (1 << 36) - 1, true).unwrap();
+    assert_eq!(hi.pfn_lo, (1 << 36) - 16);
+    let v = d.view();
+    assert_eq!(v.ranges, 301);
+    assert!(v.summarised && v.spans.len() <= view::IovaView::LIMIT);
+    // The 300 pages touch: one span; the 64-bit range is the other.
+    let got: Vec<(u64, u64)> = v.spans.iter().map(|s| (s.pfn_lo, s.pfn_hi)).collect();
+    assert_eq!(got, [(0xf_fed4, 0xf_ffff), ((1 << 36) - 16, (1 << 36) - 1)]);
+    assert_eq!(v.cached_node, Some(hi));
+    assert_eq!(v.cached32_node.map(|n| n.pfn_lo), Some(0xf_fed4));
+    // A failed allocation below 4G is remembered as max32_alloc_size.
+    let mut small = IovaDomain::new(4096, 0xf_fff0, 1).unwrap();
+    assert!(small.alloc_iova(16, LIM32, true).is_some());
+    assert!(small.alloc_iova(2, LIM32, true).is_none());
+    assert_eq!(small.view().max32_alloc_size, 2);
+}
+
+#[test]
+fn iova_view_magazines_fill_loaded_then_prev_then_the_depot() {
+    let mut d = iovad();
+    let pfns: Vec<u64> = (0..300)
+        .map(|_| d.alloc_iova_fast(1, LIM32, true, 0))
+        .collect();
+    for p in &pfns {
+        d.free_iova_fast(*p, 1, 0);
+    }
+    // 127 fill `loaded`; the 128th swaps the full one into `prev`; the 255th finds both
+    // full and sends `loaded` to the depot: 300 = 127 (depot) + 127 (prev) + 46 (loaded).
+    let v = d.view();
+    let c = &v.rcaches[0];
+    assert_eq!(
+        c.cpus[0],
+        view::CpuMagazines {
+            loaded: 46,
+            prev: 127
+        }
+    );
+    assert_eq!(c.depot, 1);
+    assert_eq!(c.depot_work_due_ms, Some(IOVA_DEPOT_DELAY_MS));
+}

@@ -1372,3 +1372,145 @@ fn kernel_command_line_config_errors_point_into_the_value() {
     assert_eq!(ok.len(), 2);
     assert_eq!((ok[1].span.col, ok[1].span.start), (10, 9));
 }
+
+mod iova_view {
+    use crate::iova::view::{CpuMagazines, IovaSpan};
+    use crate::iova::Iova;
+    use crate::scenario::view::snapshot_at;
+    use crate::scenario::{run, Options, Run};
+    use crate::trace::IovaAt;
+
+    /// A strict (DMA) NIC: three maps, two unmaps. Values derived from iova.c by hand:
+    /// - `a` (1 page): the rcache is empty, so __alloc_and_insert_iova_range() searches down
+    ///   from cached32_node (the anchor) below dma_32bit_pfn 0x10_0000: pfn 0xf_ffff.
+    /// - `b` (2 pages, size-aligned): from cached32_node 0xf_ffff, (0xf_ffff - 2) & ~1 =
+    ///   0xf_fffc; 0xf_fffe stays a hole.
+    /// - `c` (1 page): from cached32_node 0xf_fffc: 0xf_fffb (the hole above is not seen).
+    /// - unmapping `a` and `b` (strict, CPU 0): free_iova_fast() puts each pfn in CPU 0's
+    ///   loaded magazine of its size class; the ranges stay in the tree.
+    const NIC: &str = "config strict=on\n\
+        iommu smmu0 kind=arm-smmu-v3 granule=4K ias=48 oas=48\n\
+        host pci0 iommu=smmu0\n\
+        pci 00:1c.0 rp acs=SV,RR,CR,UF\n\
+        pci 01:00.0 ep parent=00:1c.0\n\
+        bind 01:00.0 e1000e\n\
+        a = dma_map_page(01:00.0, 0x8000_0000, 4K, BIDIRECTIONAL)\n\
+        b = dma_map_page(01:00.0, 0x8001_0000, 8K, BIDIRECTIONAL)\n\
+        c = dma_map_page(01:00.0, 0x8002_0000, 4K, BIDIRECTIONAL)\n\
+        dma_unmap_page(01:00.0, a, 4K, BIDIRECTIONAL)\n\
+        dma_unmap_page(01:00.0, b, 8K, BIDIRECTIONAL)\n";
+
+    fn nic() -> Run {
+        let opts = Options {
+            era: None,
+            snapshots: true,
+        };
+        run(NIC, &opts).expect("runs")
+    }
+
+    /// The NIC's DMA domain at the end of the run.
+    fn nic_domain(r: &Run) -> &crate::snapshot::DomainView {
+        let dev = r.kernel.devices.iter().find(|d| d.name == "01:00.0");
+        let id = dev.and_then(|d| d.domain).expect("translated");
+        r.kernel
+            .domains
+            .iter()
+            .find(|d| d.id == id)
+            .expect("its domain")
+    }
+
+    fn span(pfn_lo: u64, pfn_hi: u64, cached: bool) -> IovaSpan {
+        IovaSpan {
+            pfn_lo,
+            pfn_hi,
+            cached,
+        }
+    }
+
+    #[test]
+    fn iova_view_shows_the_ranges_cached_node_and_magazines() {
+        let r = nic();
+        let v = nic_domain(&r).iova.as_ref().expect("its allocator");
+        assert_eq!((v.granule, v.shift, v.start_pfn), (4096, 12, 1));
+        assert_eq!(v.dma_32bit_pfn, 0x10_0000);
+        assert_eq!(v.max32_alloc_size, 0x10_0000, "nothing failed");
+        assert_eq!(
+            v.spans,
+            [
+                span(0xf_fffb, 0xf_fffb, false),
+                span(0xf_fffc, 0xf_fffd, true),
+                span(0xf_ffff, 0xf_ffff, true),
+            ]
+        );
+        assert_eq!((v.ranges, v.summarised), (3, false));
+        assert_eq!(
+            v.cached32_node,
+            Some(Iova {
+                pfn_lo: 0xf_fffb,
+                pfn_hi: 0xf_fffb
+            })
+        );
+        assert_eq!(v.cached_node, None, "nothing above 4G: the anchor");
+        let pages: Vec<u64> = v.rcaches.iter().map(|c| c.pages).collect();
+        assert_eq!(pages, [1, 2, 4, 8, 16, 32]);
+        let one = CpuMagazines { loaded: 1, prev: 0 };
+        let none = CpuMagazines { loaded: 0, prev: 0 };
+        assert_eq!(v.rcaches[0].cpus, [one, none]);
+        assert_eq!(v.rcaches[1].cpus, [one, none]);
+        assert!(v.rcaches[2..].iter().all(|c| c.cpus == [none, none]));
+        assert_eq!((v.rcaches[0].hits, v.rcaches[0].misses), (0, 2));
+        assert_eq!((v.rcaches[1].hits, v.rcaches[1].misses), (0, 1));
+        assert_eq!(v.rcaches[0].depot, 0);
+    }
+
+    #[test]
+    fn iova_at_names_the_iova_of_map_steps() {
+        let r = nic();
+        let dom = nic_domain(&r).id;
+        let at: Vec<Option<u64>> = r
+            .steps
+            .iter()
+            .filter(|s| s.event.call.starts_with("dma_"))
+            .map(|s| s.event.iova_at.map(|a| a.iova))
+            .collect();
+        assert_eq!(
+            at,
+            [
+                Some(0xffff_f000),
+                Some(0xffff_c000),
+                Some(0xffff_b000),
+                Some(0xffff_f000),
+                Some(0xffff_c000)
+            ]
+        );
+        let first = r.steps.iter().find(|s| s.event.call == "dma_map_page");
+        assert_eq!(
+            first.and_then(|s| s.event.iova_at),
+            Some(IovaAt {
+                domain: dom,
+                iova: 0xffff_f000
+            })
+        );
+        // After `a` only: one range, cached32_node on it.
+        let i = r
+            .steps
+            .iter()
+            .position(|s| s.event.call == "dma_map_page")
+            .expect("a map");
+        let snap = snapshot_at(&r, i + 1).expect("a snapshot");
+        let v = snap
+            .domains
+            .iter()
+            .find(|d| d.id == dom)
+            .and_then(|d| d.iova.as_ref())
+            .expect("iova");
+        assert_eq!(v.spans, [span(0xf_ffff, 0xf_ffff, false)]);
+        // iommu_map names its own argument; the CLI records no allocator view.
+        let t = "iommu smmu0 kind=arm-smmu-v3\nd1 = iommu_domain_alloc(smmu0)\n\
+                 iommu_map(d1, 0x10_0000, 0xa000_0000, 4K, RW)\n";
+        let r = run(t, &Options::default()).expect("runs");
+        let ev = &r.steps.last().expect("a step").event;
+        assert_eq!(ev.iova_at.map(|a| a.iova), Some(0x10_0000));
+        assert!(r.kernel.domains.iter().all(|d| d.iova.is_none()));
+    }
+}
