@@ -406,6 +406,39 @@ impl Event {
         }
     }
 
+    /// The failed probe was `arm_smmu_probe_device()` refusing the master in
+    /// `arm_smmu_insert_master()` (drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c, see
+    /// [`crate::group::arm_smmu_v3`] for each version): the nested calls say so, with the
+    /// stream ID, and the driver's `dev_warn()` line becomes a notice.
+    pub fn smmu_v3_insert_failed(
+        &mut self,
+        f: &crate::group::arm_smmu_v3::InsertFailure,
+        name: impl Fn(crate::ids::DeviceId) -> String,
+    ) {
+        let Some(dev) = self.args.first().cloned() else {
+            return;
+        };
+        let ret = NestedResult::Noted(Ret::Err(f.errno), format!("stream ID {:#x}", f.sid));
+        self.nested = vec![Nested {
+            name: "arm_smmu_probe_device".into(),
+            args: vec![dev.clone()],
+            result: NestedResult::Ret(Ret::Err(f.errno)),
+            children: vec![Nested {
+                name: "arm_smmu_insert_master".into(),
+                args: vec![dev],
+                result: ret,
+                children: Vec::new(),
+            }],
+        }];
+        if let Some(message) = f.notice(name) {
+            self.warns.push(Warn {
+                kind: WarnKind::Notice,
+                site: "arm_smmu_insert_master".into(),
+                message,
+            });
+        }
+    }
+
     /// Whether a `BUG_ON` fired in this call.
     pub fn is_bug(&self) -> bool {
         self.result == Ret::Bug

@@ -10,7 +10,7 @@
 //! - `generic`: PCI → `pci_device_group()`, otherwise `generic_device_group()`.
 //! - `arm-smmu-v3`: the same (`arm_smmu_device_group()` in arm-smmu-v3.c), after
 //!   `arm_smmu_insert_master()` has claimed the master's stream IDs (see [`arm_smmu_v3`]: an ID
-//!   another master holds fails the probe with -ENODEV).
+//!   another master holds fails the probe, -ENODEV in v6.15+, -EINVAL from v5.14 to v6.14).
 //! - `arm-smmu-v2`: `arm_smmu_master_alloc_smes()` at probe, then `arm_smmu_device_group()`
 //!   (see [`arm_smmu`]). PCI devices behind it get one stream ID per DMA alias RID, as
 //!   `of_iommu_configure()` collects them with `pci_for_each_dma_alias()` (identity
@@ -108,6 +108,12 @@ pub struct Groups {
     smmu: BTreeMap<IommuId, arm_smmu::SmmuState>,
     #[serde(skip)]
     smmu_v3: BTreeMap<IommuId, arm_smmu_v3::StreamTree>,
+    /// The SMMUv3 driver's stream-ID rule of the era's kernel.
+    #[serde(skip)]
+    smmu_v3_rule: arm_smmu_v3::StreamIdRule,
+    /// The last SMMUv3 `arm_smmu_insert_master()` refusal, for the trace.
+    #[serde(skip)]
+    probe_failure: Option<(DeviceId, arm_smmu_v3::InsertFailure)>,
 }
 
 impl Groups {
@@ -120,6 +126,18 @@ impl Groups {
             next_id: 0,
             smmu: BTreeMap::new(),
             smmu_v3: BTreeMap::new(),
+            smmu_v3_rule: arm_smmu_v3::StreamIdRule::default(),
+            probe_failure: None,
+        }
+    }
+
+    /// The same, with the IOMMU drivers of era `era`'s kernel where they differ in grouping
+    /// (today: the SMMUv3 stream-ID tree, [`arm_smmu_v3::StreamIdRule::of_era`]). Without it
+    /// the drivers are today's.
+    pub fn for_era(config: Config, era: crate::era::Era) -> Self {
+        Groups {
+            smmu_v3_rule: arm_smmu_v3::StreamIdRule::of_era(era),
+            ..Groups::new(config)
         }
     }
 
@@ -129,8 +147,9 @@ impl Groups {
 
     /// drivers/iommu/iommu.c: iommu_probe_device() (v6.8): find or allocate the device's
     /// group through its IOMMU driver and add the device. A device already in a group
-    /// returns that group. Errors are the kernel's: -ENODEV without an IOMMU or for an
-    /// SMMUv3 stream ID another master holds, -ENOSPC / -EINVAL from SMMUv2 stream
+    /// returns that group. Errors are the kernel's: -ENODEV without an IOMMU or (v6.15+) for
+    /// an SMMUv3 stream ID another master holds, -EINVAL for that (v5.14–v6.14), -ERANGE for
+    /// an SMMUv3 stream ID past the stream table, -ENOSPC / -EINVAL from SMMUv2 stream
     /// matching, -EPROBE_DEFER (acs-fix) out of order.
     pub fn probe_device(&mut self, topo: &Topology, dev: DeviceId) -> Result<GroupId, Errno> {
         if let Some(g) = self.group_of(dev) {

@@ -1131,6 +1131,75 @@ fn smmuv3_stream_id_held_by_another_master_fails_the_probe_with_enodev() {
     );
 }
 
+/// arm_smmu_insert_master() by kernel version (arm-smmu-v3.c: cdf315f907d4 v5.14, v6.8, v6.17):
+/// before v5.14 nothing is checked; v5.14–v6.14 fail any ID already in the tree with
+/// -EINVAL, the master's own duplicate included ("stream %u already in tree"); v6.15+ skip
+/// the own duplicate and fail another master's ID with -ENODEV ("Aliasing StreamID").
+#[test]
+fn smmuv3_stream_id_rule_per_era_einval_from_v5_14_enodev_from_v6_15() {
+    use crate::era::Era;
+    use arm_smmu_v3::{InsertFailure, StreamIdRule};
+    let text = "iommu smmu0 kind=arm-smmu-v3\nhost pci0 iommu=smmu0\n\
+                pci 00:1c.0 rp acs=SV,RR,CR,UF\npci 01:00.0 bridge parent=00:1c.0\n\
+                pci 02:00.0 pci parent=01:00.0\npci 02:01.0 pci parent=01:00.0\n\
+                platform a iommu=smmu0 sid=0x10\nplatform b iommu=smmu0 sid=0x10";
+    let t = build(text).unwrap();
+    let failures = |era: Era| {
+        let mut g = Groups::for_era(Config::default(), era);
+        let results = probe_results(&mut g, &t);
+        results
+            .into_iter()
+            .filter_map(|(n, r)| r.err().map(|e| (n, e)))
+            .collect::<Vec<_>>()
+    };
+    let s = |n: &str, e| (n.to_string(), e);
+    assert_eq!(failures(Era::Legacy), []);
+    // 02:00.0 fails on its own duplicate 0x200 and rolls back, so 02:01.0 then holds 0x200.
+    for era in [Era::Singleton, Era::Shared, Era::Unified, Era::V5_19] {
+        assert_eq!(
+            failures(era),
+            [s("02:00.0", Errno::EINVAL), s("b", Errno::EINVAL)],
+            "{era:?}"
+        );
+    }
+    assert_eq!(
+        failures(Era::Current),
+        [s("02:01.0", Errno::ENODEV), s("b", Errno::ENODEV)]
+    );
+    assert_eq!(StreamIdRule::of_era(Era::V5_19), StreamIdRule::TreeEinval);
+
+    // What the trace shows: the driver's dev_warn() of each version, IDs as each prints them.
+    let mut g = Groups::for_era(Config::default(), Era::V5_19);
+    let d = t.lookup("02:00.0").unwrap();
+    assert_eq!(g.probe_device(&t, d), Err(Errno::EINVAL));
+    let f = g.take_probe_failure(d).unwrap();
+    assert_eq!(
+        f,
+        InsertFailure {
+            errno: Errno::EINVAL,
+            sid: 0x200,
+            holder: Some(d),
+            rule: StreamIdRule::TreeEinval
+        }
+    );
+    let name = |x: DeviceId| t.name(x).to_string();
+    assert_eq!(
+        f.notice(name).as_deref(),
+        Some("stream 512 already in tree")
+    );
+    assert_eq!(g.take_probe_failure(d), None, "taken once");
+    let mut g = Groups::for_era(Config::default(), Era::Current);
+    let _ = probe_results(&mut g, &t);
+    let b = t.lookup("b").unwrap();
+    assert_eq!(g.probe_device(&t, b), Err(Errno::ENODEV));
+    assert_eq!(
+        g.take_probe_failure(b)
+            .and_then(|f| f.notice(name))
+            .as_deref(),
+        Some("Aliasing StreamID 0x10 (from a) unsupported, expect DMA to be broken")
+    );
+}
+
 /// No panic is reachable from API arguments: random statements (mostly invalid), probes,
 /// hot-removes and what-ifs on both algorithms.
 #[test]

@@ -246,7 +246,7 @@ impl<'a> Runner<'a> {
         Runner {
             text,
             topo: Topology::new(),
-            groups: Groups::new(config),
+            groups: Groups::for_era(config, era),
             kernel: Kernel::new(era, config),
             handles: BTreeMap::new(),
             null_handles: BTreeMap::new(),
@@ -401,7 +401,10 @@ impl<'a> Runner<'a> {
             Err(e) => {
                 // A failed probe (e.g. -ENOSPC: no free SMR) leaves the device without an
                 // IOMMU group, as the kernel does; the trace shows the errno.
-                let event = Event::failed_probe(self.steps.len(), self.topo.name(id), e);
+                let mut event = Event::failed_probe(self.steps.len(), self.topo.name(id), e);
+                if let Some(f) = self.groups.take_probe_failure(id) {
+                    event.smmu_v3_insert_failed(&f, |d| self.topo.name(d).to_string());
+                }
                 self.push(span, phase, event);
                 return Ok(());
             }
