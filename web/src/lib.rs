@@ -17,6 +17,7 @@ pub mod persist;
 pub mod presets;
 pub mod share;
 pub mod state;
+pub mod storage;
 pub mod syntax;
 pub mod topo_layout;
 

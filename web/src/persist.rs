@@ -5,7 +5,7 @@
 //! that cannot be opened is never fatal: the user sees why, and gets their saved work.
 use crate::share::{self, ShareError, Shared, SharedView};
 use crate::state::State;
-use gloo_storage::{LocalStorage, Storage};
+use crate::storage;
 use iommu_engine::Era;
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +19,7 @@ pub const MAX_KEPT: usize = 5;
 
 /// The user's own scenarios kept in this browser, most recent first.
 pub fn kept() -> Vec<String> {
-    LocalStorage::get::<Vec<String>>(MINE_KEY).unwrap_or_default()
+    storage::get::<Vec<String>>(MINE_KEY).unwrap_or_default()
 }
 
 /// `list` with `text` first: replacing the first entry when `same` (an edit of the
@@ -37,7 +37,7 @@ pub fn kept_with(mut list: Vec<String>, text: &str, same: bool) -> Vec<String> {
 /// Keeps the user's scenario `text` in localStorage (see [`kept_with`]).
 pub fn keep_mine(text: &str, same: bool) {
     if text.len() <= share::MAX_TEXT {
-        let _ = LocalStorage::set(MINE_KEY, kept_with(kept(), text, same));
+        storage::set(MINE_KEY, &kept_with(kept(), text, same));
     }
 }
 
@@ -87,7 +87,7 @@ pub fn current_hash() -> String {
 /// The state to start the playground from in this browser, with the user's own
 /// scenarios kept here.
 pub fn boot() -> State {
-    boot_from(&current_hash(), LocalStorage::get::<Saved>(KEY).ok()).with_kept(kept())
+    boot_from(&current_hash(), storage::get::<Saved>(KEY)).with_kept(kept())
 }
 
 /// Keeps the view: text and era in localStorage, everything in the URL hash (replacing
@@ -98,9 +98,9 @@ pub fn save(text: &str, era: Era, cursor: usize) {
 
 /// [`save`], with the open panels in the URL hash (a version-2 link when compare is open).
 pub fn save_view(text: &str, era: Era, cursor: usize, compare: bool) {
-    let _ = LocalStorage::set(
+    storage::set(
         KEY,
-        Saved {
+        &Saved {
             text: text.to_string(),
             era: era.name().to_string(),
             cursor,

@@ -1,7 +1,7 @@
 //! A divider between two panes that resizes them: drag it, or focus it and use the arrows
 //! (Home restores the default). It sets a CSS length (`--editor-w`, `--trace-h`) on the
 //! playground and remembers it in localStorage.
-use gloo_storage::{LocalStorage, Storage};
+use crate::storage;
 use yew::prelude::*;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +54,7 @@ pub fn splitter(p: &SplitterProps) -> Html {
     {
         let (target, var, key, size) = (p.target.clone(), p.var, p.key_name, size.clone());
         use_effect_with((), move |_| {
-            if let Ok(px) = LocalStorage::get::<f64>(key) {
+            if let Some(px) = storage::get::<f64>(key) {
                 *size.borrow_mut() = Some(px);
                 apply(&target, var, Some(px));
             }
@@ -107,7 +107,7 @@ pub fn splitter(p: &SplitterProps) -> Html {
         Callback::from(move |_: PointerEvent| {
             if std::mem::replace(&mut *dragging.borrow_mut(), false) {
                 if let Some(px) = *size.borrow() {
-                    let _ = LocalStorage::set(key, px);
+                    storage::set(key, &px);
                 }
             }
         })
@@ -143,7 +143,7 @@ pub fn splitter(p: &SplitterProps) -> Html {
                     e.prevent_default();
                     *size.borrow_mut() = None;
                     apply(&target, var, None);
-                    LocalStorage::delete(key);
+                    storage::delete(key);
                     return;
                 }
                 _ => return,
@@ -152,7 +152,7 @@ pub fn splitter(p: &SplitterProps) -> Html {
             if let Some(px) = next.map(|n| clamp(&target, axis, min, n)) {
                 *size.borrow_mut() = Some(px);
                 apply(&target, var, Some(px));
-                let _ = LocalStorage::set(key, px);
+                storage::set(key, &px);
             }
         })
     };
