@@ -64,7 +64,14 @@ pub use topology::{Topology, TopologyError};
 pub use trace::{Breach, Event, Ret};
 
 /// The scenario corpus (`tests/scenarios/*.iommu`), embedded at build time so tests run the
-/// same files on native and wasm32 targets.
+/// same files on native and wasm32 targets; `INDEX` names them without their texts.
 pub mod corpus {
     include!(concat!(env!("OUT_DIR"), "/corpus.rs"));
+
+    /// The hash `INDEX` gives each text (FNV-1a, 64 bits).
+    pub fn hash(text: &str) -> u64 {
+        text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
 }

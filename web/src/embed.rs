@@ -49,10 +49,9 @@ pub fn widget_state(spec: &str, era: Option<Era>) -> State {
     match preset(spec_trim) {
         Some(text) => {
             let mut s = State::booted(text, era);
-            s.preset = iommu_engine::corpus::CORPUS
-                .iter()
+            s.preset = crate::presets::index()
                 .find(|(n, _)| *n == spec_trim)
-                .map(|(n, _)| *n);
+                .map(|(n, _)| n);
             s
         }
         None if spec.len() > share::MAX_TEXT => State::new("", era, 0).with_notice(format!(
@@ -86,36 +85,49 @@ pub fn mount_widgets(root: &web_sys::Element) -> usize {
             continue;
         };
         let spec = el.get_attribute(ATTR).unwrap_or_default();
-        let era = el
-            .get_attribute("data-iommu-era")
-            .and_then(|e| Era::parse(e.trim()));
-        let base = el
-            .get_attribute("data-iommu-playground")
-            .unwrap_or_else(|| "./index.html".into());
-        let initial = widget_state(&spec, era);
-        let link = format!("{base}#{}", hash_of(&initial));
-        let exercise = el.has_attribute(EXERCISE_ATTR);
-        let required = crate::exercise::required(&initial);
         let _ = el.set_attribute("data-iommu-mounted", "");
-        el.set_inner_html("");
-        if n == 0 {
-            if let Some(doc) = el.owner_document() {
-                inject_style(&doc);
-            }
+        let name = spec.trim();
+        if preset(name).is_none() && crate::presets::index().any(|(n, _)| n == name) {
+            // A preset not fetched yet: the widget is mounted when its text is here.
+            let name = name.to_string();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = crate::presets::load(&name).await;
+                mount_widget(el, &spec);
+            });
+        } else {
+            mount_widget(el, &spec);
         }
-        yew::Renderer::<Widget>::with_root_and_props(
-            el,
-            WidgetProps {
-                initial,
-                link: AttrValue::from(link),
-                exercise,
-                required,
-            },
-        )
-        .render();
         n += 1;
     }
     n
+}
+
+/// Mounts one widget on `el` (already marked mounted) for its `spec`.
+fn mount_widget(el: web_sys::Element, spec: &str) {
+    let era = el
+        .get_attribute("data-iommu-era")
+        .and_then(|e| Era::parse(e.trim()));
+    let base = el
+        .get_attribute("data-iommu-playground")
+        .unwrap_or_else(|| "./index.html".into());
+    let initial = widget_state(spec, era);
+    let link = format!("{base}#{}", hash_of(&initial));
+    let exercise = el.has_attribute(EXERCISE_ATTR);
+    let required = crate::exercise::required(&initial);
+    el.set_inner_html("");
+    if let Some(doc) = el.owner_document() {
+        inject_style(&doc);
+    }
+    yew::Renderer::<Widget>::with_root_and_props(
+        el,
+        WidgetProps {
+            initial,
+            link: AttrValue::from(link),
+            exercise,
+            required,
+        },
+    )
+    .render();
 }
 
 /// `?embed`: the page's share hash shown as one read-only widget on `root`.

@@ -2,6 +2,15 @@
 //! grouped by what it teaches. A preset not listed here (a file added later) goes under
 //! "More" with the first line of its comment; the long description stays in the editor's
 //! about line.
+//!
+//! The presets' texts are not in the bundle (BENCHMARKS.md "Bundle size"): index.html copies
+//! `tests/scenarios/` beside it as `presets/`, the playground fetches them all after its first
+//! render ([`prefetch`]) and a widget fetches the one it names ([`load`]). The bundle keeps
+//! only their index (name, text hash, title: `iommu_engine::corpus::INDEX`) and the default
+//! preset's text. With the `embedded-presets` feature (the browser tests, which have no
+//! `presets/` to fetch) and in unit tests, the engine's corpus answers instead.
+use iommu_engine::corpus::{hash, INDEX};
+use std::cell::RefCell;
 
 /// The menu's topics, in order.
 pub const TOPICS: &[&str] = &[
@@ -204,10 +213,127 @@ pub fn topic_and_title(name: &str, fallback: &str) -> (&'static str, String) {
     ("More", t)
 }
 
+/// The preset a first visit shows (its text is in the bundle).
+pub const DEFAULT_PRESET: &str = "gpu-audio.iommu";
+
+/// The default preset's text.
+pub const DEFAULT_TEXT: &str = include_str!("../../tests/scenarios/gpu-audio.iommu");
+
+/// Every preset: (file name, title = the first line of its leading comment, or `""`), by
+/// file name.
+pub fn index() -> impl Iterator<Item = (&'static str, &'static str)> {
+    INDEX.iter().map(|(n, _, t)| (*n, *t))
+}
+
+/// The preset whose text `text` is, if any (by hash; compared in full once loaded).
+pub fn name_of(text: &str) -> Option<&'static str> {
+    let h = hash(text);
+    INDEX
+        .iter()
+        .find(|(n, hash, _)| *hash == h && self::text(n).is_none_or(|t| t == text))
+        .map(|(n, _, _)| *n)
+}
+
+thread_local! {
+    /// The presets fetched so far (leaked: each is fetched once and kept for the page's life).
+    static LOADED: RefCell<Vec<(&'static str, &'static str)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The text of preset `name`, if it is in the bundle or already fetched.
+pub fn text(name: &str) -> Option<&'static str> {
+    if name == DEFAULT_PRESET {
+        return Some(DEFAULT_TEXT);
+    }
+    #[cfg(any(test, feature = "embedded-presets"))]
+    if let Some((_, t)) = iommu_engine::corpus::CORPUS
+        .iter()
+        .find(|(n, _)| *n == name)
+    {
+        return Some(t);
+    }
+    LOADED.with(|l| l.borrow().iter().find(|(n, _)| *n == name).map(|(_, t)| *t))
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(
+    inline_js = "export function presets_base() { return new URL('../../presets/', import.meta.url).href; }"
+)]
+extern "C" {
+    /// The URL of `presets/` beside the bundle (this snippet is `snippets/<crate>/inline0.js`
+    /// there), for the playground page and for widgets on other pages alike.
+    fn presets_base() -> String;
+}
+
+/// Fetches preset `name` (once) and returns its text; `None` for no such preset or a
+/// failed fetch.
+pub async fn load(name: &str) -> Option<&'static str> {
+    if let Some(t) = text(name) {
+        return Some(t);
+    }
+    let name = index().find(|(n, _)| *n == name)?.0;
+    let window = web_sys::window()?;
+    let url = format!("{}{name}", presets_base());
+    let resp = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(&url))
+        .await
+        .ok()?;
+    let resp: web_sys::Response = wasm_bindgen::JsCast::dyn_into(resp).ok()?;
+    if !resp.ok() {
+        return None;
+    }
+    let body = wasm_bindgen_futures::JsFuture::from(resp.text().ok()?)
+        .await
+        .ok()?
+        .as_string()?;
+    if let Some(t) = text(name) {
+        return Some(t);
+    }
+    let body: &'static str = Box::leak(body.into_boxed_str());
+    LOADED.with(|l| l.borrow_mut().push((name, body)));
+    Some(body)
+}
+
+/// Fetches every preset not loaded yet, in the background (the playground calls it after
+/// its first render, so the menu opens any preset at once).
+pub fn prefetch() {
+    for (name, _) in index() {
+        if text(name).is_none() {
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = load(name).await;
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use iommu_engine::corpus::CORPUS;
+
+    #[test]
+    fn the_index_is_the_corpus() {
+        let index: Vec<_> = INDEX.iter().map(|(n, h, t)| (*n, *h, *t)).collect();
+        let corpus: Vec<_> = CORPUS
+            .iter()
+            .map(|(n, t)| {
+                let title = crate::components::preset_menu::title("", t);
+                (*n, hash(t), title)
+            })
+            .collect();
+        assert_eq!(index.len(), corpus.len());
+        for ((n, h, t), (cn, ch, ct)) in index.into_iter().zip(corpus) {
+            assert_eq!((n, h, t), (cn, ch, ct.as_str()));
+        }
+        assert_eq!(
+            text(DEFAULT_PRESET),
+            CORPUS
+                .iter()
+                .find(|(n, _)| *n == DEFAULT_PRESET)
+                .map(|(_, t)| *t)
+        );
+        for (n, t) in CORPUS {
+            assert_eq!(name_of(t), Some(*n));
+        }
+        assert_eq!(name_of("iommu dmar0\n"), None);
+    }
 
     #[test]
     fn every_listed_preset_exists_and_has_a_known_topic() {

@@ -4,7 +4,6 @@
 //!
 //! Nothing here computes kernel behaviour: the report comes from the engine ([`run`]).
 
-use iommu_engine::corpus::CORPUS;
 use iommu_engine::scenario::view::{boot_steps, first_failure, snapshot_at};
 use iommu_engine::scenario::{
     compare, parse, run_scenario, Compare, Options, ParseErrors, Run, Scenario, StmtKind,
@@ -15,7 +14,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 /// The preset shown to a first-time visitor.
-pub const DEFAULT_PRESET: &str = "gpu-audio.iommu";
+pub use crate::presets::DEFAULT_PRESET;
 
 /// Runs `scenario` in `era`, recording a snapshot after every step (the panels draw them).
 /// A runtime input error (an unknown device, ...) comes back with its line and column.
@@ -27,16 +26,15 @@ pub fn run(scenario: &Scenario, text: &str, era: Era) -> Result<Run, ParseErrors
     run_scenario(scenario, text, &opts).map_err(ParseErrors::from)
 }
 
-/// The text of a preset (a file of the scenario corpus), by file name.
+/// The text of a preset (a file of the scenario corpus), by file name, once it is loaded
+/// (see [`crate::presets`]).
 pub fn preset(name: &str) -> Option<&'static str> {
-    CORPUS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+    crate::presets::text(name)
 }
 
-/// The default preset's text (the first corpus file if the default is ever renamed).
+/// The default preset's text.
 pub fn default_text() -> &'static str {
-    preset(DEFAULT_PRESET)
-        .or_else(|| CORPUS.first().map(|(_, t)| *t))
-        .unwrap_or("")
+    crate::presets::DEFAULT_TEXT
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -136,7 +134,7 @@ impl State {
             cursor,
             selected: None,
             // A preset's text (a share link or a widget of one) names its preset.
-            preset: CORPUS.iter().find(|(_, t)| *t == text).map(|(n, _)| *n),
+            preset: crate::presets::name_of(text),
             notice: None,
             stale: false,
             compare: None,
@@ -195,10 +193,7 @@ impl State {
         }
         self.text = text;
         self.parsed = Rc::new(parsed);
-        self.preset = CORPUS
-            .iter()
-            .find(|(_, t)| **t == *self.text)
-            .map(|(n, _)| *n);
+        self.preset = crate::presets::name_of(&self.text);
         if self.preset.is_none() {
             self.mine = Some(self.text.clone());
         }
@@ -407,7 +402,10 @@ impl Reducible for State {
                 }
             }
             Action::LoadPreset(name) => {
-                let Some((name, text)) = CORPUS.iter().find(|(n, _)| *n == name) else {
+                let Some((name, text)) = crate::presets::index()
+                    .find(|(n, _)| *n == name)
+                    .and_then(|(n, _)| Some((n, preset(n)?)))
+                else {
                     s.notice = Some(format!("no preset named {name:?}").into());
                     return Rc::new(s);
                 };
@@ -506,6 +504,7 @@ pub fn use_app_state() -> StateHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use iommu_engine::corpus::CORPUS;
 
     fn reduce(s: State, a: Action) -> State {
         (*Rc::new(s).reduce(a)).clone()

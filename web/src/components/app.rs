@@ -30,6 +30,8 @@ pub fn app(props: &AppProps) -> Html {
     let initial = props.initial.clone();
     let state = use_reducer(move || initial);
     let root = use_node_ref();
+    // The presets' texts, in the background once the first render is on screen.
+    use_effect_with((), |_| crate::presets::prefetch());
     {
         let persist_on = props.persist;
         let key = (

@@ -2,7 +2,6 @@
 //! its leading comment.
 use crate::presets::{topic_and_title, TOPICS};
 use crate::state::{use_app_state, Action};
-use iommu_engine::corpus::CORPUS;
 use iommu_engine::scenario::parse;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
@@ -47,11 +46,10 @@ pub fn preset_menu() -> Html {
         TOPICS
             .iter()
             .map(|topic| {
-                let items: Vec<(&'static str, String)> = CORPUS
-                    .iter()
+                let items: Vec<(&'static str, String)> = crate::presets::index()
                     .filter_map(|(n, t)| {
-                        let (tp, short) = topic_and_title(n, &title(n, t));
-                        (tp == *topic).then_some((*n, short))
+                        let (tp, short) = topic_and_title(n, if t.is_empty() { n } else { t });
+                        (tp == *topic).then_some((n, short))
                     })
                     .collect();
                 (*topic, items)
@@ -68,16 +66,23 @@ pub fn preset_menu() -> Html {
                 state.dispatch(Action::RestoreMine);
             } else if let Some(i) = name.strip_prefix(KEPT).and_then(|i| i.parse().ok()) {
                 state.dispatch(Action::OpenKept(i));
-            } else {
+            } else if crate::presets::text(&name).is_some() {
                 state.dispatch(Action::LoadPreset(name));
+            } else {
+                // Not fetched yet (the prefetch after the first render is still running).
+                let state = state.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = crate::presets::load(&name).await;
+                    state.dispatch(Action::LoadPreset(name));
+                });
             }
         })
     };
     let current = state.preset.unwrap_or("");
+    // A preset's text is the state's text while `preset` names it.
     let tip = state
         .preset
-        .and_then(crate::state::preset)
-        .map(description)
+        .map(|_| description(&state.text))
         .unwrap_or_else(|| "Load a scenario from the library".into());
     html! {
         <label class="field">
