@@ -55,10 +55,10 @@ fn i1(core: &Core, era: &dyn EraOps, g: &Group, out: &mut Vec<Breach>) {
         attached.iter().filter(|x| x.1 != reference).collect();
     if let Some(&&(dev, dom)) = odd.first() {
         let mut devices: Vec<DeviceId> = odd.iter().map(|x| x.0).collect();
-        devices.sort();
+        crate::sort::sort(&mut devices);
         let mut domains: Vec<DomainId> = odd.iter().filter_map(|x| x.1).collect();
         domains.extend(reference);
-        domains.sort();
+        crate::sort::sort(&mut domains);
         domains.dedup();
         out.push(Breach {
             invariant: "I1",
@@ -175,7 +175,7 @@ fn i4(core: &Core, g: &Group, out: &mut Vec<Breach>) {
             cookies.push(c.0.clone());
         }
     }
-    cookies.sort();
+    crate::sort::sort(&mut cookies);
     cookies.dedup();
     // VFIO's container and its group-claim cookie are the same user in the model.
     if cookies.len() > 1 {

@@ -48,6 +48,7 @@ pub mod import;
 // Resource limits and robustness plumbing (RELIABILITY.md).
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod sort;
 
 #[cfg(test)]
 mod layers;

@@ -170,7 +170,7 @@ pub fn diff(before: &Snapshot, after: &Snapshot) -> Vec<Delta> {
     let empty = Group::new;
     let mut ids: Vec<GroupId> = before.groups.iter().map(|g| g.id).collect();
     ids.extend(after.groups.iter().map(|g| g.id));
-    ids.sort();
+    crate::sort::sort(&mut ids);
     ids.dedup();
     for id in ids {
         let b = before

@@ -146,7 +146,7 @@ pub fn layout(topo: &TopologyView, group_of: &BTreeMap<DeviceId, u32>) -> Drawin
             .enumerate()
             .map(|(pos, (&i, f))| (f.min(pos), pos, i))
             .collect();
-        keyed.sort_unstable();
+        iommu_engine::sort::sort(&mut keyed);
         *c = keyed.into_iter().map(|(_, _, i)| i).collect();
     }
     let size = |k: &NodeKind| match k {
@@ -244,7 +244,7 @@ pub fn region(d: &Drawing, members: &BTreeSet<DeviceId>) -> Region {
     }
     let mut pieces = Vec::new();
     for (row, mut ns) in rows {
-        ns.sort_by(|a, b| a.x.total_cmp(&b.x));
+        iommu_engine::sort::sort_by(&mut ns, |a, b| a.x.total_cmp(&b.x));
         let mut run: Option<(f64, f64)> = None;
         let top = row_top(row);
         let mut close = |run: &mut Option<(f64, f64)>| {

@@ -321,11 +321,11 @@ impl Groups {
             .values()
             .map(|g| {
                 let mut v: Vec<String> = g.members.iter().map(|m| m.name.clone()).collect();
-                v.sort();
+                crate::sort::sort(&mut v);
                 v
             })
             .collect();
-        out.sort();
+        crate::sort::sort(&mut out);
         out
     }
 
@@ -343,7 +343,7 @@ impl Groups {
                         .unwrap_or_else(|| m.name.clone())
                 })
                 .collect();
-            names.sort();
+            crate::sort::sort(&mut names);
             for n in names {
                 let _ = writeln!(s, "/sys/kernel/iommu_groups/{}/devices/{}", g.id.0, n);
             }
@@ -405,16 +405,17 @@ pub fn diff_partitions(
     after: &[Vec<String>],
 ) -> (Vec<GroupChange>, Vec<GroupChange>) {
     let index = |p: &[Vec<String>]| -> BTreeMap<String, usize> {
-        p.iter()
-            .enumerate()
-            .flat_map(|(i, g)| g.iter().map(move |n| (n.clone(), i)))
-            .collect()
+        crate::sort::map(
+            p.iter()
+                .enumerate()
+                .flat_map(|(i, g)| g.iter().map(move |n| (n.clone(), i))),
+        )
     };
     let ia = index(after);
     let ib = index(before);
     let mut split = Vec::new();
     for g in before {
-        let targets: BTreeSet<usize> = g.iter().filter_map(|n| ia.get(n).copied()).collect();
+        let targets = crate::sort::set(g.iter().filter_map(|n| ia.get(n).copied()));
         if targets.len() > 1 {
             split.push(GroupChange {
                 before: vec![g.clone()],
@@ -427,7 +428,7 @@ pub fn diff_partitions(
     }
     let mut merged = Vec::new();
     for g in after {
-        let sources: BTreeSet<usize> = g.iter().filter_map(|n| ib.get(n).copied()).collect();
+        let sources = crate::sort::set(g.iter().filter_map(|n| ib.get(n).copied()));
         if sources.len() > 1 {
             merged.push(GroupChange {
                 before: sources

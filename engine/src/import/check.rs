@@ -127,8 +127,8 @@ impl Comparison {
 
     /// The model forms the listing's groups.
     pub fn same(&self) -> bool {
-        let a: BTreeSet<&BTreeSet<Bdf>> = self.real.values().collect();
-        let b: BTreeSet<&BTreeSet<Bdf>> = self.simulated.values().collect();
+        let a: BTreeSet<&BTreeSet<Bdf>> = crate::sort::set(self.real.values());
+        let b: BTreeSet<&BTreeSet<Bdf>> = crate::sort::set(self.simulated.values());
         a == b
     }
 

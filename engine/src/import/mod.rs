@@ -549,11 +549,11 @@ impl Paste {
 
     /// The formats found anywhere in the paste.
     pub fn formats(&self) -> BTreeSet<Format> {
-        let mut f: BTreeSet<Format> = self
-            .devices
-            .values()
-            .flat_map(|d| d.formats.iter().copied())
-            .collect();
+        let mut f: BTreeSet<Format> = crate::sort::set(
+            self.devices
+                .values()
+                .flat_map(|d| d.formats.iter().copied()),
+        );
         if let Some(c) = &self.cmdline {
             f.insert(c.from.format);
         }

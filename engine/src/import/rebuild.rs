@@ -438,7 +438,8 @@ pub fn rebuild(p: &Paste) -> Machine {
     }
     // 3. The rest from the bus numbers, depth first.
     let group_of = |b: Bdf| p.device(b).and_then(|d| d.group.as_ref().map(|g| g.value));
-    let group_size: BTreeMap<u32, usize> = p.groups.iter().map(|(g, m)| (*g, m.len())).collect();
+    let group_size: BTreeMap<u32, usize> =
+        crate::sort::map(p.groups.iter().map(|(g, m)| (*g, m.len())));
     // The lowest bus of each segment the tree or a range gave an owner.
     let mut lowest_owned: BTreeMap<u16, u8> = BTreeMap::new();
     for &(seg, bus) in owner.keys() {
@@ -446,11 +447,8 @@ pub fn rebuild(p: &Paste) -> Machine {
         *e = (*e).min(bus);
     }
     // Bridges without a bus yet, in (segment, bus, devfn) order; taken ones leave.
-    let mut open: BTreeSet<Bdf> = bridges
-        .iter()
-        .copied()
-        .filter(|b| !owns.contains_key(b))
-        .collect();
+    let mut open: BTreeSet<Bdf> =
+        crate::sort::set(bridges.iter().copied().filter(|b| !owns.contains_key(b)));
     for (&(seg, bus), members) in &buses {
         if owner.contains_key(&(seg, bus)) {
             continue;
@@ -483,12 +481,13 @@ pub fn rebuild(p: &Paste) -> Machine {
                 b.bus == 0 || owner.contains_key(&(b.segment, b.bus))
             })
             .collect();
-        cands.sort_by_key(|b| (std::cmp::Reverse(b.bus), b.devfn()));
+        crate::sort::sort_by_key(&mut cands, |b| (std::cmp::Reverse(b.bus), b.devfn()));
         if cands.is_empty() {
             owner.insert((seg, bus), Owner::Root);
             continue;
         }
-        let groups_here: BTreeSet<u32> = members.iter().filter_map(|&b| group_of(b)).collect();
+        let groups_here: BTreeSet<u32> =
+            crate::sort::set(members.iter().filter_map(|&b| group_of(b)));
         let by_group = cands
             .iter()
             .position(|&c| group_of(c).is_some_and(|g| groups_here.contains(&g)));
@@ -545,7 +544,7 @@ pub fn rebuild(p: &Paste) -> Machine {
     m.iommus = {
         let mut v: Vec<(usize, String)> =
             iommu_names.iter().map(|(k, v)| (*v, k.clone())).collect();
-        v.sort();
+        crate::sort::sort(&mut v);
         v.into_iter().map(|(_, n)| sanitize(&n)).collect()
     };
     if m.iommus.is_empty() {

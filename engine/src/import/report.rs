@@ -117,10 +117,11 @@ impl Report {
             .real
             .iter()
             .map(|(&real, members)| {
-                let sims: BTreeSet<u32> = members
-                    .iter()
-                    .filter_map(|&b| cmp.simulated_of(b).map(|(g, _)| g))
-                    .collect();
+                let sims: BTreeSet<u32> = crate::sort::set(
+                    members
+                        .iter()
+                        .filter_map(|&b| cmp.simulated_of(b).map(|(g, _)| g)),
+                );
                 let simulated: Vec<SimulatedGroup> = sims
                     .iter()
                     .filter_map(|g| {

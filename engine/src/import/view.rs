@@ -39,7 +39,7 @@ pub(crate) fn differences(
     cmp: &Comparison,
     devices: &[DeviceRow],
 ) -> Vec<Difference> {
-    let reasons: BTreeMap<Bdf, &DeviceRow> = devices.iter().map(|d| (d.bdf, d)).collect();
+    let reasons: BTreeMap<Bdf, &DeviceRow> = crate::sort::map(devices.iter().map(|d| (d.bdf, d)));
     let mut real_of: BTreeMap<Bdf, u32> = BTreeMap::new();
     for (g, ms) in &cmp.real {
         for b in ms {
@@ -127,7 +127,7 @@ know); paste `sudo lspci -vvv` to read their ACS bits"
 /// For each listed group of several devices: why the kernel put them together (from the
 /// model's reasons, when the model agrees) and what a VFIO user can do.
 pub(crate) fn advice(m: &Machine, cmp: &Comparison, devices: &[DeviceRow]) -> Vec<Advice> {
-    let reasons: BTreeMap<Bdf, &DeviceRow> = devices.iter().map(|d| (d.bdf, d)).collect();
+    let reasons: BTreeMap<Bdf, &DeviceRow> = crate::sort::map(devices.iter().map(|d| (d.bdf, d)));
     let mut out = Vec::new();
     for (&g, members) in &cmp.real {
         if members.len() < 2 {

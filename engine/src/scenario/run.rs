@@ -538,15 +538,15 @@ impl<'a> Runner<'a> {
                         let id = self.device(&d.node, d.span)?;
                         names.push(self.topo.name(id).to_string());
                     }
-                    names.sort();
+                    crate::sort::sort(&mut names);
                     w.push(names);
                 }
-                w.sort();
+                crate::sort::sort(&mut w);
                 let mut got = self.groups.partition();
                 for g in &mut got {
-                    g.sort();
+                    crate::sort::sort(g);
                 }
-                got.sort();
+                crate::sort::sort(&mut got);
                 (fmt_partition(&w), fmt_partition(&got), w == got)
             }
             Check::SameGroup { a, op, b } => {
@@ -744,6 +744,6 @@ pub fn eras_to_check(s: &Scenario) -> Vec<Era> {
             _ => {}
         }
     }
-    gens.sort();
+    crate::sort::sort(&mut gens);
     gens
 }

@@ -358,7 +358,7 @@ pub fn compare(s: &Scenario, text: &str) -> Result<Compare, ParseError> {
         .flat_map(|r| r.steps.iter().filter(|s| s.phase != Phase::Boot))
         .map(|s| (s.line, s.source.clone()))
         .collect();
-    lines.sort();
+    crate::sort::sort(&mut lines);
     lines.dedup();
     let cell = |r: &Run, line: u32| -> CompareCell {
         CompareCell::of(

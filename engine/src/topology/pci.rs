@@ -923,7 +923,7 @@ impl Topology {
         }
         if !p.dma_aliases.contains(&a.devfn()) {
             p.dma_aliases.push(a.devfn());
-            p.dma_aliases.sort_unstable();
+            crate::sort::sort(&mut p.dma_aliases);
         }
         Ok(())
     }

@@ -593,7 +593,7 @@ pub fn apply_header_quirks(p: &mut PciDev, parent: Option<PciType>) {
             }
         }
     }
-    p.dma_aliases.sort_unstable();
+    crate::sort::sort(&mut p.dma_aliases);
     // quirk_use_pcie_bridge_dma_alias
     if PCIE_BRIDGE_DMA_ALIAS.contains(&id) && pcie_bridge_dma_alias_applies(p, parent) {
         p.flags.pcie_bridge_alias = true;
