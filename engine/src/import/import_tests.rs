@@ -307,3 +307,36 @@ fn the_model_numbers_groups_as_the_kernel_did() {
         assert!(!same.contains(&odd), "{odd}");
     }
 }
+
+/// A group behind one of AMD's on-die "Internal PCIe GPP Bridge" ports (1022:15dc on the
+/// MSI B450M Mortar's Raven APU) holds functions of the processor package: the advice says
+/// there is no slot to move them to, instead of the generic "move the card".
+#[test]
+fn advice_for_a_bridge_inside_the_processor_does_not_say_move_the_card() {
+    let text = super::tests::FIXTURES
+        .iter()
+        .find(|(n, _)| *n == "msi-b450m-mortar")
+        .map(|(_, t)| *t)
+        .unwrap();
+    let out = imp(text);
+    let a = &out.report.advice;
+    let internal = a
+        .iter()
+        .find(|a| a.sentence.starts_with("00:08.2 "))
+        .unwrap();
+    assert!(
+        internal.sentence.starts_with(
+            "00:08.2 (Advanced Micro Devices, Inc. [AMD] Device), root port has no ACS capability: \
+everything behind it shares a group; it is a bridge inside the processor"
+        ),
+        "{}",
+        internal.sentence
+    );
+    assert!(!internal.sentence.contains("move the card"));
+    // The chipset's switch upstream port 15:00.2 is an ordinary card-slot case.
+    let chipset = a
+        .iter()
+        .find(|a| a.sentence.starts_with("15:00.2 "))
+        .unwrap();
+    assert!(chipset.sentence.contains("move the card to a slot"));
+}

@@ -16,6 +16,29 @@ const ACS_OPTIONS: &str = "your options: move the card to a slot whose root port
 kernel with the out-of-tree `pcie_acs_override=downstream` patch (it only pretends isolation: the \
 devices can still reach each other by DMA)";
 
+/// AMD's on-die "Internal PCIe GPP Bridge" / "Internal GPP Bridge to Bus" root ports
+/// (00:07.1, 00:08.x): the devices behind them (integrated graphics, USB, SATA, audio, the
+/// crypto coprocessor) are part of the processor package, not cards in slots. IDs as
+/// pci.ids names them, each seen in public `lspci -nn` listings: Zeppelin 1454, Raven
+/// 15db/15dc, Matisse 1484, Renoir/Cezanne 1635, Raphael/Granite Ridge 14dd, Phoenix 14eb,
+/// Strix 150c.
+const AMD_INTERNAL_BRIDGES: [u16; 8] = [
+    0x1454, 0x15db, 0x15dc, 0x1484, 0x1635, 0x14dd, 0x14eb, 0x150c,
+];
+
+/// Whether `bdf` is an on-die internal bridge (by ID, or by the name lspci printed).
+fn is_internal_bridge(m: &Machine, bdf: Bdf) -> bool {
+    m.function(bdf).is_some_and(|f| {
+        f.id.is_some_and(|id| id.vendor == 0x1022 && AMD_INTERNAL_BRIDGES.contains(&id.device))
+            || f.name.as_deref().is_some_and(|n| {
+                n.contains("Internal PCIe GPP Bridge") || n.contains("Internal GPP Bridge")
+            })
+    })
+}
+
+/// What a VFIO user can do when the bridge without ACS is inside the processor.
+const INTERNAL_OPTIONS: &str = "it is a bridge inside the processor, and what is behind it (integrated graphics, USB, SATA, audio, the crypto coprocessor) is built into the package: no slot to move to. Your options: pass the whole group to the VM (every endpoint in it bound to vfio-pci; the host then loses those functions), leave it to the host and pass a card from a slot whose root port is alone in its group, or boot a kernel with the out-of-tree `pcie_acs_override=downstream,multifunction` patch (it only pretends isolation: the devices can still reach each other by DMA)";
+
 /// "00:01.0 (Intel Corporation … PCIe Controller (x16)), root port", for sentences.
 fn describe(m: &Machine, bdf: Bdf) -> String {
     match m.function(bdf) {
@@ -145,13 +168,18 @@ pub(crate) fn advice(m: &Machine, cmp: &Comparison, devices: &[DeviceRow]) -> Ve
                     denial,
                     ..
                 }) if culprit.is_none() => {
-                    let who = Bdf::parse(c).map_or(c.clone(), |c| describe(m, c));
+                    let bdf = Bdf::parse(c);
+                    let who = bdf.map_or(c.clone(), |c| describe(m, c));
                     let what = if *culprit_type == PciType::UpstreamPort {
                         "everything behind its switch"
                     } else {
                         "everything behind it"
                     };
-                    culprit = Some(format!("{who} {denial}: {what} shares a group"));
+                    let options = match bdf {
+                        Some(b) if is_internal_bridge(m, b) => INTERNAL_OPTIONS,
+                        _ => ACS_OPTIONS,
+                    };
+                    culprit = Some(format!("{who} {denial}: {what} shares a group; {options}"));
                 }
                 Some(GroupReason::MultifunctionSibling { slot, .. }) if !slots.contains(slot) => {
                     slots.push(slot.clone());
@@ -171,7 +199,7 @@ always share a group"
         }
         let mut said: Vec<String> = Vec::new();
         if let Some(c) = culprit {
-            said.push(format!("{c}; {ACS_OPTIONS}."));
+            said.push(format!("{c}."));
         }
         if !slots.is_empty() {
             said.push(format!(
