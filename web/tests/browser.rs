@@ -1081,6 +1081,84 @@ async fn a_failed_import_keeps_the_pasted_text_and_says_where() {
     assert_eq!(textarea(&root).value(), default_text());
 }
 
+fn checked(root: &Element, setting: &str) -> bool {
+    find(root, &format!("input[data-setting='{setting}']"))
+        .unchecked_into::<web_sys::HtmlInputElement>()
+        .checked()
+}
+
+fn sims_of(root: &Element, real: &str) -> Vec<String> {
+    let g = find(root, &format!(".import-group[data-real='{real}']"));
+    all(&g, ".import-sim-group")
+        .iter()
+        .filter_map(|e| e.get_attribute("data-members"))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn import_toggles_start_as_pasted_switch_both_ways_and_reset() {
+    let root = mount(State::initial()).await;
+    let pasted = format!(
+        "{Z170}\n$ cat /proc/cmdline\nBOOT_IMAGE=/vmlinuz root=/dev/sda1 pcie_acs_override=downstream,multifunction iommu=pt\n"
+    );
+    import_paste(&root, &pasted).await;
+    until(|| !all(&root, ".import-group").is_empty()).await;
+    let ds = "pcie_acs_override=downstream";
+    let mf = "pcie_acs_override=multifunction";
+    assert!(checked(&root, ds) && checked(&root, mf) && checked(&root, "iommu=pt"));
+    assert!(!checked(&root, "acs-fix=on"));
+    // As pasted: the override splits the GPU's group; no what-if yet, reset disabled.
+    assert_eq!(sims_of(&root, "1"), vec!["00:01.0", "01:00.0", "01:00.1"]);
+    assert!(all(&root, ".import-what-if").is_empty());
+    assert!(find(&root, "button.import-reset").has_attribute("disabled"));
+    // `downstream` switched off: the CPU's port has no ACS again, so everything behind it
+    // shares its group (as the listing says), `multifunction` or not.
+    click(&find(&root, &format!("input[data-setting='{ds}']")));
+    settle().await;
+    assert!(!checked(&root, ds) && checked(&root, mf));
+    assert_eq!(sims_of(&root, "1"), vec!["00:01.0 01:00.0 01:00.1"]);
+    click(&find(&root, &format!("input[data-setting='{mf}']")));
+    settle().await;
+    assert!(!checked(&root, mf));
+    assert_eq!(sims_of(&root, "1"), vec!["00:01.0 01:00.0 01:00.1"]);
+    assert_eq!(
+        find(&root, ".import-group[data-real='1']")
+            .get_attribute("data-same")
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        find(&root, ".import-what-if")
+            .get_attribute("data-merged")
+            .as_deref(),
+        Some("2"),
+        "the GPU's group and the chipset's multifunction devices"
+    );
+    // And back on: as pasted again.
+    click(&find(&root, &format!("input[data-setting='{ds}']")));
+    settle().await;
+    assert!(checked(&root, ds));
+    assert_eq!(sims_of(&root, "1"), vec!["00:01.0", "01:00.0 01:00.1"]);
+    // Reset: every toggle as the paste set it, no what-if.
+    click(&find(&root, "button.import-reset"));
+    settle().await;
+    assert!(checked(&root, ds) && checked(&root, mf) && checked(&root, "iommu=pt"));
+    assert!(all(&root, ".import-what-if").is_empty());
+    assert_eq!(sims_of(&root, "1"), vec!["00:01.0", "01:00.0", "01:00.1"]);
+    // Opened with the override switched off: the pasted line, then the what-if's setting.
+    click(&find(&root, &format!("input[data-setting='{ds}']")));
+    settle().await;
+    click(&find(&root, &format!("input[data-setting='{mf}']")));
+    settle().await;
+    click(&find(&root, "button.import-open-scenario"));
+    until(|| {
+        textarea(&root).value().contains(
+            "config pcie_acs_override=downstream,multifunction iommu=pt pcie_acs_override=off\n",
+        )
+    })
+    .await;
+}
+
 /// Types `iova` into domain `label`'s walk field and returns the drawn walk.
 async fn walk(root: &Element, label: &str, iova: &str) -> Element {
     let input: web_sys::HtmlInputElement = find(

@@ -11,6 +11,7 @@ use crate::state::{use_app_state, Action};
 use iommu_engine::group::ConfigDiff;
 use iommu_engine::import::{import, ImportOptions, Imported};
 use iommu_engine::scenario::view::{what_if_config, what_if_text};
+use iommu_engine::topology::cmdline::{AcsOverride, OverrideOpt};
 use iommu_engine::topology::Bdf;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -23,31 +24,77 @@ for g in /sys/kernel/iommu_groups/*; do echo \"IOMMU Group ${g##*/}:\"; for d in
 sudo dmesg | grep -iE 'iommu|dmar|amd-vi| pci 0000'
 cat /proc/cmdline";
 
-/// The what-if toggles: the `config` setting each adds.
-pub const TOGGLES: [(&str, &str); 5] = [
-    ("pcie_acs_override=downstream", "downstream"),
-    ("pcie_acs_override=multifunction", "multifunction"),
-    ("acs-fix=on", "acs-fix"),
-    ("iommu=pt", "iommu=pt"),
-    ("iommu.strict=0", "lazy"),
+/// The what-if toggles: the `config` setting that switches each on, the one that switches
+/// it off (the two override options share one `pcie_acs_override=` value), and its label.
+pub const TOGGLES: [(&str, &str, &str); 5] = [
+    ("pcie_acs_override=downstream", "", "downstream"),
+    ("pcie_acs_override=multifunction", "", "multifunction"),
+    ("acs-fix=on", "acs-fix=off", "acs-fix"),
+    ("iommu=pt", "iommu=nopt", "iommu=pt"),
+    ("iommu.strict=0", "iommu.strict=1", "lazy"),
 ];
 
-/// The settings of the toggles that are on, as one `config` line's settings. The two
-/// override options merge into one `pcie_acs_override=` value.
-pub fn settings(on: &[bool]) -> String {
-    let mut acs: Vec<&str> = Vec::new();
-    let mut rest: Vec<&str> = Vec::new();
-    for (&(setting, _), _) in TOGGLES.iter().zip(on).filter(|(_, &o)| o) {
-        match setting.strip_prefix("pcie_acs_override=") {
-            Some(opt) => acs.push(opt),
-            None => rest.push(setting),
+/// The toggles as the pasted `/proc/cmdline` set them (the imported scenario's `config`
+/// line), and the `pcie_acs_override=` options no toggle shows (`id:`), kept either way.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Pasted {
+    pub on: Vec<bool>,
+    pub ids: Vec<OverrideOpt>,
+}
+
+impl Pasted {
+    /// What the imported scenario's `config` line sets.
+    pub fn of(scenario_text: &str) -> Pasted {
+        let Ok(s) = iommu_engine::scenario::parse(scenario_text) else {
+            return Pasted {
+                on: vec![false; TOGGLES.len()],
+                ids: Vec::new(),
+            };
+        };
+        let (c, o) = (s.config(), s.acs_params().acs_override);
+        Pasted {
+            on: vec![
+                o.downstream(),
+                o.multifunction(),
+                c.acs_fix,
+                c.passthrough,
+                !c.strict,
+            ],
+            ids: o
+                .opts
+                .into_iter()
+                .filter(|x| matches!(x, OverrideOpt::Id(_)))
+                .collect(),
         }
     }
+}
+
+/// The settings that take the pasted machine to the toggles `on`, as one `config` line's
+/// settings (empty: as pasted). Each toggle that differs from the paste is written on or
+/// off explicitly (later settings of a key win).
+pub fn settings(on: &[bool], pasted: &Pasted) -> String {
+    let differs = |i: usize| on.get(i) != pasted.on.get(i);
+    let is_on = |i: usize| on.get(i).copied().unwrap_or(false);
     let mut out = Vec::new();
-    if !acs.is_empty() {
-        out.push(format!("pcie_acs_override={}", acs.join(",")));
+    if differs(0) || differs(1) {
+        let mut opts = Vec::new();
+        if is_on(0) {
+            opts.push(OverrideOpt::Downstream);
+        }
+        if is_on(1) {
+            opts.push(OverrideOpt::Multifunction);
+        }
+        opts.extend(pasted.ids.iter().cloned());
+        out.push(match opts.is_empty() {
+            true => "pcie_acs_override=off".to_string(),
+            false => format!("pcie_acs_override={}", AcsOverride { opts }),
+        });
     }
-    out.extend(rest.into_iter().map(str::to_string));
+    for (i, (on_setting, off_setting, _)) in TOGGLES.iter().enumerate().skip(2) {
+        if differs(i) {
+            out.push(if is_on(i) { on_setting } else { off_setting }.to_string());
+        }
+    }
     out.join(" ")
 }
 
@@ -60,7 +107,7 @@ enum Outcome {
         col: u32,
         message: String,
     },
-    Done(Rc<Imported>),
+    Done(Rc<Imported>, Rc<Pasted>),
 }
 
 fn bdf_of(name: &str) -> Option<Bdf> {
@@ -144,9 +191,15 @@ pub fn import_panel() -> Html {
     let run_import = {
         let paste = paste.clone();
         let outcome = outcome.clone();
+        let toggles = toggles.clone();
         Callback::from(move |_: MouseEvent| {
             let out = match import(&paste, &ImportOptions::default()) {
-                Ok(i) => Outcome::Done(Rc::new(i)),
+                Ok(i) => {
+                    // The toggles start as the pasted /proc/cmdline set them.
+                    let pasted = Pasted::of(&i.scenario_text);
+                    toggles.set(pasted.on.clone());
+                    Outcome::Done(Rc::new(i), Rc::new(pasted))
+                }
                 Err(e) => Outcome::Failed {
                     line: e.line,
                     col: e.col,
@@ -161,8 +214,8 @@ pub fn import_panel() -> Html {
         let dispatcher = state.dispatcher();
         let toggles = toggles.clone();
         Callback::from(move |_: MouseEvent| {
-            if let Outcome::Done(i) = &*outcome {
-                let extra = settings(&toggles);
+            if let Outcome::Done(i, pasted) = &*outcome {
+                let extra = settings(&toggles, pasted);
                 let mut text = i.scenario_text.clone();
                 if !extra.is_empty() {
                     text = with_config(&text, &extra);
@@ -176,7 +229,7 @@ pub fn import_panel() -> Html {
     let state_attr = match &*outcome {
         Outcome::None => "idle",
         Outcome::Failed { .. } => "failed",
-        Outcome::Done(_) => "done",
+        Outcome::Done(..) => "done",
     };
     html! {
         <section class="import-machine" data-import={state_attr}>
@@ -211,8 +264,8 @@ pub fn import_panel() -> Html {
                                 { format!("{line}:{col}: {message}") }
                             </p>
                         },
-                        Outcome::Done(i) => html! {
-                            <ImportResult imported={i.clone()} toggles={toggles.clone()}
+                        Outcome::Done(i, pasted) => html! {
+                            <ImportResult imported={i.clone()} pasted={pasted.clone()} toggles={toggles.clone()}
                                 open_in_playground={open_in_playground} />
                         },
                     } }
@@ -222,19 +275,26 @@ pub fn import_panel() -> Html {
     }
 }
 
-/// Adds `settings` as a `config` line at the top of an imported scenario (after its leading
-/// comment block), where the language wants the header.
+/// Adds `settings` to an imported scenario: at the end of its `config` line (later
+/// settings win, as `iommu-play import --config` writes them), else as a `config` line at
+/// the top (after its leading comment block), where the language wants the header.
 fn with_config(text: &str, settings: &str) -> String {
     let mut out = String::new();
+    let has_config = text.lines().any(|l| l.starts_with("config "));
     let mut placed = false;
     for line in text.lines() {
-        if !placed && !line.starts_with('#') {
+        if !placed && !has_config && !line.starts_with('#') {
             out.push_str("config ");
             out.push_str(settings);
             out.push('\n');
             placed = true;
         }
         out.push_str(line);
+        if !placed && line.starts_with("config ") {
+            out.push(' ');
+            out.push_str(settings);
+            placed = true;
+        }
         out.push('\n');
     }
     if !placed {
@@ -248,6 +308,7 @@ fn with_config(text: &str, settings: &str) -> String {
 #[derive(Properties, PartialEq)]
 struct ImportResultProps {
     imported: Rc<Imported>,
+    pasted: Rc<Pasted>,
     toggles: UseStateHandle<Vec<bool>>,
     open_in_playground: Callback<MouseEvent>,
 }
@@ -255,7 +316,7 @@ struct ImportResultProps {
 #[function_component(ImportResult)]
 fn import_result(props: &ImportResultProps) -> Html {
     let r = &props.imported.report;
-    let extra = settings(&props.toggles);
+    let extra = settings(&props.toggles, &props.pasted);
     // The what-if: the imported machine booted with the toggles, regrouped by the engine.
     let what_if: Option<Result<ConfigDiff, String>> = (!extra.is_empty()).then(|| {
         let text = &props.imported.scenario_text;
@@ -268,9 +329,10 @@ fn import_result(props: &ImportResultProps) -> Html {
         .as_ref()
         .and_then(|w| w.as_ref().ok())
         .map(|d| &d.after);
-    let toggle_boxes = TOGGLES.iter().enumerate().map(|(i, (setting, label))| {
+    let toggle_boxes = TOGGLES.iter().enumerate().map(|(i, (setting, _, label))| {
         let toggles = props.toggles.clone();
         let checked = toggles.get(i).copied().unwrap_or(false);
+        let pasted = props.pasted.on.get(i).copied().unwrap_or(false);
         let onchange = Callback::from(move |_: Event| {
             let mut v = (*toggles).clone();
             if let Some(x) = v.get_mut(i) {
@@ -279,12 +341,16 @@ fn import_result(props: &ImportResultProps) -> Html {
             toggles.set(v);
         });
         html! {
-            <label class="import-toggle" title={*setting}>
+            <label class="import-toggle" title={*setting} data-pasted={pasted.to_string()}>
                 <input type="checkbox" data-setting={*setting} checked={checked} onchange={onchange} />
                 { *label }
             </label>
         }
     });
+    let reset = {
+        let (toggles, on) = (props.toggles.clone(), props.pasted.on.clone());
+        Callback::from(move |_: MouseEvent| toggles.set(on.clone()))
+    };
     let rows = r.groups.iter().map(|g| {
         let simulated: Vec<Vec<Bdf>> = match after {
             Some(p) => holding(p, &g.members),
@@ -330,6 +396,8 @@ fn import_result(props: &ImportResultProps) -> Html {
             <div class="import-toggles" role="group" aria-label="What if">
                 <span>{ "What if:" }</span>
                 { for toggle_boxes }
+                <button type="button" class="import-reset" onclick={reset} disabled={extra.is_empty()}
+                    title="The toggles as the pasted /proc/cmdline set them">{ "as pasted" }</button>
             </div>
             if let Some(w) = &what_if {
                 { match w {
