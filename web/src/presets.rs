@@ -183,6 +183,11 @@ const PRESETS: &[(&str, &str, &str)] = &[
         "Strict or lazy (DMA_FQ)",
     ),
     (
+        "iova-allocator.iommu",
+        "DMA fast path",
+        "The IOVA allocator, range by range",
+    ),
+    (
         "passthrough-untrusted.iommu",
         "DMA fast path",
         "Passthrough, but not untrusted",

@@ -1812,3 +1812,174 @@ async fn a_phone_shows_one_panel_at_a_time() {
     assert_eq!(panels(&wide), [true, true, true]);
     wide.remove();
 }
+
+/// tests/scenarios/iova-allocator.iommu (issue 15 §2): a strict NIC maps a (1 page), b (2)
+/// and c (1), unmaps a and b, maps d (1). By hand from iova.c (v6.8), as its comment says:
+/// the rcache starts empty, so each map searches the tree down from `cached32_node` (the
+/// anchor at first) below dma_32bit_pfn 0x10_0000: a gets pfn 0xf_ffff; b (size-aligned)
+/// (0xf_ffff − 2) & ~1 = 0xf_fffc, leaving the hole 0xf_fffe; c 0xf_fffb, below the cached
+/// node (the hole is not seen). Each strict unmap puts its pfn in CPU 0's `loaded` magazine
+/// of its size class (free_iova_fast → __iova_rcache_insert); the range stays in the tree.
+fn iova_allocator() -> State {
+    let text = preset("iova-allocator.iommu").expect("a preset");
+    State::new(text, None, 99)
+}
+
+/// The IOVA-space drawing of the NIC's domain.
+fn nic_iova(root: &Element) -> Element {
+    all(root, ".iova-space .iova-domain")
+        .into_iter()
+        .find(|d| text(&find(d, "h3")).contains("01:00.0"))
+        .unwrap_or_else(|| panic!("no IOVA space of 01:00.0 in {}", root.inner_html()))
+}
+
+fn iova_ranges(d: &Element) -> Vec<String> {
+    all(d, "[data-iova-range]")
+        .iter()
+        .map(|r| {
+            let cached = r.class_list().contains("cached");
+            format!(
+                "{}{}",
+                r.get_attribute("data-iova-range").unwrap_or_default(),
+                if cached { " cached" } else { "" }
+            )
+        })
+        .collect()
+}
+
+fn magazine_fill(d: &Element, class: u64, cpu: usize, which: &str) -> String {
+    find(
+        d,
+        &format!("tr[data-rcache-class='{class}'] td[data-cpu='{cpu}'] [data-magazine='{which}']"),
+    )
+    .get_attribute("data-fill")
+    .unwrap_or_default()
+}
+
+/// Seeks the trace to the row whose statement starts with `code`.
+async fn seek_row(root: &Element, code: &str) {
+    let row = all(root, ".trace-row")
+        .into_iter()
+        .find(|r| text(&find(r, "code")).starts_with(code))
+        .unwrap_or_else(|| panic!("no row {code}"));
+    click(&find(&row, ".row-seek"));
+    settle().await;
+}
+
+#[wasm_bindgen_test]
+async fn the_iova_space_draws_the_allocators_ranges_cached_node_and_magazines() {
+    let root = mount(iova_allocator()).await;
+    seek_row(&root, "dma_unmap_page(01:00.0, b").await;
+    let d = nic_iova(&root);
+    assert_eq!(
+        iova_ranges(&d),
+        [
+            "0xffffb-0xffffb",
+            "0xffffc-0xffffd cached",
+            "0xfffff-0xfffff cached"
+        ]
+    );
+    let mark = find(&d, "[data-cached-node='cached32_node']");
+    assert_eq!(mark.get_attribute("data-pfn").as_deref(), Some("0xffffb"));
+    assert!(text(&mark).contains("0xffffb000"), "{}", text(&mark));
+    // Nothing above 4G: no band for cached_node.
+    assert!(all(&d, "[data-cached-node='cached_node']").is_empty());
+    // CPU 0's loaded magazines of the 1- and 2-page classes hold one pfn each.
+    assert_eq!(magazine_fill(&d, 1, 0, "loaded"), "1");
+    assert_eq!(magazine_fill(&d, 2, 0, "loaded"), "1");
+    assert_eq!(magazine_fill(&d, 1, 0, "prev"), "0");
+    assert_eq!(magazine_fill(&d, 1, 1, "loaded"), "0");
+    assert_eq!(magazine_fill(&d, 4, 0, "loaded"), "0");
+    // Before the unmaps: the same ranges, none cached, empty magazines.
+    seek_row(&root, "c = dma_map_page").await;
+    let d = nic_iova(&root);
+    assert_eq!(
+        iova_ranges(&d),
+        ["0xffffb-0xffffb", "0xffffc-0xffffd", "0xfffff-0xfffff"]
+    );
+    assert_eq!(magazine_fill(&d, 1, 0, "loaded"), "0");
+    // After `a` alone: one range, the cached node on it.
+    seek_row(&root, "a = dma_map_page").await;
+    let d = nic_iova(&root);
+    assert_eq!(iova_ranges(&d), ["0xfffff-0xfffff"]);
+    let mark = find(&d, "[data-cached-node='cached32_node']");
+    assert_eq!(mark.get_attribute("data-pfn").as_deref(), Some("0xfffff"));
+}
+
+#[wasm_bindgen_test]
+async fn the_walk_is_pre_filled_from_the_map_step_and_stays_editable() {
+    let root = mount(iova_allocator()).await;
+    seek_row(&root, "b = dma_map_page").await;
+    let w = find(&root, ".pt-walk");
+    let label = w.get_attribute("data-domain").expect("a domain");
+    let input: web_sys::HtmlInputElement = find(
+        &root,
+        &format!(".walk-input[data-domain='{label}'] input.walk-iova"),
+    )
+    .unchecked_into();
+    // b's IOVA: pfn 0xf_fffc (see iova_allocator), mapped to 0x8001_0000 by 4K pages.
+    assert_eq!(input.value(), "0xffffc000");
+    assert_eq!(levels(&w), ["0 table", "1 table", "2 table", "3 page"]);
+    assert_eq!(
+        text(&find(&w, ".walk-end")),
+        "PA = 0x80010000 + IOVA[11:0] 0x0 = 0x80010000"
+    );
+    // Still editable: b's second page.
+    let w = walk(&root, &label, "0xffffd010").await;
+    assert_eq!(
+        text(&find(&w, ".walk-end")),
+        "PA = 0x80011000 + IOVA[11:0] 0x10 = 0x80011010"
+    );
+    // Another map step fills in its own IOVA.
+    seek_row(&root, "c = dma_map_page").await;
+    let input: web_sys::HtmlInputElement = find(
+        &root,
+        &format!(".walk-input[data-domain='{label}'] input.walk-iova"),
+    )
+    .unchecked_into();
+    assert_eq!(input.value(), "0xffffb000");
+    assert!(text(&find(&root, ".pt-walk .walk-end")).ends_with("= 0x80020000"));
+}
+
+#[wasm_bindgen_test]
+async fn workload_charts_draw_one_point_per_sample_strict_and_lazy_side_by_side() {
+    // 1,000 pairs sampled every 100: samples at 0, 100, …, 1,000 and one more after the
+    // drain (the live set unmapped) = 12 samples, 11 intervals. The hit rate has no point
+    // for the drain interval (no lookups): 10.
+    let scenario = "config strict=off\n\
+        iommu dmar0 kind=generic\n\
+        host pci0 iommu=dmar0\n\
+        pci 00:1c.0 rp acs=SV,RR,CR,UF\n\
+        pci 01:00.0 ep parent=00:1c.0\n\
+        pci 00:07.0 rp acs=SV,RR,CR,UF\n\
+        pci 02:00.0 ep parent=00:07.0 untrusted\n\
+        bind 01:00.0 ixgbe\n\
+        bind 02:00.0 nvme\n\
+        workload 02:00.0 count=1000 live=100 sample=100\n\
+        workload 01:00.0 count=1000 live=100 sample=100\n";
+    let root = mount(State::new(scenario, None, 99)).await;
+    let heads: Vec<String> = all(&root, ".workload-charts .chart-head")
+        .iter()
+        .map(|h| h.class_name())
+        .collect();
+    assert_eq!(heads, ["chart-head strict", "chart-head lazy"]);
+    let points = |series: &str| -> Vec<String> {
+        all(&root, &format!(".chart[data-series='{series}']"))
+            .iter()
+            .map(|c| {
+                let n = find(c, "polyline")
+                    .get_attribute("points")
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .count();
+                format!("{} {n}", c.get_attribute("data-points").unwrap_or_default())
+            })
+            .collect()
+    };
+    assert_eq!(points("TreeAllocs"), ["11 11", "11 11"]);
+    assert_eq!(points("RcacheHitRate"), ["10 10", "10 10"]);
+    assert_eq!(all(&root, ".workload-charts .chart").len(), 14);
+    // At the first workload only its column is drawn.
+    seek_row(&root, "workload 02:00.0").await;
+    assert_eq!(all(&root, ".workload-charts .chart-head").len(), 1);
+}

@@ -11,7 +11,6 @@
 use super::rcache::IovaRcache;
 use super::{Iova, IovaDomain, IOVA_ANCHOR};
 use serde::Serialize;
-use std::collections::BTreeSet;
 
 /// One entry of the map: a range of the tree, or (summarised) the ranges of one span.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -117,20 +116,22 @@ impl IovaDomain {
         };
         let ranges = self.tree_len();
         let (spans, summarised) = if ranges <= IovaView::LIMIT {
-            // Below the limit every cached pfn is a tree node, so the set is small too.
-            let cached: BTreeSet<u64> = self
-                .rcaches
-                .iter()
-                .flat_map(IovaRcache::cached_pfns)
-                .collect();
-            let spans = self
+            let mut spans: Vec<IovaSpan> = self
                 .ranges()
                 .map(|r| IovaSpan {
                     pfn_lo: r.pfn_lo,
                     pfn_hi: r.pfn_hi,
-                    cached: cached.contains(&r.pfn_lo),
+                    cached: false,
                 })
                 .collect();
+            // Every cached pfn is a tree node's `pfn_lo` (in address order in `spans`).
+            for pfn in self.rcaches.iter().flat_map(IovaRcache::cached_pfns) {
+                if let Ok(i) = spans.binary_search_by_key(&pfn, |s| s.pfn_lo) {
+                    if let Some(s) = spans.get_mut(i) {
+                        s.cached = true;
+                    }
+                }
+            }
             (spans, false)
         } else {
             (self.summary_spans(), true)

@@ -3,12 +3,14 @@ use crate::components::{
     compare::ComparePanel,
     editor::Editor,
     import_panel::ImportPanel,
+    iova_space::IovaSpacePanel,
     notice::Notice,
     page_table::PageTablePanel,
     splitter::{Axis, Splitter},
     toolbar::Toolbar,
     topology::TopologyPanel,
     trace::TracePanel,
+    workload_charts::WorkloadCharts,
 };
 use crate::persist;
 use crate::state::{Action, State, StateHandle};
@@ -145,6 +147,8 @@ pub fn app(props: &AppProps) -> Html {
                     <div class="views">
                         <ComparePanel />
                         <TopologyPanel />
+                        <WorkloadCharts />
+                        <IovaSpacePanel />
                         <PageTablePanel />
                     </div>
                 </div>

@@ -66,6 +66,28 @@ pub fn page_table_panel() -> Html {
     // The IOVA whose walk is drawn: (domain label, IOVA), from a range click or typed.
     let walk_at = use_state(|| None::<(String, u64)>);
     let snap = state.snapshot();
+    // The IOVA the cursor's step names (`iommu_map`'s, `dma_map_page`'s result, ...): its
+    // walk is drawn and its domain's field filled in, still editable (issue 15 §1).
+    let prefill: Option<(String, u64)> = state
+        .cursor
+        .checked_sub(1)
+        .and_then(|i| state.drawn()?.steps.get(i))
+        .and_then(|s| s.event.iova_at)
+        .and_then(|at| {
+            let d = snap?
+                .domains
+                .iter()
+                .find(|d| d.id == at.domain && d.table.is_some())?;
+            Some((d.label.clone(), at.iova))
+        });
+    {
+        let walk_at = walk_at.clone();
+        use_effect_with(prefill, move |p| {
+            if let Some(p) = p {
+                walk_at.set(Some(p.clone()));
+            }
+        });
+    }
     // The counters before the cursor's step, where it changed them.
     let before: Vec<(DomainId, MapCounters)> = state
         .drawn()
@@ -151,9 +173,14 @@ pub fn page_table_panel() -> Html {
     }
 }
 
-/// `4K`, `2M`, `1G`, or bytes in hex.
+/// `4K`, `2M`, `1G`, `256T`, or bytes in hex.
 pub fn size_text(n: u64) -> String {
-    const UNITS: [(u64, &str); 3] = [(1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")];
+    const UNITS: [(u64, &str); 4] = [
+        (1 << 40, "T"),
+        (1 << 30, "G"),
+        (1 << 20, "M"),
+        (1 << 10, "K"),
+    ];
     UNITS
         .iter()
         .find(|(u, _)| n >= *u && n.is_multiple_of(*u))
@@ -198,10 +225,16 @@ fn walk_input(label: &str, walk_at: &UseStateHandle<Option<(String, u64)>>) -> H
             }
         })
     };
+    // The IOVA walked in this domain (typed, clicked or the step's), as the field's text.
+    let value = walk_at
+        .as_ref()
+        .filter(|(l, _)| l == label)
+        .map(|(_, iova)| format!("{iova:#x}"))
+        .unwrap_or_default();
     html! {
         <label class="walk-input" data-domain={label.to_string()}>
             { format!("walk an IOVA of {label}: ") }
-            <input class="mono walk-iova" type="text" placeholder="0x10_0000" spellcheck="false" {onchange} />
+            <input class="mono walk-iova" type="text" placeholder="0x10_0000" spellcheck="false" {value} {onchange} />
         </label>
     }
 }
