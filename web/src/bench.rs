@@ -92,6 +92,11 @@ fn right_arrow() {
     }
 }
 
+/// A line on the console while the benchmark runs (where a slow phase is).
+fn progress(msg: &str) {
+    web_sys::console::log_1(&format!("bench: {msg}").into());
+}
+
 fn pct(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted.get(i).copied().unwrap_or(0.0)
@@ -107,6 +112,7 @@ pub async fn run(root: web_sys::Element) {
     let app = mount(root.clone(), State::initial());
     let ok = rendered(|| count(".topology g.group-region") > 0).await;
     let first = now() - t0;
+    progress(&format!("first render {first:.1} ms"));
     let groups = count(".topology g.group-region");
     if !ok {
         out.push("first render: not seen".into());
@@ -126,6 +132,7 @@ pub async fn run(root: web_sys::Element) {
     let t0 = now();
     let state = State::booted(&text, None);
     let run_ms = now() - t0;
+    progress(&format!("long trace run {run_ms:.1} ms"));
     let steps = state.steps();
     let start = steps / 2;
     let state = State {
@@ -145,6 +152,7 @@ pub async fn run(root: web_sys::Element) {
         ));
     }
     let mount_ms = now() - t0;
+    progress(&format!("long trace mounted {mount_ms:.1} ms"));
     out.push(format!(
         "long_trace {steps} steps: run {run_ms:.1} ms, first render at step {start} {mount_ms:.1} ms"
     ));
@@ -158,6 +166,9 @@ pub async fn run(root: web_sys::Element) {
             break;
         }
         times.push(now() - t);
+        if i % 50 == 1 {
+            progress(&format!("step {i}: {:.1} ms", now() - t));
+        }
     }
     let at = text_of(".topology h2 .h2-note");
     times.sort_by(f64::total_cmp);

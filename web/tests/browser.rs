@@ -956,6 +956,41 @@ async fn the_editor_marks_the_current_line_and_lines_and_cells_seek() {
     assert_eq!(row_line(&root), "line 27");
 }
 
+/// The current-line bar lies on its line (the same top as that line's number in the
+/// gutter) at every step, and it moves by a transform, not by its layout position: moving
+/// it must not make the browser lay out the editor's text again (a 10,000-line scenario
+/// took ≈ 100 ms a step that way).
+#[wasm_bindgen_test]
+async fn the_current_line_bar_sits_on_its_line_and_moves_without_layout() {
+    let _style = with_style();
+    let nic = preset("vfio-nic-shared-group.iommu").expect("a preset");
+    let root = mount(State::booted(nic, None)).await;
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let bar = find(&root, ".editor-stack .current-line");
+        let line = bar.get_attribute("data-line").unwrap_or_default();
+        let number = find(&root, &format!(".gutter .gutter-line[data-line='{line}']"));
+        let (b, n) = (
+            bar.get_bounding_client_rect(),
+            number.get_bounding_client_rect(),
+        );
+        assert!(
+            (b.top() - n.top()).abs() < 0.5,
+            "line {line}: bar at {}, number at {}",
+            b.top(),
+            n.top()
+        );
+        assert!((b.height() - n.height()).abs() < 0.5, "line {line}");
+        let layout_top = bar.unchecked_ref::<web_sys::HtmlElement>().offset_top();
+        seen.push((line, layout_top));
+        click(&find(&root, "button[aria-label='Step forward']"));
+        settle().await;
+    }
+    let lines: std::collections::BTreeSet<&String> = seen.iter().map(|(l, _)| l).collect();
+    assert!(lines.len() > 1, "the bar moved: {seen:?}");
+    assert!(seen.iter().all(|(_, top)| *top == seen[0].1), "{seen:?}");
+}
+
 /// A real machine's group listing (the import fixtures: shared/real-machines).
 const Z170: &str = include_str!("../../engine/src/import/fixtures/asrock-z170-gaming-itx.txt");
 

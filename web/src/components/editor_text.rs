@@ -24,7 +24,10 @@ fn current_line() -> Html {
     let Some(line) = state.current_line() else {
         return html! {};
     };
-    let style = format!("top: calc(8px + {} * 20px)", line - 1);
+    // Moved by a transform, not `top`: a transform needs no layout, while a new `top`
+    // made Chromium lay out the whole editor again (its 10,000 lines and the textarea:
+    // ≈ 100 ms a step on a 10,000-line scenario).
+    let style = format!("transform: translateY({}px)", u64::from(line - 1) * 20);
     html! {
         <div class={classes!("current-line", state.stale.then_some("stale"))} data-line={line.to_string()}
             {style} aria-hidden="true"></div>
