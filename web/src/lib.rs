@@ -20,6 +20,8 @@ pub mod state;
 pub mod storage;
 pub mod syntax;
 pub mod topo_layout;
+pub mod wire;
+pub mod worker;
 
 pub use components::app::{App, AppProps};
 pub use state::State;

@@ -6,9 +6,11 @@
 
 use iommu_engine::scenario::view::{boot_steps, first_failure, snapshot_at};
 use iommu_engine::scenario::{
-    compare, parse, run_scenario, Compare, Options, ParseErrors, Run, Scenario, StmtKind,
+    compare, parse, run_scenario, workload_pairs, Compare, Options, ParseErrors, Run, Scenario,
+    StmtKind,
 };
 use iommu_engine::snapshot::Snapshot;
+use iommu_engine::trace::thousands;
 use iommu_engine::Era;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -35,6 +37,34 @@ pub fn preset(name: &str) -> Option<&'static str> {
 /// The default preset's text.
 pub fn default_text() -> &'static str {
     crate::presets::DEFAULT_TEXT
+}
+
+/// A run in a Web Worker ([`crate::worker`]): a scenario whose workloads make
+/// [`crate::worker::WORKER_PAIRS`] pairs or more. The panels keep drawing the last run that
+/// finished, marked stale, until this one arrives ([`Action::Ran`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Running {
+    pub id: u32,
+    /// What runs (the text may be edited meanwhile).
+    pub text: Rc<str>,
+    pub era: Era,
+    /// Workload pairs done, of `total`.
+    pub done: u64,
+    pub total: u64,
+    /// Where the cursor goes when the run arrives.
+    pub landing: Landing,
+}
+
+/// Where the cursor goes when a run arrives from the worker: what the same action does
+/// after a run on the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Landing {
+    /// The machine as booted (a preset, a widget).
+    Boot,
+    /// The first failure, else the booted machine (Run).
+    FirstFailure,
+    /// This step, or the last (a share link's step, an era change).
+    At(usize),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -75,6 +105,8 @@ pub struct State {
     pub undo: Rc<Vec<Rc<str>>>,
     /// Texts undone (Ctrl-Shift-Z / Ctrl-Y), most recent last.
     pub redo: Rc<Vec<Rc<str>>>,
+    /// The run in a worker, while it runs.
+    pub running: Option<Rc<Running>>,
 }
 
 /// Undo steps kept.
@@ -114,6 +146,18 @@ pub enum Action {
     Redo,
     /// Seeks to the first step made by a source line (a click on the line in the editor).
     SeekLine(u32),
+    /// The worker's run `id` has done `done` of its `total` workload pairs.
+    Progress {
+        id: u32,
+        done: u64,
+        total: u64,
+    },
+    /// The worker's run `id` arrived (or stopped at an input error).
+    Ran(u32, Box<Result<Run, ParseErrors>>),
+    /// No worker could take run `id`: it runs here instead.
+    RunHere(u32),
+    /// Stops the run in the worker; the last run that finished stays drawn.
+    CancelRun,
     /// Switches to an era and seeks to a line's step there (a click on a Compare cell).
     SeekEraLine(Era, u32),
 }
@@ -143,12 +187,14 @@ impl State {
             kept: Rc::default(),
             undo: Rc::default(),
             redo: Rc::default(),
+            running: None,
         };
         if s.preset.is_none() && !text.is_empty() {
             s.mine = Some(s.text.clone());
         }
         s.run();
         s.cursor = cursor.min(s.steps());
+        s.land(Landing::At(cursor));
         s
     }
 
@@ -157,6 +203,7 @@ impl State {
     pub fn booted(text: &str, era: Option<Era>) -> State {
         let mut s = State::new(text, era, 0);
         s.cursor = s.boot_cursor();
+        s.land(Landing::Boot);
         s
     }
 
@@ -314,12 +361,39 @@ impl State {
 
     fn run(&mut self) {
         self.stale = false;
-        let (report, error) = match self.parsed.as_ref() {
-            Ok(s) => match run(s, &self.text, self.era) {
-                Ok(r) => (Some(Rc::new(r)), None),
-                Err(e) => (None, Some(Rc::new(e))),
-            },
-            Err(_) => (None, None),
+        self.running = None;
+        if let Ok(sc) = self.parsed.as_ref() {
+            let total = workload_pairs(sc);
+            if total >= crate::worker::WORKER_PAIRS && crate::worker::available() {
+                // The panels keep the last run, marked stale, until the worker's arrives.
+                self.keep_last_good();
+                self.run_error = None;
+                self.running = Some(Rc::new(Running {
+                    id: crate::worker::next_id(),
+                    text: self.text.clone(),
+                    era: self.era,
+                    done: 0,
+                    total,
+                    landing: Landing::Boot,
+                }));
+                return;
+            }
+        }
+        let result = match self.parsed.as_ref() {
+            Ok(s) => Some(run(s, &self.text, self.era)),
+            Err(_) => None,
+        };
+        self.arrive(result);
+        self.cursor = self.cursor.min(self.steps());
+    }
+
+    /// A run's result in place: the report (or the input error, keeping the last good
+    /// run); `None` when the text does not parse.
+    fn arrive(&mut self, result: Option<Result<Run, ParseErrors>>) {
+        let (report, error) = match result {
+            Some(Ok(r)) => (Some(Rc::new(r)), None),
+            Some(Err(e)) => (None, Some(Rc::new(e))),
+            None => (None, None),
         };
         if report.is_some() {
             self.last_good = None;
@@ -328,7 +402,54 @@ impl State {
         }
         self.report = report;
         self.run_error = error;
-        self.cursor = self.cursor.min(self.drawn().map_or(0, |r| r.steps.len()));
+    }
+
+    /// Where the cursor goes when the run in the worker arrives.
+    fn land(&mut self, landing: Landing) {
+        if let Some(r) = &mut self.running {
+            Rc::make_mut(r).landing = landing;
+        }
+    }
+
+    /// The cursor for `landing` on the drawn run.
+    fn landed(&self, landing: Landing) -> usize {
+        match landing {
+            Landing::Boot => self.boot_cursor(),
+            Landing::FirstFailure => self.report.as_deref().map_or(0, |r| {
+                first_failure(r).map_or_else(|| boot_steps(r), |i| i + 1)
+            }),
+            Landing::At(c) => c.min(self.steps()),
+        }
+    }
+
+    /// The worker's run `job` arrived with `result`: drawn as if it had run here, the text
+    /// marked edited if it changed meanwhile.
+    fn worker_arrived(&mut self, job: &Running, result: Result<Run, ParseErrors>) {
+        self.running = None;
+        let same = *job.text == *self.text;
+        match result {
+            Ok(r) if !self.parses() => {
+                self.report = None;
+                self.last_good = Some(Rc::new(r));
+            }
+            Err(_) if !same => self.keep_last_good(),
+            result => self.arrive(Some(result)),
+        }
+        self.stale = !same;
+        self.cursor = self.landed(job.landing);
+    }
+
+    /// Why the panels draw a run of another text (`None`: they draw this text's run).
+    pub fn stale_note(&self) -> Option<&'static str> {
+        if !self.drawn_stale() {
+            None
+        } else if self.running.is_some() {
+            Some("Running (progress in the bar above): this is the last run that finished.")
+        } else if self.errors().is_some() {
+            Some("The text has errors (listed under the editor): this is the last run that worked.")
+        } else {
+            Some("The run was cancelled: this is the last run that finished. Run to start again.")
+        }
     }
 }
 
@@ -380,11 +501,12 @@ impl Reducible for State {
                 s.run();
                 // Land on what failed first (an error or a failed expectation), else on the
                 // machine as booted.
-                s.cursor = if let Some(r) = s.report.as_deref() {
-                    first_failure(r).map_or_else(|| s.boot_cursor(), |i| i + 1)
+                s.cursor = if s.report.is_some() {
+                    s.landed(Landing::FirstFailure)
                 } else {
                     before.min(s.steps())
                 };
+                s.land(Landing::FirstFailure);
             }
             Action::SetEra(era) => {
                 // The file's own `generation` line follows the menu, so the text (and a
@@ -396,10 +518,16 @@ impl Reducible for State {
                 }
                 s.era = era;
                 let at_boot = s.cursor == s.boot_cursor();
+                let before = s.cursor;
                 s.run();
                 if at_boot {
                     s.cursor = s.boot_cursor();
                 }
+                s.land(if at_boot {
+                    Landing::Boot
+                } else {
+                    Landing::At(before)
+                });
             }
             Action::LoadPreset(name) => {
                 let Some((name, text)) = crate::presets::index()
@@ -470,6 +598,39 @@ impl Reducible for State {
                 let mut s = s;
                 s.seek_line(line);
                 return Rc::new(s);
+            }
+            Action::Progress { id, done, total } => match &mut s.running {
+                Some(r) if r.id == id => {
+                    let r = Rc::make_mut(r);
+                    (r.done, r.total) = (done, total);
+                }
+                _ => return self,
+            },
+            Action::Ran(id, result) => {
+                let Some(job) = s.running.clone().filter(|r| r.id == id) else {
+                    return self;
+                };
+                s.worker_arrived(&job, *result);
+            }
+            Action::RunHere(id) => {
+                let Some(job) = s.running.clone().filter(|r| r.id == id) else {
+                    return self;
+                };
+                let result = parse(&job.text).and_then(|sc| run(&sc, &job.text, job.era));
+                s.worker_arrived(&job, result);
+            }
+            Action::CancelRun => {
+                let Some(job) = s.running.take() else {
+                    return self;
+                };
+                s.notice = Some(
+                    format!(
+                        "Run cancelled after {} of {} workload pairs: the panels show the last run that finished.",
+                        thousands(job.done),
+                        thousands(job.total)
+                    )
+                    .into(),
+                );
             }
             Action::Select(dev) => s.selected = dev.map(Into::into),
             Action::Notice(n) => s.notice = n.map(Into::into),

@@ -2017,4 +2017,168 @@ async fn workload_charts_draw_one_point_per_sample_strict_and_lazy_side_by_side(
     // At the first workload only its column is drawn.
     seek_row(&root, "workload 02:00.0").await;
     assert_eq!(all(&root, ".workload-charts .chart-head").len(), 1);
+
+/// A workload scenario: `count` strict pairs on an untrusted NVMe (a DMA domain).
+fn workload_text(count: u64) -> String {
+    format!(
+        "generation current\nconfig strict=off\niommu dmar0 kind=generic\nhost pci0 iommu=dmar0\n\
+         pci 00:07.0 rp acs=SV,RR,CR,UF\npci 02:00.0 ep parent=00:07.0 untrusted\n\
+         bind 02:00.0 nvme\nworkload 02:00.0 count={count} live=16 sizes=4K,16K seed=5\n\
+         expect counter(02:00.0, maps) == {count}\n"
+    )
+}
+
+/// Waits up to `ms` milliseconds until `ok` holds; the longest gap between two of its
+/// polls (about 10 ms apart) comes back too: what a page's timer waits while a run is on.
+async fn wait_for(ms: f64, ok: impl Fn() -> bool) -> (bool, f64) {
+    let now = || js_sys::Date::now();
+    let (start, mut last, mut gap) = (now(), now(), 0.0f64);
+    while now() - start < ms {
+        if ok() {
+            return (true, gap);
+        }
+        yew::platform::time::sleep(std::time::Duration::from_millis(10)).await;
+        yew::scheduler::flush().await;
+        gap = gap.max(now() - last);
+        last = now();
+    }
+    (ok(), gap)
+}
+
+fn progress_of(root: &Element) -> Option<(u64, u64)> {
+    let el = root.query_selector("[data-run-progress]").ok().flatten()?;
+    let num = |a: &str| el.get_attribute(a).and_then(|v| v.parse().ok());
+    Some((num("data-run-progress")?, num("data-run-total")?))
+}
+
+/// Issue 15: a workload above `WORKER_PAIRS` runs in the Web Worker, shows its progress,
+/// and arrives whole: the counters drawn at its last step are the engine's own, exactly.
+#[wasm_bindgen_test]
+async fn a_worker_workload_completes_with_the_engines_exact_counters() {
+    use iommu_web::components::page_table::columns;
+    let count = 30_000;
+    assert!(count >= iommu_web::worker::WORKER_PAIRS);
+    let text = workload_text(count);
+    let root = mount(State::booted(&text, None)).await;
+    let (done, _) = wait_for(30_000.0, || {
+        progress_of(&root).is_none() && !all(&root, ".trace-rows li").is_empty()
+    })
+    .await;
+    assert!(done, "the run arrived: {}", text_of(&root));
+    assert_eq!(iommu_web::worker::in_flight(), 0, "its worker ended");
+    // The same scenario run here, by the engine, with snapshots.
+    let opts = iommu_engine::scenario::Options {
+        era: None,
+        snapshots: true,
+    };
+    let run = iommu_engine::scenario::run(&text, &opts).expect("runs");
+    let last = run
+        .steps
+        .iter()
+        .rev()
+        .find_map(|s| s.event.snapshot.as_ref())
+        .expect("a snapshot");
+    let dom = last
+        .domains
+        .iter()
+        .find(|d| !d.freed && d.counters.is_some_and(|c| c.rcache_hits > 0))
+        .expect("the workload's DMA domain");
+    let c = dom.counters.expect("counters");
+    assert_eq!(
+        c.rcache_hits + c.rcache_misses,
+        count,
+        "every map asked the rcache"
+    );
+    let v: Vec<u64> = columns(&c).iter().map(|c| c.2).collect();
+    let want = vec![
+        v[0].to_string(),
+        v[1].to_string(),
+        format!("{}/{}", v[2], v[3]),
+        v[4].to_string(),
+        v[5].to_string(),
+        v[6].to_string(),
+        v[7].to_string(),
+        format!("{}/{}", c.rcache_hits, c.rcache_misses),
+        v[9].to_string(),
+    ];
+    click(&find(&root, "button[aria-label='Last step']"));
+    settle().await;
+    let row = find(&root, &format!(".counters tr[data-domain='{}']", dom.label));
+    let drawn: Vec<String> = all(&row, "td").iter().map(text).collect();
+    assert_eq!(drawn, want);
+    assert!(text(&find(&root, ".verdict")).contains("1 expectations hold"));
+    // The workload step is one row with its sampled summary, not 30,000.
+    assert_eq!(all(&root, ".trace-rows > li").len(), run.steps.len());
+    root.remove();
+}
+
+fn text_of(root: &Element) -> String {
+    text(root).chars().take(400).collect()
+}
+
+/// Issue 15: a long workload is cancelled: its progress shows, the page keeps answering
+/// (its timers run, the editor takes typing), Run again replaces the run in flight, Cancel
+/// stops it within 100 ms, and the last run that finished stays drawn, marked stale, with
+/// a notice.
+#[wasm_bindgen_test]
+async fn a_worker_workload_is_cancelled_and_the_last_run_stays() {
+    // The last good run: small enough to run on the page.
+    let small = workload_text(1_000);
+    let root = mount(State::booted(&small, None)).await;
+    assert!(progress_of(&root).is_none(), "1,000 pairs run on the page");
+    let steps = all(&root, ".trace-rows > li").len();
+    assert!(steps > 0);
+    let area = textarea(&root);
+    area.set_value(&workload_text(2_000_000));
+    area.dispatch_event(&bubbling("input")).expect("dispatched");
+    settle().await;
+    click(&find(&root, "button.run"));
+    let (seen, _) = wait_for(30_000.0, || progress_of(&root).is_some_and(|(d, _)| d > 0)).await;
+    assert!(seen, "progress seen: {:?}", progress_of(&root));
+    let (done, total) = progress_of(&root).expect("progress");
+    assert_eq!(total, 2_000_000);
+    assert!(done < total);
+    // The page answers while the worker runs: timers every ~10 ms, the editor takes text.
+    let (_, gap) = wait_for(300.0, || false).await;
+    // (A run of 2,000,000 pairs on the page would hold it for seconds; the bound leaves
+    // room for a machine busy with other work.)
+    assert!(
+        gap < 200.0,
+        "the longest wait of a 10 ms timer was {gap} ms"
+    );
+    area.set_value(&format!(
+        "{}# typed while it runs\n",
+        workload_text(2_000_000)
+    ));
+    area.dispatch_event(&bubbling("input")).expect("dispatched");
+    settle().await;
+    assert!(text(&find(&root, ".editor")).contains("typed while it runs"));
+    assert!(progress_of(&root).is_some(), "typing does not stop the run");
+    // Run again: the run in flight is replaced (one worker, counting from the start).
+    click(&find(&root, "button.run"));
+    settle().await;
+    assert_eq!(iommu_web::worker::in_flight(), 1);
+    let (seen, _) = wait_for(30_000.0, || progress_of(&root).is_some_and(|(d, _)| d > 0)).await;
+    assert!(seen, "the new run's progress");
+    // Cancel: stopped within 100 ms, the last good run drawn and marked stale, a notice.
+    let t0 = js_sys::Date::now();
+    click(&find(&root, "[data-run-cancel]"));
+    let (stopped, _) = wait_for(1_000.0, || {
+        progress_of(&root).is_none() && iommu_web::worker::in_flight() == 0
+    })
+    .await;
+    let took = js_sys::Date::now() - t0;
+    assert!(stopped && took < 100.0, "cancel took {took} ms");
+    assert!(text(&find(&root, ".notice")).contains("cancelled"));
+    assert_eq!(
+        all(&root, ".trace-rows > li").len(),
+        steps,
+        "the last good run"
+    );
+    assert!(find(&root, "section.trace").class_list().contains("stale"));
+    assert!(text(&find(&root, "[data-stale]")).contains("cancelled"));
+    // Nothing of the cancelled run arrives later.
+    let (_, _) = wait_for(300.0, || false).await;
+    assert_eq!(all(&root, ".trace-rows > li").len(), steps);
+    root.remove();
 }

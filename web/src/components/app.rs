@@ -31,6 +31,7 @@ pub struct AppProps {
 pub fn app(props: &AppProps) -> Html {
     let initial = props.initial.clone();
     let state = use_reducer(move || initial);
+    crate::worker::use_worker_runs(&state);
     let root = use_node_ref();
     // The presets' texts, in the background once the first render is on screen.
     use_effect_with((), |_| crate::presets::prefetch());

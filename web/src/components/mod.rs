@@ -17,6 +17,7 @@ pub mod notice;
 pub mod page_table;
 pub mod preset_menu;
 pub mod pt_walk;
+pub mod run_progress;
 pub mod share_button;
 pub mod splitter;
 pub mod toolbar;

@@ -1,6 +1,7 @@
 //! The top bar: title, preset menu, era menu, Run, Compare, the book, Share.
 use crate::components::{
-    era_select::EraSelect, preset_menu::PresetMenu, share_button::ShareButton,
+    era_select::EraSelect, preset_menu::PresetMenu, run_progress::RunProgress,
+    share_button::ShareButton,
 };
 use crate::state::{use_app_state, Action};
 use yew::prelude::*;
@@ -31,6 +32,7 @@ pub fn toolbar() -> Html {
                 title="Run the scenario in all six eras and line up the results">
                 { "Compare" }
             </button>
+            <RunProgress />
             <span class="spacer"></span>
             // The book of lessons (./x book builds it into dist/book/, beside this page).
             <a class="book-link" href="./book/index.html" title="Lessons with live examples: groups, domains, ownership, page tables, the DMA fast path">{ "Book" }</a>

@@ -75,8 +75,8 @@ pub fn topology_panel() -> Html {
                 <h2>{ "topology" }<span class="h2-note">{ format!(" · {} at step {}", run.era, state.cursor) }</span></h2>
                 <Legend />
             </div>
-            if state.drawn_stale() {
-                <p class="stale-note" data-stale="">{ "The text has errors (listed under the editor): this is the last run that worked." }</p>
+            if let Some(note) = state.stale_note() {
+                <p class="stale-note" data-stale="">{ note }</p>
             }
             if drawing.nodes.is_empty() {
                 <p class="muted">{ "This scenario declares no devices." }</p>

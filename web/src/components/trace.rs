@@ -239,6 +239,15 @@ pub fn trace_panel() -> Html {
         });
     }
     let status = match (state.drawn(), state.errors()) {
+        (None, _) if state.running.is_some() => {
+            "running in a Web Worker: the trace comes when it ends".to_string()
+        }
+        (Some(_), _) if state.running.is_some() => {
+            format!("step {cursor}/{steps} of the last run that finished · running")
+        }
+        (Some(_), None) if state.drawn_stale() => {
+            format!("step {cursor}/{steps} of the last run that finished · the run was cancelled")
+        }
         (Some(_), Some(_)) => format!(
             "step {cursor}/{steps} of the last good run · the text has errors: fix them and Run"
         ),

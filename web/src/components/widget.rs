@@ -5,7 +5,9 @@
 //! its expectations hold ([`crate::exercise`]).
 use crate::components::editor_text::EditorText;
 use crate::components::preset_menu::title;
-use crate::components::{code_view::CodeView, topology::TopologyPanel, trace::TracePanel};
+use crate::components::{
+    code_view::CodeView, run_progress::RunProgress, topology::TopologyPanel, trace::TracePanel,
+};
 use crate::exercise::{verdict, Verdict};
 use crate::state::{Action, State, StateHandle};
 use yew::prelude::*;
@@ -27,6 +29,7 @@ pub struct WidgetProps {
 pub fn widget(props: &WidgetProps) -> Html {
     let initial = props.initial.clone();
     let state = use_reducer(move || initial);
+    crate::worker::use_worker_runs(&state);
     let heading = title("scenario", &state.text);
     let errors = state.errors().cloned();
     let code = if props.exercise {
@@ -46,6 +49,7 @@ pub fn widget(props: &WidgetProps) -> Html {
                     <strong class="widget-title">{ heading }</strong>
                     <span class="badge">{ format!("era {}", state.era) }</span>
                     <span class="spacer"></span>
+                    <RunProgress />
                     <a class="open-link" href={props.link.clone()} target="_blank" rel="noopener">{ "open in playground ↗" }</a>
                 </div>
                 if let Some(notice) = state.notice.clone() {

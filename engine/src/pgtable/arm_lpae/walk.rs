@@ -179,6 +179,27 @@ impl WalkTables {
         self.tables.is_empty()
     }
 
+    /// The copied tables: each table page's address with its `(index, descriptor)` entries
+    /// in index order (what [`WalkTables::from_tables`] takes back: a UI moving a snapshot
+    /// between threads copies them out and in).
+    pub fn tables(&self) -> impl Iterator<Item = (u64, &[(u32, u64)])> + '_ {
+        self.tables.iter().map(|(pa, t)| (*pa, t.as_slice()))
+    }
+
+    /// A copy made of what [`WalkTables::tables`] gave (each table's entries in index
+    /// order, as the walk reads them by binary search).
+    pub fn from_tables(
+        geometry: Option<WalkGeometry>,
+        tables: impl IntoIterator<Item = (u64, Vec<(u32, u64)>)>,
+        truncated: bool,
+    ) -> WalkTables {
+        WalkTables {
+            geometry,
+            tables: tables.into_iter().collect(),
+            truncated,
+        }
+    }
+
     /// The walk of `iova` over the copy.
     pub fn iova_walk(&self, iova: u64) -> Option<IovaWalk> {
         let g = self.geometry?;
@@ -314,6 +335,17 @@ mod tests {
         );
         // The snapshot copy walks the same.
         assert_eq!(t.walk_tables().iova_walk(0x12_3456_7abc), Some(w));
+    }
+
+    #[test]
+    fn walk_tables_copied_out_and_in_are_equal() {
+        let mut t = table(0x1000, 48);
+        map(&mut t, 0x12_3456_7000, 0x8000_1000, 0x1000);
+        let w = t.walk_tables();
+        let tables: Vec<(u64, Vec<(u32, u64)>)> =
+            w.tables().map(|(pa, e)| (pa, e.to_vec())).collect();
+        assert_eq!(tables.len(), 4, "one table page per level");
+        assert_eq!(WalkTables::from_tables(w.geometry, tables, w.truncated), w);
     }
 
     #[test]
