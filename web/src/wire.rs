@@ -14,6 +14,8 @@
 use iommu_engine::core::{BoundDriver, Group as CoreGroup};
 use iommu_engine::domain::{DomainRole, DomainType, Geometry};
 use iommu_engine::group::{reason::GroupReason, Group, Member};
+use iommu_engine::iova::view::{CpuMagazines, IovaSpan, RcacheView};
+use iommu_engine::iova::{Iova, IovaView};
 use iommu_engine::mapping::MapCounters;
 use iommu_engine::pgtable::arm_lpae::walk::WalkGeometry;
 use iommu_engine::pgtable::arm_lpae::WalkTables;
@@ -21,7 +23,9 @@ use iommu_engine::scenario::view::{HostView, IommuView, TopoDevice};
 use iommu_engine::scenario::{AcsView, CheckOutcome, Phase, Run, Span, Step, TopologyView};
 use iommu_engine::snapshot::{DeviceView, DomainView, MappedRange, Snapshot, TableView};
 use iommu_engine::topology::{AcsDenial, AcsFlags, AliasKind, PciType, Rid};
-use iommu_engine::trace::{Breach, Delta, Event, Nested, NestedResult, Ret, Warn, WarnKind};
+use iommu_engine::trace::{
+    Breach, Delta, Event, IovaAt, Nested, NestedResult, Ret, Warn, WarnKind,
+};
 use iommu_engine::workload::{WorkloadSample, WorkloadSpec, WorkloadSummary};
 use iommu_engine::{dma::DmaDirection, Config, Cookie, DmaOwnerType, Era, Errno};
 use iommu_engine::{DeviceId, DomainId, GroupId, IommuId};
@@ -358,7 +362,10 @@ wire_struct! {
     Config { strict, passthrough, acs_fix, split_unmap }
     Step { line, source, phase, event }
     CheckOutcome { line, col, source, expected, actual, ok }
-    Event { seq, call, args, result, warns, nested, deltas, breaches, snapshot, workload }
+    Event {
+        seq, call, args, result, warns, nested, deltas, breaches, snapshot, workload, iova_at,
+    }
+    IovaAt { domain, iova }
     Warn { kind, site, message }
     Nested { name, args, result, children }
     Breach { invariant, group, devices, domains, message }
@@ -370,8 +377,16 @@ wire_struct! {
     DeviceView { id, name, group, driver, domain }
     BoundDriver { name, managed }
     DomainView {
-        id, label, ty, role, iommu, geometry, pgsize_bitmap, freed, counters, table,
+        id, label, ty, role, iommu, geometry, pgsize_bitmap, freed, counters, table, iova,
     }
+    IovaView {
+        granule, shift, start_pfn, dma_32bit_pfn, max32_alloc_size, cached_node,
+        cached32_node, ranges, spans, summarised, rcaches,
+    }
+    Iova { pfn_lo, pfn_hi }
+    IovaSpan { pfn_lo, pfn_hi, cached }
+    CpuMagazines { loaded, prev }
+    RcacheView { pages, cpus, depot, depot_work_due_ms, hits, misses }
     Geometry { aperture_start, aperture_end, force_aperture }
     MapCounters {
         pte_writes, tables_allocated, tables_freed, tables_live, iotlb_inv_range,
