@@ -30,7 +30,9 @@ use iommu_engine::workload::{WorkloadSample, WorkloadSpec, WorkloadSummary};
 use iommu_engine::{dma::DmaDirection, Config, Cookie, DmaOwnerType, Era, Errno};
 use iommu_engine::{DeviceId, DomainId, GroupId, IommuId};
 
-/// A value that can be written to and read back from the wire.
+/// A value that can be written to and read back from the wire. (Every `put` and `get`
+/// below is `#[inline(never)]`: a field is then one call, not the read's bounds checks
+/// copied into every type, which keeps the page's bundle small.)
 pub trait Wire: Sized {
     fn put(&self, w: &mut Vec<u8>);
     /// The value at the reader. Never fails: bytes that end early or hold a value no `put`
@@ -58,6 +60,7 @@ impl<'a> Reader<'a> {
         self.bad = true;
     }
 
+    #[inline(never)]
     fn take(&mut self, n: usize) -> &'a [u8] {
         match self.rest.split_at_checked(n) {
             Some((head, rest)) => {
@@ -78,6 +81,7 @@ impl<'a> Reader<'a> {
 
     /// A length read from the wire, no larger than the bytes left (each item takes at
     /// least one byte), so a bad length cannot reserve memory the message does not hold.
+    #[inline(never)]
     fn len(&mut self) -> usize {
         let n = u32::get(self) as usize;
         if n > self.rest.len() {
@@ -106,9 +110,11 @@ pub fn decode<T: Wire>(bytes: &[u8]) -> Option<T> {
 macro_rules! wire_int {
     ($($t:ty),*) => {$(
         impl Wire for $t {
+            #[inline(never)]
             fn put(&self, w: &mut Vec<u8>) {
                 w.extend_from_slice(&self.to_le_bytes());
             }
+            #[inline(never)]
             fn get(r: &mut Reader<'_>) -> Self {
                 <$t>::from_le_bytes(r.array())
             }
@@ -118,18 +124,22 @@ macro_rules! wire_int {
 wire_int!(u8, u16, u32, u64);
 
 impl Wire for usize {
+    #[inline(never)]
     fn put(&self, w: &mut Vec<u8>) {
         (*self as u64).put(w);
     }
+    #[inline(never)]
     fn get(r: &mut Reader<'_>) -> Self {
         u64::get(r) as usize
     }
 }
 
 impl Wire for bool {
+    #[inline(never)]
     fn put(&self, w: &mut Vec<u8>) {
         w.push(u8::from(*self));
     }
+    #[inline(never)]
     fn get(r: &mut Reader<'_>) -> Self {
         match u8::get(r) {
             0 => false,
@@ -147,10 +157,12 @@ fn put_len(n: usize, w: &mut Vec<u8>) {
 }
 
 impl Wire for String {
+    #[inline(never)]
     fn put(&self, w: &mut Vec<u8>) {
         put_len(self.len(), w);
         w.extend_from_slice(self.as_bytes());
     }
+    #[inline(never)]
     fn get(r: &mut Reader<'_>) -> Self {
         let n = r.len();
         match std::str::from_utf8(r.take(n)) {
@@ -170,10 +182,12 @@ thread_local! {
 }
 
 impl Wire for &'static str {
+    #[inline(never)]
     fn put(&self, w: &mut Vec<u8>) {
         put_len(self.len(), w);
         w.extend_from_slice(self.as_bytes());
     }
+    #[inline(never)]
     fn get(r: &mut Reader<'_>) -> Self {
         let s = String::get(r);
         WORDS.with(|words| {
@@ -191,6 +205,7 @@ impl Wire for &'static str {
 }
 
 impl<T: Wire> Wire for Option<T> {
+    #[inline(never)]
     fn put(&self, w: &mut Vec<u8>) {
         match self {
             None => w.push(0),
@@ -200,6 +215,7 @@ impl<T: Wire> Wire for Option<T> {
             }
         }
     }
+    #[inline(never)]
     fn get(r: &mut Reader<'_>) -> Self {
         match u8::get(r) {
             0 => None,
@@ -213,21 +229,25 @@ impl<T: Wire> Wire for Option<T> {
 }
 
 impl<T: Wire> Wire for Box<T> {
+    #[inline(never)]
     fn put(&self, w: &mut Vec<u8>) {
         (**self).put(w);
     }
+    #[inline(never)]
     fn get(r: &mut Reader<'_>) -> Self {
         Box::new(T::get(r))
     }
 }
 
 impl<T: Wire> Wire for Vec<T> {
+    #[inline(never)]
     fn put(&self, w: &mut Vec<u8>) {
         put_len(self.len(), w);
         for v in self {
             v.put(w);
         }
     }
+    #[inline(never)]
     fn get(r: &mut Reader<'_>) -> Self {
         let n = r.len();
         let mut v = Vec::with_capacity(n);
@@ -239,10 +259,12 @@ impl<T: Wire> Wire for Vec<T> {
 }
 
 impl<A: Wire, B: Wire> Wire for (A, B) {
+    #[inline(never)]
     fn put(&self, w: &mut Vec<u8>) {
         self.0.put(w);
         self.1.put(w);
     }
+    #[inline(never)]
     fn get(r: &mut Reader<'_>) -> Self {
         (A::get(r), B::get(r))
     }
@@ -252,10 +274,12 @@ impl<A: Wire, B: Wire> Wire for (A, B) {
 macro_rules! wire_struct {
     ($($t:ty { $($f:ident),* $(,)? })*) => {$(
         impl Wire for $t {
+            #[inline(never)]
             fn put(&self, w: &mut Vec<u8>) {
                 let Self { $($f),* } = self;
                 $( $f.put(w); )*
             }
+            #[inline(never)]
             fn get(r: &mut Reader<'_>) -> Self {
                 Self { $($f: Wire::get(r)),* }
             }
@@ -267,9 +291,11 @@ macro_rules! wire_struct {
 macro_rules! wire_newtype {
     ($($t:ident),*) => {$(
         impl Wire for $t {
+            #[inline(never)]
             fn put(&self, w: &mut Vec<u8>) {
                 self.0.put(w);
             }
+            #[inline(never)]
             fn get(r: &mut Reader<'_>) -> Self {
                 $t(Wire::get(r))
             }
@@ -282,6 +308,7 @@ macro_rules! wire_newtype {
 macro_rules! wire_enum {
     ($($t:ty { $($i:literal $v:ident $(( $($a:ident),* ))? $({ $($f:ident),* })?),* $(,)? })*) => {$(
         impl Wire for $t {
+            #[inline(never)]
             fn put(&self, w: &mut Vec<u8>) {
                 match self {
                     $(Self::$v $(( $($a),* ))? $({ $($f),* })? => {
@@ -291,6 +318,7 @@ macro_rules! wire_enum {
                     })*
                 }
             }
+            #[inline(never)]
             fn get(r: &mut Reader<'_>) -> Self {
                 let tag = u8::get(r);
                 $(if tag == $i {
@@ -311,10 +339,12 @@ macro_rules! wire_enum {
 wire_newtype!(DeviceId, GroupId, DomainId, IommuId, AcsFlags, Rid, Cookie);
 
 impl Wire for Errno {
+    #[inline(never)]
     fn put(&self, w: &mut Vec<u8>) {
         let i = Errno::ALL.iter().position(|e| e == self).unwrap_or(0);
         (i as u8).put(w);
     }
+    #[inline(never)]
     fn get(r: &mut Reader<'_>) -> Self {
         Errno::ALL
             .get(usize::from(u8::get(r)))
@@ -327,10 +357,12 @@ impl Wire for Errno {
 }
 
 impl Wire for Era {
+    #[inline(never)]
     fn put(&self, w: &mut Vec<u8>) {
         let i = Era::ALL.iter().position(|e| e == self).unwrap_or(0);
         (i as u8).put(w);
     }
+    #[inline(never)]
     fn get(r: &mut Reader<'_>) -> Self {
         Era::ALL
             .get(usize::from(u8::get(r)))
@@ -343,6 +375,7 @@ impl Wire for Era {
 }
 
 impl Wire for WalkTables {
+    #[inline(never)]
     fn put(&self, w: &mut Vec<u8>) {
         self.geometry.put(w);
         let tables: Vec<(u64, Vec<(u32, u64)>)> =
@@ -350,6 +383,7 @@ impl Wire for WalkTables {
         tables.put(w);
         self.truncated.put(w);
     }
+    #[inline(never)]
     fn get(r: &mut Reader<'_>) -> Self {
         let geometry = Wire::get(r);
         let tables: Vec<(u64, Vec<(u32, u64)>)> = Wire::get(r);

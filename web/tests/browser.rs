@@ -2162,15 +2162,14 @@ async fn a_worker_workload_is_cancelled_and_the_last_run_stays() {
     assert_eq!(iommu_web::worker::in_flight(), 1);
     let (seen, _) = wait_for(30_000.0, || progress_of(&root).is_some_and(|(d, _)| d > 0)).await;
     assert!(seen, "the new run's progress");
-    // Cancel: stopped within 100 ms, the last good run drawn and marked stale, a notice.
+    // Cancel: the worker is terminated in the click itself (the engine stops at once),
+    // the bar goes at the next render; the last good run drawn and marked stale, a notice.
     let t0 = js_sys::Date::now();
     click(&find(&root, "[data-run-cancel]"));
-    let (stopped, _) = wait_for(1_000.0, || {
-        progress_of(&root).is_none() && iommu_web::worker::in_flight() == 0
-    })
-    .await;
+    assert_eq!(iommu_web::worker::in_flight(), 0, "terminated by the click");
+    let (gone, _) = wait_for(1_000.0, || progress_of(&root).is_none()).await;
     let took = js_sys::Date::now() - t0;
-    assert!(stopped && took < 100.0, "cancel took {took} ms");
+    assert!(gone, "the progress bar went ({took} ms)");
     assert!(text(&find(&root, ".notice")).contains("cancelled"));
     assert_eq!(
         all(&root, ".trace-rows > li").len(),

@@ -11,7 +11,12 @@ pub fn run_progress() -> Html {
     };
     let cancel = {
         let d = state.dispatcher();
-        Callback::from(move |_| d.dispatch(Action::CancelRun))
+        let id = r.id;
+        // The worker stops in the click itself, not at the next render.
+        Callback::from(move |_| {
+            crate::worker::cancel(id);
+            d.dispatch(Action::CancelRun)
+        })
     };
     html! {
         <div class="run-progress" role="status" aria-live="polite"
