@@ -13,14 +13,11 @@ the page's main thread ran meanwhile (PerformanceObserver "longtask": tasks over
 synchronously on the main thread through the JS API (`wasmBindings.run`), as every run
 was before the worker.
 """
-import json, os, pathlib, subprocess, sys, time, urllib.request
+import os, pathlib, sys, time
+from webdriver import session
 
 url = (sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8411/").rstrip("/") + "/"
 rounds = int(os.environ.get("ROUNDS", "3"))
-port = 9517
-driver = subprocess.Popen([os.environ.get("CHROMEDRIVER", "chromedriver"), f"--port={port}"],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-base = f"http://127.0.0.1:{port}"
 root = pathlib.Path(__file__).resolve().parent.parent
 
 STRICT_1M = """generation current
@@ -69,49 +66,26 @@ return [performance.now() - t0, typeof out];
 """
 
 
-def call(method, path, body=None):
-    req = urllib.request.Request(base + path, method=method,
-                                 data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=300) as r:
-        return json.loads(r.read() or b"{}")
-
-
-try:
-    for _ in range(50):
-        try:
-            call("GET", "/status")
-            break
-        except OSError:
-            time.sleep(0.1)
-    args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,900",
-            "--disable-background-networking", "--disable-component-update", "--no-first-run"]
-    caps = {"capabilities": {"alwaysMatch": {"goog:chromeOptions": {"args": args}}}}
-    sid = call("POST", f"/session", caps)["value"]["sessionId"]
-    try:
-        call("POST", f"/session/{sid}/timeouts", {"script": 300000})
-        for name, text in SCENARIOS:
-            for i in range(rounds):
-                call("POST", f"/session/{sid}/url", {"url": url})
-                for _ in range(100):
-                    ok = call("POST", f"/session/{sid}/execute/sync",
-                              {"script": "return !!document.querySelector('textarea.editor-input')", "args": []})["value"]
-                    if ok:
-                        break
-                    time.sleep(0.1)
-                call("POST", f"/session/{sid}/execute/sync", {"script": START, "args": [text]})
-                for _ in range(1200):
-                    r = call("POST", f"/session/{sid}/execute/sync", {"script": RESULT, "args": []})["value"]
-                    if r:
-                        break
-                    time.sleep(0.1)
-                else:
-                    sys.exit(f"{name}: no result after 120 s")
-                print(f"{name} #{i + 1}: worker end to end {r['done'] - r['start']:.0f} ms, "
-                      f"longest main-thread task {r['long']:.0f} ms, longest 10 ms timer wait {r['gap']:.0f} ms")
-            ms, _ = call("POST", f"/session/{sid}/execute/sync", {"script": SYNC, "args": [text]})["value"]
-            print(f"{name}: the same on the main thread (JS API run): {ms:.0f} ms")
-    finally:
-        call("DELETE", f"/session/{sid}")
-finally:
-    driver.terminate()
+with session(9517) as call:
+    call("POST", "/timeouts", {"script": 300000})
+    for name, text in SCENARIOS:
+        for i in range(rounds):
+            call("POST", "/url", {"url": url})
+            for _ in range(100):
+                ok = call("POST", "/execute/sync",
+                          {"script": "return !!document.querySelector('textarea.editor-input')", "args": []})["value"]
+                if ok:
+                    break
+                time.sleep(0.1)
+            call("POST", "/execute/sync", {"script": START, "args": [text]})
+            for _ in range(1200):
+                r = call("POST", "/execute/sync", {"script": RESULT, "args": []})["value"]
+                if r:
+                    break
+                time.sleep(0.1)
+            else:
+                sys.exit(f"{name}: no result after 120 s")
+            print(f"{name} #{i + 1}: worker end to end {r['done'] - r['start']:.0f} ms, "
+                  f"longest main-thread task {r['long']:.0f} ms, longest 10 ms timer wait {r['gap']:.0f} ms")
+        ms, _ = call("POST", "/execute/sync", {"script": SYNC, "args": [text]})["value"]
+        print(f"{name}: the same on the main thread (JS API run): {ms:.0f} ms")

@@ -193,9 +193,14 @@ impl WalkTables {
         tables: impl IntoIterator<Item = (u64, Vec<(u32, u64)>)>,
         truncated: bool,
     ) -> WalkTables {
+        // By insertion, not collect() (which sorts, one more instantiation in the bundle).
+        let mut map = BTreeMap::new();
+        for (pa, t) in tables {
+            map.insert(pa, t);
+        }
         WalkTables {
             geometry,
-            tables: tables.into_iter().collect(),
+            tables: map,
             truncated,
         }
     }
