@@ -3,7 +3,7 @@
 //!
 //! On load a share hash wins over localStorage, which wins over the default preset. A hash
 //! that cannot be opened is never fatal: the user sees why, and gets their saved work.
-use crate::share::{self, ShareError, Shared, SharedView};
+use crate::share::{self, ImportView, ShareError, Shared, SharedView};
 use crate::state::State;
 use crate::storage;
 use iommu_engine::Era;
@@ -58,12 +58,15 @@ pub fn boot_from(hash: &str, saved: Option<Saved>) -> State {
     if hash.trim_start_matches('#').is_empty() {
         return fallback();
     }
-    match share::decode_view(hash) {
-        Ok(SharedView {
-            shared: Shared { text, era, cursor },
-            compare,
-        }) => {
-            let s = State::new(&text, Some(era), cursor);
+    match share::decode_with_import(hash) {
+        Ok((
+            SharedView {
+                shared: Shared { text, era, cursor },
+                compare,
+            },
+            import,
+        )) => {
+            let s = State::new(&text, Some(era), cursor).with_import(import);
             if compare {
                 s.with_compare()
             } else {
@@ -93,11 +96,12 @@ pub fn boot() -> State {
 /// Keeps the view: text and era in localStorage, everything in the URL hash (replacing
 /// the history entry, so typing does not fill the back button).
 pub fn save(text: &str, era: Era, cursor: usize) {
-    save_view(text, era, cursor, false);
+    save_view(text, era, cursor, false, None);
 }
 
-/// [`save`], with the open panels in the URL hash (a version-2 link when compare is open).
-pub fn save_view(text: &str, era: Era, cursor: usize, compare: bool) {
+/// [`save`], with the open panels in the URL hash (a version-2 link when compare or the
+/// import panel is open).
+pub fn save_view(text: &str, era: Era, cursor: usize, compare: bool, import: Option<&ImportView>) {
     storage::set(
         KEY,
         &Saved {
@@ -106,14 +110,15 @@ pub fn save_view(text: &str, era: Era, cursor: usize, compare: bool) {
             cursor,
         },
     );
-    let hash = share::encode_view(&SharedView {
+    let view = SharedView {
         shared: Shared {
             text: text.to_string(),
             era,
             cursor,
         },
         compare,
-    });
+    };
+    let hash = share::encode_with_import(&view, import);
     if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
         let _ =
             h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("#{hash}")));

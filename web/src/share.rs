@@ -32,35 +32,92 @@ pub struct SharedView {
     pub compare: bool,
 }
 
+/// The "Import your machine" panel as a link reopens it. In a version-2 link: the flags
+/// `import=BITS` (the what-if toggles in the panel's order, `1` on; empty: not imported)
+/// and `paste=LEN`, and the pasted text's LEN bytes just before the scenario text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportView {
+    pub paste: String,
+    pub toggles: String,
+}
+
 /// The hash (without `#`) for `view`: version 1 unless a panel flag is set.
 pub fn encode_view(view: &SharedView) -> String {
-    if !view.compare {
+    encode_with_import(view, None)
+}
+
+/// [`encode_view`] with the import panel open (`import`): a version-2 link.
+pub fn encode_with_import(view: &SharedView, import: Option<&ImportView>) -> String {
+    if !view.compare && import.is_none() {
         return encode(&view.shared);
     }
     let s = &view.shared;
-    let payload = format!("{}\n{}\ncompare\n{}", s.era.name(), s.cursor, s.text);
+    let mut flags: Vec<String> = Vec::new();
+    if view.compare {
+        flags.push("compare".into());
+    }
+    let paste = match import {
+        Some(i) => {
+            flags.push(format!("import={}", i.toggles));
+            flags.push(format!("paste={}", i.paste.len()));
+            i.paste.as_str()
+        }
+        None => "",
+    };
+    let payload = format!(
+        "{}\n{}\n{}\n{paste}{}",
+        s.era.name(),
+        s.cursor,
+        flags.join(","),
+        s.text
+    );
     let deflated = miniz_oxide::deflate::compress_to_vec(payload.as_bytes(), 9);
     format!("{PREFIX_V2}{}", URL_SAFE_NO_PAD.encode(deflated))
 }
 
 /// Reads a hash of either version (with or without the leading `#`).
 pub fn decode_view(hash: &str) -> Result<SharedView, ShareError> {
+    decode_with_import(hash).map(|(v, _)| v)
+}
+
+/// [`decode_view`] and the import panel the link opens, if any.
+pub fn decode_with_import(hash: &str) -> Result<(SharedView, Option<ImportView>), ShareError> {
     let bare = hash.strip_prefix('#').unwrap_or(hash);
     let Some(body) = bare.strip_prefix(PREFIX_V2) else {
-        return decode(hash).map(|shared| SharedView {
-            shared,
-            compare: false,
-        });
+        let shared = decode(hash)?;
+        let compare = false;
+        return Ok((SharedView { shared, compare }, None));
     };
     let payload = inflate(bare, body)?;
     let mut parts = payload.splitn(4, '\n');
     let (era, cursor) = header(&mut parts)?;
     let flags = parts.next().ok_or(ShareError::BadHeader)?;
-    let text = parts.next().ok_or(ShareError::BadHeader)?.to_string();
-    Ok(SharedView {
-        shared: Shared { text, era, cursor },
-        compare: flags.split(',').any(|f| f == "compare"),
-    })
+    let rest = parts.next().ok_or(ShareError::BadHeader)?;
+    let flag = |name: &str| {
+        flags
+            .split(',')
+            .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
+    };
+    let (import, text) = match (flag("import"), flag("paste")) {
+        (Some(bits), Some(len)) => {
+            let len: usize = len.parse().map_err(|_| ShareError::BadHeader)?;
+            let (paste, text) = match (rest.get(..len), rest.get(len..)) {
+                (Some(p), Some(t)) => (p, t),
+                _ => return Err(ShareError::BadHeader),
+            };
+            let toggles = bits.chars().filter(|c| matches!(c, '0' | '1')).collect();
+            let paste = paste.to_string();
+            (Some(ImportView { paste, toggles }), text)
+        }
+        _ => (None, rest),
+    };
+    let shared = Shared {
+        text: text.to_string(),
+        era,
+        cursor,
+    };
+    let compare = flags.split(',').any(|f| f == "compare");
+    Ok((SharedView { shared, compare }, import))
 }
 
 /// What a share link carries.
@@ -223,5 +280,41 @@ mod tests {
         };
         assert_eq!(decode_view(&old), Ok(plain.clone()));
         assert_eq!(encode_view(&plain), old);
+    }
+
+    #[test]
+    fn a_view_with_the_import_panel_round_trips_its_paste_and_toggles() {
+        let shared = Shared {
+            text: "iommu dmar0\n".into(),
+            era: Era::Legacy,
+            cursor: 1,
+        };
+        for (compare, paste, toggles) in [
+            (false, "IOMMU Group 1:\n\t00:01.0 ü\n", "10010"),
+            (true, "", ""),
+        ] {
+            let v = SharedView {
+                shared: shared.clone(),
+                compare,
+            };
+            let import = ImportView {
+                paste: paste.into(),
+                toggles: toggles.into(),
+            };
+            let h = encode_with_import(&v, Some(&import));
+            assert!(h.starts_with(PREFIX_V2));
+            assert_eq!(decode_with_import(&h), Ok((v.clone(), Some(import))));
+            assert_eq!(decode_view(&h), Ok(v));
+            assert_eq!(decode(&h), Ok(shared.clone()));
+        }
+        // A length past the payload or inside a character is a damaged link.
+        for bad in [
+            "v5.19\n0\nimport=1,paste=99\nab",
+            "v5.19\n0\nimport=,paste=1\nü",
+        ] {
+            let z = miniz_oxide::deflate::compress_to_vec(bad.as_bytes(), 9);
+            let h = format!("{PREFIX_V2}{}", URL_SAFE_NO_PAD.encode(z));
+            assert_eq!(decode_with_import(&h), Err(ShareError::BadHeader));
+        }
     }
 }

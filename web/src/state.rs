@@ -93,6 +93,8 @@ pub struct State {
     pub stale: bool,
     /// The compare view: the scenario run in every era (`None`: closed).
     pub compare: Option<Rc<Compare>>,
+    /// The "Import your machine" panel, as a share link keeps it (`None`: closed).
+    pub import: Option<Rc<crate::share::ImportView>>,
     /// The user's own text (the last one typed or opened that is not a preset): the
     /// preset menu's "Your scenario" restores it exactly.
     pub mine: Option<Rc<str>>,
@@ -138,6 +140,8 @@ pub enum Action {
     Notice(Option<String>),
     /// Opens the compare view (running the text in every era) or closes it.
     ToggleCompare,
+    /// The import panel's state for the share link (`None`: closed).
+    SetImport(Option<crate::share::ImportView>),
     /// Back to the user's own text (the preset menu's "Your scenario").
     RestoreMine,
     /// Opens one of the user's earlier scenarios (`kept`, by index).
@@ -182,6 +186,7 @@ impl State {
             notice: None,
             stale: false,
             compare: None,
+            import: None,
             mine: None,
             mine_seq: 0,
             kept: Rc::default(),
@@ -212,6 +217,12 @@ impl State {
         let mut s = State::booted(default_text(), None);
         s.preset = Some(DEFAULT_PRESET).filter(|p| preset(p).is_some());
         s
+    }
+
+    /// With the import panel open as a share link left it.
+    pub fn with_import(mut self, import: Option<crate::share::ImportView>) -> State {
+        self.import = import.map(Rc::new);
+        self
     }
 
     /// The user's earlier scenarios (most recent first): the first becomes "Your
@@ -483,6 +494,12 @@ impl Reducible for State {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut s = (*self).clone();
         match action {
+            Action::SetImport(i) => {
+                if s.import.as_deref() == i.as_ref() {
+                    return self;
+                }
+                s.import = i.map(Rc::new);
+            }
             Action::Edit(text) => {
                 if *text == *s.text {
                     return self;

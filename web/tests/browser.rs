@@ -1194,6 +1194,47 @@ async fn import_toggles_start_as_pasted_switch_both_ways_and_reset() {
     .await;
 }
 
+#[wasm_bindgen_test]
+async fn a_share_link_reopens_the_import_panel_and_esc_closes_it() {
+    let root = mount(State::initial()).await;
+    import_paste(&root, Z170).await;
+    until(|| !all(&root, ".import-group").is_empty()).await;
+    let ds = "pcie_acs_override=downstream";
+    click(&find(&root, &format!("input[data-setting='{ds}']")));
+    settle().await;
+    click(&find(&root, ".share button"));
+    settle().await;
+    let link: web_sys::HtmlInputElement = find(&root, "input.share-link").unchecked_into();
+    let link = link.value();
+    let hash = link.split_once('#').map(|(_, h)| h).expect("a hash");
+    click(&find(&root, ".share > button"));
+    settle().await;
+    let (_, import) = share::decode_with_import(hash).expect("a view");
+    let import = import.expect("the import panel in the link");
+    assert_eq!(
+        (import.paste.as_str(), import.toggles.as_str()),
+        (Z170, "10000")
+    );
+    // Opened: the panel is open with the same paste, imported, with the same toggles.
+    let root = mount(boot_from(hash, None)).await;
+    until(|| !all(&root, ".import-group").is_empty()).await;
+    let area: HtmlTextAreaElement = find(&root, "textarea.import-paste").unchecked_into();
+    assert_eq!(area.value(), Z170);
+    assert!(checked(&root, ds));
+    assert!(!checked(&root, "pcie_acs_override=multifunction"));
+    assert_eq!(sims_of(&root, "1"), vec!["00:01.0", "01:00.0 01:00.1"]);
+    // Esc closes it.
+    escape();
+    settle().await;
+    assert!(all(&root, ".import-body").is_empty());
+    assert_eq!(
+        find(&root, "button.import-open")
+            .get_attribute("aria-expanded")
+            .as_deref(),
+        Some("false")
+    );
+}
+
 /// Types `iova` into domain `label`'s walk field and returns the drawn walk.
 async fn walk(root: &Element, label: &str, iova: &str) -> Element {
     let input: web_sys::HtmlInputElement = find(

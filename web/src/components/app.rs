@@ -42,10 +42,11 @@ pub fn app(props: &AppProps) -> Html {
             state.era,
             state.cursor,
             state.compare.is_some(),
+            state.import.clone(),
         );
-        use_effect_with(key, move |(text, era, cursor, compare)| {
+        use_effect_with(key, move |(text, era, cursor, compare, import)| {
             if persist_on {
-                persist::save_view(text, *era, *cursor, *compare);
+                persist::save_view(text, *era, *cursor, *compare, import.as_deref());
             }
         });
     }

@@ -7,6 +7,7 @@
 //! The import, the regrouping and every sentence are the engine's
 //! ([`iommu_engine::import::import`], [`iommu_engine::scenario::view::what_if_config`]);
 //! this file only lays them out.
+use crate::share::ImportView;
 use crate::state::{use_app_state, Action};
 use iommu_engine::group::ConfigDiff;
 use iommu_engine::import::{import, ImportOptions, Imported};
@@ -127,14 +128,91 @@ fn names(b: &[Bdf]) -> String {
     b.iter().map(Bdf::to_string).collect::<Vec<_>>().join(" ")
 }
 
+/// Imports `paste`: the outcome and the toggles as the pasted `/proc/cmdline` set them.
+fn run(paste: &str) -> (Outcome, Option<Vec<bool>>) {
+    match import(paste, &ImportOptions::default()) {
+        Ok(i) => {
+            let pasted = Pasted::of(&i.scenario_text);
+            let on = pasted.on.clone();
+            (Outcome::Done(Rc::new(i), Rc::new(pasted)), Some(on))
+        }
+        Err(e) => (
+            Outcome::Failed {
+                line: e.line,
+                col: e.col,
+                message: e.message,
+            },
+            None,
+        ),
+    }
+}
+
+/// The toggles as a share link writes them (`1` on).
+fn bits(on: &[bool]) -> String {
+    on.iter().map(|&o| if o { '1' } else { '0' }).collect()
+}
+
 #[function_component(ImportPanel)]
 pub fn import_panel() -> Html {
     let state = use_app_state();
-    let open = use_state(|| false);
-    let paste = use_state(String::new);
+    // A share link reopens the panel with its paste (and, once imported, its toggles).
+    let linked = state.import.clone();
+    let open = use_state(|| linked.is_some());
+    let paste = use_state(|| linked.as_ref().map(|i| i.paste.clone()).unwrap_or_default());
     let outcome = use_state(|| Outcome::None);
     let toggles = use_state(|| vec![false; TOGGLES.len()]);
     let copied = use_state(|| false);
+    let section = use_node_ref();
+    {
+        let (outcome, toggles) = (outcome.clone(), toggles.clone());
+        use_effect_with((), move |_| {
+            if let Some(l) = linked.filter(|l| !l.toggles.is_empty()) {
+                let (out, pasted) = run(&l.paste);
+                let on: Vec<bool> = l.toggles.chars().map(|c| c == '1').collect();
+                match pasted {
+                    Some(_) if on.len() == TOGGLES.len() => toggles.set(on),
+                    Some(p) => toggles.set(p),
+                    None => {}
+                }
+                outcome.set(out);
+            }
+        });
+    }
+    {
+        // The panel's state into the app's, for the URL and the share link.
+        let dispatcher = state.dispatcher();
+        let done = matches!(*outcome, Outcome::Done(..));
+        let key = (*open, (*paste).clone(), done.then(|| bits(&toggles)));
+        use_effect_with(key, move |(open, paste, toggles)| {
+            let view = open.then(|| ImportView {
+                paste: paste.clone(),
+                toggles: toggles.clone().unwrap_or_default(),
+            });
+            dispatcher.dispatch(Action::SetImport(view));
+        });
+    }
+    {
+        // Esc closes the panel (unless something before it took the key, such as the Share
+        // popover). A key pressed inside the panel is its own: the page's Esc (closing
+        // compare) does not see it.
+        let is_open = use_mut_ref(|| false);
+        *is_open.borrow_mut() = *open;
+        let open = open.clone();
+        let section = section.clone();
+        use_effect_with((), move |_| {
+            let listener = super::share_button::on_escape(move |e| {
+                if e.default_prevented() || !is_open.replace(false) {
+                    return;
+                }
+                let target = e.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+                if section.get().is_some_and(|s| s.contains(target.as_ref())) {
+                    e.prevent_default();
+                }
+                open.set(false);
+            });
+            move || drop(listener)
+        });
+    }
 
     let flip = {
         let open = open.clone();
@@ -193,19 +271,11 @@ pub fn import_panel() -> Html {
         let outcome = outcome.clone();
         let toggles = toggles.clone();
         Callback::from(move |_: MouseEvent| {
-            let out = match import(&paste, &ImportOptions::default()) {
-                Ok(i) => {
-                    // The toggles start as the pasted /proc/cmdline set them.
-                    let pasted = Pasted::of(&i.scenario_text);
-                    toggles.set(pasted.on.clone());
-                    Outcome::Done(Rc::new(i), Rc::new(pasted))
-                }
-                Err(e) => Outcome::Failed {
-                    line: e.line,
-                    col: e.col,
-                    message: e.message,
-                },
-            };
+            let (out, pasted) = run(&paste);
+            // The toggles start as the pasted /proc/cmdline set them.
+            if let Some(on) = pasted {
+                toggles.set(on);
+            }
             outcome.set(out);
         })
     };
@@ -232,7 +302,7 @@ pub fn import_panel() -> Html {
         Outcome::Done(..) => "done",
     };
     html! {
-        <section class="import-machine" data-import={state_attr}>
+        <section class="import-machine" data-import={state_attr} ref={section}>
             <button type="button" class="import-open" aria-expanded={open.to_string()} onclick={flip}>
                 { "Import your machine" }
             </button>

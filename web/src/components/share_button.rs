@@ -7,20 +7,44 @@ use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+/// A listener for Esc on the window, in the capture phase (before the page's own keys),
+/// for a popover or panel to close itself.
+pub fn on_escape(f: impl Fn(&web_sys::Event) + 'static) -> Option<EventListener> {
+    let w = web_sys::window()?;
+    let opts = EventListenerOptions {
+        phase: EventListenerPhase::Capture,
+        passive: false,
+    };
+    Some(EventListener::new_with_options(
+        &w,
+        "keydown",
+        opts,
+        move |e| {
+            let esc = e
+                .dyn_ref::<KeyboardEvent>()
+                .is_some_and(|k| k.key() == "Escape");
+            if esc {
+                f(e);
+            }
+        },
+    ))
+}
+
 #[function_component(ShareButton)]
 pub fn share_button() -> Html {
     let state = use_app_state();
     let open = use_state(|| false);
     let input = use_node_ref();
     let link = (*open).then(|| {
-        let hash = share::encode_view(&SharedView {
+        let view = SharedView {
             shared: Shared {
                 text: state.text.to_string(),
                 era: state.era,
                 cursor: state.cursor,
             },
             compare: state.compare.is_some(),
-        });
+        };
+        let hash = share::encode_with_import(&view, state.import.as_deref());
         persist::link_to(&hash)
     });
     {
@@ -41,20 +65,11 @@ pub fn share_button() -> Html {
         *is_open.borrow_mut() = *open;
         let open = open.clone();
         use_effect_with((), move |_| {
-            let listener = web_sys::window().map(|w| {
-                let opts = EventListenerOptions {
-                    phase: EventListenerPhase::Capture,
-                    passive: false,
-                };
-                EventListener::new_with_options(&w, "keydown", opts, move |e| {
-                    let esc = e
-                        .dyn_ref::<KeyboardEvent>()
-                        .is_some_and(|k| k.key() == "Escape");
-                    if esc && is_open.replace(false) {
-                        e.prevent_default();
-                        open.set(false);
-                    }
-                })
+            let listener = on_escape(move |e| {
+                if is_open.replace(false) {
+                    e.prevent_default();
+                    open.set(false);
+                }
             });
             move || drop(listener)
         });
