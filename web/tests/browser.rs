@@ -1235,6 +1235,43 @@ async fn a_share_link_reopens_the_import_panel_and_esc_closes_it() {
     );
 }
 
+#[wasm_bindgen_test]
+async fn the_import_sheet_leaves_the_panes_alone_and_lists_the_what_if_groups() {
+    let (_style, root) = desk(State::initial()).await;
+    let before = find(&root, ".panes").get_bounding_client_rect();
+    import_paste(&root, Z170).await;
+    until(|| !all(&root, ".import-group").is_empty()).await;
+    click(&find(
+        &root,
+        "input[data-setting='pcie_acs_override=downstream']",
+    ));
+    settle().await;
+    // The open panel is a sheet over the panes: they keep their size at 1400×900.
+    let after = find(&root, ".panes").get_bounding_client_rect();
+    assert_near(after.width(), before.width());
+    assert_near(after.height(), before.height());
+    let body = find(&root, ".import-body");
+    let position = web_sys::window()
+        .and_then(|w| w.get_computed_style(&body).ok().flatten())
+        .and_then(|c| c.get_property_value("position").ok());
+    assert_eq!(position.as_deref(), Some("absolute"));
+    // The what-if: one row per group that changes, before → after, the split one marked.
+    let rows = all(&root, ".import-what-if-changes li");
+    assert_eq!(rows.len(), 1);
+    let row = rows.first().expect("a row");
+    assert_eq!(row.class_name(), "split");
+    assert_eq!(
+        text(&find(row, ".what-if-before")),
+        "{00:01.0 01:00.0 01:00.1}"
+    );
+    let after = text(&find(row, ".what-if-after"));
+    assert!(
+        after.contains("{00:01.0}") && after.contains("{01:00.0 01:00.1}"),
+        "{after}"
+    );
+    assert!(text(&find(&root, ".import-what-if-head")).contains("14 groups → 15"));
+}
+
 /// Types `iova` into domain `label`'s walk field and returns the drawn walk.
 async fn walk(root: &Element, label: &str, iova: &str) -> Element {
     let input: web_sys::HtmlInputElement = find(

@@ -23,14 +23,15 @@ pub fn acs_is_on(acs: &AcsView) -> bool {
 }
 
 /// `{a b c}`: a group's members as `expect groups` writes them.
-fn set(members: &[String]) -> String {
+pub fn set(members: &[String]) -> String {
     let mut s = String::from("{");
     s.push_str(&members.join(" "));
     s.push('}');
     s
 }
 
-fn sets(groups: &[Vec<String>]) -> String {
+/// Groups as `expect groups` writes them, one after another.
+pub fn sets(groups: &[Vec<String>]) -> String {
     groups.iter().map(|g| set(g)).collect::<Vec<_>>().join(" ")
 }
 

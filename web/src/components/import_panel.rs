@@ -7,11 +7,12 @@
 //! The import, the regrouping and every sentence are the engine's
 //! ([`iommu_engine::import::import`], [`iommu_engine::scenario::view::what_if_config`]);
 //! this file only lays them out.
+use super::acs_what_if::sets;
 use crate::share::ImportView;
 use crate::state::{use_app_state, Action};
 use iommu_engine::group::ConfigDiff;
 use iommu_engine::import::{import, ImportOptions, Imported};
-use iommu_engine::scenario::view::{what_if_config, what_if_text};
+use iommu_engine::scenario::view::what_if_config;
 use iommu_engine::topology::cmdline::{AcsOverride, OverrideOpt};
 use iommu_engine::topology::Bdf;
 use std::rc::Rc;
@@ -376,6 +377,41 @@ fn with_config(text: &str, settings: &str) -> String {
 }
 
 #[derive(Properties, PartialEq)]
+struct WhatIfListProps {
+    diff: Rc<ConfigDiff>,
+}
+
+/// The what-if's answer: the groups that would split or merge, before → after, one a row.
+#[function_component(WhatIfList)]
+fn what_if_list(props: &WhatIfListProps) -> Html {
+    let d = &props.diff;
+    let row = |c: &iommu_engine::group::GroupChange, kind: &'static str| {
+        html! {
+            <li class={kind}>
+                <span class="what-if-before">{ sets(&c.before) }</span>
+                <span class="what-if-arrow">{ " → " }</span>
+                <span class="what-if-after">{ sets(&c.after) }</span>
+            </li>
+        }
+    };
+    html! {
+        <div class="import-what-if" data-split={d.split.len().to_string()}
+            data-merged={d.merged.len().to_string()}>
+            <p class="import-what-if-head">
+                { format!("{} groups → {}", d.before.len(), d.after.len()) }
+                if d.is_unchanged() { { ": no group would change" } }
+                if !d.split.is_empty() { <span class="badge split">{ format!("{} split", d.split.len()) }</span> }
+                if !d.merged.is_empty() { <span class="badge merged">{ format!("{} merged", d.merged.len()) }</span> }
+            </p>
+            <ul class="what-if-changes import-what-if-changes mono">
+                { for d.split.iter().map(|c| row(c, "split")) }
+                { for d.merged.iter().map(|c| row(c, "merged")) }
+            </ul>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
 struct ImportResultProps {
     imported: Rc<Imported>,
     pasted: Rc<Pasted>,
@@ -471,10 +507,7 @@ fn import_result(props: &ImportResultProps) -> Html {
             </div>
             if let Some(w) = &what_if {
                 { match w {
-                    Ok(d) => html! {
-                        <pre class="import-what-if mono" data-split={d.split.len().to_string()}
-                            data-merged={d.merged.len().to_string()}>{ what_if_text(d) }</pre>
-                    },
+                    Ok(d) => html! { <WhatIfList diff={Rc::new(d.clone())} /> },
                     Err(e) => html! { <p class="import-what-if err">{ e }</p> },
                 } }
             }
