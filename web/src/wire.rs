@@ -338,41 +338,31 @@ macro_rules! wire_enum {
 
 wire_newtype!(DeviceId, GroupId, DomainId, IommuId, AcsFlags, Rid, Cookie);
 
-impl Wire for Errno {
-    #[inline(never)]
-    fn put(&self, w: &mut Vec<u8>) {
-        let i = Errno::ALL.iter().position(|e| e == self).unwrap_or(0);
-        (i as u8).put(w);
-    }
-    #[inline(never)]
-    fn get(r: &mut Reader<'_>) -> Self {
-        Errno::ALL
-            .get(usize::from(u8::get(r)))
-            .copied()
-            .unwrap_or_else(|| {
-                r.fail();
-                Errno::EINVAL
-            })
-    }
+/// `Wire` for a fieldless enum with an `ALL` table: its index as one byte; an index past the
+/// table fails the read and gives `$fallback`. `wire_by_index!(Errno => Errno::EINVAL);`.
+macro_rules! wire_by_index {
+    ($($t:ident => $fallback:expr),*) => {$(
+        impl Wire for $t {
+            #[inline(never)]
+            fn put(&self, w: &mut Vec<u8>) {
+                let i = $t::ALL.iter().position(|e| e == self).unwrap_or(0);
+                (i as u8).put(w);
+            }
+            #[inline(never)]
+            fn get(r: &mut Reader<'_>) -> Self {
+                $t::ALL
+                    .get(usize::from(u8::get(r)))
+                    .copied()
+                    .unwrap_or_else(|| {
+                        r.fail();
+                        $fallback
+                    })
+            }
+        }
+    )*};
 }
 
-impl Wire for Era {
-    #[inline(never)]
-    fn put(&self, w: &mut Vec<u8>) {
-        let i = Era::ALL.iter().position(|e| e == self).unwrap_or(0);
-        (i as u8).put(w);
-    }
-    #[inline(never)]
-    fn get(r: &mut Reader<'_>) -> Self {
-        Era::ALL
-            .get(usize::from(u8::get(r)))
-            .copied()
-            .unwrap_or_else(|| {
-                r.fail();
-                Era::default()
-            })
-    }
-}
+wire_by_index!(Errno => Errno::EINVAL, Era => Era::default());
 
 impl Wire for WalkTables {
     #[inline(never)]
