@@ -156,11 +156,16 @@ fn put_len(n: usize, w: &mut Vec<u8>) {
     u32::try_from(n).unwrap_or(u32::MAX).put(w);
 }
 
+/// A string as its length and its UTF-8 bytes (`String` and `&'static str` alike).
+fn put_str(s: &str, w: &mut Vec<u8>) {
+    put_len(s.len(), w);
+    w.extend_from_slice(s.as_bytes());
+}
+
 impl Wire for String {
     #[inline(never)]
     fn put(&self, w: &mut Vec<u8>) {
-        put_len(self.len(), w);
-        w.extend_from_slice(self.as_bytes());
+        put_str(self, w);
     }
     #[inline(never)]
     fn get(r: &mut Reader<'_>) -> Self {
@@ -184,8 +189,7 @@ thread_local! {
 impl Wire for &'static str {
     #[inline(never)]
     fn put(&self, w: &mut Vec<u8>) {
-        put_len(self.len(), w);
-        w.extend_from_slice(self.as_bytes());
+        put_str(self, w);
     }
     #[inline(never)]
     fn get(r: &mut Reader<'_>) -> Self {
