@@ -1079,15 +1079,19 @@ fn smmuv2_group_found_through_a_shared_entry_is_not_remembered_in_the_others() {
     assert_eq!(g2.partition(), part(&[&["codec", "gpu", "x"]]));
 }
 
+/// An SMMUv3 machine where IDs are shared: 02:00.0 presents its own RID twice (it is the
+/// bridge's alias), 02:01.0 presents that alias too, and platform devices a and b share 0x10.
+const SMMUV3_SHARED_IDS: &str = "iommu smmu0 kind=arm-smmu-v3\nhost pci0 iommu=smmu0\n\
+                      pci 00:1c.0 rp acs=SV,RR,CR,UF\npci 01:00.0 bridge parent=00:1c.0\n\
+                      pci 02:00.0 pci parent=01:00.0\npci 02:01.0 pci parent=01:00.0\n\
+                      platform a iommu=smmu0 sid=0x10\nplatform b iommu=smmu0 sid=0x10";
+
 /// drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c: arm_smmu_insert_master() (v6.17): a stream
 /// ID belongs to one master; a second master presenting it fails its probe with -ENODEV
 /// and gets no group. Behind a PCIe-to-PCI bridge every device presents the bridge's alias.
 #[test]
 fn smmuv3_stream_id_held_by_another_master_fails_the_probe_with_enodev() {
-    let text = "iommu smmu0 kind=arm-smmu-v3\nhost pci0 iommu=smmu0\n\
-                pci 00:1c.0 rp acs=SV,RR,CR,UF\npci 01:00.0 bridge parent=00:1c.0\n\
-                pci 02:00.0 pci parent=01:00.0\npci 02:01.0 pci parent=01:00.0\n\
-                platform a iommu=smmu0 sid=0x10\nplatform b iommu=smmu0 sid=0x10";
+    let text = SMMUV3_SHARED_IDS;
     let mut t = build(text).unwrap();
     let mut g = Groups::new(Config::default());
     let results = probe_results(&mut g, &t);
@@ -1139,10 +1143,7 @@ fn smmuv3_stream_id_held_by_another_master_fails_the_probe_with_enodev() {
 fn smmuv3_stream_id_rule_per_era_einval_from_v5_14_enodev_from_v6_15() {
     use crate::era::Era;
     use arm_smmu_v3::{InsertFailure, StreamIdRule};
-    let text = "iommu smmu0 kind=arm-smmu-v3\nhost pci0 iommu=smmu0\n\
-                pci 00:1c.0 rp acs=SV,RR,CR,UF\npci 01:00.0 bridge parent=00:1c.0\n\
-                pci 02:00.0 pci parent=01:00.0\npci 02:01.0 pci parent=01:00.0\n\
-                platform a iommu=smmu0 sid=0x10\nplatform b iommu=smmu0 sid=0x10";
+    let text = SMMUV3_SHARED_IDS;
     let t = build(text).unwrap();
     let failures = |era: Era| {
         let mut g = Groups::for_era(Config::default(), era);
