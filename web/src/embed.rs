@@ -12,7 +12,7 @@
 //! own fonts, margins and colours, and the page's theme class (mdBook's `light`, `navy`,
 //! …) picks the widget's light or dark colours.
 use crate::components::widget::{Widget, WidgetProps};
-use crate::share::{self, Shared};
+use crate::share;
 use crate::state::{preset, State};
 use iommu_engine::Era;
 use wasm_bindgen::JsCast;
@@ -62,14 +62,6 @@ pub fn widget_state(spec: &str, era: Option<Era>) -> State {
     }
 }
 
-fn hash_of(s: &State) -> String {
-    share::encode(&Shared {
-        text: s.text.to_string(),
-        era: s.era,
-        cursor: s.cursor,
-    })
-}
-
 /// Mounts a widget on every `[data-iommu-scenario]` element under `root`; returns how
 /// many were mounted. An element is mounted once (it is marked `data-iommu-mounted`).
 pub fn mount_widgets(root: &web_sys::Element) -> usize {
@@ -111,7 +103,6 @@ fn mount_widget(el: web_sys::Element, spec: &str) {
         .get_attribute("data-iommu-playground")
         .unwrap_or_else(|| "./index.html".into());
     let initial = widget_state(spec, era);
-    let link = format!("{base}#{}", hash_of(&initial));
     let exercise = el.has_attribute(EXERCISE_ATTR);
     let required = crate::exercise::required(&initial);
     el.set_inner_html("");
@@ -122,7 +113,7 @@ fn mount_widget(el: web_sys::Element, spec: &str) {
         el,
         WidgetProps {
             initial,
-            link: AttrValue::from(link),
+            playground: AttrValue::from(base),
             exercise,
             required,
         },
@@ -133,12 +124,11 @@ fn mount_widget(el: web_sys::Element, spec: &str) {
 /// `?embed`: the page's share hash shown as one read-only widget on `root`.
 pub fn mount_embed(root: web_sys::Element) {
     let initial = crate::persist::boot_from(&crate::persist::current_hash(), None);
-    let link = crate::persist::link_to(&hash_of(&initial));
     yew::Renderer::<Widget>::with_root_and_props(
         root,
         WidgetProps {
             initial,
-            link: AttrValue::from(link),
+            playground: AttrValue::from(crate::persist::link_to("")),
             exercise: false,
             required: 0,
         },

@@ -118,11 +118,28 @@ pub fn save_view(text: &str, era: Era, cursor: usize, compare: bool, import: Opt
         },
         compare,
     };
-    let hash = share::encode_with_import(&view, import);
-    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ =
-            h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("#{hash}")));
-    }
+    // The browser compresses asynchronously (share::encode_with_import_async): only the
+    // latest save writes the URL, so a slower earlier one cannot overwrite it.
+    let this = SAVES.with(|n| {
+        n.set(n.get().wrapping_add(1));
+        n.get()
+    });
+    let import = import.cloned();
+    wasm_bindgen_futures::spawn_local(async move {
+        let hash = share::encode_with_import_async(&view, import.as_ref()).await;
+        if SAVES.with(|n| n.get()) != this {
+            return;
+        }
+        if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+            let url = format!("#{hash}");
+            let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
+    });
+}
+
+thread_local! {
+    /// How many views [`save_view`] was given: the URL is written for the latest only.
+    static SAVES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// The full playground's URL (this page without `?embed` and without a hash) with `hash`.

@@ -48,8 +48,32 @@ pub fn encode_view(view: &SharedView) -> String {
 
 /// [`encode_view`] with the import panel open (`import`): a version-2 link.
 pub fn encode_with_import(view: &SharedView, import: Option<&ImportView>) -> String {
+    let (prefix, payload) = payload_with_import(view, import);
+    finish(
+        prefix,
+        &miniz_oxide::deflate::compress_to_vec(payload.as_bytes(), 9),
+    )
+}
+
+/// [`encode_with_import`] by the browser's own DEFLATE (`CompressionStream("deflate-raw")`,
+/// Chrome 103+, Firefox 113+, Safari 16.4+), so the bundle carries no compressor (BENCHMARKS.md
+/// "Bundle size": miniz_oxide's deflate was 8,533 B of it gzipped). The same format: a
+/// link made either way is read by [`decode_with_import`]. Off wasm32 (and where the
+/// browser has no `CompressionStream`), [`encode_with_import`]'s miniz_oxide.
+pub async fn encode_with_import_async(view: &SharedView, import: Option<&ImportView>) -> String {
+    let (prefix, payload) = payload_with_import(view, import);
+    finish(prefix, &deflate_raw(payload.as_bytes()).await)
+}
+
+/// [`encode`] by the browser's DEFLATE ([`encode_with_import_async`]).
+pub async fn encode_async(shared: &Shared) -> String {
+    finish(PREFIX, &deflate_raw(payload(shared).as_bytes()).await)
+}
+
+/// The link's prefix and the payload it deflates: version 1 unless a panel flag is set.
+fn payload_with_import(view: &SharedView, import: Option<&ImportView>) -> (&'static str, String) {
     if !view.compare && import.is_none() {
-        return encode(&view.shared);
+        return (PREFIX, payload(&view.shared));
     }
     let s = &view.shared;
     let mut flags: Vec<String> = Vec::new();
@@ -71,8 +95,67 @@ pub fn encode_with_import(view: &SharedView, import: Option<&ImportView>) -> Str
         flags.join(","),
         s.text
     );
-    let deflated = miniz_oxide::deflate::compress_to_vec(payload.as_bytes(), 9);
-    format!("{PREFIX_V2}{}", URL_SAFE_NO_PAD.encode(deflated))
+    (PREFIX_V2, payload)
+}
+
+/// A version-1 payload: `ERA \n CURSOR \n TEXT`.
+fn payload(shared: &Shared) -> String {
+    format!("{}\n{}\n{}", shared.era.name(), shared.cursor, shared.text)
+}
+
+/// The hash: the prefix and the deflated payload in base64url.
+fn finish(prefix: &str, deflated: &[u8]) -> String {
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(deflated))
+}
+
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = "export function deflate_raw(bytes) {
+  if (typeof CompressionStream === 'undefined') { return Promise.resolve(null); }
+  const s = new Blob([bytes]).stream().pipeThrough(new CompressionStream('deflate-raw'));
+  return new Response(s).arrayBuffer().then((b) => new Uint8Array(b), () => null);
+}")]
+extern "C" {
+    /// Raw DEFLATE of `bytes` (copied into a `Blob` before the call returns), or `null`
+    /// where the browser cannot.
+    #[wasm_bindgen::prelude::wasm_bindgen(js_name = deflate_raw)]
+    fn deflate_raw_js(bytes: &[u8]) -> js_sys::Promise;
+}
+
+/// Raw DEFLATE of `bytes`: the browser's on wasm32 (stored blocks where it has no
+/// `CompressionStream`), miniz_oxide's elsewhere.
+async fn deflate_raw(bytes: &[u8]) -> Vec<u8> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        match wasm_bindgen_futures::JsFuture::from(deflate_raw_js(bytes)).await {
+            Ok(v) if !v.is_null() => js_sys::Uint8Array::new(&v).to_vec(),
+            _ => stored(bytes),
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        miniz_oxide::deflate::compress_to_vec(bytes, 9)
+    }
+}
+
+/// `bytes` as raw DEFLATE of stored (uncompressed) blocks (RFC 1951 section 3.2.4: a header
+/// byte with BFINAL and BTYPE = 00, then LEN and its one's complement NLEN, little-endian,
+/// then up to 65,535 bytes): a valid link for a browser that cannot compress, longer but
+/// read like any other, without a compressor in the bundle.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn stored(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + 5 * (bytes.len() / 65_535 + 1));
+    let mut chunks = bytes.chunks(65_535).peekable();
+    if chunks.peek().is_none() {
+        return vec![1, 0, 0, 0xff, 0xff];
+    }
+    while let Some(c) = chunks.next() {
+        out.push(u8::from(chunks.peek().is_none()));
+        let len = c.len() as u16;
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(c);
+    }
+    out
 }
 
 /// Reads a hash of either version (with or without the leading `#`).
@@ -172,9 +255,10 @@ impl std::error::Error for ShareError {}
 
 /// The hash (without `#`) for `shared`.
 pub fn encode(shared: &Shared) -> String {
-    let payload = format!("{}\n{}\n{}", shared.era.name(), shared.cursor, shared.text);
-    let deflated = miniz_oxide::deflate::compress_to_vec(payload.as_bytes(), 9);
-    format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(deflated))
+    finish(
+        PREFIX,
+        &miniz_oxide::deflate::compress_to_vec(payload(shared).as_bytes(), 9),
+    )
 }
 
 /// Reads a hash (with or without the leading `#`); a version-2 hash gives its
@@ -225,6 +309,59 @@ fn header<'a>(parts: &mut impl Iterator<Item = &'a str>) -> Result<(Era, usize),
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_blocks_inflate_to_the_same_bytes() {
+        for n in [0usize, 1, 65_534, 65_535, 65_536, 200_000] {
+            let bytes: Vec<u8> = (0..n).map(|i| (i * 7 % 251) as u8).collect();
+            let z = stored(&bytes);
+            assert_eq!(z.len(), n + 5 * n.div_ceil(65_535).max(1), "{n} bytes");
+            assert_eq!(
+                miniz_oxide::inflate::decompress_to_vec(&z).ok().as_deref(),
+                Some(&bytes[..]),
+                "{n} bytes"
+            );
+        }
+        // A link of stored blocks opens like any other.
+        let s = Shared {
+            text: "iommu dmar0\n".into(),
+            era: Era::Shared,
+            cursor: 2,
+        };
+        assert_eq!(
+            decode(&finish(PREFIX, &stored(payload(&s).as_bytes()))),
+            Ok(s)
+        );
+    }
+
+    #[test]
+    fn the_async_encoder_writes_the_same_links_off_wasm() {
+        let v = SharedView {
+            shared: Shared {
+                text: "iommu dmar0\n".into(),
+                era: Era::Current,
+                cursor: 1,
+            },
+            compare: true,
+        };
+        let i = ImportView {
+            paste: "IOMMU Group 0:\n".into(),
+            toggles: "10000".into(),
+        };
+        let a = block_on(encode_with_import_async(&v, Some(&i)));
+        assert_eq!(a, encode_with_import(&v, Some(&i)));
+        assert_eq!(block_on(encode_async(&v.shared)), encode(&v.shared));
+    }
+
+    /// Polls a future that never waits (the native encoders) to its end.
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        use std::task::{Context, Poll, Waker};
+        let mut f = std::pin::pin!(f);
+        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(v) => v,
+            Poll::Pending => panic!("the native encoder waited"),
+        }
+    }
 
     #[test]
     fn round_trips_text_era_and_cursor() {

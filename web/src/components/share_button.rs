@@ -35,18 +35,43 @@ pub fn share_button() -> Html {
     let state = use_app_state();
     let open = use_state(|| false);
     let input = use_node_ref();
-    let link = (*open).then(|| {
-        let view = SharedView {
+    // The link is made when the popover opens and whenever the view changes under it:
+    // the browser compresses asynchronously (share::encode_with_import_async), and only
+    // the latest request may fill the field.
+    let made = use_state(|| None::<String>);
+    let asked = use_mut_ref(|| 0u64);
+    {
+        let made = made.clone();
+        let view = (*open).then(|| SharedView {
             shared: Shared {
                 text: state.text.to_string(),
                 era: state.era,
                 cursor: state.cursor,
             },
             compare: state.compare.is_some(),
-        };
-        let hash = share::encode_with_import(&view, state.import.as_deref());
-        persist::link_to(&hash)
-    });
+        });
+        let import = state.import.clone();
+        use_effect_with((view, import), move |(view, import)| {
+            let this = {
+                let mut n = asked.borrow_mut();
+                *n += 1;
+                *n
+            };
+            match view.clone() {
+                None => made.set(None),
+                Some(view) => {
+                    let import = import.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let hash = share::encode_with_import_async(&view, import.as_deref()).await;
+                        if *asked.borrow() == this {
+                            made.set(Some(persist::link_to(&hash)));
+                        }
+                    });
+                }
+            }
+        });
+    }
+    let link = (*open).then(|| (*made).clone()).flatten();
     {
         let input = input.clone();
         use_effect_with(link.clone(), move |link| {
@@ -98,13 +123,15 @@ pub fn share_button() -> Html {
     html! {
         <div class="share">
             <button type="button" onclick={toggle} aria-expanded={(*open).to_string()}>{ "Share" }</button>
-            if let Some(link) = link {
+            if *open {
                 <div class="share-pop">
                     <label>
                         <span>{ "Link to this view (text, era, step, compare) — copy it:" }</span>
-                        <input ref={input} class="share-link mono" readonly=true value={link} />
+                        <input ref={input} class="share-link mono" readonly=true
+                            value={link.clone().unwrap_or_default()} placeholder="making the link…"
+                            data-ready={link.is_some().to_string()} />
                     </label>
-                    <button type="button" class="copy" onclick={copy}>{ if *copied { "Copied" } else { "Copy" } }</button>
+                    <button type="button" class="copy" onclick={copy} disabled={link.is_none()}>{ if *copied { "Copied" } else { "Copy" } }</button>
                 </div>
             }
         </div>

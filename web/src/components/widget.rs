@@ -15,8 +15,10 @@ use yew::prelude::*;
 #[derive(Properties, PartialEq)]
 pub struct WidgetProps {
     pub initial: State,
-    /// Where "open in playground" goes (the playground URL with this scenario's share hash).
-    pub link: AttrValue,
+    /// The full playground's URL: "open in playground" goes there with the starting
+    /// view's share hash (made asynchronously by the browser's compressor; until then the
+    /// link opens the playground as it is).
+    pub playground: AttrValue,
     /// An exercise: the text is editable and judged by its expectations.
     #[prop_or_default]
     pub exercise: bool,
@@ -30,6 +32,23 @@ pub fn widget(props: &WidgetProps) -> Html {
     let initial = props.initial.clone();
     let state = use_reducer(move || initial);
     crate::worker::use_worker_runs(&state);
+    let link = use_state(|| props.playground.to_string());
+    {
+        let link = link.clone();
+        let base = props.playground.to_string();
+        let base = base.split('#').next().unwrap_or_default().to_string();
+        let shared = crate::share::Shared {
+            text: props.initial.text.to_string(),
+            era: props.initial.era,
+            cursor: props.initial.cursor,
+        };
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                let hash = crate::share::encode_async(&shared).await;
+                link.set(format!("{base}#{hash}"));
+            });
+        });
+    }
     let heading = title("scenario", &state.text);
     let errors = state.errors().cloned();
     let code = if props.exercise {
@@ -50,7 +69,7 @@ pub fn widget(props: &WidgetProps) -> Html {
                     <span class="badge">{ format!("era {}", state.era) }</span>
                     <span class="spacer"></span>
                     <RunProgress />
-                    <a class="open-link" href={props.link.clone()} target="_blank" rel="noopener">{ "open in playground ↗" }</a>
+                    <a class="open-link" href={(*link).clone()} target="_blank" rel="noopener">{ "open in playground ↗" }</a>
                 </div>
                 if let Some(notice) = state.notice.clone() {
                     <p class="notice" role="alert">{ notice.to_string() }</p>
