@@ -7,8 +7,8 @@
 // this loader reads them from the playground's own index.html (the files Trunk emitted
 // beside it), then starts the same wasm module the playground runs: its main() mounts a
 // widget on every [data-iommu-scenario] element of this page. The widgets bring their own
-// stylesheet, every rule scoped to .iommu-widget: the playground's style.css (which styles
-// html and body) is not loaded, so this page keeps its fonts, margins and colours. Set
+// stylesheet, widget.scoped.css, every rule scoped to .iommu-widget: the playground's
+// style.css (which styles html and body) is not loaded, so this page keeps its fonts, margins and colours. Set
 // data-playground on the script tag to load from another directory (default: this
 // script's own directory).
 const me = document.currentScript || document.querySelector('script[src$="embed.js"]');
@@ -33,7 +33,18 @@ async function start() {
   for (const el of document.querySelectorAll('[data-iommu-scenario]:not([data-iommu-playground])')) {
     el.dataset.iommuPlayground = new URL('index.html', base).href;
   }
-  const bindings = await import(js);
+  // The widgets' stylesheet (every rule under .iommu-widget), loaded beside the bundle and
+  // before the widgets mount, so they never show unstyled.
+  const style = new Promise((resolve) => {
+    if (document.getElementById('iommu-widget-style')) return resolve();
+    const link = document.createElement('link');
+    link.id = 'iommu-widget-style';
+    link.rel = 'stylesheet';
+    link.href = new URL('widget.scoped.css', base).href;
+    link.onload = link.onerror = () => resolve();
+    document.head.appendChild(link);
+  });
+  const [bindings] = await Promise.all([import(js), style]);
   await bindings.default({ module_or_path: wasm });
   window.iommuPlayground = bindings;
 }

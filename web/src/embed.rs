@@ -8,8 +8,8 @@
 //! expectations, [`crate::exercise`]).
 //!
 //! Widgets carry their own stylesheet, scoped to `.iommu-widget` (`css_scope`, made at
-//! build time from the playground's): mounting injects it once, so a host page keeps its
-//! own fonts, margins and colours, and the page's theme class (mdBook's `light`, `navy`,
+//! build time from the playground's, [`WIDGET_CSS`]): `embed.js` links it once, so a host
+//! page keeps its own fonts, margins and colours, and the page's theme class (mdBook's `light`, `navy`,
 //! …) picks the widget's light or dark colours.
 use crate::components::widget::{Widget, WidgetProps};
 use crate::share;
@@ -22,12 +22,20 @@ use yew::AttrValue;
 pub const ATTR: &str = "data-iommu-scenario";
 /// The attribute that makes a widget an exercise.
 pub const EXERCISE_ATTR: &str = "data-iommu-exercise";
-/// The id of the `<style>` element holding the widgets' scoped stylesheet.
+/// The id of the element holding the widgets' scoped stylesheet: `embed.js`'s `<link>` to
+/// `widget.scoped.css` (beside the bundle), or the `<style>` [`inject_style`] adds.
 pub const STYLE_ID: &str = "iommu-widget-style";
-/// The widgets' stylesheet: the playground's, every rule under `.iommu-widget`.
+/// The widgets' stylesheet: the playground's, every rule under `.iommu-widget`, as
+/// `web/build.rs` makes it from `static/style.css` and `static/widget.css`. The bundle
+/// does not carry it (28 KB, 5.6 KB of the gzipped bundle): Trunk copies the same text,
+/// committed as `static/widget.scoped.css` (a test keeps the two equal), beside the
+/// bundle, and `embed.js` links it before the widgets mount. The browser tests' runner
+/// serves no such file, so their build (`embedded-widget-css`) injects it instead.
+#[cfg(any(test, feature = "embedded-widget-css"))]
 pub const WIDGET_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.css"));
 
-/// Adds the widgets' scoped stylesheet to `doc` once (nothing if it is there already).
+/// Adds the widgets' scoped stylesheet to `doc` once, where `embed.js` has not linked it.
+#[cfg(feature = "embedded-widget-css")]
 fn inject_style(doc: &web_sys::Document) {
     if doc.get_element_by_id(STYLE_ID).is_some() {
         return;
@@ -41,6 +49,10 @@ fn inject_style(doc: &web_sys::Document) {
         let _ = head.append_child(&style);
     }
 }
+
+/// The page's `embed.js` links the widgets' stylesheet (`widget.scoped.css`).
+#[cfg(not(feature = "embedded-widget-css"))]
+fn inject_style(_doc: &web_sys::Document) {}
 
 /// The state a widget starts from: a preset's text if `spec` names one, else `spec`
 /// itself as scenario text (capped like share links).
@@ -134,4 +146,24 @@ pub fn mount_embed(root: web_sys::Element) {
         },
     )
     .render();
+}
+
+#[cfg(test)]
+mod tests {
+    /// `static/widget.scoped.css`, which Trunk ships beside the bundle, is what `build.rs`
+    /// makes from the playground's stylesheets now. After editing `static/style.css` or
+    /// `static/widget.css`: `UPDATE_WIDGET_CSS=1 cargo test -p iommu-web --lib widget`.
+    #[test]
+    fn the_shipped_widget_stylesheet_is_the_scoped_one() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../static/widget.scoped.css");
+        if std::env::var("UPDATE_WIDGET_CSS").is_ok_and(|v| v == "1") {
+            std::fs::write(path, super::WIDGET_CSS).expect("static/widget.scoped.css written");
+        }
+        let shipped = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            shipped == super::WIDGET_CSS,
+            "static/widget.scoped.css is stale: run UPDATE_WIDGET_CSS=1 cargo test -p iommu-web --lib widget"
+        );
+        assert!(shipped.starts_with(".iommu-widget {"));
+    }
 }
