@@ -49,6 +49,7 @@ pub mod import;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod sort;
+pub mod vec_map;
 
 #[cfg(test)]
 mod layers;

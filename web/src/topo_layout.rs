@@ -12,8 +12,8 @@
 //! node is, so a region never covers another group's device, whatever the layout did
 //! (issue 14: bounding boxes over a chipset tree drew the GPU inside another group's box).
 use iommu_engine::scenario::TopologyView;
+use iommu_engine::vec_map::{VecMap, VecSet};
 use iommu_engine::DeviceId;
-use std::collections::{BTreeMap, BTreeSet};
 
 pub const DEV_W: f64 = 136.0;
 pub const DEV_H: f64 = 40.0;
@@ -81,9 +81,9 @@ fn row_top(row: usize) -> f64 {
 
 /// Lays out the declared machine. `group_of` orders siblings: those of one group side by
 /// side, groups in the order their first member was declared.
-pub fn layout(topo: &TopologyView, group_of: &BTreeMap<DeviceId, u32>) -> Drawing {
+pub fn layout(topo: &TopologyView, group_of: &VecMap<DeviceId, u32>) -> Drawing {
     let mut kinds: Vec<NodeKind> = Vec::new();
-    let mut roots: BTreeMap<String, usize> = BTreeMap::new();
+    let mut roots: VecMap<String, usize> = VecMap::new();
     let mut root = |kinds: &mut Vec<NodeKind>, name: String| {
         *roots.entry(name.clone()).or_insert_with(|| {
             kinds.push(NodeKind::Root(name));
@@ -93,13 +93,13 @@ pub fn layout(topo: &TopologyView, group_of: &BTreeMap<DeviceId, u32>) -> Drawin
     for h in &topo.hosts {
         root(&mut kinds, format!("host {}", h.name));
     }
-    let mut index: BTreeMap<DeviceId, usize> = BTreeMap::new();
+    let mut index: VecMap<DeviceId, usize> = VecMap::new();
     for d in &topo.devices {
         kinds.push(NodeKind::Device(d.id));
         index.insert(d.id, kinds.len() - 1);
     }
     let mut edges = Vec::new();
-    let mut has_parent = BTreeSet::new();
+    let mut has_parent = VecSet::new();
     for d in &topo.devices {
         let Some(&me) = index.get(&d.id) else {
             continue;
@@ -236,9 +236,9 @@ pub struct Region {
 
 /// The region of `members`: a rectangle for each run of them side by side in one row, and
 /// a link between the rows for each edge between two of them.
-pub fn region(d: &Drawing, members: &BTreeSet<DeviceId>) -> Region {
+pub fn region(d: &Drawing, members: &VecSet<DeviceId>) -> Region {
     let is_member = |n: &Placed| matches!(&n.kind, NodeKind::Device(id) if members.contains(id));
-    let mut rows: BTreeMap<usize, Vec<&Placed>> = BTreeMap::new();
+    let mut rows: VecMap<usize, Vec<&Placed>> = VecMap::new();
     for n in &d.nodes {
         rows.entry(n.row).or_default().push(n);
     }
@@ -312,7 +312,7 @@ mod tests {
     use super::*;
     use iommu_engine::scenario::{run, Options};
 
-    fn drawn(text: &str) -> (Drawing, Vec<(u32, BTreeSet<DeviceId>)>) {
+    fn drawn(text: &str) -> (Drawing, Vec<(u32, VecSet<DeviceId>)>) {
         let r = run(
             text,
             &Options {
@@ -321,7 +321,7 @@ mod tests {
             },
         )
         .expect("runs");
-        let groups: Vec<(u32, BTreeSet<DeviceId>)> = r
+        let groups: Vec<(u32, VecSet<DeviceId>)> = r
             .groups
             .iter()
             .map(|g| (g.id.0, g.members.iter().map(|m| m.device).collect()))

@@ -19,10 +19,10 @@ use crate::wire::{decode, encode, Reader, Wire};
 use iommu_engine::scenario::{
     parse, run_scenario_with_progress, ErrorKind, Options, ParseError, ParseErrors, Run, Span,
 };
+use iommu_engine::vec_map::VecMap;
 use iommu_engine::Era;
 use js_sys::{Array, Uint8Array};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -225,7 +225,7 @@ struct Job {
 }
 
 thread_local! {
-    static JOBS: RefCell<BTreeMap<u32, Job>> = const { RefCell::new(BTreeMap::new()) };
+    static JOBS: RefCell<VecMap<u32, Job>> = const { RefCell::new(VecMap::new()) };
     static NEXT_ID: std::cell::Cell<u32> = const { std::cell::Cell::new(1) };
 }
 

@@ -6,8 +6,8 @@ use crate::call::{Cookie, DmaOwnerType};
 use crate::domain::DomainType;
 use crate::errno::Errno;
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
+use crate::vec_map::VecMap;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// `struct iommu_group`, with the fields of every era.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -54,7 +54,7 @@ impl Group {
 /// A VFIO container with the type1 domain per IOMMU.
 #[derive(Clone, Debug, Default)]
 pub struct Container {
-    pub domains: BTreeMap<IommuId, DomainId>,
+    pub domains: VecMap<IommuId, DomainId>,
     pub groups: Vec<GroupId>,
 }
 

@@ -28,7 +28,7 @@ use crate::domain::{Domain, DomainRole};
 use crate::era::Config;
 use crate::ids::{DeviceId, DomainId, GroupId, IommuId};
 use crate::record::Recorder;
-use std::collections::BTreeMap;
+use crate::vec_map::VecMap;
 
 /// An IOMMU instance as the topology declares it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,14 +74,14 @@ pub enum DmaTarget {
 pub struct Core {
     /// The boot configuration (`iommu.strict`, `iommu.passthrough`, the page-table rules).
     pub config: Config,
-    pub iommus: BTreeMap<IommuId, IommuFacts>,
-    pub devices: BTreeMap<DeviceId, Device>,
-    pub groups: BTreeMap<GroupId, Group>,
-    pub domains: BTreeMap<DomainId, Domain>,
-    labels: BTreeMap<DomainId, String>,
+    pub iommus: VecMap<IommuId, IommuFacts>,
+    pub devices: VecMap<DeviceId, Device>,
+    pub groups: VecMap<GroupId, Group>,
+    pub domains: VecMap<DomainId, Domain>,
+    labels: VecMap<DomainId, String>,
     /// Context/STE entries: (IOMMU, requester ID) → domain.
-    pub contexts: BTreeMap<(IommuId, u32), DomainId>,
-    pub containers: BTreeMap<Cookie, Container>,
+    pub contexts: VecMap<(IommuId, u32), DomainId>,
+    pub containers: VecMap<Cookie, Container>,
     next_domain: u32,
     /// Model time for `tick`, in ns.
     pub(crate) now_ns: u64,
@@ -99,13 +99,13 @@ impl Core {
     pub fn new(config: Config) -> Core {
         Core {
             config,
-            iommus: BTreeMap::new(),
-            devices: BTreeMap::new(),
-            groups: BTreeMap::new(),
-            domains: BTreeMap::new(),
-            labels: BTreeMap::new(),
-            contexts: BTreeMap::new(),
-            containers: BTreeMap::new(),
+            iommus: VecMap::new(),
+            devices: VecMap::new(),
+            groups: VecMap::new(),
+            domains: VecMap::new(),
+            labels: VecMap::new(),
+            contexts: VecMap::new(),
+            containers: VecMap::new(),
             next_domain: 0,
             now_ns: 0,
         }

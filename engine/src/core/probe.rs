@@ -73,7 +73,7 @@ impl Cx<'_> {
         if let Some(x) = self.core.devices.get_mut(&dev) {
             x.group = Some(g);
         }
-        if let std::collections::btree_map::Entry::Vacant(e) = self.core.groups.entry(g) {
+        if let crate::vec_map::Entry::Vacant(e) = self.core.groups.entry(g) {
             let mut grp = Group::new(g);
             grp.devices.push(dev);
             e.insert(grp);

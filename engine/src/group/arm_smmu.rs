@@ -8,7 +8,7 @@ use super::{Decision, GroupReason, Groups};
 use crate::errno::Errno;
 use crate::ids::{DeviceId, GroupId, IommuId};
 use crate::topology::{DeviceKind, StreamId, Topology};
-use std::collections::BTreeMap;
+use crate::vec_map::VecMap;
 
 /// One Stream Match Register (`struct arm_smmu_smr`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +31,7 @@ pub struct SmmuState {
     smrs: Vec<Smr>,
     s2crs: Vec<S2cr>,
     /// `cfg->smendx[]` per master.
-    smendx: BTreeMap<DeviceId, Vec<usize>>,
+    smendx: VecMap<DeviceId, Vec<usize>>,
 }
 
 impl SmmuState {
@@ -47,7 +47,7 @@ impl SmmuState {
                 n
             ],
             s2crs: vec![S2cr::default(); n],
-            smendx: BTreeMap::new(),
+            smendx: VecMap::new(),
         }
     }
 

@@ -56,7 +56,7 @@ use crate::era::Era;
 use crate::errno::Errno;
 use crate::ids::{DeviceId, IommuId};
 use crate::topology::{DeviceKind, Topology};
-use std::collections::BTreeMap;
+use crate::vec_map::VecMap;
 
 /// Stream-ID bits the model's 2-level stream table covers: STRTAB_SPLIT (8) + 17 bits of
 /// L1 index (arm_smmu_init_strtab_2lvl(), v6.12+; v6.8: STRTAB_L1_SZ_SHIFT 20 - 3).
@@ -120,7 +120,7 @@ impl InsertFailure {
 /// `smmu->streams` of one SMMUv3: stream ID → the master holding it.
 #[derive(Clone, Debug, Default)]
 pub struct StreamTree {
-    streams: BTreeMap<u32, DeviceId>,
+    streams: VecMap<u32, DeviceId>,
 }
 
 impl StreamTree {

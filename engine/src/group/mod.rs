@@ -59,8 +59,8 @@ use crate::era::Config;
 use crate::errno::Errno;
 use crate::ids::{DeviceId, GroupId, IommuId};
 use crate::topology::{AcsFlags, IommuKind, Topology, TopologyError};
+use crate::vec_map::{VecMap, VecSet};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 /// A member of a group and why it is there.
@@ -95,19 +95,19 @@ pub(crate) enum Decision {
 #[derive(Clone, Debug, Serialize)]
 pub struct Groups {
     config: Config,
-    groups: BTreeMap<GroupId, Group>,
+    groups: VecMap<GroupId, Group>,
     /// `dev->iommu_group`, indexed by [`DeviceId`].
     #[serde(skip)]
     of_device: Vec<Option<GroupId>>,
     /// Ids below `next_id` that are free again.
     #[serde(skip)]
-    free_ids: BTreeSet<u32>,
+    free_ids: VecSet<u32>,
     #[serde(skip)]
     next_id: u32,
     #[serde(skip)]
-    smmu: BTreeMap<IommuId, arm_smmu::SmmuState>,
+    smmu: VecMap<IommuId, arm_smmu::SmmuState>,
     #[serde(skip)]
-    smmu_v3: BTreeMap<IommuId, arm_smmu_v3::StreamTree>,
+    smmu_v3: VecMap<IommuId, arm_smmu_v3::StreamTree>,
     /// The SMMUv3 driver's stream-ID rule of the era's kernel.
     #[serde(skip)]
     smmu_v3_rule: arm_smmu_v3::StreamIdRule,
@@ -120,12 +120,12 @@ impl Groups {
     pub fn new(config: Config) -> Self {
         Groups {
             config,
-            groups: BTreeMap::new(),
+            groups: VecMap::new(),
             of_device: Vec::new(),
-            free_ids: BTreeSet::new(),
+            free_ids: VecSet::new(),
             next_id: 0,
-            smmu: BTreeMap::new(),
-            smmu_v3: BTreeMap::new(),
+            smmu: VecMap::new(),
+            smmu_v3: VecMap::new(),
             smmu_v3_rule: arm_smmu_v3::StreamIdRule::default(),
             probe_failure: None,
         }
@@ -404,18 +404,17 @@ pub fn diff_partitions(
     before: &[Vec<String>],
     after: &[Vec<String>],
 ) -> (Vec<GroupChange>, Vec<GroupChange>) {
-    let index = |p: &[Vec<String>]| -> BTreeMap<String, usize> {
-        crate::sort::map(
-            p.iter()
-                .enumerate()
-                .flat_map(|(i, g)| g.iter().map(move |n| (n.clone(), i))),
-        )
+    let index = |p: &[Vec<String>]| -> VecMap<String, usize> {
+        p.iter()
+            .enumerate()
+            .flat_map(|(i, g)| g.iter().map(move |n| (n.clone(), i)))
+            .collect()
     };
     let ia = index(after);
     let ib = index(before);
     let mut split = Vec::new();
     for g in before {
-        let targets = crate::sort::set(g.iter().filter_map(|n| ia.get(n).copied()));
+        let targets: VecSet<usize> = g.iter().filter_map(|n| ia.get(n).copied()).collect();
         if targets.len() > 1 {
             split.push(GroupChange {
                 before: vec![g.clone()],
@@ -428,7 +427,7 @@ pub fn diff_partitions(
     }
     let mut merged = Vec::new();
     for g in after {
-        let sources = crate::sort::set(g.iter().filter_map(|n| ib.get(n).copied()));
+        let sources: VecSet<usize> = g.iter().filter_map(|n| ib.get(n).copied()).collect();
         if sources.len() > 1 {
             merged.push(GroupChange {
                 before: sources

@@ -34,7 +34,7 @@ use crate::errno::Errno;
 use crate::ids::{DeviceId, GroupId};
 use crate::topology::AliasKind;
 use crate::topology::{AcsFlags, PciType, Topology, REQ_ACS_FLAGS};
-use std::collections::BTreeSet;
+use crate::vec_map::VecSet;
 
 /// A step in the relatives search: the device reached and how.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -345,14 +345,14 @@ impl Groups {
 
     /// acs-fix 05/16: drivers/pci/search.c: pci_reachable_set() with
     /// pci_devs_are_same_group(): the closure over the start device's bus.
-    fn pci_reachable_set(topo: &Topology, start: DeviceId) -> BTreeSet<u8> {
-        let mut set = BTreeSet::new();
+    fn pci_reachable_set(topo: &Topology, start: DeviceId) -> VecSet<u8> {
+        let mut set = VecSet::new();
         let Some(p) = topo.pci_dev(start) else {
             return set;
         };
         let bus = topo.bus_devices(p.bdf.segment, p.bdf.bus);
         let mut todo = vec![start];
-        let mut seen: BTreeSet<DeviceId> = BTreeSet::from([start]);
+        let mut seen: VecSet<DeviceId> = VecSet::from([start]);
         while let Some(a) = todo.pop() {
             if let Some(x) = topo.pci_dev(a) {
                 set.insert(x.bdf.devfn());

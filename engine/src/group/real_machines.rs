@@ -10,7 +10,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 /// Parses "IOMMU group N BB:DD.F ..." lines and the "IOMMU group N" / "IOMMU Group N:" +
 /// indented "BB:DD.F" layouts. Any other unindented line ends a group.
 fn listing_partition(text: &str) -> Vec<Vec<String>> {
-    let mut groups: BTreeMap<u32, BTreeSet<String>> = BTreeMap::new();
+    let mut groups: VecMap<u32, VecSet<String>> = VecMap::new();
     let mut current: Option<u32> = None;
     for line in text.lines() {
         let l = line.trim();

@@ -33,8 +33,8 @@ use crate::iommu::Kernel;
 use crate::snapshot::Snapshot;
 use crate::topology::Topology;
 use crate::trace::{Event, Ret};
+use crate::vec_map::VecMap;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// How to run a scenario.
 #[derive(Clone, Debug, Default)]
@@ -225,11 +225,11 @@ struct Runner<'a> {
     groups: Groups,
     kernel: Kernel,
     /// `d1 = iommu_domain_alloc(...)` handles.
-    handles: BTreeMap<String, DomainId>,
+    handles: VecMap<String, DomainId>,
     /// Handles whose `iommu_domain_alloc` returned NULL, with that call's line.
-    null_handles: BTreeMap<String, u32>,
+    null_handles: VecMap<String, u32>,
     /// `iova = dma_map_page(...)` handles.
-    iovas: BTreeMap<String, u64>,
+    iovas: VecMap<String, u64>,
     steps: Vec<Step>,
     checks: Vec<CheckOutcome>,
     /// The boot topology has been probed (the first call or expectation came).
@@ -248,9 +248,9 @@ impl<'a> Runner<'a> {
             topo: Topology::new(),
             groups: Groups::for_era(config, era),
             kernel: Kernel::new(era, config),
-            handles: BTreeMap::new(),
-            null_handles: BTreeMap::new(),
-            iovas: BTreeMap::new(),
+            handles: VecMap::new(),
+            null_handles: VecMap::new(),
+            iovas: VecMap::new(),
             steps: Vec::new(),
             checks: Vec::new(),
             booted: false,

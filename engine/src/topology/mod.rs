@@ -42,8 +42,8 @@ pub mod platform;
 pub mod quirks;
 
 use crate::ids::{DeviceId, IommuId};
+use crate::vec_map::VecMap;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::fmt;
 
 pub use acs::{pci_std_enable_acs, AcsDenial};
@@ -312,19 +312,19 @@ pub struct Topology {
     hosts: Vec<Host>,
     devices: Vec<Option<DeclaredDevice>>,
     #[serde(skip)]
-    by_name: BTreeMap<String, DeviceId>,
+    by_name: VecMap<String, DeviceId>,
     /// (segment, bus) → the devices on it in declaration order (for_each_pci_dev filtered).
     #[serde(skip)]
-    buses: BTreeMap<(u16, u8), Vec<DeviceId>>,
+    buses: VecMap<(u16, u8), Vec<DeviceId>>,
     /// (segment, bus) → who owns that bus number (a host's root bus or a bridge).
     #[serde(skip)]
-    bus_owner: BTreeMap<(u16, u8), BusOwner>,
+    bus_owner: VecMap<(u16, u8), BusOwner>,
     /// The ACS command-line parameters the machine boots with ([`cmdline`]).
     #[serde(skip)]
     acs_params: cmdline::AcsParams,
     /// The ACS Control values those parameters set, by device ([`cmdline::AcsParams::boot_ctl`]).
     #[serde(skip)]
-    boot_ctl: BTreeMap<DeviceId, AcsFlags>,
+    boot_ctl: VecMap<DeviceId, AcsFlags>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! the wheel or a pinch zooms around the pointer, a drag pans, the +, − and Fit buttons, and
 //! on the focused viewport + and −, Home (fit) and the arrows (when zoomed in). The view resets when the
 //! drawing changes size.
-use std::collections::BTreeMap;
+use iommu_engine::vec_map::VecMap;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -112,8 +112,8 @@ pub fn topo_view(p: &TopoViewProps) -> Html {
     let view = use_state(|| View::fit(w, h));
     let svg_ref = use_node_ref();
     // Pointers down: id → (x, y); the view and pointers when the gesture began.
-    let pointers = use_mut_ref(BTreeMap::<i32, (f64, f64)>::new);
-    let start = use_mut_ref(|| None::<(View, BTreeMap<i32, (f64, f64)>)>);
+    let pointers = use_mut_ref(VecMap::<i32, (f64, f64)>::new);
+    let start = use_mut_ref(|| None::<(View, VecMap<i32, (f64, f64)>)>);
     {
         let view = view.clone();
         use_effect_with((w.to_bits(), h.to_bits()), move |_| {
@@ -191,7 +191,7 @@ pub fn topo_view(p: &TopoViewProps) -> Html {
             let (k, _, _) = geometry(&svg, w, h, v0);
             if now.len() >= 2 && p0.len() >= 2 {
                 // Pinch: the distance between the first two pointers scales the view.
-                let dist = |m: &BTreeMap<i32, (f64, f64)>| {
+                let dist = |m: &VecMap<i32, (f64, f64)>| {
                     let mut it = m.values();
                     match (it.next(), it.next()) {
                         (Some(a), Some(b)) => ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt(),

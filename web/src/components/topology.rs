@@ -11,8 +11,8 @@ use crate::topo_layout::{layout, region, Drawing, NodeKind, Region};
 use iommu_engine::scenario::explain::{concept, domain_concept, Topic};
 use iommu_engine::scenario::Run;
 use iommu_engine::snapshot::Snapshot;
+use iommu_engine::vec_map::{VecMap, VecSet};
 use iommu_engine::DeviceId;
-use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -32,11 +32,11 @@ pub fn topology_panel() -> Html {
     let drawing = use_memo(report.clone(), |r| {
         r.as_deref()
             .map(|r| {
-                let group_of: BTreeMap<DeviceId, u32> = iommu_engine::sort::map(
-                    r.groups
-                        .iter()
-                        .flat_map(|g| g.members.iter().map(move |m| (m.device, g.id.0))),
-                );
+                let group_of: VecMap<DeviceId, u32> = r
+                    .groups
+                    .iter()
+                    .flat_map(|g| g.members.iter().map(move |m| (m.device, g.id.0)))
+                    .collect();
                 layout(&r.topology, &group_of)
             })
             .unwrap_or_default()
@@ -116,7 +116,7 @@ fn svg(
             s.groups
                 .iter()
                 .filter_map(|g| {
-                    let members: BTreeSet<DeviceId> = iommu_engine::sort::set(g.devices.iter().copied());
+                    let members: VecSet<DeviceId> = g.devices.iter().copied().collect();
                     let Region { runs, links } = region(d, &members);
                     let first = *runs.first()?;
                     let colour = group_colour(g.id.0);

@@ -6,8 +6,8 @@
 //! or a snapshot's copy of its descriptors ([`WalkTables`]), with the same code.
 
 use super::{decode, ArmLpae, PteFields, MAX_LEVELS, PTE_ADDR_MASK};
+use crate::vec_map::VecMap;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// What a descriptor is at its level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -162,7 +162,7 @@ impl WalkGeometry {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WalkTables {
     pub geometry: Option<WalkGeometry>,
-    tables: BTreeMap<u64, Vec<(u32, u64)>>,
+    tables: VecMap<u64, Vec<(u32, u64)>>,
     pub truncated: bool,
 }
 
@@ -193,14 +193,9 @@ impl WalkTables {
         tables: impl IntoIterator<Item = (u64, Vec<(u32, u64)>)>,
         truncated: bool,
     ) -> WalkTables {
-        // By insertion, not collect() (which sorts, one more instantiation in the bundle).
-        let mut map = BTreeMap::new();
-        for (pa, t) in tables {
-            map.insert(pa, t);
-        }
         WalkTables {
             geometry,
-            tables: map,
+            tables: tables.into_iter().collect(),
             truncated,
         }
     }
