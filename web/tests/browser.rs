@@ -2107,6 +2107,61 @@ async fn workload_charts_draw_one_point_per_sample_strict_and_lazy_side_by_side(
     assert_eq!(all(&root, ".workload-charts .chart-head").len(), 1);
 }
 
+#[wasm_bindgen_test]
+async fn stepping_past_a_workload_brings_every_series_row_into_view() {
+    // Three workloads (as the fast-path preset has): the charts sit below the topology in
+    // their column; stepping onto a workload scrolls them into view.
+    let scenario = "config strict=off\n\
+        iommu dmar0 kind=generic\n\
+        host pci0 iommu=dmar0\n\
+        pci 00:1c.0 rp acs=SV,RR,CR,UF\n\
+        pci 01:00.0 ep parent=00:1c.0\n\
+        pci 00:07.0 rp acs=SV,RR,CR,UF\n\
+        pci 02:00.0 ep parent=00:07.0 untrusted\n\
+        pci 00:1d.0 rp acs=SV,RR,CR,UF\n\
+        pci 03:00.0 ep parent=00:1d.0\n\
+        bind 01:00.0 ixgbe\n\
+        bind 02:00.0 nvme\n\
+        bind 03:00.0 mlx5_core\n\
+        workload 02:00.0 count=1000 live=64 sample=100\n\
+        workload 01:00.0 count=1000 live=64 sample=100\n\
+        workload 03:00.0 count=1000 live=64 cpus=2 sample=100\n";
+    // A short window (the column about as tall as a 1400x900 browser window leaves it).
+    let _style = with_style();
+    forget_sizes();
+    let root = mount_sized(
+        State::new(scenario, None, 0),
+        "width: 1400px; --playground-h: 640px",
+    )
+    .await;
+    let column = find(&root, ".views");
+    let in_view = |sel: &str| {
+        let c = column.get_bounding_client_rect();
+        let rows = all(&root, sel);
+        !rows.is_empty()
+            && rows.iter().all(|e| {
+                let r = e.get_bounding_client_rect();
+                r.top() >= c.top() - 1.0 && r.bottom() <= c.bottom() + 1.0
+            })
+    };
+    for (code, done) in [
+        ("workload 02:00.0", "1"),
+        ("workload 01:00.0", "2"),
+        ("workload 03:00.0", "3"),
+    ] {
+        column.set_scroll_top(0);
+        seek_row(&root, code).await;
+        until(|| in_view(".workload-charts .chart-label")).await;
+        let pane = find(&root, ".workload-charts");
+        assert_eq!(pane.get_attribute("data-done").as_deref(), Some(done));
+        assert!(
+            in_view(".workload-charts .chart-label"),
+            "after {code}: a series row is outside the column's view"
+        );
+        assert_eq!(all(&root, ".workload-charts .chart-label").len(), 7);
+    }
+}
+
 /// A workload scenario: `count` strict pairs on an untrusted NVMe (a DMA domain).
 fn workload_text(count: u64) -> String {
     format!(

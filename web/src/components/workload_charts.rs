@@ -137,15 +137,67 @@ pub fn workload_charts() -> Html {
     // The workloads done at the cursor.
     let steps: Vec<usize> = all.iter().copied().filter(|&i| i < state.cursor).collect();
     html! {
-        <section class="pane workload-charts" aria-label="Workload series">
-            <h2>{ "fast path series" }</h2>
+        <ChartsPane done={steps.len()}>
             if steps.is_empty() {
                 <p class="muted">{ format!("{} workload{} in this run: step past one to chart its series.",
                     all.len(), if all.len() == 1 { "" } else { "s" }) }</p>
             } else {
                 <ChartGrid run={run.clone()} {steps} />
             }
+        </ChartsPane>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ChartsPaneProps {
+    /// Workloads done at the cursor.
+    done: usize,
+    children: Html,
+}
+
+/// The charts' pane. When the cursor steps past one more workload, the pane is scrolled
+/// into its column's view (the topology above it keeps its height), so every series row
+/// of the workload just run is on screen without scrolling by hand.
+#[function_component(ChartsPane)]
+fn charts_pane(p: &ChartsPaneProps) -> Html {
+    let pane = use_node_ref();
+    let seen = use_mut_ref(|| 0usize);
+    {
+        let pane = pane.clone();
+        use_effect_with(p.done, move |&done| {
+            let more = done > *seen.borrow();
+            *seen.borrow_mut() = done;
+            if more {
+                if let Some(el) = pane.cast::<web_sys::Element>() {
+                    reveal(&el);
+                }
+            }
+        });
+    }
+    html! {
+        <section ref={pane} class="pane workload-charts" aria-label="Workload series"
+            data-done={p.done.to_string()}>
+            <h2>{ "fast path series" }</h2>
+            { p.children.clone() }
         </section>
+    }
+}
+
+/// Scrolls `el`'s scrolling parent the least that shows all of `el` (its top if it is
+/// taller than the view).
+fn reveal(el: &web_sys::Element) {
+    let Some(column) = el.parent_element() else {
+        return;
+    };
+    let (r, c) = (
+        el.get_bounding_client_rect(),
+        column.get_bounding_client_rect(),
+    );
+    let top = column.scroll_top();
+    if r.top() < c.top() || r.height() > c.height() {
+        column.set_scroll_top(top - (c.top() - r.top()).ceil() as i32);
+    } else if r.bottom() > c.bottom() {
+        column.set_scroll_top(top + (r.bottom() - c.bottom()).ceil() as i32);
     }
 }
 
