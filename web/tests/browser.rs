@@ -1936,6 +1936,32 @@ async fn a_phone_shows_one_panel_at_a_time() {
     wide.remove();
 }
 
+/// Issue 15: on a phone the rcache table fits its pane, hit/miss column included (the
+/// magazines' fill bars give way to their counts); wide, the bars are drawn.
+#[wasm_bindgen_test]
+async fn a_phone_shows_the_whole_rcache_table() {
+    let _style = with_style();
+    forget_sizes();
+    let root = mount_sized(iova_allocator(), "width: 390px; --playground-h: 844px").await;
+    let scroll = find(&root, ".iova-space .rcache-scroll");
+    assert!(
+        scroll.scroll_width() <= scroll.client_width(),
+        "the rcache table is {} px wide in {} px",
+        scroll.scroll_width(),
+        scroll.client_width()
+    );
+    let hits = find(
+        &root,
+        ".iova-space table.rcache tr[data-rcache-class='1'] td:last-child",
+    );
+    assert!(hits.get_bounding_client_rect().right() <= 391.0);
+    assert!(!shown(&find(&root, ".iova-space table.rcache .mag")));
+    root.remove();
+    let wide = mount_sized(iova_allocator(), DESK).await;
+    assert!(shown(&find(&wide, ".iova-space table.rcache .mag")));
+    wide.remove();
+}
+
 /// tests/scenarios/iova-allocator.iommu (issue 15 §2): a strict NIC maps a (1 page), b (2)
 /// and c (1), unmaps a and b, maps d (1). By hand from iova.c (v6.8), as its comment says:
 /// the rcache starts empty, so each map searches the tree down from `cached32_node` (the
