@@ -2,11 +2,11 @@
 //! instead of one per element type and comparator: in the wasm bundle every `sort()` of
 //! another type, and every `collect()` into a `BTreeSet`/`BTreeMap` (which sorts), adds a
 //! few KB of driftsort (BENCHMARKS.md "Bundle size"). The order is exactly the stable
-//! sort's: the indices are sorted stably by the same comparison of the elements.
+//! sort's: the indices are sorted stably by the same comparison of the elements. Ordered
+//! maps and sets are [`crate::vec_map`]'s, whose `collect()` sorts through here.
 //!
 //! None of these is on a per-pair DMA path (`dma.rs`, `workload.rs`, `pgtable/`, `iova/`).
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
 
 /// The permutation that sorts `len` elements stably by `cmp` (comparing positions).
 fn order(len: usize, cmp: &mut dyn FnMut(usize, usize) -> Ordering) -> Vec<usize> {
@@ -44,25 +44,6 @@ pub fn sort_by_key<T, K: Ord>(v: &mut Vec<T>, mut key: impl FnMut(&T) -> K) {
     sort_by(v, |a, b| key(a).cmp(&key(b)));
 }
 
-/// `iter.collect::<BTreeSet<_>>()`, by insertion (no sort).
-pub fn set<T: Ord>(iter: impl IntoIterator<Item = T>) -> BTreeSet<T> {
-    let mut s = BTreeSet::new();
-    for x in iter {
-        s.insert(x);
-    }
-    s
-}
-
-/// `iter.collect::<BTreeMap<_, _>>()`, by insertion (no sort): a later value for the same
-/// key wins, as in `collect()`.
-pub fn map<K: Ord, V>(iter: impl IntoIterator<Item = (K, V)>) -> BTreeMap<K, V> {
-    let mut m = BTreeMap::new();
-    for (k, v) in iter {
-        m.insert(k, v);
-    }
-    m
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,13 +69,5 @@ mod tests {
         let mut one = vec![1];
         sort(&mut one);
         assert_eq!(one, [1]);
-    }
-
-    #[test]
-    fn set_and_map_are_collects() {
-        let v = [5u32, 1, 5, 3, 1];
-        assert_eq!(set(v), v.into_iter().collect::<BTreeSet<_>>());
-        let pairs = [(2u8, "a"), (1, "b"), (2, "c")];
-        assert_eq!(map(pairs), pairs.into_iter().collect::<BTreeMap<_, _>>());
     }
 }

@@ -6,7 +6,7 @@ use super::rebuild::{Machine, Note, NoteKind};
 use crate::group::Groups;
 use crate::scenario::{ConfigSetting, Spanned};
 use crate::topology::{pci::REQ_ACS_FLAGS, quirks, Bdf, Topology};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::vec_map::{VecMap, VecSet};
 
 /// The model of one rebuilt machine.
 pub struct Model {
@@ -98,18 +98,18 @@ pub fn note_quirks(m: &mut Machine, model: &Model) {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Comparison {
     /// Listed group → its members.
-    pub real: BTreeMap<u32, BTreeSet<Bdf>>,
+    pub real: VecMap<u32, VecSet<Bdf>>,
     /// Model group → the listed functions in it.
-    pub simulated: BTreeMap<u32, BTreeSet<Bdf>>,
+    pub simulated: VecMap<u32, VecSet<Bdf>>,
     /// Listed function → its model group.
-    of: BTreeMap<Bdf, u32>,
+    of: VecMap<Bdf, u32>,
 }
 
 impl Comparison {
     pub fn new(m: &Machine, model: &Model) -> Comparison {
-        let mut real: BTreeMap<u32, BTreeSet<Bdf>> = BTreeMap::new();
-        let mut simulated: BTreeMap<u32, BTreeSet<Bdf>> = BTreeMap::new();
-        let mut of = BTreeMap::new();
+        let mut real: VecMap<u32, VecSet<Bdf>> = VecMap::new();
+        let mut simulated: VecMap<u32, VecSet<Bdf>> = VecMap::new();
+        let mut of = VecMap::new();
         for f in &m.functions {
             let Some(g) = f.group else { continue };
             real.entry(g).or_default().insert(f.bdf);
@@ -127,13 +127,13 @@ impl Comparison {
 
     /// The model forms the listing's groups.
     pub fn same(&self) -> bool {
-        let a: BTreeSet<&BTreeSet<Bdf>> = crate::sort::set(self.real.values());
-        let b: BTreeSet<&BTreeSet<Bdf>> = crate::sort::set(self.simulated.values());
+        let a: VecSet<&VecSet<Bdf>> = VecSet::from_iter(self.real.values());
+        let b: VecSet<&VecSet<Bdf>> = VecSet::from_iter(self.simulated.values());
         a == b
     }
 
     /// The model group of a listed function.
-    pub fn simulated_of(&self, bdf: Bdf) -> Option<(u32, &BTreeSet<Bdf>)> {
+    pub fn simulated_of(&self, bdf: Bdf) -> Option<(u32, &VecSet<Bdf>)> {
         let g = *self.of.get(&bdf)?;
         self.simulated.get(&g).map(|m| (g, m))
     }

@@ -25,7 +25,7 @@
 use super::check::Model;
 use super::rebuild::{AcsSource, Machine, Note, NoteKind};
 use crate::topology::{pci::REQ_ACS_FLAGS, quirks::VENDOR_INTEL, AcsFlags, Bdf, PciType};
-use std::collections::BTreeMap;
+use crate::vec_map::VecMap;
 
 /// What inference decided for one function.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,7 +58,7 @@ fn acs_matters(ty: PciType, multifunction: bool) -> bool {
 
 /// Infers what `m`'s listing needs; returns how many facts were inferred.
 pub fn infer(m: &mut Machine, model: &Model) -> usize {
-    let mut decided: BTreeMap<Bdf, Decision> = BTreeMap::new();
+    let mut decided: VecMap<Bdf, Decision> = VecMap::new();
     // Rule 1: the upstream walk.
     for f in &m.functions {
         let (Some(g), Some(pb)) = (f.group, f.parent) else {
@@ -104,7 +104,7 @@ pub fn infer(m: &mut Machine, model: &Model) -> usize {
         }
     }
     // Rule 2: multifunction slots.
-    let mut slots: BTreeMap<(u16, u8, u8), Vec<Bdf>> = BTreeMap::new();
+    let mut slots: VecMap<(u16, u8, u8), Vec<Bdf>> = VecMap::new();
     for f in &m.functions {
         slots
             .entry((f.bdf.segment, f.bdf.bus, f.bdf.dev))
@@ -116,7 +116,7 @@ pub fn infer(m: &mut Machine, model: &Model) -> usize {
             .iter()
             .filter_map(|&b| m.function(b).and_then(|f| f.group.map(|g| (b, g))))
             .collect();
-        let mut clusters: BTreeMap<u32, Vec<Bdf>> = BTreeMap::new();
+        let mut clusters: VecMap<u32, Vec<Bdf>> = VecMap::new();
         for &(b, g) in &listed {
             clusters.entry(g).or_default().push(b);
         }

@@ -49,8 +49,9 @@ pub use crate::limits::{MAX_IMPORT_DEVICES, MAX_IMPORT_INPUT, MAX_IMPORT_NOTES, 
 pub use crate::topology::{AcsFlags, Bdf, PciId};
 pub use cmdline::{Cmdline, Param};
 
+use crate::vec_map::{VecMap, VecSet};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Reads a pasted text. Whatever cannot be read is skipped and counted in the result; the
@@ -502,9 +503,11 @@ impl fmt::Display for Conflict {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Paste {
     /// Every function named, by address.
+    /// (A `BTreeMap`: up to [`MAX_IMPORT_DEVICES`] large entries, in the order the paste
+    /// names them, which a sorted `Vec` would shift on every insert.)
     pub devices: BTreeMap<Bdf, Device>,
     /// The groups the paste states: group number → its functions.
-    pub groups: BTreeMap<u32, BTreeSet<Bdf>>,
+    pub groups: VecMap<u32, VecSet<Bdf>>,
     /// The kernel command line, if one was pasted.
     pub cmdline: Option<Fact<Cmdline>>,
     /// Statements that disagree with an earlier one (at most [`MAX_IMPORT_NOTES`]).
@@ -548,8 +551,8 @@ impl Paste {
     }
 
     /// The formats found anywhere in the paste.
-    pub fn formats(&self) -> BTreeSet<Format> {
-        let mut f: BTreeSet<Format> = crate::sort::set(
+    pub fn formats(&self) -> VecSet<Format> {
+        let mut f: VecSet<Format> = VecSet::from_iter(
             self.devices
                 .values()
                 .flat_map(|d| d.formats.iter().copied()),

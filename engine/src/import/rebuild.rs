@@ -29,8 +29,8 @@ use crate::scenario::ast::{
 };
 use crate::scenario::Check;
 use crate::topology::{AcsFlags, Bdf, IommuKind, PciId, PciType};
+use crate::vec_map::{VecMap, VecSet};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// The kind of a fact that was not read from the listing itself.
@@ -115,7 +115,7 @@ pub struct Machine {
     /// In declaration order: parents before children, each bus in address order.
     pub functions: Vec<Function>,
     #[serde(skip)]
-    index: BTreeMap<Bdf, usize>,
+    index: VecMap<Bdf, usize>,
 }
 
 impl Machine {
@@ -215,7 +215,7 @@ impl Machine {
     /// (devices the listing shows without a group stay out) `group(A) == group(B)` within
     /// each listed group and `!=` between them.
     fn expectations(&self) -> Vec<Stmt> {
-        let mut groups: BTreeMap<u32, Vec<Bdf>> = BTreeMap::new();
+        let mut groups: VecMap<u32, Vec<Bdf>> = VecMap::new();
         for f in &self.functions {
             if let Some(g) = f.group {
                 groups.entry(g).or_default().push(f.bdf);
@@ -384,20 +384,20 @@ enum Found {
 /// Builds the machine a paste describes (no inference yet).
 pub fn rebuild(p: &Paste) -> Machine {
     // Buses and who owns them.
-    let mut buses: BTreeMap<(u16, u8), Vec<Bdf>> = BTreeMap::new();
+    let mut buses: VecMap<(u16, u8), Vec<Bdf>> = VecMap::new();
     for &b in p.devices.keys() {
         buses.entry((b.segment, b.bus)).or_default().push(b);
     }
-    let bridges: BTreeSet<Bdf> = p
+    let bridges: VecSet<Bdf> = p
         .devices
         .values()
         .filter(|d| is_bridge(d))
         .map(|d| d.bdf)
         .collect();
-    let mut owner: BTreeMap<(u16, u8), Owner> = BTreeMap::new();
-    let mut owns: BTreeMap<Bdf, (u16, u8)> = BTreeMap::new();
-    let claim = |owner: &mut BTreeMap<(u16, u8), Owner>,
-                 owns: &mut BTreeMap<Bdf, (u16, u8)>,
+    let mut owner: VecMap<(u16, u8), Owner> = VecMap::new();
+    let mut owns: VecMap<Bdf, (u16, u8)> = VecMap::new();
+    let claim = |owner: &mut VecMap<(u16, u8), Owner>,
+                 owns: &mut VecMap<Bdf, (u16, u8)>,
                  bus: (u16, u8),
                  bridge: Bdf,
                  found: Found| {
@@ -438,17 +438,17 @@ pub fn rebuild(p: &Paste) -> Machine {
     }
     // 3. The rest from the bus numbers, depth first.
     let group_of = |b: Bdf| p.device(b).and_then(|d| d.group.as_ref().map(|g| g.value));
-    let group_size: BTreeMap<u32, usize> =
-        crate::sort::map(p.groups.iter().map(|(g, m)| (*g, m.len())));
+    let group_size: VecMap<u32, usize> =
+        VecMap::from_iter(p.groups.iter().map(|(g, m)| (*g, m.len())));
     // The lowest bus of each segment the tree or a range gave an owner.
-    let mut lowest_owned: BTreeMap<u16, u8> = BTreeMap::new();
+    let mut lowest_owned: VecMap<u16, u8> = VecMap::new();
     for &(seg, bus) in owner.keys() {
         let e = lowest_owned.entry(seg).or_insert(bus);
         *e = (*e).min(bus);
     }
     // Bridges without a bus yet, in (segment, bus, devfn) order; taken ones leave.
-    let mut open: BTreeSet<Bdf> =
-        crate::sort::set(bridges.iter().copied().filter(|b| !owns.contains_key(b)));
+    let mut open: VecSet<Bdf> =
+        VecSet::from_iter(bridges.iter().copied().filter(|b| !owns.contains_key(b)));
     for (&(seg, bus), members) in &buses {
         if owner.contains_key(&(seg, bus)) {
             continue;
@@ -486,8 +486,8 @@ pub fn rebuild(p: &Paste) -> Machine {
             owner.insert((seg, bus), Owner::Root);
             continue;
         }
-        let groups_here: BTreeSet<u32> =
-            crate::sort::set(members.iter().filter_map(|&b| group_of(b)));
+        let groups_here: VecSet<u32> =
+            VecSet::from_iter(members.iter().filter_map(|&b| group_of(b)));
         let by_group = cands
             .iter()
             .position(|&c| group_of(c).is_some_and(|g| groups_here.contains(&g)));
@@ -516,7 +516,7 @@ pub fn rebuild(p: &Paste) -> Machine {
         Some(Owner::Bridge(p, found)) => Some((*p, *found)),
         _ => None,
     };
-    let mut children: BTreeMap<Bdf, Vec<Bdf>> = BTreeMap::new();
+    let mut children: VecMap<Bdf, Vec<Bdf>> = VecMap::new();
     for &b in p.devices.keys() {
         if let Some((par, _)) = parent_of(b) {
             children.entry(par).or_default().push(b);
@@ -534,7 +534,7 @@ pub fn rebuild(p: &Paste) -> Machine {
     } else {
         "dmar0"
     };
-    let mut iommu_names: BTreeMap<String, usize> = BTreeMap::new();
+    let mut iommu_names: VecMap<String, usize> = VecMap::new();
     for d in p.devices.values() {
         if let Some(u) = &d.iommu {
             let n = iommu_names.len();

@@ -8,8 +8,8 @@ use super::rebuild::{AcsSource, Machine, NoteKind};
 use super::view;
 use crate::group::GroupReason;
 use crate::topology::{Bdf, PciType};
+use crate::vec_map::VecSet;
 use serde::Serialize;
-use std::collections::BTreeSet;
 
 /// The whole report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -117,7 +117,7 @@ impl Report {
             .real
             .iter()
             .map(|(&real, members)| {
-                let sims: BTreeSet<u32> = crate::sort::set(
+                let sims: VecSet<u32> = VecSet::from_iter(
                     members
                         .iter()
                         .filter_map(|&b| cmp.simulated_of(b).map(|(g, _)| g)),

@@ -14,7 +14,7 @@
 use super::scan::{src, Sink};
 use super::text;
 use super::{Bdf, BusRange, Field, Format, Upstream};
-use std::collections::BTreeMap;
+use crate::vec_map::VecMap;
 use winnow::combinator::{delimited, opt, preceded};
 use winnow::prelude::*;
 use winnow::token::one_of;
@@ -34,7 +34,7 @@ enum Level {
 /// The tree being read: the level each branch column belongs to.
 #[derive(Default)]
 pub(super) struct Tree {
-    branches: BTreeMap<usize, Level>,
+    branches: VecMap<usize, Level>,
 }
 
 /// The first line of a tree (`-[0000:00]-+-00.0 …` or `-+-[0000:80]-+-…`).

@@ -6,7 +6,7 @@ use super::rebuild::Machine;
 use super::report::{Advice, DeviceRow, Difference, Report};
 use crate::group::GroupReason;
 use crate::topology::{Bdf, PciType};
-use std::collections::BTreeMap;
+use crate::vec_map::VecMap;
 use std::fmt::Write as _;
 
 /// The options a VFIO user has when a device without ACS makes everything behind it share a
@@ -62,14 +62,14 @@ pub(crate) fn differences(
     cmp: &Comparison,
     devices: &[DeviceRow],
 ) -> Vec<Difference> {
-    let reasons: BTreeMap<Bdf, &DeviceRow> = crate::sort::map(devices.iter().map(|d| (d.bdf, d)));
-    let mut real_of: BTreeMap<Bdf, u32> = BTreeMap::new();
+    let reasons: VecMap<Bdf, &DeviceRow> = VecMap::from_iter(devices.iter().map(|d| (d.bdf, d)));
+    let mut real_of: VecMap<Bdf, u32> = VecMap::new();
     for (g, ms) in &cmp.real {
         for b in ms {
             real_of.insert(*b, *g);
         }
     }
-    let mut sim_of: BTreeMap<Bdf, u32> = BTreeMap::new();
+    let mut sim_of: VecMap<Bdf, u32> = VecMap::new();
     for (g, ms) in &cmp.simulated {
         for b in ms {
             sim_of.insert(*b, *g);
@@ -150,7 +150,7 @@ know); paste `sudo lspci -vvv` to read their ACS bits"
 /// For each listed group of several devices: why the kernel put them together (from the
 /// model's reasons, when the model agrees) and what a VFIO user can do.
 pub(crate) fn advice(m: &Machine, cmp: &Comparison, devices: &[DeviceRow]) -> Vec<Advice> {
-    let reasons: BTreeMap<Bdf, &DeviceRow> = crate::sort::map(devices.iter().map(|d| (d.bdf, d)));
+    let reasons: VecMap<Bdf, &DeviceRow> = VecMap::from_iter(devices.iter().map(|d| (d.bdf, d)));
     let mut out = Vec::new();
     for (&g, members) in &cmp.real {
         if members.len() < 2 {
