@@ -136,7 +136,11 @@ pub mod kind {
         OptOwner => Option<super::DmaOwnerType>;
         /// A duration, in ns.
         Duration => u64;
-        /// The simulated CPU a DMA-API call runs on (never written in a scenario: 0).
+        /// The simulated CPU a DMA-API call runs on: the kernel's `raw_smp_processor_id()`
+        /// where iova.c picks the per-CPU rcache (`__iova_rcache_get()`/`__iova_rcache_insert()`,
+        /// v6.8) and dma-iommu the flush-queue ring (`queue_iova()`, v6.10). The kernel call
+        /// has no such argument; a scenario may name the CPU as a trailing argument (0 when
+        /// left out).
         Cpu => usize;
     }
 }
@@ -227,10 +231,10 @@ macro_rules! call_table {
                 => |_era, cx| crate::iommu::with_domain(cx, domain, |cx| cx.iommu_flush_iotlb_all(domain));
             /// `dma_map_page(dev, page, offset, size, dir)` with `phys = page_to_phys(page) +
             /// offset`, run on simulated CPU `cpu`: the DMA address or `DMA_MAPPING_ERROR`.
-            DmaMapPage "dma_map_page" Paren Value keep=true opt=0 (dev: Dev, phys: Paddr, size: Size, dir: Dir; cpu: Cpu)
+            DmaMapPage "dma_map_page" Paren Value keep=true opt=1 (dev: Dev, phys: Paddr, size: Size, dir: Dir, cpu: Cpu)
                 => |_era, cx| cx.dma_map_page(dev, phys, size, dir, cpu);
             /// `dma_unmap_page(dev, addr, size, dir)` on simulated CPU `cpu`.
-            DmaUnmapPage "dma_unmap_page" Paren Status keep=false opt=0 (dev: Dev, iova: Iova, size: Size, dir: Dir; cpu: Cpu)
+            DmaUnmapPage "dma_unmap_page" Paren Status keep=false opt=1 (dev: Dev, iova: Iova, size: Size, dir: Dir, cpu: Cpu)
                 => |_era, cx| cx.dma_unmap_page(dev, iova, size, dir, cpu);
             /// The device issues one DMA access; returns the PA reached or -EFAULT.
             DeviceDma "device_dma" Paren Value keep=false opt=0 (dev: Dev, iova: Iova, write: Access)

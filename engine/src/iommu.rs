@@ -346,6 +346,8 @@ show_arg! {
     Access => |v, _core| Some(if *v { "write" } else { "read" }.into());
     Owner => |v, _core| Some(v.name().into());
     OptOwner => |v, _core| v.map(|o| o.name().into());
+    // CPU 0 (the default) is not printed, so a trace reads as the kernel call.
+    Cpu => |v, _core| (*v != 0).then(|| v.to_string());
     Duration => |v, _core| Some(match v {
         n if n % 1_000_000 == 0 => format!("{}ms", n / 1_000_000),
         n if n % 1_000 == 0 => format!("{}us", n / 1_000),

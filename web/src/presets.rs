@@ -31,6 +31,22 @@ const PRESETS: &[(&str, &str, &str)] = &[
     ),
     ("switch-acs.iommu", "Groups", "A PCIe switch and ACS"),
     (
+        "reverse-bridge.iommu",
+        "Groups",
+        "Behind a reverse (PCI-to-PCIe) bridge",
+    ),
+    ("sriov-vfs.iommu", "Groups", "SR-IOV virtual functions"),
+    (
+        "smmuv3-own-duplicate-stream-id.iommu",
+        "Groups",
+        "SMMUv3: a device's own stream ID twice",
+    ),
+    (
+        "smmuv3-32-bit-stream-ids.iommu",
+        "Groups",
+        "SMMUv3: 32-bit stream IDs",
+    ),
+    (
         "pcie-to-pci-bridge.iommu",
         "Groups",
         "Behind a PCIe-to-PCI bridge",
@@ -173,6 +189,11 @@ const PRESETS: &[(&str, &str, &str)] = &[
         "Partial unmap of a block",
     ),
     (
+        "lpae-52-bit.iommu",
+        "Page tables",
+        "52-bit addresses (64K granule)",
+    ),
+    (
         "dma-map-strict.iommu",
         "DMA fast path",
         "Strict IOTLB invalidation",
@@ -193,6 +214,16 @@ const PRESETS: &[(&str, &str, &str)] = &[
         "Passthrough, but not untrusted",
     ),
     (
+        "rcache-per-cpu.iommu",
+        "DMA fast path",
+        "The rcache is per CPU",
+    ),
+    (
+        "fast-path-at-scale.iommu",
+        "DMA fast path",
+        "A million mappings, strict and lazy",
+    ),
+    (
         "consumer-board-no-acs.iommu",
         "Real machines",
         "A consumer board without ACS",
@@ -201,6 +232,11 @@ const PRESETS: &[(&str, &str, &str)] = &[
         "pcie-acs-override-downstream.iommu",
         "Real machines",
         "The board with an ACS override",
+    ),
+    (
+        "imported-msi-b550m-mortar.iommu",
+        "Real machines",
+        "Imported: an MSI B550M Mortar",
     ),
     ("language-tour.iommu", "More", "A tour of the language"),
 ];

@@ -38,6 +38,8 @@ pub enum Param {
     Managed,
     /// `10ms` (units ns, us, ms, s).
     Duration,
+    /// The CPU a DMA-API call runs on: `0` or `1` (the model simulates 2 CPUs).
+    Cpu,
 }
 
 impl Param {
@@ -59,6 +61,7 @@ impl Param {
             Param::Owner => "a DMA owner type (DMA_OWNER_...)",
             Param::Managed => "`managed`",
             Param::Duration => "a duration such as `10ms`",
+            Param::Cpu => "a CPU number (0 or 1: the model simulates 2 CPUs)",
         }
     }
 
@@ -80,6 +83,7 @@ impl Param {
             Param::Owner => "type",
             Param::Managed => "managed",
             Param::Duration => "time",
+            Param::Cpu => "cpu",
         }
     }
 }
@@ -176,6 +180,7 @@ param_of! {
     Owner => Owner,
     OptOwner => Owner,
     Duration => Duration,
+    Cpu => Cpu,
 }
 
 /// The language's call names and their signatures, from every row of the call table.

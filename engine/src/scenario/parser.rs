@@ -709,6 +709,20 @@ impl Parser<'_> {
             (Param::Iova | Param::Paddr | Param::Size, Raw::Lit(l)) => {
                 Arg::Number(number_at(&l, span)?.node)
             }
+            (Param::Cpu, Raw::Lit(l)) => {
+                let n = number_at(&l, span)?.node;
+                if n.value >= crate::mapping::MODEL_CPUS as u64 {
+                    return Err(ParseError::new(
+                        ErrorKind::BadValue {
+                            what: "CPU",
+                            text: l,
+                            why: "the model simulates 2 CPUs: 0 or 1",
+                        },
+                        span,
+                    ));
+                }
+                Arg::Number(n)
+            }
             (Param::Prot, Raw::Lit(l)) if l == "0" => Arg::Prot(Prot::NONE),
             (Param::Prot, Raw::Word(w)) => Arg::Prot(prot_flag(&w, span)?),
             (Param::Prot, Raw::Union(parts)) => {

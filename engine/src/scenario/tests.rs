@@ -1384,9 +1384,14 @@ mod iova_view {
     /// (1), unmaps a and b, maps d (1). The values are derived from iova.c by hand in its
     /// comment.
     fn nic() -> Run {
+        corpus_run("iova-allocator.iommu")
+    }
+
+    /// A corpus scenario run with snapshots.
+    fn corpus_run(name: &str) -> Run {
         let text = crate::corpus::CORPUS
             .iter()
-            .find(|(n, _)| *n == "iova-allocator.iommu")
+            .find(|(n, _)| *n == name)
             .map(|(_, t)| *t)
             .expect("the corpus file");
         let opts = Options {
@@ -1418,6 +1423,53 @@ mod iova_view {
             pfn_hi,
             cached,
         }
+    }
+
+    /// tests/scenarios/rcache-per-cpu.iommu: a DMA call runs on the CPU its last argument
+    /// names, and iova.c's rcache is that CPU's (`raw_cpu_ptr(rcache->cpu_rcaches)`, v6.8):
+    /// a's pfn, freed on CPU 1, sits in CPU 1's loaded magazine of the 1-page class; CPU 0
+    /// misses (b from the tree), CPU 1 hits (c = a's IOVA), which empties the magazine.
+    #[test]
+    fn dma_calls_use_the_rcache_of_the_cpu_they_name() {
+        let r = corpus_run("rcache-per-cpu.iommu");
+        assert!(r.passed());
+        let one = CpuMagazines { loaded: 1, prev: 0 };
+        let none = CpuMagazines { loaded: 0, prev: 0 };
+        let class1 = |stmt: &str| {
+            let v = nic_domain(&r, stmt).iova.clone().expect("an IOVA view");
+            let c = &v.rcaches[0];
+            (c.cpus.clone(), c.hits, c.misses)
+        };
+        assert_eq!(class1("dma_unmap_page(01:00.0, a"), (vec![none, one], 0, 1));
+        assert_eq!(class1("b = dma_map_page"), (vec![none, one], 0, 2));
+        assert_eq!(class1("c = dma_map_page"), (vec![none, none], 1, 2));
+        // The trace prints the CPU only where it is not 0, after the kernel's arguments.
+        let args = |stmt: &str| {
+            r.steps
+                .iter()
+                .find(|s| s.source.starts_with(stmt))
+                .map(|s| s.event.args.join(", "))
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            args("b = dma_map_page"),
+            "01:00.0, 0x80010000, 0x1000, DMA_BIDIRECTIONAL"
+        );
+        assert_eq!(
+            args("c = dma_map_page"),
+            "01:00.0, 0x80020000, 0x1000, DMA_BIDIRECTIONAL, 1"
+        );
+    }
+
+    #[test]
+    fn a_cpu_the_model_does_not_simulate_is_a_line_col_error() {
+        let text = "iommu smmu0 kind=arm-smmu-v3\nhost pci0 iommu=smmu0\npci 00:01.0 ep\n\
+                    bind 00:01.0 e1000e\na = dma_map_page(00:01.0, 0x1000, 4K, BIDIRECTIONAL, 2)\n";
+        let e = crate::scenario::parse(text).expect_err("CPU 2");
+        assert_eq!(
+            e.to_string(),
+            "5:54: bad CPU `2`: the model simulates 2 CPUs: 0 or 1"
+        );
     }
 
     #[test]

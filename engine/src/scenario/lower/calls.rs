@@ -105,6 +105,8 @@ lower! {
     Access => |_r, c, i| Ok(matches!(c.arg(i), Some(Arg::Access(Access::Write))));
     Owner => |_r, c, i| owner(c, i);
     OptOwner => |_r, c, i| if c.args.len() > i { owner(c, i).map(Some) } else { Ok(None) };
+    // Validated by the parser (below MODEL_CPUS); left out: CPU 0.
+    Cpu => |_r, c, i| if c.args.len() > i { number(c, i).map(|n| n as usize) } else { Ok(0) };
     Duration => |_r, c, i| {
         let a = arg(c, i)?;
         match &a.node {
