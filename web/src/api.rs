@@ -1,6 +1,7 @@
 //! The wasm API for JavaScript users of the bundle (Trunk exposes it as
-//! `window.wasmBindings`): parse and print scenarios. Only translation: all behaviour is
-//! the engine's.
+//! `window.wasmBindings`; the page's bin, `src/main.rs`, exports these functions, so the
+//! worker module, which links this library too, does not): parse and print scenarios.
+//! Only translation: all behaviour is the engine's.
 //! `run(text, era)` and `compare(text)` give the engine's run report and the six eras side
 //! by side; a bad scenario (a parse error or a runtime input error) throws a JS `Error`
 //! with `line` and `col`.
@@ -64,7 +65,6 @@ pub fn parse_error(e: &ParseErrors) -> JsValue {
 }
 
 /// `parse(text)` → `{ok, canonical, generation, errors: [{line, col, message}]}`.
-#[wasm_bindgen]
 pub fn parse(text: &str) -> Result<JsValue, JsValue> {
     let out = match parse_scenario(text) {
         Ok(s) => JsParsed {
@@ -84,7 +84,6 @@ pub fn parse(text: &str) -> Result<JsValue, JsValue> {
 }
 
 /// `print(text)` → the canonical text; throws the parse error (with `line`, `col`).
-#[wasm_bindgen]
 pub fn print(text: &str) -> Result<String, JsValue> {
     parse_scenario(text)
         .map(|s| s.print())
@@ -94,7 +93,6 @@ pub fn print(text: &str) -> Result<String, JsValue> {
 /// `mountWidgets()`: mounts a widget on every `[data-iommu-scenario]` element added to
 /// the page since the last call (the bundle mounts those present at start by itself);
 /// returns how many it mounted.
-#[wasm_bindgen(js_name = mountWidgets)]
 pub fn mount_widgets() -> usize {
     web_sys::window()
         .and_then(|w| w.document())
@@ -117,7 +115,6 @@ pub struct JsRun<'a> {
 /// `run(text, era?)` → `{generation, steps, checks, groups, sysfs, crashed, passed}`; `era`
 /// (`legacy` … `current`) overrides the file's `generation` line. Throws on a bad scenario
 /// (with `line`, `col`) or an unknown era.
-#[wasm_bindgen]
 pub fn run(text: &str, era: Option<String>) -> Result<JsValue, JsValue> {
     let generation = match era.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
         None => None,
@@ -146,7 +143,6 @@ pub fn run(text: &str, era: Option<String>) -> Result<JsValue, JsValue> {
 /// `compare(text)` → `{generations, rows: [{line, call, results: [6], differs}], failing}`:
 /// the scenario run in every era, the call results lined up by source line (the same
 /// table as `iommu-play compare --all`). Throws on a bad scenario (with `line`, `col`).
-#[wasm_bindgen]
 pub fn compare(text: &str) -> Result<JsValue, JsValue> {
     let s = parse_scenario(text).map_err(|e| parse_error(&e))?;
     let c: Compare = compare_scenario(&s, text).map_err(|e| parse_error(&ParseErrors::from(e)))?;

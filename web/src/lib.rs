@@ -20,6 +20,7 @@ pub mod state;
 pub mod storage;
 pub mod syntax;
 pub mod topo_layout;
+#[macro_use]
 pub mod wire;
 pub mod worker;
 

@@ -1,14 +1,25 @@
-//! Runs a scenario with a large `workload` off the page's thread, in a Web Worker, so the
-//! page stays responsive, shows the pairs done and can cancel.
+//! The work the page hands to a Web Worker: a scenario with a large `workload` (off the
+//! page's thread, so the page stays responsive, shows the pairs done and can cancel), and
+//! "Import your machine"'s import (the engine's `import::import`, which the page's bundle
+//! does not link).
 //!
-//! The worker is this same wasm module: the page posts the compiled
-//! `WebAssembly.Module` (`wasm_bindgen::module()`) to a small module worker that imports
-//! this module's JavaScript glue (its URL from `import.meta.url`), instantiates the module
-//! with it (no second download or compile, and no second bundle to build) and calls
-//! [`worker_main`]. Messages are the typed [`ToWorker`] / [`FromWorker`] in the binary form
-//! of [`crate::wire`], posted as transferred `ArrayBuffer`s.
+//! The worker is a second wasm module, the `iommu-worker` bin (`src/bin/iommu-worker.rs`,
+//! built by Trunk beside the page's bundle as `iommu-worker.js` and
+//! `iommu-worker_bg.wasm`): its `main` is [`serve`]. The page starts a small module worker
+//! that imports that glue (its URL resolved against the page bundle's own glue,
+//! `import.meta.url`, so the book's widgets find it too) and initialises it; the module
+//! loads only when a first large run or an import asks for it. Only the worker links
+//! [`serve`], the run's encoder and the import, so the page's bundle holds none of them
+//! (BENCHMARKS.md "Bundle size"). Messages are the typed [`ToWorker`] / [`FromWorker`] in
+//! the binary form of [`crate::wire`], posted as transferred `ArrayBuffer`s.
 //!
-//! One worker per run. Cancelling terminates it: a worker inside the engine's run cannot
+//! The browser tests' runner serves no second module: with the `test-worker` feature (the
+//! dev-dependency turns it on) a run's worker is the test module itself (it is posted its
+//! compiled `WebAssembly.Module` and calls the exported `iommuWorkerMain`), and an import
+//! is answered on the page, through the same messages encoded and decoded. `./x test`'s
+//! `web/dist_check.py` checks the real second module in the built `dist/`.
+//!
+//! One worker per job. Cancelling terminates it: a worker inside the engine's run cannot
 //! see a message until the run returns (reading a flag shared with the page needs a
 //! `SharedArrayBuffer`, which browsers give only to cross-origin-isolated pages, and the
 //! playground and the book are served as plain static files), and `terminate()` stops it
@@ -19,6 +30,7 @@ use crate::wire::{decode, encode, Reader, Wire};
 use iommu_engine::scenario::{
     parse, run_scenario_with_progress, ErrorKind, Options, ParseError, ParseErrors, Run, Span,
 };
+use iommu_engine::topology::Bdf;
 use iommu_engine::vec_map::VecMap;
 use iommu_engine::Era;
 use js_sys::{Array, Uint8Array};
@@ -37,6 +49,8 @@ pub const WORKER_PAIRS: u64 = 20_000;
 pub enum ToWorker {
     /// Run `text` (it parses) in `era`, with snapshots, as the page's own runs do.
     Run { id: u32, era: Era, text: String },
+    /// Import `paste` ("Import your machine") with the default options.
+    Import { id: u32, paste: String },
 }
 
 /// What a worker tells the page.
@@ -48,6 +62,12 @@ pub enum FromWorker {
     Progress { id: u32, done: u64, total: u64 },
     /// Run `id` finished: its run, or the input error (line, column, words) it stopped at.
     Done { id: u32, outcome: Outcome },
+    /// Import `id` finished: what the import panel draws, or where the paste could not be
+    /// read.
+    Imported {
+        id: u32,
+        result: Result<ImportSummary, ImportFailure>,
+    },
 }
 
 /// How a run in the worker ended.
@@ -56,6 +76,53 @@ pub enum Outcome {
     Ran(Box<Run>),
     /// The errors at their spans, with the words the editor shows.
     Failed(Vec<(Span, String)>),
+}
+
+/// What "Import your machine" draws of an import (the engine's `import::Imported`, the
+/// fields the panel uses).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImportSummary {
+    /// The scenario the paste became.
+    pub scenario_text: String,
+    /// Whether the simulated groups equal the real ones.
+    pub reproduced: bool,
+    /// The pasted `/proc/cmdline`'s settings, as the scenario's `config` line writes them.
+    pub config: String,
+    pub groups: Vec<ImportGroup>,
+    pub facts: Vec<ImportFact>,
+    pub differences: Vec<ImportDifference>,
+}
+
+/// One real group beside the simulated groups holding its members.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImportGroup {
+    pub real: u32,
+    pub members: Vec<Bdf>,
+    pub simulated: Vec<Vec<Bdf>>,
+    pub same: bool,
+}
+
+/// A fact not read from the listing: its kind (`quirk`, `known`, `inferred`, `parent`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportFact {
+    pub kind: String,
+    pub bdf: Bdf,
+    pub text: String,
+}
+
+/// A device the simulation groups otherwise than the machine, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportDifference {
+    pub device: Bdf,
+    pub sentence: String,
+}
+
+/// Where an import stopped: line, column (1-based) and the engine's words.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImportFailure {
+    pub line: u32,
+    pub col: u32,
+    pub message: String,
 }
 
 impl Outcome {
@@ -73,20 +140,18 @@ impl Outcome {
     }
 }
 
-impl Wire for ToWorker {
-    fn put(&self, w: &mut Vec<u8>) {
-        let ToWorker::Run { id, era, text } = self;
-        id.put(w);
-        era.put(w);
-        text.put(w);
-    }
-    fn get(r: &mut Reader<'_>) -> Self {
-        ToWorker::Run {
-            id: Wire::get(r),
-            era: Wire::get(r),
-            text: Wire::get(r),
-        }
-    }
+wire_struct! {
+    Bdf { segment, bus, dev, func }
+    ImportSummary { scenario_text, reproduced, config, groups, facts, differences }
+    ImportGroup { real, members, simulated, same }
+    ImportFact { kind, bdf, text }
+    ImportDifference { device, sentence }
+    ImportFailure { line, col, message }
+}
+
+wire_enum! {
+    ToWorker { 0 Run { id, era, text }, 1 Import { id, paste } }
+    Outcome { 0 Ran(run), 1 Failed(errors) }
 }
 
 impl Wire for FromWorker {
@@ -102,14 +167,19 @@ impl Wire for FromWorker {
             FromWorker::Done { id, outcome } => {
                 2u8.put(w);
                 id.put(w);
-                match outcome {
-                    Outcome::Ran(run) => {
+                outcome.put(w);
+            }
+            FromWorker::Imported { id, result } => {
+                3u8.put(w);
+                id.put(w);
+                match result {
+                    Ok(summary) => {
                         0u8.put(w);
-                        run.put(w);
+                        summary.put(w);
                     }
-                    Outcome::Failed(e) => {
+                    Err(failure) => {
                         1u8.put(w);
-                        e.put(w);
+                        failure.put(w);
                     }
                 }
             }
@@ -124,13 +194,17 @@ impl Wire for FromWorker {
             },
             2 => FromWorker::Done {
                 id: Wire::get(r),
-                outcome: match u8::get(r) {
-                    0 => Outcome::Ran(Wire::get(r)),
+                outcome: Wire::get(r),
+            },
+            3 => FromWorker::Imported {
+                id: Wire::get(r),
+                result: match u8::get(r) {
+                    0 => Ok(Wire::get(r)),
                     tag => {
                         if tag != 1 {
                             r.fail();
                         }
-                        Outcome::Failed(Wire::get(r))
+                        Err(Wire::get(r))
                     }
                 },
             },
@@ -163,6 +237,69 @@ pub fn run_text(text: &str, era: Era, progress: &mut dyn FnMut(u64, u64) -> bool
     }
 }
 
+/// Imports `paste` as the worker does (the engine's import, default options): what the
+/// import panel draws of it.
+pub fn import_text(paste: &str) -> Result<ImportSummary, ImportFailure> {
+    use iommu_engine::import::{import, ImportOptions};
+    let imported = import(paste, &ImportOptions::default()).map_err(|e| ImportFailure {
+        line: e.line,
+        col: e.col,
+        message: e.message,
+    })?;
+    let r = imported.report;
+    Ok(ImportSummary {
+        scenario_text: imported.scenario_text,
+        reproduced: r.reproduced,
+        config: r.config,
+        groups: r
+            .groups
+            .into_iter()
+            .map(|g| ImportGroup {
+                real: g.real,
+                members: g.members,
+                simulated: g.simulated.into_iter().map(|s| s.members).collect(),
+                same: g.same,
+            })
+            .collect(),
+        facts: r
+            .facts
+            .into_iter()
+            .map(|f| ImportFact {
+                kind: format!("{:?}", f.kind).to_lowercase(),
+                bdf: f.bdf,
+                text: f.text,
+            })
+            .collect(),
+        differences: r
+            .differences
+            .into_iter()
+            .map(|d| ImportDifference {
+                device: d.device,
+                sentence: d.sentence,
+            })
+            .collect(),
+    })
+}
+
+/// The worker's answer to `request`: progress (a run's), then the end, each given to `post`.
+pub fn answer(request: ToWorker, post: &dyn Fn(&FromWorker)) {
+    match request {
+        ToWorker::Run { id, era, text } => {
+            let outcome = run_text(&text, era, &mut |done, total| {
+                post(&FromWorker::Progress { id, done, total });
+                true
+            });
+            post(&FromWorker::Done { id, outcome });
+        }
+        ToWorker::Import { id, paste } => {
+            post(&FromWorker::Imported {
+                id,
+                result: import_text(&paste),
+            });
+        }
+    }
+}
+
 /// `message` as a transferred `Uint8Array`: (the array, the transfer list).
 fn to_js(message: &impl Wire) -> (Uint8Array, Array) {
     let bytes = Uint8Array::from(encode(message).as_slice());
@@ -175,10 +312,9 @@ fn from_js<T: Wire>(data: &JsValue) -> Option<T> {
     decode(&bytes)
 }
 
-/// The worker's side: answers every [`ToWorker::Run`] with progress and the outcome.
-/// Called by the worker script once the module is instantiated there.
-#[wasm_bindgen(js_name = iommuWorkerMain)]
-pub fn worker_main() {
+/// The worker's side: answers every [`ToWorker`] message ([`answer`]). The `iommu-worker`
+/// module's `main`; only that module links it (and so the run's encoder and the import).
+pub fn serve() {
     let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let post = {
         let scope = scope.clone();
@@ -187,41 +323,51 @@ pub fn worker_main() {
             let _ = scope.post_message_with_transfer(&bytes, &transfer);
         }
     };
-    let answer = post.clone();
+    let answering = post.clone();
     let on_message =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            let Some(ToWorker::Run { id, era, text }) = from_js(&e.data()) else {
-                return;
-            };
-            let outcome = run_text(&text, era, &mut |done, total| {
-                answer(&FromWorker::Progress { id, done, total });
-                true
-            });
-            answer(&FromWorker::Done { id, outcome });
+            if let Some(request) = from_js::<ToWorker>(&e.data()) {
+                answer(request, &answering);
+            }
         });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     post(&FromWorker::Ready);
 }
 
+/// The tests' worker: the test module itself, started by the worker script.
+#[cfg(feature = "test-worker")]
+#[wasm_bindgen(js_name = iommuWorkerMain)]
+pub fn worker_main() {
+    serve();
+}
+
 #[wasm_bindgen]
 extern "C" {
-    /// This module's JavaScript glue (an ES module): what the worker imports.
+    /// The page bundle's JavaScript glue (an ES module): the worker module's glue is beside
+    /// it.
     #[wasm_bindgen(thread_local_v2, js_namespace = ["import", "meta"], js_name = url)]
     static GLUE_URL: String;
 }
 
-/// What the page hears about a run.
+/// What the page hears about a job.
 pub enum Update {
-    Progress { done: u64, total: u64 },
+    Progress {
+        done: u64,
+        total: u64,
+    },
     Done(Box<Result<Run, ParseErrors>>),
+    Imported(Box<Result<ImportSummary, ImportFailure>>),
+    /// The worker could not start (its module did not load): the job is gone.
+    Lost(String),
 }
 
-/// A run in a worker, as the page holds it.
+/// A job in a worker, as the page holds it.
 struct Job {
     worker: web_sys::Worker,
     /// Kept alive while the worker may post.
     _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
 }
 
 thread_local! {
@@ -229,7 +375,7 @@ thread_local! {
     static NEXT_ID: std::cell::Cell<u32> = const { std::cell::Cell::new(1) };
 }
 
-/// A new run id (ids are never reused, so a late message of a cancelled run is ignored).
+/// A new job id (ids are never reused, so a late message of a cancelled job is ignored).
 pub fn next_id() -> u32 {
     NEXT_ID.with(|n| {
         let id = n.get();
@@ -238,7 +384,7 @@ pub fn next_id() -> u32 {
     })
 }
 
-/// Whether runs can go to a worker here: a page (not a worker, not native tests) whose
+/// Whether jobs can go to a worker here: a page (not a worker, not native tests) whose
 /// browser has module workers.
 pub fn available() -> bool {
     if !cfg!(target_arch = "wasm32") {
@@ -250,19 +396,37 @@ pub fn available() -> bool {
     js_sys::Reflect::has(&window, &JsValue::from_str("Worker")).unwrap_or(false)
 }
 
-/// The worker script: imports the glue, instantiates the module it is sent, starts
-/// [`worker_main`].
-fn worker_script(glue: &str) -> String {
-    format!(
+/// The worker module's glue, `iommu-worker.js`, beside the page bundle's (Trunk names a
+/// worker's files after its bin, without a content hash).
+pub fn worker_glue_url() -> Option<String> {
+    let glue = GLUE_URL.with(String::clone);
+    web_sys::Url::new_with_base("iommu-worker.js", &glue)
+        .ok()
+        .map(|u| u.href())
+}
+
+/// The worker script: imports the worker module's glue and initialises it (its `main`,
+/// [`serve`], then listens).
+#[cfg(not(feature = "test-worker"))]
+fn worker_script() -> Option<String> {
+    let glue = worker_glue_url()?;
+    Some(format!("import init from {glue:?};\nawait init();\n"))
+}
+
+/// The tests' worker script: imports the test module's glue, instantiates the module it is
+/// sent and starts [`serve`] through `iommuWorkerMain`.
+#[cfg(feature = "test-worker")]
+fn worker_script() -> Option<String> {
+    let glue = GLUE_URL.with(String::clone);
+    Some(format!(
         "import init, * as m from {glue:?};\n\
          self.onmessage = async (e) => {{ self.onmessage = null; \
          await init({{ module_or_path: e.data }}); m.iommuWorkerMain(); }};\n"
-    )
+    ))
 }
 
 fn spawn() -> Option<web_sys::Worker> {
-    let glue = GLUE_URL.with(String::clone);
-    let parts = Array::of1(&JsValue::from_str(&worker_script(&glue)));
+    let parts = Array::of1(&JsValue::from_str(&worker_script()?));
     let props = web_sys::BlobPropertyBag::new();
     props.set_type("text/javascript");
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &props).ok()?;
@@ -272,22 +436,19 @@ fn spawn() -> Option<web_sys::Worker> {
     let worker = web_sys::Worker::new_with_options(&url, &opts).ok();
     let _ = web_sys::Url::revoke_object_url(&url);
     let worker = worker?;
+    #[cfg(feature = "test-worker")]
     worker.post_message(&wasm_bindgen::module()).ok()?;
     Some(worker)
 }
 
-/// Starts run `id` of `text` in `era` in a new worker; `on` hears its progress and its
-/// end. `false` if no worker could be started (the caller runs it itself).
-pub fn start(id: u32, text: &str, era: Era, on: Rc<dyn Fn(Update)>) -> bool {
+/// Starts `request` (job `id`) in a new worker; `on` hears its progress and its end.
+/// `false` if no worker could be started (the caller does the job itself).
+fn start(id: u32, request: ToWorker, on: Rc<dyn Fn(Update)>) -> bool {
     let Some(worker) = spawn() else {
         return false;
     };
-    let request = ToWorker::Run {
-        id,
-        era,
-        text: text.to_string(),
-    };
     let w = worker.clone();
+    let heard = on.clone();
     let on_message =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
             match from_js::<FromWorker>(&e.data()) {
@@ -296,50 +457,111 @@ pub fn start(id: u32, text: &str, era: Era, on: Rc<dyn Fn(Update)>) -> bool {
                     let _ = w.post_message_with_transfer(&bytes, &transfer);
                 }
                 Some(FromWorker::Progress { id: i, done, total }) if i == id => {
-                    on(Update::Progress { done, total });
+                    heard(Update::Progress { done, total });
                 }
                 Some(FromWorker::Done { id: i, outcome }) if i == id => {
                     finish(id);
-                    on(Update::Done(Box::new(outcome.into_result())));
+                    heard(Update::Done(Box::new(outcome.into_result())));
+                }
+                Some(FromWorker::Imported { id: i, result }) if i == id => {
+                    finish(id);
+                    heard(Update::Imported(Box::new(result)));
                 }
                 _ => {}
             }
         });
+    // The module did not load (or the worker failed): the job ends here.
+    let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+        e.prevent_default();
+        if JOBS.with(|j| j.borrow().contains_key(&id)) {
+            finish(id);
+            on(Update::Lost(e.message()));
+        }
+    });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     JOBS.with(|j| {
         j.borrow_mut().insert(
             id,
             Job {
                 worker,
                 _on_message: on_message,
+                _on_error: on_error,
             },
         )
     });
     true
 }
 
-/// Ends run `id`'s worker (nothing if it already ended).
+/// Starts run `id` of `text` in `era` in a new worker; `on` hears its progress and its
+/// end. `false` if no worker could be started (the caller runs it itself).
+pub fn start_run(id: u32, text: &str, era: Era, on: Rc<dyn Fn(Update)>) -> bool {
+    let text = text.to_string();
+    start(id, ToWorker::Run { id, era, text }, on)
+}
+
+/// Imports `paste` in a worker (job `id`); `on` hears [`Update::Imported`] (or
+/// [`Update::Lost`] when no worker could start).
+#[cfg(not(feature = "test-worker"))]
+pub fn start_import(id: u32, paste: &str, on: Rc<dyn Fn(Update)>) {
+    let request = ToWorker::Import {
+        id,
+        paste: paste.to_string(),
+    };
+    if !(available() && start(id, request, on.clone())) {
+        on(Update::Lost(
+            "this browser cannot start the importer (a module Web Worker)".into(),
+        ));
+    }
+}
+
+/// The tests' import (`test-worker`: no second module is served): the same messages,
+/// encoded and decoded, answered on the page after the current task.
+#[cfg(feature = "test-worker")]
+pub fn start_import(id: u32, paste: &str, on: Rc<dyn Fn(Update)>) {
+    let request = encode(&ToWorker::Import {
+        id,
+        paste: paste.to_string(),
+    });
+    yew::platform::spawn_local(async move {
+        yew::platform::time::sleep(std::time::Duration::ZERO).await;
+        let heard = RefCell::new(None);
+        if let Some(request) = decode::<ToWorker>(&request) {
+            answer(request, &|m| *heard.borrow_mut() = decode(&encode(m)));
+        }
+        match heard.into_inner() {
+            Some(FromWorker::Imported { id: i, result }) if i == id => {
+                on(Update::Imported(Box::new(result)))
+            }
+            _ => on(Update::Lost("no answer".into())),
+        }
+    });
+}
+
+/// Ends job `id`'s worker (nothing if it already ended).
 fn finish(id: u32) {
     let job = JOBS.with(|j| j.borrow_mut().remove(&id));
     if let Some(job) = job {
         job.worker.set_onmessage(None);
+        job.worker.set_onerror(None);
         job.worker.terminate();
     }
 }
 
-/// Cancels run `id`: its worker stops at once and nothing more is heard of it.
+/// Cancels job `id`: its worker stops at once and nothing more is heard of it.
 pub fn cancel(id: u32) {
     finish(id);
 }
 
-/// Runs in workers now (tests).
+/// Jobs in workers now (tests).
 pub fn in_flight() -> usize {
     JOBS.with(|j| j.borrow().len())
 }
 
 /// Starts the state's run in a worker when it asks for one ([`crate::state::Running`]),
 /// feeding its progress and its run back as actions; a newer run, a cancel or the component
-/// going away ends the worker.
+/// going away ends the worker. A worker that could not start (its module did not load)
+/// runs the job on the page.
 #[yew::hook]
 pub fn use_worker_runs(state: &crate::state::StateHandle) {
     use crate::state::Action;
@@ -354,8 +576,10 @@ pub fn use_worker_runs(state: &crate::state::StateHandle) {
                     d.dispatch(Action::Progress { id, done, total })
                 }
                 Update::Done(result) => d.dispatch(Action::Ran(id, result)),
+                Update::Lost(_) => d.dispatch(Action::RunHere(id)),
+                Update::Imported(_) => {}
             });
-            if !start(id, &job.text, job.era, on) {
+            if !start_run(id, &job.text, job.era, on) {
                 state.dispatch(Action::RunHere(id));
             }
         }
@@ -420,5 +644,63 @@ mod tests {
             .err()
             .and_then(|e| e.first().map(|e| (e.line(), e.col(), e.message())));
         assert_eq!(via, direct);
+    }
+
+    /// The import's answer: the report fields the panel draws, the same as the engine's
+    /// import, through the wire unchanged; a failed import's place and words too.
+    #[test]
+    fn an_import_round_trips() {
+        let paste = include_str!("../../engine/src/import/fixtures/asrock-z170-gaming-itx.txt");
+        let done = import_text(paste).expect("imports");
+        let direct = iommu_engine::import::import(paste, &Default::default()).expect("imports");
+        assert_eq!(done.scenario_text, direct.scenario_text);
+        assert_eq!(done.groups.len(), 14);
+        assert_eq!(done.groups.len(), direct.report.groups.len());
+        assert!(done.reproduced && done.groups.iter().all(|g| g.same));
+        let g1 = done.groups.iter().find(|g| g.real == 1).expect("group 1");
+        let names: Vec<String> = g1.members.iter().map(|b| b.to_string()).collect();
+        assert_eq!(names, ["00:01.0", "01:00.0", "01:00.1"]);
+        assert_eq!(done.facts.len(), direct.report.facts.len());
+        assert!(done
+            .facts
+            .iter()
+            .all(|f| ["quirk", "known", "inferred", "parent"].contains(&f.kind.as_str())));
+        let failed = import_text("hello\nnothing here is lspci\n");
+        let Err(e) = &failed else {
+            panic!("not a listing")
+        };
+        let Err(want) =
+            iommu_engine::import::import("hello\nnothing here is lspci\n", &Default::default())
+        else {
+            panic!("not a listing")
+        };
+        assert_eq!(
+            (e.line, e.col, e.message.as_str()),
+            (want.line, want.col, want.message.as_str())
+        );
+        for m in [
+            FromWorker::Imported {
+                id: 1,
+                result: Ok(done),
+            },
+            FromWorker::Imported {
+                id: 2,
+                result: failed,
+            },
+        ] {
+            let bytes = encode(&m);
+            assert_eq!(decode::<FromWorker>(&bytes), Some(m));
+            assert!(
+                decode::<FromWorker>(bytes.get(..bytes.len() - 1).unwrap_or_default()).is_none()
+            );
+        }
+        let req = ToWorker::Import {
+            id: 9,
+            paste: paste.into(),
+        };
+        assert_eq!(decode::<ToWorker>(&encode(&req)), Some(req));
+        // A tag no `put` writes is refused.
+        assert!(decode::<FromWorker>(&[4]).is_none());
+        assert!(decode::<ToWorker>(&[2, 0, 0, 0, 0, 0, 0, 0, 0]).is_none());
     }
 }

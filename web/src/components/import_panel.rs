@@ -6,12 +6,14 @@
 //!
 //! The import, the regrouping and every sentence are the engine's
 //! ([`iommu_engine::import::import`], [`iommu_engine::scenario::view::what_if_config`]);
-//! this file only lays them out.
+//! this file only lays them out. The import runs in the worker module
+//! ([`crate::worker::start_import`]: the page's bundle does not link it), so Import shows
+//! "Importing…" until its answer arrives; the what-if regrouping runs here.
 use super::acs_what_if::sets;
 use crate::share::ImportView;
 use crate::state::{use_app_state, Action};
+use crate::worker::{ImportSummary, Update};
 use iommu_engine::group::ConfigDiff;
-use iommu_engine::import::{import, ImportOptions, Imported};
 use iommu_engine::scenario::view::what_if_config;
 use iommu_engine::topology::cmdline::{AcsOverride, OverrideOpt};
 use iommu_engine::topology::Bdf;
@@ -104,12 +106,14 @@ pub fn settings(on: &[bool], pasted: &Pasted) -> String {
 #[derive(Clone, PartialEq)]
 enum Outcome {
     None,
+    /// Sent to the worker; its answer has not arrived.
+    Importing,
     Failed {
         line: u32,
         col: u32,
         message: String,
     },
-    Done(Rc<Imported>, Rc<Pasted>),
+    Done(Rc<ImportSummary>, Rc<Pasted>),
 }
 
 fn bdf_of(name: &str) -> Option<Bdf> {
@@ -129,25 +133,6 @@ fn names(b: &[Bdf]) -> String {
     b.iter().map(Bdf::to_string).collect::<Vec<_>>().join(" ")
 }
 
-/// Imports `paste`: the outcome and the toggles as the pasted `/proc/cmdline` set them.
-fn run(paste: &str) -> (Outcome, Option<Vec<bool>>) {
-    match import(paste, &ImportOptions::default()) {
-        Ok(i) => {
-            let pasted = Pasted::of(&i.scenario_text);
-            let on = pasted.on.clone();
-            (Outcome::Done(Rc::new(i), Rc::new(pasted)), Some(on))
-        }
-        Err(e) => (
-            Outcome::Failed {
-                line: e.line,
-                col: e.col,
-                message: e.message,
-            },
-            None,
-        ),
-    }
-}
-
 /// The toggles as a share link writes them (`1` on).
 fn bits(on: &[bool]) -> String {
     on.iter().map(|&o| if o { '1' } else { '0' }).collect()
@@ -164,18 +149,65 @@ pub fn import_panel() -> Html {
     let toggles = use_state(|| vec![false; TOGGLES.len()]);
     let copied = use_state(|| false);
     let section = use_node_ref();
+    // The import in flight (its job id): a newer import or the panel going away ends it.
+    let job = use_mut_ref(|| None::<u32>);
+    // Imports `paste` in the worker; the toggles then start as `linked` sets them (a share
+    // link's, when it has one for each), else as the pasted /proc/cmdline set them.
+    let begin = {
+        let (outcome, toggles, job) = (outcome.clone(), toggles.clone(), job.clone());
+        Rc::new(move |paste: &str, linked: Option<Vec<bool>>| {
+            if let Some(old) = job.borrow_mut().take() {
+                crate::worker::cancel(old);
+            }
+            let id = crate::worker::next_id();
+            *job.borrow_mut() = Some(id);
+            outcome.set(Outcome::Importing);
+            let (outcome, toggles, job) = (outcome.clone(), toggles.clone(), job.clone());
+            let on: Rc<dyn Fn(Update)> = Rc::new(move |u| {
+                if *job.borrow() != Some(id) {
+                    return;
+                }
+                *job.borrow_mut() = None;
+                match u {
+                    Update::Imported(result) => match *result {
+                        Ok(i) => {
+                            let pasted = Pasted::of(&i.scenario_text);
+                            let on = linked
+                                .clone()
+                                .filter(|l| l.len() == TOGGLES.len())
+                                .unwrap_or_else(|| pasted.on.clone());
+                            toggles.set(on);
+                            outcome.set(Outcome::Done(Rc::new(i), Rc::new(pasted)));
+                        }
+                        Err(e) => outcome.set(Outcome::Failed {
+                            line: e.line,
+                            col: e.col,
+                            message: e.message,
+                        }),
+                    },
+                    Update::Lost(why) => outcome.set(Outcome::Failed {
+                        line: 0,
+                        col: 0,
+                        message: format!("the importer could not be loaded: {why}"),
+                    }),
+                    Update::Progress { .. } | Update::Done(_) => {}
+                }
+            });
+            crate::worker::start_import(id, paste, on);
+        })
+    };
     {
-        let (outcome, toggles) = (outcome.clone(), toggles.clone());
+        let begin = begin.clone();
+        let job = job.clone();
         use_effect_with((), move |_| {
             if let Some(l) = linked.filter(|l| !l.toggles.is_empty()) {
-                let (out, pasted) = run(&l.paste);
                 let on: Vec<bool> = l.toggles.chars().map(|c| c == '1').collect();
-                match pasted {
-                    Some(_) if on.len() == TOGGLES.len() => toggles.set(on),
-                    Some(p) => toggles.set(p),
-                    None => {}
+                begin(&l.paste, Some(on));
+            }
+            move || {
+                if let Some(id) = job.borrow_mut().take() {
+                    crate::worker::cancel(id);
                 }
-                outcome.set(out);
             }
         });
     }
@@ -269,16 +301,8 @@ pub fn import_panel() -> Html {
     };
     let run_import = {
         let paste = paste.clone();
-        let outcome = outcome.clone();
-        let toggles = toggles.clone();
-        Callback::from(move |_: MouseEvent| {
-            let (out, pasted) = run(&paste);
-            // The toggles start as the pasted /proc/cmdline set them.
-            if let Some(on) = pasted {
-                toggles.set(on);
-            }
-            outcome.set(out);
-        })
+        // The toggles start as the pasted /proc/cmdline set them.
+        Callback::from(move |_: MouseEvent| begin(&paste, None))
     };
     let open_in_playground = {
         let outcome = outcome.clone();
@@ -297,8 +321,10 @@ pub fn import_panel() -> Html {
         })
     };
 
+    let importing = matches!(*outcome, Outcome::Importing);
     let state_attr = match &*outcome {
         Outcome::None => "idle",
+        Outcome::Importing => "importing",
         Outcome::Failed { .. } => "failed",
         Outcome::Done(..) => "done",
     };
@@ -325,10 +351,16 @@ pub fn import_panel() -> Html {
                         ondragover={on_dragover} ondrop={on_drop} />
                     <div class="import-actions">
                         <button type="button" class="import-run" onclick={run_import}
-                            disabled={paste.trim().is_empty()}>{ "Import" }</button>
+                            disabled={paste.trim().is_empty() || importing}>{ "Import" }</button>
                     </div>
                     { match &*outcome {
                         Outcome::None => html! {},
+                        Outcome::Importing => html! {
+                            <p class="import-pending" role="status">{ "Importing…" }</p>
+                        },
+                        Outcome::Failed { line: 0, col: 0, message } => html! {
+                            <p class="import-error err" role="alert">{ message }</p>
+                        },
                         Outcome::Failed { line, col, message } => html! {
                             <p class="import-error err" role="alert"
                                 data-line={line.to_string()} data-col={col.to_string()}>
@@ -413,7 +445,7 @@ fn what_if_list(props: &WhatIfListProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct ImportResultProps {
-    imported: Rc<Imported>,
+    imported: Rc<ImportSummary>,
     pasted: Rc<Pasted>,
     toggles: UseStateHandle<Vec<bool>>,
     open_in_playground: Callback<MouseEvent>,
@@ -421,7 +453,7 @@ struct ImportResultProps {
 
 #[function_component(ImportResult)]
 fn import_result(props: &ImportResultProps) -> Html {
-    let r = &props.imported.report;
+    let r = &props.imported;
     let extra = settings(&props.toggles, &props.pasted);
     // The what-if: the imported machine booted with the toggles, regrouped by the engine.
     let what_if: Option<Result<ConfigDiff, String>> = (!extra.is_empty()).then(|| {
@@ -460,7 +492,7 @@ fn import_result(props: &ImportResultProps) -> Html {
     let rows = r.groups.iter().map(|g| {
         let simulated: Vec<Vec<Bdf>> = match after {
             Some(p) => holding(p, &g.members),
-            None => g.simulated.iter().map(|s| s.members.clone()).collect(),
+            None => g.simulated.clone(),
         };
         let same = match after {
             Some(_) => {
@@ -486,9 +518,8 @@ fn import_result(props: &ImportResultProps) -> Html {
         }
     });
     let facts = r.facts.iter().map(|f| {
-        let kind = format!("{:?}", f.kind).to_lowercase();
         html! {
-            <li class="import-fact" data-kind={kind} data-bdf={f.bdf.to_string()}>
+            <li class="import-fact" data-kind={f.kind.clone()} data-bdf={f.bdf.to_string()}>
                 <span class="mono">{ f.bdf.to_string() }</span>{ " " }{ &f.text }
             </li>
         }
