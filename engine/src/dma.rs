@@ -158,6 +158,23 @@ impl FlushQueue {
     pub fn timer_due(&self) -> Option<u64> {
         self.timer.map(|(t, _)| t)
     }
+
+    /// The first pfn of every range waiting in a ring (`head` to `tail`).
+    fn queued_pfns(&self) -> impl Iterator<Item = u64> + '_ {
+        self.rings.iter().flat_map(|r| {
+            (0..r.len())
+                .filter_map(move |k| r.entries.get((r.head + k) & r.mod_mask).map(|e| e.iova_pfn))
+        })
+    }
+
+    /// The picture of the queue for the UI.
+    fn view(&self) -> crate::iova::view::FqView {
+        crate::iova::view::FqView {
+            pending: self.pending(),
+            capacity: self.rings.first().map_or(0, |r| r.mod_mask),
+            timer_due_ms: self.timer_due(),
+        }
+    }
 }
 
 /// dma-iommu counters.
@@ -185,6 +202,15 @@ pub struct DmaCookie {
 }
 
 impl DmaCookie {
+    /// The allocator's [`crate::iova::view::IovaView`], with the ranges waiting in the flush
+    /// queue marked and the queue's per-CPU depth (a DMA_FQ domain).
+    pub fn iova_view(&self) -> crate::iova::view::IovaView {
+        match &self.fq {
+            Some(fq) => self.iovad.view_with_fq(fq.queued_pfns(), fq.view()),
+            None => self.iovad.view(),
+        }
+    }
+
     /// drivers/iommu/dma-iommu.c: iommu_dma_init_domain() (v6.10) for a domain whose
     /// aperture is forced; with `lazy`, iommu_dma_init_fq() with per-CPU queues of 256
     /// entries and a 10 ms timer.

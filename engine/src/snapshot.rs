@@ -135,7 +135,7 @@ impl Core {
                         .cookie
                         .as_deref()
                         .filter(|_| tables)
-                        .map(|c| c.iovad.view()),
+                        .map(|c| c.iova_view()),
                 })
                 .collect(),
         }

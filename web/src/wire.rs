@@ -14,7 +14,7 @@
 use iommu_engine::core::{BoundDriver, Group as CoreGroup};
 use iommu_engine::domain::{DomainRole, DomainType, Geometry};
 use iommu_engine::group::{reason::GroupReason, Group, Member};
-use iommu_engine::iova::view::{CpuMagazines, IovaSpan, RcacheView};
+use iommu_engine::iova::view::{CpuMagazines, FqView, IovaSpan, RcacheView};
 use iommu_engine::iova::{Iova, IovaView};
 use iommu_engine::mapping::MapCounters;
 use iommu_engine::pgtable::arm_lpae::walk::WalkGeometry;
@@ -409,10 +409,11 @@ wire_struct! {
     }
     IovaView {
         granule, shift, start_pfn, dma_32bit_pfn, max32_alloc_size, cached_node,
-        cached32_node, ranges, spans, summarised, rcaches,
+        cached32_node, ranges, spans, summarised, rcaches, fq,
     }
+    FqView { pending, capacity, timer_due_ms }
     Iova { pfn_lo, pfn_hi }
-    IovaSpan { pfn_lo, pfn_hi, cached }
+    IovaSpan { pfn_lo, pfn_hi, cached, queued }
     CpuMagazines { loaded, prev }
     RcacheView { pages, cpus, depot, depot_work_due_ms, hits, misses }
     Geometry { aperture_start, aperture_end, force_aperture }

@@ -1936,6 +1936,48 @@ async fn a_phone_shows_one_panel_at_a_time() {
     wide.remove();
 }
 
+/// Issue 15: a lazy (DMA_FQ) unmap leaves the range in the tree, drawn as waiting in the
+/// flush queue of the CPU that unmapped it; the 10 ms fq_timer frees it into that CPU's
+/// rcache (the engine's test `the_iova_view_shows_the_flush_queue_and_its_waiting_ranges`).
+#[wasm_bindgen_test]
+async fn the_iova_space_shows_ranges_waiting_in_the_flush_queue() {
+    let lazy = "config strict=off\n\
+        iommu smmu0 kind=arm-smmu-v3 granule=4K ias=48 oas=48\n\
+        host pci0 iommu=smmu0\n\
+        pci 00:1c.0 rp acs=SV,RR,CR,UF\n\
+        pci 01:00.0 ep parent=00:1c.0\n\
+        bind 01:00.0 e1000e\n\
+        a = dma_map_page(01:00.0, 0x8000_0000, 4K, BIDIRECTIONAL)\n\
+        dma_unmap_page(01:00.0, a, 4K, BIDIRECTIONAL, 1)\n\
+        tick 10ms\n";
+    let root = mount(State::new(lazy, None, 99)).await;
+    let range = |cls: &str| all(&root, &format!(".iova-space .iova-range.{cls}")).len();
+    let fq = || {
+        find(&root, ".iova-space .iova-fq")
+            .get_attribute("data-fq-pending")
+            .unwrap_or_default()
+    };
+    seek_row(&root, "dma_unmap_page").await;
+    assert_eq!(
+        (range("queued"), range("cached"), fq()),
+        (1, 0, "0,1".into())
+    );
+    assert!(text(&find(&root, ".iova-space .iova-facts")).contains("1 in the flush queue"));
+    assert!(find(&root, ".iova-space .iova-fq")
+        .get_attribute("data-fq-timer")
+        .is_some());
+    seek_row(&root, "tick").await;
+    assert_eq!(
+        (range("queued"), range("cached"), fq()),
+        (0, 1, "0,0".into())
+    );
+    let cpu1 = find(
+        &root,
+        ".iova-space tr[data-rcache-class='1'] td[data-cpu='1'] [data-magazine='loaded']",
+    );
+    assert_eq!(cpu1.get_attribute("data-fill").as_deref(), Some("1"));
+}
+
 /// Issue 15: on a phone the rcache table fits its pane, hit/miss column included (the
 /// magazines' fill bars give way to their counts); wide, the bars are drawn.
 #[wasm_bindgen_test]

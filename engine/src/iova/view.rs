@@ -21,6 +21,24 @@ pub struct IovaSpan {
     /// The range is free to the fast path (in a CPU's magazine or the depot) though still
     /// in the tree, as iova.c keeps it (exact listings only; `false` when summarised).
     pub cached: bool,
+    /// The range waits in a flush-queue ring of a DMA_FQ domain: unmapped, but not yet
+    /// freed to the allocator, because the IOTLB may still hold its translation until the
+    /// next flush (drivers/iommu/dma-iommu.c: queue_iova() → fq_ring_free_locked(), v6.10).
+    /// Exact listings only.
+    pub queued: bool,
+}
+
+/// The flush queue of a DMA_FQ domain (drivers/iommu/dma-iommu.c, v6.10: `struct
+/// iova_fq` per CPU and the one `fq_timer`), as the IOVA-space view draws it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FqView {
+    /// IOVAs waiting in each CPU's ring.
+    pub pending: Vec<usize>,
+    /// Entries a ring holds before `queue_iova()` must flush (`fq_full()`: one slot of
+    /// the ring always stays empty).
+    pub capacity: usize,
+    /// When the armed `fq_timer` fires (model ms), if armed.
+    pub timer_due_ms: Option<u64>,
 }
 
 /// The fill of one CPU's two magazines (`struct iova_cpu_rcache`: `loaded`, `prev`), in
@@ -74,6 +92,8 @@ pub struct IovaView {
     pub summarised: bool,
     /// Per size class, smallest first.
     pub rcaches: Vec<RcacheView>,
+    /// The cookie's flush queue: a DMA_FQ (lazy) domain's; `None` for a strict one.
+    pub fq: Option<FqView>,
 }
 
 impl IovaView {
@@ -122,6 +142,7 @@ impl IovaDomain {
                     pfn_lo: r.pfn_lo,
                     pfn_hi: r.pfn_hi,
                     cached: false,
+                    queued: false,
                 })
                 .collect();
             // Every cached pfn is a tree node's `pfn_lo` (in address order in `spans`).
@@ -153,7 +174,25 @@ impl IovaDomain {
                 .enumerate()
                 .map(|(log, r)| r.view(log))
                 .collect(),
+            fq: None,
         }
+    }
+
+    /// [`IovaDomain::view`] with a flush queue's entries: each queued range (`pfn`, the
+    /// ranges' `pfn_lo`) is marked `queued` (exact listings only), and `fq` set.
+    pub(crate) fn view_with_fq(&self, queued: impl Iterator<Item = u64>, fq: FqView) -> IovaView {
+        let mut v = self.view();
+        if !v.summarised {
+            for pfn in queued {
+                if let Ok(i) = v.spans.binary_search_by_key(&pfn, |s| s.pfn_lo) {
+                    if let Some(s) = v.spans.get_mut(i) {
+                        s.queued = true;
+                    }
+                }
+            }
+        }
+        v.fq = Some(fq);
+        v
     }
 
     /// [`IovaView::LIMIT`] equal slices of the allocated span (lowest `pfn_lo` to highest
@@ -183,6 +222,7 @@ impl IovaDomain {
                         pfn_lo: first,
                         pfn_hi,
                         cached: false,
+                        queued: false,
                     }),
                 }
             }

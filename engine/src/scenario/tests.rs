@@ -1422,6 +1422,7 @@ mod iova_view {
             pfn_lo,
             pfn_hi,
             cached,
+            queued: false,
         }
     }
 
@@ -1459,6 +1460,58 @@ mod iova_view {
             args("c = dma_map_page"),
             "01:00.0, 0x80020000, 0x1000, DMA_BIDIRECTIONAL, 1"
         );
+    }
+
+    /// A lazy (DMA_FQ) unmap queues the IOVA instead of freeing it
+    /// (drivers/iommu/dma-iommu.c: __iommu_dma_unmap() → queue_iova(), v6.10): the range
+    /// stays in the tree, marked queued, in the unmapping CPU's ring, and the 10 ms
+    /// `fq_timer` is armed (IOVA_FQ_TIMEOUT). When it fires, fq_flush_timeout() flushes the
+    /// IOTLB and fq_ring_free_locked() frees the entry with free_iova_fast() into the
+    /// rcache of the CPU the timer runs on (the one that armed it: CPU 1).
+    #[test]
+    fn the_iova_view_shows_the_flush_queue_and_its_waiting_ranges() {
+        let text = "config strict=off\n\
+            iommu smmu0 kind=arm-smmu-v3 granule=4K ias=48 oas=48\n\
+            host pci0 iommu=smmu0\n\
+            pci 00:1c.0 rp acs=SV,RR,CR,UF\n\
+            pci 01:00.0 ep parent=00:1c.0\n\
+            bind 01:00.0 e1000e\n\
+            a = dma_map_page(01:00.0, 0x8000_0000, 4K, BIDIRECTIONAL)\n\
+            dma_unmap_page(01:00.0, a, 4K, BIDIRECTIONAL, 1)\n\
+            tick 10ms\n";
+        let opts = Options {
+            era: None,
+            snapshots: true,
+        };
+        let r = run(text, &opts).expect("runs");
+        let view = |stmt: &str| nic_domain(&r, stmt).iova.clone().expect("an IOVA view");
+        let mapped = view("a = dma_map_page");
+        assert_eq!(mapped.spans, [span(0xf_ffff, 0xf_ffff, false)]);
+        let fq = mapped.fq.clone().expect("a DMA_FQ domain's queue");
+        assert_eq!(
+            (fq.pending, fq.capacity, fq.timer_due_ms),
+            (vec![0, 0], 255, None)
+        );
+        let queued = view("dma_unmap_page");
+        assert_eq!(
+            queued.spans,
+            [IovaSpan {
+                queued: true,
+                ..span(0xf_ffff, 0xf_ffff, false)
+            }]
+        );
+        let fq = queued.fq.clone().expect("the queue");
+        assert_eq!(fq.pending, [0, 1]);
+        let due = fq.timer_due_ms.expect("the timer armed");
+        let none = CpuMagazines { loaded: 0, prev: 0 };
+        assert_eq!(queued.rcaches[0].cpus, [none, none]);
+        let flushed = view("tick 10ms");
+        assert_eq!(flushed.spans, [span(0xf_ffff, 0xf_ffff, true)]);
+        let fq = flushed.fq.clone().expect("the queue");
+        assert_eq!((fq.pending, fq.timer_due_ms), (vec![0, 0], None));
+        let one = CpuMagazines { loaded: 1, prev: 0 };
+        assert_eq!(flushed.rcaches[0].cpus, [none, one]);
+        assert!(due >= 10, "armed 10 ms ahead: {due}");
     }
 
     #[test]

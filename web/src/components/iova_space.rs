@@ -6,7 +6,7 @@
 //! ([`iommu_engine::iova::IovaView`] in the snapshot); this only draws it.
 use crate::components::page_table::size_text as bytes_text;
 use crate::state::use_app_state;
-use iommu_engine::iova::view::{IovaSpan, RcacheView};
+use iommu_engine::iova::view::{FqView, IovaSpan, RcacheView};
 use iommu_engine::iova::{Iova, IovaView, IOVA_MAG_SIZE};
 use iommu_engine::snapshot::{DomainView, Snapshot};
 use yew::prelude::*;
@@ -100,10 +100,10 @@ fn band(v: &IovaView, b: &Band, title: &str, name: &str, node: Option<Iova>) -> 
                     aria-label={format!("IOVA ranges {title}")}>
                     <rect class="iova-space" x="0" y="0" width="1000" height="16" />
                     { for spans.iter().map(|(s, (x, w))| html! {
-                        <rect class={classes!("iova-range", s.cached.then_some("cached"))}
+                        <rect class={classes!("iova-range", s.cached.then_some("cached"), s.queued.then_some("queued"))}
                             data-iova-range={format!("{:#x}-{:#x}", s.pfn_lo, s.pfn_hi)}
                             x={format!("{x:.1}")} y="1" width={format!("{w:.1}")} height="14">
-                            <title>{ format!("{}{}", range_text(v, s), if s.cached { " · in an rcache (free to the fast path)" } else { "" }) }</title>
+                            <title>{ format!("{}{}", range_text(v, s), span_state(s)) }</title>
                         </rect>
                     }) }
                 </svg>
@@ -118,6 +118,42 @@ fn band(v: &IovaView, b: &Band, title: &str, name: &str, node: Option<Iova>) -> 
                 </div>
             </div>
         </div>
+    }
+}
+
+/// What a range's colour says, for its tooltip.
+fn span_state(s: &IovaSpan) -> &'static str {
+    if s.queued {
+        " · unmapped, waiting in the flush queue (the IOTLB may still translate it until the next flush)"
+    } else if s.cached {
+        " · in an rcache (free to the fast path)"
+    } else {
+        ""
+    }
+}
+
+/// A DMA_FQ domain's flush queue: each CPU's ring depth and the timer.
+fn flush_queue(fq: &FqView, queued: usize) -> Html {
+    let rings = fq
+        .pending
+        .iter()
+        .enumerate()
+        .map(|(cpu, n)| format!("CPU {cpu} {n}"))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    html! {
+        <p class="iova-fq" data-fq-pending={fq.pending.iter().map(usize::to_string).collect::<Vec<_>>().join(",")}
+            data-fq-timer={fq.timer_due_ms.map(|t| t.to_string())}>
+            <span class="iova-fq-key" aria-hidden="true"></span>
+            { format!("flush queue (per CPU, of {}): {rings}", fq.capacity) }
+            <span class="muted">{ match fq.timer_due_ms {
+                Some(t) => format!(" · fq_timer fires at {t} ms"),
+                None => " · timer idle".to_string(),
+            } }</span>
+            if queued > 0 {
+                <span class="muted">{ format!(" · {queued} range{} drawn queued", if queued == 1 { "" } else { "s" }) }</span>
+            }
+        </p>
     }
 }
 
@@ -159,6 +195,7 @@ fn domain(snap: &Snapshot, d: &DomainView, v: &IovaView) -> Html {
         .map(|x| x.name.as_str())
         .collect();
     let cached = v.spans.iter().filter(|s| s.cached).count();
+    let queued = v.spans.iter().filter(|s| s.queued).count();
     let low = Band {
         floor: 0,
         top: v.dma_32bit_pfn,
@@ -182,7 +219,8 @@ fn domain(snap: &Snapshot, d: &DomainView, v: &IovaView) -> Html {
                 if v.summarised {
                     { format!("{} ranges in the tree, summarised as {} spans", v.ranges, v.spans.len()) }
                 } else {
-                    { format!("{} range{} in the tree ({cached} in an rcache)", v.ranges, if v.ranges == 1 { "" } else { "s" }) }
+                    { format!("{} range{} in the tree ({cached} in an rcache{})", v.ranges, if v.ranges == 1 { "" } else { "s" },
+                        if v.fq.is_some() { format!(", {queued} in the flush queue") } else { String::new() }) }
                 }
                 <span class="muted">{ format!(" · {} granule", bytes_text(v.granule)) }</span>
                 if v.max32_alloc_size < v.dma_32bit_pfn {
@@ -194,6 +232,9 @@ fn domain(snap: &Snapshot, d: &DomainView, v: &IovaView) -> Html {
             { band(v, &low, "below 4G", "cached32_node", v.cached32_node) }
             if let Some(h) = &high {
                 { band(v, h, "above 4G", "cached_node", v.cached_node) }
+            }
+            if let Some(fq) = &v.fq {
+                { flush_queue(fq, queued) }
             }
             <p class="rcache-head muted">{ format!("rcache: per size class, each CPU's loaded · prev magazine (of {IOVA_MAG_SIZE}) and the depot") }</p>
             <div class="rcache-scroll">
