@@ -22,7 +22,7 @@ pub fn run_progress() -> Html {
         <div class="run-progress" role="status" aria-live="polite"
             data-run-progress={r.done.to_string()} data-run-total={r.total.to_string()}>
             <progress max={r.total.to_string()} value={r.done.to_string()}></progress>
-            <span class="run-count">{ format!("{} / {} pairs", thousands(r.done), thousands(r.total)) }</span>
+            <span class="run-count" title="workload pairs done / in the scenario">{ format!("{} / {}", thousands(r.done), thousands(r.total)) }</span>
             <button type="button" class="run-cancel" data-run-cancel="" onclick={cancel}
                 title="Stop the run (the last run that finished stays drawn)">{ "Cancel" }</button>
         </div>
