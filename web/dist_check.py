@@ -65,7 +65,13 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 def worker_loads():
-    return [p for p in requested if "iommu-worker" in p]
+    """The worker module's files asked for (without their `?v=` query)."""
+    return [p.split("?")[0] for p in requested if "iommu-worker" in p]
+
+
+def versions():
+    """The `?v=` of each request for the worker module's files."""
+    return {p.partition("?")[2] for p in requested if "iommu-worker" in p}
 
 
 @contextlib.contextmanager
@@ -164,6 +170,9 @@ return document.querySelector(".import-group[data-real='1']").dataset.same === '
         loads = worker_loads()
         if "/iommu-worker_bg.wasm" not in loads or "/iommu-worker.js" not in loads:
             fail(f"the import did not load the worker module: {loads}")
+        glue = js("return document.querySelector('link[rel=modulepreload]').getAttribute('href')")
+        if versions() != {"v=" + glue.rsplit("/", 1)[-1]}:
+            fail(f"the worker module's URLs do not carry the page glue's name {glue}: {versions()}")
         print(f"import in the worker module: {len(groups)} groups, reproduced ({' → '.join(seen)}); "
               f"loaded on demand: {' '.join(loads)}")
 

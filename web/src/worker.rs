@@ -396,21 +396,20 @@ pub fn available() -> bool {
     js_sys::Reflect::has(&window, &JsValue::from_str("Worker")).unwrap_or(false)
 }
 
-/// The worker module's glue, `iommu-worker.js`, beside the page bundle's (Trunk names a
-/// worker's files after its bin, without a content hash).
-pub fn worker_glue_url() -> Option<String> {
-    let glue = GLUE_URL.with(String::clone);
-    web_sys::Url::new_with_base("iommu-worker.js", &glue)
-        .ok()
-        .map(|u| u.href())
-}
-
-/// The worker script: imports the worker module's glue and initialises it (its `main`,
-/// [`serve`], then listens).
+/// The worker script: imports the worker module's glue, `iommu-worker.js`, and initialises
+/// its module, `iommu-worker_bg.wasm` (its `main`, [`serve`], then listens), both beside
+/// the page bundle's glue. Trunk names a worker's files after its bin, without a content
+/// hash, so both URLs carry the page bundle's glue file name (content hashed) as `?v=`: a
+/// worker module the browser cached from another build, whose messages may differ, is not
+/// used. (A module's `import.meta.url` has no query: its last segment is the file name.)
 #[cfg(not(feature = "test-worker"))]
 fn worker_script() -> Option<String> {
-    let glue = worker_glue_url()?;
-    Some(format!("import init from {glue:?};\nawait init();\n"))
+    let glue = GLUE_URL.with(String::clone);
+    Some(format!(
+        "const g = {glue:?}, v = '?v=' + g.split('/').pop();\n\
+         const m = await import(new URL('iommu-worker.js', g) + v);\n\
+         await m.default({{ module_or_path: new URL('iommu-worker_bg.wasm', g) + v }});\n"
+    ))
 }
 
 /// The tests' worker script: imports the test module's glue, instantiates the module it is
