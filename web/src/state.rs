@@ -109,6 +109,11 @@ pub struct State {
     pub redo: Rc<Vec<Rc<str>>>,
     /// The run in a worker, while it runs.
     pub running: Option<Rc<Running>>,
+    /// The compare view's six runs in a worker, while they run (a scenario of
+    /// [`crate::worker::WORKER_PAIRS`] workload pairs or more: on the page they would hold
+    /// it for seconds). `done`/`total` count the pairs of all six; `compare` keeps the
+    /// last compare that finished (or `None`) until it arrives ([`Action::Compared`]).
+    pub comparing: Option<Rc<Running>>,
 }
 
 /// Undo steps kept.
@@ -164,6 +169,16 @@ pub enum Action {
     CancelRun,
     /// Switches to an era and seeks to a line's step there (a click on a Compare cell).
     SeekEraLine(Era, u32),
+    /// The worker's compare `id` has done `done` of its `total` workload pairs.
+    CompareProgress {
+        id: u32,
+        done: u64,
+        total: u64,
+    },
+    /// The worker's compare `id` arrived (`None`: the scenario did not run).
+    Compared(u32, Option<Box<Compare>>),
+    /// No worker could take compare `id`: it runs here instead.
+    CompareHere(u32),
 }
 
 impl State {
@@ -193,6 +208,7 @@ impl State {
             undo: Rc::default(),
             redo: Rc::default(),
             running: None,
+            comparing: None,
         };
         if s.preset.is_none() && !text.is_empty() {
             s.mine = Some(s.text.clone());
@@ -279,19 +295,54 @@ impl State {
         if self.text != n.text {
             push_capped(&mut n.undo, self.text.clone());
         }
-        if self.compare.is_some() {
-            n.compare = match n.parsed.as_ref() {
-                Ok(sc) => compare(sc, text).ok().map(Rc::new),
-                Err(_) => None,
-            };
+        if self.compare_open() {
+            n.open_compare(false);
         }
         n
+    }
+
+    /// Whether the compare view is open (drawn, or its runs in a worker).
+    pub fn compare_open(&self) -> bool {
+        self.compare.is_some() || self.comparing.is_some()
+    }
+
+    /// Opens (or brings up to date) the compare view: the six runs here, or in a worker
+    /// when the scenario's workloads are large ([`State::comparing`]); the last compare
+    /// stays drawn meanwhile. With `say`, a runtime error of the text is shown like a
+    /// run's.
+    fn open_compare(&mut self, say: bool) {
+        self.comparing = None;
+        let Ok(sc) = self.parsed.as_ref() else {
+            self.compare = None;
+            return;
+        };
+        let pairs = workload_pairs(sc);
+        if pairs >= crate::worker::WORKER_PAIRS && crate::worker::available() {
+            self.comparing = Some(Rc::new(Running {
+                id: crate::worker::next_id(),
+                text: self.text.clone(),
+                era: self.era,
+                done: 0,
+                total: pairs.saturating_mul(Era::ALL.len() as u64),
+                landing: Landing::Boot,
+            }));
+            return;
+        }
+        self.compare = match compare(sc, &self.text) {
+            Ok(c) => Some(Rc::new(c)),
+            Err(e) => {
+                if say {
+                    self.run_error = Some(Rc::new(ParseErrors::from(e)));
+                }
+                None
+            }
+        };
     }
 
     /// This state with the compare view open (as a share link asks).
     pub fn with_compare(self) -> State {
         let s = Rc::new(self);
-        if s.compare.is_some() {
+        if s.compare_open() {
             return (*s).clone();
         }
         (*s.reduce(Action::ToggleCompare)).clone()
@@ -511,10 +562,9 @@ impl Reducible for State {
             Action::Run => {
                 let before = s.cursor;
                 s.cursor = 0;
-                s.compare = s.compare.take().and_then(|_| match s.parsed.as_ref() {
-                    Ok(sc) => compare(sc, &s.text).ok().map(Rc::new),
-                    Err(_) => None,
-                });
+                if s.compare_open() {
+                    s.open_compare(false);
+                }
                 s.run();
                 // Land on what failed first (an error or a failed expectation), else on the
                 // machine as booted.
@@ -652,16 +702,35 @@ impl Reducible for State {
             Action::Select(dev) => s.selected = dev.map(Into::into),
             Action::Notice(n) => s.notice = n.map(Into::into),
             Action::ToggleCompare => {
-                s.compare = match (&s.compare, s.parsed.as_ref()) {
-                    (None, Ok(sc)) => match compare(sc, &s.text) {
-                        Ok(c) => Some(Rc::new(c)),
-                        Err(e) => {
-                            s.run_error = Some(Rc::new(ParseErrors::from(e)));
-                            None
-                        }
-                    },
-                    _ => None,
+                if s.compare_open() {
+                    s.compare = None;
+                    s.comparing = None;
+                } else {
+                    s.open_compare(true);
+                }
+            }
+            Action::CompareProgress { id, done, total } => match &mut s.comparing {
+                Some(r) if r.id == id => {
+                    let r = Rc::make_mut(r);
+                    (r.done, r.total) = (done, total);
+                }
+                _ => return self,
+            },
+            Action::Compared(id, c) => {
+                if s.comparing.as_ref().is_none_or(|r| r.id != id) {
+                    return self;
+                }
+                s.comparing = None;
+                s.compare = c.map(|c| Rc::new(*c));
+            }
+            Action::CompareHere(id) => {
+                let Some(job) = s.comparing.take().filter(|r| r.id == id) else {
+                    return self;
                 };
+                s.compare = parse(&job.text)
+                    .ok()
+                    .and_then(|sc| compare(&sc, &job.text).ok())
+                    .map(Rc::new);
             }
         }
         Rc::new(s)

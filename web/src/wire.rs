@@ -20,7 +20,9 @@ use iommu_engine::mapping::MapCounters;
 use iommu_engine::pgtable::arm_lpae::walk::WalkGeometry;
 use iommu_engine::pgtable::arm_lpae::WalkTables;
 use iommu_engine::scenario::view::{HostView, IommuView, TopoDevice};
-use iommu_engine::scenario::{AcsView, CheckOutcome, Phase, Run, Span, Step, TopologyView};
+use iommu_engine::scenario::{
+    AcsView, CheckOutcome, Compare, CompareCell, CompareRow, Phase, Run, Span, Step, TopologyView,
+};
 use iommu_engine::snapshot::{DeviceView, DomainView, MappedRange, Snapshot, TableView};
 use iommu_engine::topology::{AcsDenial, AcsFlags, AliasKind, PciType, Rid};
 use iommu_engine::trace::{
@@ -394,6 +396,9 @@ wire_struct! {
         seq, call, args, result, warns, nested, deltas, breaches, snapshot, workload, iova_at,
     }
     IovaAt { domain, iova }
+    Compare { eras, rows, failing }
+    CompareRow { line, call, results, differs }
+    CompareCell { result, text }
     Warn { kind, site, message }
     Nested { name, args, result, children }
     Breach { invariant, group, devices, domains, message }

@@ -28,7 +28,8 @@
 
 use crate::wire::{decode, encode, Reader, Wire};
 use iommu_engine::scenario::{
-    parse, run_scenario_with_progress, ErrorKind, Options, ParseError, ParseErrors, Run, Span,
+    compare_with_progress, parse, run_scenario_with_progress, Compare, ErrorKind, Options,
+    ParseError, ParseErrors, Run, Span,
 };
 use iommu_engine::topology::Bdf;
 use iommu_engine::vec_map::VecMap;
@@ -51,6 +52,8 @@ pub enum ToWorker {
     Run { id: u32, era: Era, text: String },
     /// Import `paste` ("Import your machine") with the default options.
     Import { id: u32, paste: String },
+    /// The compare view of `text` (it parses): its six runs, one per era.
+    Compare { id: u32, text: String },
 }
 
 /// What a worker tells the page.
@@ -67,6 +70,11 @@ pub enum FromWorker {
     Imported {
         id: u32,
         result: Result<ImportSummary, ImportFailure>,
+    },
+    /// Compare `id` finished (`None`: the scenario did not run).
+    Compared {
+        id: u32,
+        compare: Option<Box<Compare>>,
     },
 }
 
@@ -150,7 +158,7 @@ wire_struct! {
 }
 
 wire_enum! {
-    ToWorker { 0 Run { id, era, text }, 1 Import { id, paste } }
+    ToWorker { 0 Run { id, era, text }, 1 Import { id, paste }, 2 Compare { id, text } }
     Outcome { 0 Ran(run), 1 Failed(errors) }
 }
 
@@ -168,6 +176,11 @@ impl Wire for FromWorker {
                 2u8.put(w);
                 id.put(w);
                 outcome.put(w);
+            }
+            FromWorker::Compared { id, compare } => {
+                4u8.put(w);
+                id.put(w);
+                compare.put(w);
             }
             FromWorker::Imported { id, result } => {
                 3u8.put(w);
@@ -195,6 +208,10 @@ impl Wire for FromWorker {
             2 => FromWorker::Done {
                 id: Wire::get(r),
                 outcome: Wire::get(r),
+            },
+            4 => FromWorker::Compared {
+                id: Wire::get(r),
+                compare: Wire::get(r),
             },
             3 => FromWorker::Imported {
                 id: Wire::get(r),
@@ -297,6 +314,19 @@ pub fn answer(request: ToWorker, post: &dyn Fn(&FromWorker)) {
                 result: import_text(&paste),
             });
         }
+        ToWorker::Compare { id, text } => {
+            let compare = parse(&text).ok().and_then(|s| {
+                compare_with_progress(&s, &text, &mut |done, total| {
+                    post(&FromWorker::Progress { id, done, total });
+                    true
+                })
+                .ok()
+            });
+            post(&FromWorker::Compared {
+                id,
+                compare: compare.map(Box::new),
+            });
+        }
     }
 }
 
@@ -358,6 +388,7 @@ pub enum Update {
     },
     Done(Box<Result<Run, ParseErrors>>),
     Imported(Box<Result<ImportSummary, ImportFailure>>),
+    Compared(Option<Box<Compare>>),
     /// The worker could not start (its module did not load): the job is gone.
     Lost(String),
 }
@@ -466,6 +497,10 @@ fn start(id: u32, request: ToWorker, on: Rc<dyn Fn(Update)>) -> bool {
                     finish(id);
                     heard(Update::Imported(Box::new(result)));
                 }
+                Some(FromWorker::Compared { id: i, compare }) if i == id => {
+                    finish(id);
+                    heard(Update::Compared(compare));
+                }
                 _ => {}
             }
         });
@@ -497,6 +532,13 @@ fn start(id: u32, request: ToWorker, on: Rc<dyn Fn(Update)>) -> bool {
 pub fn start_run(id: u32, text: &str, era: Era, on: Rc<dyn Fn(Update)>) -> bool {
     let text = text.to_string();
     start(id, ToWorker::Run { id, era, text }, on)
+}
+
+/// Starts compare `id` of `text` (its six runs) in a new worker; `on` hears its progress
+/// and [`Update::Compared`]. `false` if no worker could be started.
+pub fn start_compare(id: u32, text: &str, on: Rc<dyn Fn(Update)>) -> bool {
+    let text = text.to_string();
+    start(id, ToWorker::Compare { id, text }, on)
 }
 
 /// Imports `paste` in a worker (job `id`); `on` hears [`Update::Imported`] (or
@@ -565,8 +607,9 @@ pub fn in_flight() -> usize {
 pub fn use_worker_runs(state: &crate::state::StateHandle) {
     use crate::state::Action;
     let id = state.running.as_ref().map(|r| r.id);
-    let state = state.clone();
+    let runs = state.clone();
     yew::use_effect_with(id, move |id| {
+        let state = runs;
         let id = *id;
         if let (Some(id), Some(job)) = (id, state.running.clone()) {
             let d = state.dispatcher();
@@ -576,10 +619,35 @@ pub fn use_worker_runs(state: &crate::state::StateHandle) {
                 }
                 Update::Done(result) => d.dispatch(Action::Ran(id, result)),
                 Update::Lost(_) => d.dispatch(Action::RunHere(id)),
-                Update::Imported(_) => {}
+                Update::Imported(_) | Update::Compared(_) => {}
             });
             if !start_run(id, &job.text, job.era, on) {
                 state.dispatch(Action::RunHere(id));
+            }
+        }
+        move || {
+            if let Some(id) = id {
+                cancel(id);
+            }
+        }
+    });
+    // The compare view's runs, the same way.
+    let id = state.comparing.as_ref().map(|r| r.id);
+    let state = state.clone();
+    yew::use_effect_with(id, move |id| {
+        let id = *id;
+        if let (Some(id), Some(job)) = (id, state.comparing.clone()) {
+            let d = state.dispatcher();
+            let on: Rc<dyn Fn(Update)> = Rc::new(move |u| match u {
+                Update::Progress { done, total } => {
+                    d.dispatch(Action::CompareProgress { id, done, total })
+                }
+                Update::Compared(c) => d.dispatch(Action::Compared(id, c)),
+                Update::Lost(_) => d.dispatch(Action::CompareHere(id)),
+                Update::Done(_) | Update::Imported(_) => {}
+            });
+            if !start_compare(id, &job.text, on) {
+                state.dispatch(Action::CompareHere(id));
             }
         }
         move || {
@@ -699,7 +767,40 @@ mod tests {
         };
         assert_eq!(decode::<ToWorker>(&encode(&req)), Some(req));
         // A tag no `put` writes is refused.
-        assert!(decode::<FromWorker>(&[4]).is_none());
-        assert!(decode::<ToWorker>(&[2, 0, 0, 0, 0, 0, 0, 0, 0]).is_none());
+        assert!(decode::<FromWorker>(&[5]).is_none());
+        assert!(decode::<ToWorker>(&[3, 0, 0, 0, 0, 0, 0, 0, 0]).is_none());
+    }
+
+    #[test]
+    fn a_compare_round_trips() {
+        let text = "iommu dmar0 kind=generic\nhost pci0 iommu=dmar0\npci 00:01.0 ep\n\
+                    d = iommu_domain_alloc(dmar0)\niommu_attach_device_shared(d, 00:01.0)\n";
+        let req = ToWorker::Compare {
+            id: 4,
+            text: text.into(),
+        };
+        assert_eq!(decode::<ToWorker>(&encode(&req)), Some(req.clone()));
+        // The worker's answer to it: the engine's compare, whole.
+        let heard = RefCell::new(Vec::new());
+        answer(req, &|m| {
+            heard.borrow_mut().push(decode::<FromWorker>(&encode(m)))
+        });
+        let sc = parse(text).expect("parses");
+        let want = iommu_engine::scenario::compare(&sc, text).expect("compares");
+        assert!(want.rows.iter().any(|r| r.differs), "the eras differ");
+        assert_eq!(
+            heard.into_inner(),
+            vec![Some(FromWorker::Compared {
+                id: 4,
+                compare: Some(Box::new(want)),
+            })]
+        );
+        let none = FromWorker::Compared {
+            id: 5,
+            compare: None,
+        };
+        let bytes = encode(&none);
+        assert_eq!(decode::<FromWorker>(&bytes), Some(none));
+        assert!(decode::<FromWorker>(bytes.get(..bytes.len() - 1).unwrap_or_default()).is_none());
     }
 }

@@ -2267,6 +2267,60 @@ fn progress_of(root: &Element) -> Option<(u64, u64)> {
 
 /// Issue 15: a workload above `WORKER_PAIRS` runs in the Web Worker, shows its progress,
 /// and arrives whole: the counters drawn at its last step are the engine's own, exactly.
+/// Compare of a scenario with a large workload runs its six eras in a worker (on the page
+/// they would hold it for seconds): the panel says so at once, the page answers, the table
+/// that arrives is the engine's own compare, and closing the panel ends the worker.
+#[wasm_bindgen_test]
+async fn compare_of_a_large_workload_runs_in_a_worker() {
+    let count = 30_000;
+    let scenario = workload_text(count);
+    let root = mount(State::booted(&scenario, None)).await;
+    let (ran, _, _) = wait_for(30_000.0, || {
+        progress_of(&root).is_none() && !all(&root, ".trace-rows li").is_empty()
+    })
+    .await;
+    assert!(ran, "the run arrived");
+    click(&find(&root, "button.compare-toggle"));
+    settle().await;
+    assert_eq!(all(&root, ".compare[data-comparing]").len(), 1);
+    assert_eq!(
+        find(&root, "[data-compare-total]")
+            .get_attribute("data-compare-total")
+            .as_deref(),
+        Some("180000"),
+        "six runs of 30,000 pairs"
+    );
+    assert_eq!(iommu_web::worker::in_flight(), 1);
+    let (done, _, _) = wait_for(60_000.0, || !all(&root, ".compare-table").is_empty()).await;
+    assert!(done, "the compare arrived: {}", text_of(&root));
+    assert!(all(&root, ".compare[data-comparing]").is_empty());
+    assert_eq!(iommu_web::worker::in_flight(), 0);
+    // The engine's compare of the same text, here.
+    let sc = iommu_engine::scenario::parse(&scenario).expect("parses");
+    let want = iommu_engine::scenario::compare(&sc, &scenario).expect("compares");
+    let drawn: Vec<Vec<String>> = all(&root, ".compare-row")
+        .iter()
+        .map(|r| all(r, "td.cell").iter().map(text).collect())
+        .collect();
+    let expected: Vec<Vec<String>> = want
+        .rows
+        .iter()
+        .map(|r| r.results.iter().map(|c| c.text.clone()).collect())
+        .collect();
+    assert_eq!(drawn, expected);
+    assert!(drawn.iter().any(|r| r.len() == 6));
+    // Closed while the eras run: the worker ends, nothing more arrives.
+    click(&find(&root, "button.compare-toggle"));
+    settle().await;
+    click(&find(&root, "button.compare-toggle"));
+    settle().await;
+    assert_eq!(iommu_web::worker::in_flight(), 1);
+    click(&find(&root, ".compare .close"));
+    settle().await;
+    assert_eq!(iommu_web::worker::in_flight(), 0);
+    assert!(all(&root, ".compare").is_empty());
+}
+
 #[wasm_bindgen_test]
 async fn a_worker_workload_completes_with_the_engines_exact_counters() {
     use iommu_web::components::page_table::columns;

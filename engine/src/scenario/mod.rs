@@ -27,7 +27,9 @@ pub use run::{
     eras_to_check, run, run_scenario, run_scenario_with_progress, workload_pairs, CheckOutcome,
     Options, Phase, Run, Step,
 };
-pub use view::{compare, AcsView, Compare, CompareCell, CompareRow, TopologyView};
+pub use view::{
+    compare, compare_with_progress, AcsView, Compare, CompareCell, CompareRow, TopologyView,
+};
 
 #[cfg(test)]
 mod tests;

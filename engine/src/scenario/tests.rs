@@ -1201,6 +1201,26 @@ mod view {
     }
 
     #[test]
+    fn compare_reports_the_workload_pairs_of_all_six_runs() {
+        let text = "config strict=off\niommu dmar0 kind=generic\nhost pci0 iommu=dmar0\n\
+                    pci 00:07.0 rp acs=SV,RR,CR,UF\npci 02:00.0 ep parent=00:07.0\n\
+                    bind 02:00.0 nvme\nworkload 02:00.0 count=200000 live=16 seed=5\n";
+        let s = crate::scenario::parse(text).expect("parses");
+        let mut seen: Vec<(u64, u64)> = Vec::new();
+        let c = crate::scenario::compare_with_progress(&s, text, &mut |d, t| {
+            seen.push((d, t));
+            true
+        })
+        .expect("compares");
+        assert_eq!(Some(c), crate::scenario::compare(&s, text).ok());
+        // Every 65,536 pairs in each of the six runs, out of 6 x 200,000.
+        assert!(seen.iter().all(|&(_, t)| t == 1_200_000), "{seen:?}");
+        assert!(seen.windows(2).all(|w| w[0].0 < w[1].0), "{seen:?}");
+        assert_eq!(seen.len(), 6 * 3);
+        assert_eq!(seen.last(), Some(&(5 * 200_000 + 196_608, 1_200_000)));
+    }
+
+    #[test]
     fn compare_lines_up_results_by_call() {
         let text = corpus("tegra-host1x.iommu");
         let s = parse(text).expect("parses");

@@ -4,7 +4,7 @@
 
 use super::ast::Scenario;
 use super::error::ParseError;
-use super::run::{run_scenario, Options, Phase, Run, Step};
+use super::run::{run_scenario_with_progress, Options, Phase, Run, Step};
 use crate::call::DmaOwnerType;
 use crate::domain::{DomainRole, DomainType};
 use crate::era::Era;
@@ -344,14 +344,38 @@ pub struct CompareRow {
 
 /// Runs `s` in every generation and lines up the call results by source line.
 pub fn compare(s: &Scenario, text: &str) -> Result<Compare, ParseError> {
+    compare_with_progress(s, text, &mut |_, _| true)
+}
+
+/// [`compare`] reporting its `workload` pairs as [`run_scenario_with_progress`] does, over
+/// the six runs: `progress(done, total)` with `total` = six times the scenario's pairs, so
+/// the web app can show a compare of a million-pair scenario running in its worker.
+pub fn compare_with_progress(
+    s: &Scenario,
+    text: &str,
+    progress: &mut dyn FnMut(u64, u64) -> bool,
+) -> Result<Compare, ParseError> {
+    let eras = Era::ALL.len() as u64;
     let mut runs = Vec::new();
-    for g in Era::ALL {
+    for (k, g) in (0u64..).zip(Era::ALL) {
         let opts = Options {
             era: Some(g),
             snapshots: false,
         };
-        runs.push(run_scenario(s, text, &opts)?);
+        let mut each = |done: u64, total: u64| {
+            progress(
+                k.saturating_mul(total).saturating_add(done),
+                eras.saturating_mul(total),
+            )
+        };
+        runs.push(run_scenario_with_progress(s, text, &opts, &mut each)?);
     }
+    Ok(compare_runs(&runs))
+}
+
+/// Lines up the call results of `runs` (one per generation, in [`Era::ALL`]'s order) by
+/// source line.
+fn compare_runs(runs: &[Run]) -> Compare {
     // Rows: every call line of any run, in source order.
     let mut lines: Vec<(u32, String)> = runs
         .iter()
@@ -383,11 +407,11 @@ pub fn compare(s: &Scenario, text: &str) -> Result<Compare, ParseError> {
             }
         })
         .collect();
-    Ok(Compare {
+    Compare {
         eras: Era::ALL.to_vec(),
         rows,
         failing: runs.iter().filter(|r| !r.passed()).map(|r| r.era).collect(),
-    })
+    }
 }
 
 /// The ACS controls the topology panel's what-if toggles: the ones grouping requires of a

@@ -41,7 +41,7 @@ pub fn app(props: &AppProps) -> Html {
             state.text.clone(),
             state.era,
             state.cursor,
-            state.compare.is_some(),
+            state.compare_open(),
             state.import.clone(),
         );
         use_effect_with(key, move |(text, era, cursor, compare, import)| {
@@ -71,7 +71,7 @@ pub fn app(props: &AppProps) -> Html {
         let root = root.clone();
         // Esc closes compare (the share popover, listening first, takes an Esc of its own).
         let compare_open = use_mut_ref(|| false);
-        *compare_open.borrow_mut() = state.compare.is_some();
+        *compare_open.borrow_mut() = state.compare_open();
         use_effect_with((), move |_| {
             let listener = web_sys::window().map(|w| {
                 EventListener::new(&w, "keydown", move |e| {

@@ -2,17 +2,41 @@
 //! calls whose results differ highlighted — the debate between the eras made visible.
 use crate::components::trace::severity_class;
 use crate::state::{use_app_state, Action};
+use iommu_engine::trace::thousands;
 use yew::prelude::*;
 
 #[function_component(ComparePanel)]
 pub fn compare_panel() -> Html {
     let state = use_app_state();
-    let Some(cmp) = state.compare.clone() else {
-        return html! {};
-    };
     let close = {
         let state = state.clone();
         Callback::from(move |_| state.dispatch(Action::ToggleCompare))
+    };
+    // The six runs of a large scenario in the worker: their pairs, and Cancel (closes).
+    let progress = state.comparing.as_ref().map(|r| {
+        html! {
+            <div class="compare-progress run-progress" role="status" aria-live="polite"
+                data-compare-progress={r.done.to_string()} data-compare-total={r.total.to_string()}>
+                <progress max={r.total.to_string()} value={r.done.to_string()}></progress>
+                <span>{ format!("running the six eras in a worker: {} / {} workload pairs", thousands(r.done), thousands(r.total)) }</span>
+                <button type="button" class="run-cancel" onclick={close.clone()}>{ "Cancel" }</button>
+            </div>
+        }
+    });
+    let Some(cmp) = state.compare.clone() else {
+        return match progress {
+            Some(p) => html! {
+                <section class="pane compare" aria-label="Compare eras" data-comparing="">
+                    <div class="compare-bar">
+                        <h2>{ "compare eras" }</h2>
+                        <span class="spacer"></span>
+                        <button type="button" class="close" onclick={close} aria-label="Close compare">{ "×" }</button>
+                    </div>
+                    { p }
+                </section>
+            },
+            None => html! {},
+        };
     };
     let differing = cmp.rows.iter().filter(|r| r.differs).count();
     html! {
@@ -24,6 +48,7 @@ pub fn compare_panel() -> Html {
                 <span class="spacer"></span>
                 <button type="button" class="close" onclick={close} aria-label="Close compare">{ "×" }</button>
             </div>
+            { progress.unwrap_or_default() }
             if cmp.rows.is_empty() {
                 <p class="muted">{ "This scenario makes no calls." }</p>
             } else {

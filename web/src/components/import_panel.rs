@@ -190,7 +190,7 @@ pub fn import_panel() -> Html {
                         col: 0,
                         message: format!("the importer could not be loaded: {why}"),
                     }),
-                    Update::Progress { .. } | Update::Done(_) => {}
+                    Update::Progress { .. } | Update::Done(_) | Update::Compared(_) => {}
                 }
             });
             crate::worker::start_import(id, paste, on);

@@ -48,7 +48,7 @@ pub fn share_button() -> Html {
                 era: state.era,
                 cursor: state.cursor,
             },
-            compare: state.compare.is_some(),
+            compare: state.compare_open(),
         });
         let import = state.import.clone();
         use_effect_with((view, import), move |(view, import)| {

@@ -27,8 +27,8 @@ pub fn toolbar() -> Html {
                 title="Run the scenario (Ctrl-Enter in the editor)">
                 { "Run" }<kbd>{ "⌃⏎" }</kbd>
             </button>
-            <button type="button" class={classes!("compare-toggle", state.compare.is_some().then_some("on"))}
-                onclick={compare} disabled={!runnable} aria-pressed={state.compare.is_some().to_string()}
+            <button type="button" class={classes!("compare-toggle", state.compare_open().then_some("on"))}
+                onclick={compare} disabled={!runnable} aria-pressed={state.compare_open().to_string()}
                 title="Run the scenario in all six eras and line up the results">
                 { "Compare" }
             </button>
