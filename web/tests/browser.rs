@@ -1233,7 +1233,9 @@ async fn a_share_link_reopens_the_import_panel_and_esc_closes_it() {
     assert!(checked(&root, ds));
     assert!(!checked(&root, "pcie_acs_override=multifunction"));
     assert_eq!(sims_of(&root, "1"), vec!["00:01.0", "01:00.0 01:00.1"]);
-    // Esc closes it.
+    // Esc closes it, and only it: compare, open under the sheet, waits for the next Esc.
+    click(&find(&root, "button.compare-toggle"));
+    until(|| !all(&root, ".compare").is_empty()).await;
     escape();
     settle().await;
     assert!(all(&root, ".import-body").is_empty());
@@ -1243,6 +1245,10 @@ async fn a_share_link_reopens_the_import_panel_and_esc_closes_it() {
             .as_deref(),
         Some("false")
     );
+    assert!(!all(&root, ".compare").is_empty(), "one Esc closed both");
+    escape();
+    settle().await;
+    assert!(all(&root, ".compare").is_empty());
 }
 
 #[wasm_bindgen_test]

@@ -69,9 +69,11 @@ pub fn app(props: &AppProps) -> Html {
         // the key (the trace panel itself does, and marks it handled).
         let dispatcher = state.dispatcher();
         let root = root.clone();
-        // Esc closes compare (the share popover, listening first, takes an Esc of its own).
+        // Esc closes compare (the share popover, listening first, takes an Esc of its own),
+        // unless the import sheet is open over the panes: that Esc closes the sheet (its own
+        // listener) and compare waits for the next one.
         let compare_open = use_mut_ref(|| false);
-        *compare_open.borrow_mut() = state.compare_open();
+        *compare_open.borrow_mut() = state.compare_open() && state.import.is_none();
         use_effect_with((), move |_| {
             let listener = web_sys::window().map(|w| {
                 EventListener::new(&w, "keydown", move |e| {
