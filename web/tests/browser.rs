@@ -1923,6 +1923,24 @@ async fn a_phone_shows_one_panel_at_a_time() {
         "the tree fits the phone: {}",
         svg.right()
     );
+    // As tall as the drawing at this width: no blank band under a wide tree (the SVG
+    // letterboxes its viewBox, so the drawing's height is its width times the box's ratio).
+    let view = find(&root, ".topo-view").get_bounding_client_rect();
+    let vb: Vec<f64> = find(&root, ".topo-view svg")
+        .get_attribute("viewBox")
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let drawn = match vb.as_slice() {
+        [_, _, w, h] if *w > 0.0 => (svg.width() * h / w).min(svg.height()),
+        _ => svg.height(),
+    };
+    assert!(
+        view.height() - drawn < 24.0,
+        "blank under the tree: {} px",
+        view.height() - drawn
+    );
     click(&find(&root, ".phone-tab[data-tab='trace']"));
     settle().await;
     assert_eq!(panels(&root), [false, false, true]);
