@@ -214,6 +214,11 @@ const PRESETS: &[(&str, &str, &str)] = &[
         "Passthrough, but not untrusted",
     ),
     (
+        "flush-queue.iommu",
+        "DMA fast path",
+        "A lazy unmap in the flush queue",
+    ),
+    (
         "rcache-per-cpu.iommu",
         "DMA fast path",
         "The rcache is per CPU",

@@ -1965,15 +1965,7 @@ async fn a_phone_shows_one_panel_at_a_time() {
 /// rcache (the engine's test `the_iova_view_shows_the_flush_queue_and_its_waiting_ranges`).
 #[wasm_bindgen_test]
 async fn the_iova_space_shows_ranges_waiting_in_the_flush_queue() {
-    let lazy = "config strict=off\n\
-        iommu smmu0 kind=arm-smmu-v3 granule=4K ias=48 oas=48\n\
-        host pci0 iommu=smmu0\n\
-        pci 00:1c.0 rp acs=SV,RR,CR,UF\n\
-        pci 01:00.0 ep parent=00:1c.0\n\
-        bind 01:00.0 e1000e\n\
-        a = dma_map_page(01:00.0, 0x8000_0000, 4K, BIDIRECTIONAL)\n\
-        dma_unmap_page(01:00.0, a, 4K, BIDIRECTIONAL, 1)\n\
-        tick 10ms\n";
+    let lazy = preset("flush-queue.iommu").expect("a preset");
     let root = mount(State::new(lazy, None, 99)).await;
     let range = |cls: &str| all(&root, &format!(".iova-space .iova-range.{cls}")).len();
     let fq = || {
@@ -2156,23 +2148,29 @@ async fn the_walk_is_pre_filled_from_the_map_step_and_stays_editable() {
     assert!(text(&find(&root, ".pt-walk .walk-end")).ends_with("= 0x80020000"));
 }
 
+/// A lazy machine (iommu.strict=0): a trusted NIC 01:00.0 (DMA_FQ) and an untrusted NVMe
+/// 02:00.0 (strict DMA), each behind its own ACS root port and bound; `pci` more
+/// declarations, then `rest` after the binds.
+fn lazy_nic_strict_nvme(pci: &str, rest: &str) -> String {
+    format!(
+        "config strict=off\niommu dmar0 kind=generic\nhost pci0 iommu=dmar0\n\
+         pci 00:1c.0 rp acs=SV,RR,CR,UF\npci 01:00.0 ep parent=00:1c.0\n\
+         pci 00:07.0 rp acs=SV,RR,CR,UF\npci 02:00.0 ep parent=00:07.0 untrusted\n\
+         {pci}bind 01:00.0 ixgbe\nbind 02:00.0 nvme\n{rest}"
+    )
+}
+
 #[wasm_bindgen_test]
 async fn workload_charts_draw_one_point_per_sample_strict_and_lazy_side_by_side() {
     // 1,000 pairs sampled every 100: samples at 0, 100, …, 1,000 and one more after the
     // drain (the live set unmapped) = 12 samples, 11 intervals. The hit rate has no point
     // for the drain interval (no lookups): 10.
-    let scenario = "config strict=off\n\
-        iommu dmar0 kind=generic\n\
-        host pci0 iommu=dmar0\n\
-        pci 00:1c.0 rp acs=SV,RR,CR,UF\n\
-        pci 01:00.0 ep parent=00:1c.0\n\
-        pci 00:07.0 rp acs=SV,RR,CR,UF\n\
-        pci 02:00.0 ep parent=00:07.0 untrusted\n\
-        bind 01:00.0 ixgbe\n\
-        bind 02:00.0 nvme\n\
-        workload 02:00.0 count=1000 live=100 sample=100\n\
-        workload 01:00.0 count=1000 live=100 sample=100\n";
-    let root = mount(State::new(scenario, None, 99)).await;
+    let scenario = lazy_nic_strict_nvme(
+        "",
+        "workload 02:00.0 count=1000 live=100 sample=100\n\
+         workload 01:00.0 count=1000 live=100 sample=100\n",
+    );
+    let root = mount(State::new(&scenario, None, 99)).await;
     let heads: Vec<String> = all(&root, ".workload-charts .chart-head")
         .iter()
         .map(|h| h.class_name())
@@ -2203,26 +2201,18 @@ async fn workload_charts_draw_one_point_per_sample_strict_and_lazy_side_by_side(
 async fn stepping_past_a_workload_brings_every_series_row_into_view() {
     // Three workloads (as the fast-path preset has): the charts sit below the topology in
     // their column; stepping onto a workload scrolls them into view.
-    let scenario = "config strict=off\n\
-        iommu dmar0 kind=generic\n\
-        host pci0 iommu=dmar0\n\
-        pci 00:1c.0 rp acs=SV,RR,CR,UF\n\
-        pci 01:00.0 ep parent=00:1c.0\n\
-        pci 00:07.0 rp acs=SV,RR,CR,UF\n\
-        pci 02:00.0 ep parent=00:07.0 untrusted\n\
-        pci 00:1d.0 rp acs=SV,RR,CR,UF\n\
-        pci 03:00.0 ep parent=00:1d.0\n\
-        bind 01:00.0 ixgbe\n\
-        bind 02:00.0 nvme\n\
-        bind 03:00.0 mlx5_core\n\
-        workload 02:00.0 count=1000 live=64 sample=100\n\
-        workload 01:00.0 count=1000 live=64 sample=100\n\
-        workload 03:00.0 count=1000 live=64 cpus=2 sample=100\n";
+    let scenario = lazy_nic_strict_nvme(
+        "pci 00:1d.0 rp acs=SV,RR,CR,UF\npci 03:00.0 ep parent=00:1d.0\n",
+        "bind 03:00.0 mlx5_core\n\
+         workload 02:00.0 count=1000 live=64 sample=100\n\
+         workload 01:00.0 count=1000 live=64 sample=100\n\
+         workload 03:00.0 count=1000 live=64 cpus=2 sample=100\n",
+    );
     // A short window (the column about as tall as a 1400x900 browser window leaves it).
     let _style = with_style();
     forget_sizes();
     let root = mount_sized(
-        State::new(scenario, None, 0),
+        State::new(&scenario, None, 0),
         "width: 1400px; --playground-h: 640px",
     )
     .await;

@@ -1482,7 +1482,7 @@ mod iova_view {
         );
     }
 
-    /// A lazy (DMA_FQ) unmap queues the IOVA instead of freeing it
+    /// tests/scenarios/flush-queue.iommu: a lazy (DMA_FQ) unmap queues the IOVA instead of freeing it
     /// (drivers/iommu/dma-iommu.c: __iommu_dma_unmap() → queue_iova(), v6.10): the range
     /// stays in the tree, marked queued, in the unmapping CPU's ring, and the 10 ms
     /// `fq_timer` is armed (IOVA_FQ_TIMEOUT). When it fires, fq_flush_timeout() flushes the
@@ -1490,20 +1490,8 @@ mod iova_view {
     /// rcache of the CPU the timer runs on (the one that armed it: CPU 1).
     #[test]
     fn the_iova_view_shows_the_flush_queue_and_its_waiting_ranges() {
-        let text = "config strict=off\n\
-            iommu smmu0 kind=arm-smmu-v3 granule=4K ias=48 oas=48\n\
-            host pci0 iommu=smmu0\n\
-            pci 00:1c.0 rp acs=SV,RR,CR,UF\n\
-            pci 01:00.0 ep parent=00:1c.0\n\
-            bind 01:00.0 e1000e\n\
-            a = dma_map_page(01:00.0, 0x8000_0000, 4K, BIDIRECTIONAL)\n\
-            dma_unmap_page(01:00.0, a, 4K, BIDIRECTIONAL, 1)\n\
-            tick 10ms\n";
-        let opts = Options {
-            era: None,
-            snapshots: true,
-        };
-        let r = run(text, &opts).expect("runs");
+        let r = corpus_run("flush-queue.iommu");
+        assert!(r.passed());
         let view = |stmt: &str| nic_domain(&r, stmt).iova.clone().expect("an IOVA view");
         let mapped = view("a = dma_map_page");
         assert_eq!(mapped.spans, [span(0xf_ffff, 0xf_ffff, false)]);
