@@ -539,6 +539,18 @@ fn header_era(parsed: &Result<Scenario, ParseErrors>) -> Option<Era> {
     parsed.as_ref().ok().map(Scenario::era)
 }
 
+/// Job `id`'s progress into `job` (`false`: not that job, nothing changes).
+fn progressed(job: &mut Option<Rc<Running>>, id: u32, done: u64, total: u64) -> bool {
+    match job {
+        Some(r) if r.id == id => {
+            let r = Rc::make_mut(r);
+            (r.done, r.total) = (done, total);
+            true
+        }
+        _ => false,
+    }
+}
+
 impl Reducible for State {
     type Action = Action;
 
@@ -666,13 +678,11 @@ impl Reducible for State {
                 s.seek_line(line);
                 return Rc::new(s);
             }
-            Action::Progress { id, done, total } => match &mut s.running {
-                Some(r) if r.id == id => {
-                    let r = Rc::make_mut(r);
-                    (r.done, r.total) = (done, total);
+            Action::Progress { id, done, total } => {
+                if !progressed(&mut s.running, id, done, total) {
+                    return self;
                 }
-                _ => return self,
-            },
+            }
             Action::Ran(id, result) => {
                 let Some(job) = s.running.clone().filter(|r| r.id == id) else {
                     return self;
@@ -709,13 +719,11 @@ impl Reducible for State {
                     s.open_compare(true);
                 }
             }
-            Action::CompareProgress { id, done, total } => match &mut s.comparing {
-                Some(r) if r.id == id => {
-                    let r = Rc::make_mut(r);
-                    (r.done, r.total) = (done, total);
+            Action::CompareProgress { id, done, total } => {
+                if !progressed(&mut s.comparing, id, done, total) {
+                    return self;
                 }
-                _ => return self,
-            },
+            }
             Action::Compared(id, c) => {
                 if s.comparing.as_ref().is_none_or(|r| r.id != id) {
                     return self;

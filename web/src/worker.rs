@@ -606,48 +606,60 @@ pub fn in_flight() -> usize {
 #[yew::hook]
 pub fn use_worker_runs(state: &crate::state::StateHandle) {
     use crate::state::Action;
-    let id = state.running.as_ref().map(|r| r.id);
-    let runs = state.clone();
-    yew::use_effect_with(id, move |id| {
-        let state = runs;
-        let id = *id;
-        if let (Some(id), Some(job)) = (id, state.running.clone()) {
-            let d = state.dispatcher();
-            let on: Rc<dyn Fn(Update)> = Rc::new(move |u| match u {
-                Update::Progress { done, total } => {
-                    d.dispatch(Action::Progress { id, done, total })
-                }
-                Update::Done(result) => d.dispatch(Action::Ran(id, result)),
-                Update::Lost(_) => d.dispatch(Action::RunHere(id)),
-                Update::Imported(_) | Update::Compared(_) => {}
-            });
-            if !start_run(id, &job.text, job.era, on) {
-                state.dispatch(Action::RunHere(id));
-            }
-        }
-        move || {
-            if let Some(id) = id {
-                cancel(id);
-            }
-        }
-    });
-    // The compare view's runs, the same way.
-    let id = state.comparing.as_ref().map(|r| r.id);
+    use_job(
+        state,
+        state.running.clone(),
+        |id, job, on| start_run(id, &job.text, job.era, on),
+        |id, u| match u {
+            Update::Progress { done, total } => Some(Action::Progress { id, done, total }),
+            Update::Done(result) => Some(Action::Ran(id, result)),
+            Update::Lost(_) => Some(Action::RunHere(id)),
+            Update::Imported(_) | Update::Compared(_) => None,
+        },
+        Action::RunHere,
+    );
+    // The compare view's six runs, the same way.
+    use_job(
+        state,
+        state.comparing.clone(),
+        |id, job, on| start_compare(id, &job.text, on),
+        |id, u| match u {
+            Update::Progress { done, total } => Some(Action::CompareProgress { id, done, total }),
+            Update::Compared(c) => Some(Action::Compared(id, c)),
+            Update::Lost(_) => Some(Action::CompareHere(id)),
+            Update::Done(_) | Update::Imported(_) => None,
+        },
+        Action::CompareHere,
+    );
+}
+
+/// Who hears a job's [`Update`]s.
+type Heard = Rc<dyn Fn(Update)>;
+
+/// One kind of job of the state's (`job`, while it asks for a worker): `start` starts it,
+/// what it hears goes back as the action `act` makes of it, and `here` is the action that
+/// does it on the page when no worker could start. A newer job or unmounting ends it.
+#[yew::hook]
+fn use_job(
+    state: &crate::state::StateHandle,
+    job: Option<Rc<crate::state::Running>>,
+    start: fn(u32, &crate::state::Running, Heard) -> bool,
+    act: fn(u32, Update) -> Option<crate::state::Action>,
+    here: fn(u32) -> crate::state::Action,
+) {
+    let id = job.as_ref().map(|r| r.id);
     let state = state.clone();
     yew::use_effect_with(id, move |id| {
         let id = *id;
-        if let (Some(id), Some(job)) = (id, state.comparing.clone()) {
+        if let (Some(id), Some(job)) = (id, job) {
             let d = state.dispatcher();
-            let on: Rc<dyn Fn(Update)> = Rc::new(move |u| match u {
-                Update::Progress { done, total } => {
-                    d.dispatch(Action::CompareProgress { id, done, total })
+            let on: Rc<dyn Fn(Update)> = Rc::new(move |u| {
+                if let Some(a) = act(id, u) {
+                    d.dispatch(a);
                 }
-                Update::Compared(c) => d.dispatch(Action::Compared(id, c)),
-                Update::Lost(_) => d.dispatch(Action::CompareHere(id)),
-                Update::Done(_) | Update::Imported(_) => {}
             });
-            if !start_compare(id, &job.text, on) {
-                state.dispatch(Action::CompareHere(id));
+            if !start(id, &job, on) {
+                state.dispatch(here(id));
             }
         }
         move || {
