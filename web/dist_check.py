@@ -100,6 +100,14 @@ def main():
         def js(script, *a):
             return call("POST", "/execute/sync", {"script": script, "args": list(a)})["value"]
 
+        def type_into(selector, text):
+            """Sets a text area's value as typing does (an `input` event)."""
+            js("""
+const ta = document.querySelector(arguments[0]);
+ta.value = arguments[1];
+ta.dispatchEvent(new Event('input', {bubbles: true}));
+""", selector, text)
+
         def wait(what, script, seconds, *a):
             end = time.time() + seconds
             while time.time() < end:
@@ -120,11 +128,7 @@ def main():
 document.querySelector('button.import-open').click();
 """)
         wait("the import panel opened", "return !!document.querySelector('textarea.import-paste')", 5)
-        js("""
-const ta = document.querySelector('textarea.import-paste');
-ta.value = arguments[0];
-ta.dispatchEvent(new Event('input', {bubbles: true}));
-""", FIXTURE)
+        type_into('textarea.import-paste', FIXTURE)
         time.sleep(0.2)
         js("""
 window.__seen = [];
@@ -179,11 +183,7 @@ return document.querySelector(".import-group[data-real='1']").dataset.same === '
         # 2. A workload above the threshold, in the worker module.
         requested.clear()
         js("document.querySelector('button.import-open').click();")
-        js("""
-const ta = document.querySelector('textarea.editor-input');
-ta.value = arguments[0];
-ta.dispatchEvent(new Event('input', {bubbles: true}));
-""", WORKLOAD)
+        type_into('textarea.editor-input', WORKLOAD)
         time.sleep(0.3)
         js("""
 window.__run = {saw: false, done: false};
