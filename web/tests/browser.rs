@@ -1271,6 +1271,15 @@ async fn the_import_sheet_leaves_the_panes_alone_and_lists_the_what_if_groups() 
         .and_then(|w| w.get_computed_style(&body).ok().flatten())
         .and_then(|c| c.get_property_value("position").ok());
     assert_eq!(position.as_deref(), Some("absolute"));
+    // Its button is in the toolbar (no row of its own above the panes) and the sheet hangs
+    // from the toolbar's bottom edge, inside the playground.
+    assert_eq!(all(&root, ".toolbar button.import-open").len(), 1);
+    let bar = find(&root, ".toolbar").get_bounding_client_rect();
+    assert_near(after.top(), bar.bottom());
+    let sheet = body.get_bounding_client_rect();
+    let page = root.get_bounding_client_rect();
+    assert_near(sheet.top(), bar.bottom());
+    assert!(sheet.left() >= page.left() && sheet.right() <= page.right());
     // The what-if: one row per group that changes, before → after, the split one marked.
     let rows = all(&root, ".import-what-if-changes li");
     assert_eq!(rows.len(), 1);

@@ -2,7 +2,6 @@
 use crate::components::{
     compare::ComparePanel,
     editor::Editor,
-    import_panel::ImportPanel,
     iova_space::IovaSpacePanel,
     notice::Notice,
     page_table::PageTablePanel,
@@ -132,7 +131,6 @@ pub fn app(props: &AppProps) -> Html {
             <div class={classes!("playground", format!("tab-{}", *tab))} ref={root.clone()}>
                 <Toolbar />
                 <Notice />
-                <ImportPanel />
                 <nav class="phone-tabs" role="tablist" aria-label="Panels">
                     { for tabs.iter().map(|&(id, label)| {
                         let tab = tab.clone();

@@ -1,7 +1,8 @@
-//! The top bar: title, preset menu, era menu, Run, Compare, the book, Share.
+//! The top bar: title, preset menu, era menu, Run, Compare, "Import your machine", the
+//! book, Share.
 use crate::components::{
-    era_select::EraSelect, preset_menu::PresetMenu, run_progress::RunProgress,
-    share_button::ShareButton,
+    era_select::EraSelect, import_panel::ImportPanel, preset_menu::PresetMenu,
+    run_progress::RunProgress, share_button::ShareButton,
 };
 use crate::state::{use_app_state, Action};
 use yew::prelude::*;
@@ -34,6 +35,8 @@ pub fn toolbar() -> Html {
             </button>
             <RunProgress />
             <span class="spacer"></span>
+            // "Import your machine": its sheet drops over the panes from the toolbar.
+            <ImportPanel />
             // The book of lessons (./x book builds it into dist/book/, beside this page).
             <a class="book-link" href="./book/index.html" title="Lessons with live examples: groups, domains, ownership, page tables, the DMA fast path">{ "Book" }</a>
             <ShareButton />
