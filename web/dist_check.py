@@ -17,7 +17,7 @@ $DIST_CHECK_DRIVER_PORT), opens the playground and checks:
      directory: a 30,000-pair workload widget mounted there runs in the worker too.
 Exits 1 with the reason on the first failure. ./x test runs it after the release build.
 """
-import contextlib, functools, http.server, os, pathlib, socket, sys, threading, time
+import base64, contextlib, functools, http.server, os, pathlib, socket, sys, threading, time, zlib
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from webdriver import session  # noqa: E402
@@ -123,6 +123,27 @@ ta.dispatchEvent(new Event('input', {bubbles: true}));
 
         if worker_loads():
             fail(f"the worker module loaded at the first render: {worker_loads()}")
+        # 0. A share link deflated by the browser (CompressionStream, no compressor in the
+        # bundle) that reads back as the view; a preset fetched from presets/ beside it.
+        js("document.querySelector('.share > button').click();")
+        link = wait("the share link", """
+const i = document.querySelector("input.share-link[data-ready='true']");
+return i && i.value;""", 10)
+        js("document.querySelector('.share > button').click();")
+        body = link.split("#s1.", 1)[1]
+        raw = zlib.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)), -15)
+        text = js("return document.querySelector('textarea.editor-input').value")
+        # Stored (uncompressed) blocks would take 4/3 of the bytes in base64: compressed is less.
+        if raw.decode() != f"current\n6\n{text}" or len(body) >= len(raw):
+            fail(f"share link: {len(body)} characters for {len(raw)} bytes: {raw[:40]!r}")
+        js("""
+const s = document.querySelector('.preset-menu');
+s.value = 'lpae-granules.iommu';
+s.dispatchEvent(new Event('change', {bubbles: true}));""")
+        wait("a preset fetched from presets/",
+             "return document.querySelector('textarea.editor-input').value.includes('granule')", 10)
+        print(f"share link deflated by the browser: {len(raw)} bytes in {len(body)} characters; "
+              "a preset fetched")
         # 1. The import, in the worker module.
         js("""
 document.querySelector('button.import-open').click();
@@ -167,7 +188,6 @@ return document.querySelector(".import-group[data-real='1']").dataset.same === '
         if shot:
             js("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);")
             time.sleep(0.3)
-            import base64
             png = call("GET", "/screenshot")["value"]
             pathlib.Path(shot).write_bytes(base64.b64decode(png))
             print(f"screenshot: {shot}")

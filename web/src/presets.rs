@@ -300,13 +300,10 @@ pub fn text(name: &str) -> Option<&'static str> {
     LOADED.with(|l| l.borrow().iter().find(|(n, _)| *n == name).map(|(_, t)| *t))
 }
 
-#[wasm_bindgen::prelude::wasm_bindgen(
-    inline_js = "export function presets_base() { return new URL('../../presets/', import.meta.url).href; }"
-)]
-extern "C" {
-    /// The URL of `presets/` beside the bundle (this snippet is `snippets/<crate>/inline0.js`
-    /// there), for the playground page and for widgets on other pages alike.
-    fn presets_base() -> String;
+/// The URL of `presets/` beside the bundle, for the playground page and for widgets on
+/// other pages alike.
+fn presets_base() -> String {
+    crate::worker::beside_bundle("presets/").unwrap_or_else(|| "presets/".into())
 }
 
 /// Fetches preset `name` (once) and returns its text; `None` for no such preset or a

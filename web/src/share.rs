@@ -109,16 +109,34 @@ fn finish(prefix: &str, deflated: &[u8]) -> String {
 }
 
 #[cfg(target_arch = "wasm32")]
-#[wasm_bindgen::prelude::wasm_bindgen(inline_js = "export function deflate_raw(bytes) {
-  if (typeof CompressionStream === 'undefined') { return Promise.resolve(null); }
-  const s = new Blob([bytes]).stream().pipeThrough(new CompressionStream('deflate-raw'));
-  return new Response(s).arrayBuffer().then((b) => new Uint8Array(b), () => null);
-}")]
+#[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
-    /// Raw DEFLATE of `bytes` (copied into a `Blob` before the call returns), or `null`
-    /// where the browser cannot.
-    #[wasm_bindgen::prelude::wasm_bindgen(js_name = deflate_raw)]
-    fn deflate_raw_js(bytes: &[u8]) -> js_sys::Promise;
+    /// The browser's `CompressionStream` (web-sys has it only behind its unstable APIs;
+    /// a global binding needs no `inline_js` snippet, see `worker::beside_bundle`).
+    type CompressionStream;
+    #[wasm_bindgen::prelude::wasm_bindgen(constructor, catch)]
+    fn new(format: &str) -> Result<CompressionStream, wasm_bindgen::JsValue>;
+    #[wasm_bindgen::prelude::wasm_bindgen(method, getter)]
+    fn readable(this: &CompressionStream) -> web_sys::ReadableStream;
+    #[wasm_bindgen::prelude::wasm_bindgen(method, getter)]
+    fn writable(this: &CompressionStream) -> web_sys::WritableStream;
+}
+
+/// Raw DEFLATE of `bytes` by the browser: a `Blob` of them piped through a
+/// `CompressionStream("deflate-raw")` and read back whole; `None` where it cannot.
+#[cfg(target_arch = "wasm32")]
+async fn browser_deflate_raw(bytes: &[u8]) -> Option<Vec<u8>> {
+    use wasm_bindgen::JsCast;
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).ok()?;
+    let cs = CompressionStream::new("deflate-raw").ok()?;
+    let pair = web_sys::ReadableWritablePair::new(&cs.readable(), &cs.writable());
+    let stream = blob.stream().pipe_through(&pair);
+    let response = web_sys::Response::new_with_opt_readable_stream(Some(&stream)).ok()?;
+    let buffer = wasm_bindgen_futures::JsFuture::from(response.array_buffer().ok()?)
+        .await
+        .ok()?;
+    Some(js_sys::Uint8Array::new(buffer.unchecked_ref()).to_vec())
 }
 
 /// Raw DEFLATE of `bytes`: the browser's on wasm32 (stored blocks where it has no
@@ -126,9 +144,9 @@ extern "C" {
 async fn deflate_raw(bytes: &[u8]) -> Vec<u8> {
     #[cfg(target_arch = "wasm32")]
     {
-        match wasm_bindgen_futures::JsFuture::from(deflate_raw_js(bytes)).await {
-            Ok(v) if !v.is_null() => js_sys::Uint8Array::new(&v).to_vec(),
-            _ => stored(bytes),
+        match browser_deflate_raw(bytes).await {
+            Some(z) => z,
+            None => stored(bytes),
         }
     }
     #[cfg(not(target_arch = "wasm32"))]

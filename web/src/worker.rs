@@ -374,10 +374,22 @@ pub fn worker_main() {
 
 #[wasm_bindgen]
 extern "C" {
-    /// The page bundle's JavaScript glue (an ES module): the worker module's glue is beside
-    /// it.
+    /// The page bundle's JavaScript glue (an ES module): the worker module's glue, the
+    /// presets and the widgets' stylesheet are beside it.
     #[wasm_bindgen(thread_local_v2, js_namespace = ["import", "meta"], js_name = url)]
     static GLUE_URL: String;
+}
+
+/// `path` beside the bundle's glue (its `import.meta.url`): on the playground's page and
+/// on any page whose widgets `embed.js` loaded from the playground. (No `inline_js`
+/// snippet: the page's and the worker's bins are one crate, and Trunk gathers both bins'
+/// snippets into one `snippets/<crate>/` folder, where a snippet numbered otherwise in the
+/// other bin would overwrite this one's and fail its integrity check.)
+pub fn beside_bundle(path: &str) -> Option<String> {
+    let glue = GLUE_URL.with(String::clone);
+    web_sys::Url::new_with_base(path, &glue)
+        .ok()
+        .map(|u| u.href())
 }
 
 /// What the page hears about a job.
