@@ -544,6 +544,29 @@ async fn the_share_button_gives_a_link_to_this_view() {
     );
 }
 
+/// Nothing mapped yet in any domain (a grouping scenario): the page-table pane folds to one
+/// line and the drawing of the machine has the column; opened, the counters are there.
+#[wasm_bindgen_test]
+async fn an_unmapped_page_table_pane_folds_to_one_line() {
+    let (_style, root) = desk(State::initial()).await;
+    let pane = find(&root, ".page-table");
+    assert!(pane.class_list().contains("quiet"));
+    assert!(text(&find(&pane, "summary")).contains("5 paging domains, nothing mapped yet"));
+    let folded = pane.get_bounding_client_rect().height();
+    assert!(folded < 60.0, "{folded} px");
+    let topo = find(&root, ".topology").get_bounding_client_rect().height();
+    assert!(topo > 500.0, "the drawing's pane: {topo} px");
+    click(&find(&pane, "summary"));
+    settle().await;
+    assert_eq!(all(&pane, "table.counters tbody tr").len(), 5);
+    root.remove();
+    // Something mapped: the pane as before.
+    let lpae = preset("lpae-granules.iommu").expect("a preset");
+    let (_style, root) = desk(State::new(lpae, None, 99)).await;
+    assert!(!find(&root, ".page-table").class_list().contains("quiet"));
+    root.remove();
+}
+
 #[wasm_bindgen_test]
 async fn the_page_table_panel_shows_counters_and_mapped_ranges() {
     let scenario = "iommu smmu0 kind=arm-smmu-v3\n\

@@ -5,7 +5,7 @@ use crate::components::pt_walk::{parse_iova, PtWalk};
 use crate::state::use_app_state;
 use iommu_engine::mapping::MapCounters;
 use iommu_engine::pgtable::arm_lpae::decode;
-use iommu_engine::snapshot::{MappedRange, TableView};
+use iommu_engine::snapshot::{DomainView, MappedRange, TableView};
 use iommu_engine::trace::Delta;
 use iommu_engine::DomainId;
 use yew::prelude::*;
@@ -114,12 +114,53 @@ pub fn page_table_panel() -> Html {
                 .collect()
         })
         .unwrap_or_default();
+    // Nothing mapped yet in any domain (a grouping or ownership scenario): the pane folds
+    // to one line, so the machine's drawing has the column; it opens on a click.
+    let quiet =
+        !domains.is_empty() && walk_at.is_none() && domains.iter().all(|(_, c)| c.pte_writes == 0);
+    if quiet {
+        return html! {
+            <section class="pane page-table quiet" aria-label="Page table">
+                <details class="pt-quiet">
+                    <summary><h2>{ "page tables" }</h2>
+                        <span class="muted">{ format!(" · {} paging domain{}, nothing mapped yet",
+                            domains.len(), if domains.len() == 1 { "" } else { "s" }) }</span></summary>
+                    { counters_table(&domains, &before) }
+                    { for domains.iter().filter_map(|(d, _)| d.table.as_ref().map(|t| (d, t))).map(|(d, _)| walk_input(&d.label, &walk_at)) }
+                </details>
+            </section>
+        };
+    }
     html! {
         <section class="pane page-table" aria-label="Page table">
             <h2>{ "page tables" }</h2>
             if domains.is_empty() {
                 <p class="muted">{ "No paging domain exists at this step (identity and blocking domains have no page table)." }</p>
             } else {
+                { counters_table(&domains, &before) }
+                { for domains.iter().filter_map(|(d, _)| d.table.as_ref().filter(|t| !t.ranges.is_empty()).map(|t| (d, t))).map(|(d, t)| ranges(&d.label, t, &picked, &walk_at)) }
+                { for domains.iter().filter_map(|(d, _)| d.table.as_ref().map(|t| (d, t))).map(|(d, _)| walk_input(&d.label, &walk_at)) }
+                { for walk_at.as_ref().and_then(|(label, iova)| {
+                    let d = domains.iter().find(|(d, _)| d.label == *label)?.0;
+                    let t = d.table.as_ref()?;
+                    Some(html! { <PtWalk label={label.clone()} tables={t.walk.clone()} iova={*iova} /> })
+                }) }
+                { for picked.as_ref().and_then(|(label, iova)| {
+                    let d = domains.iter().find(|(d, _)| d.label == *label)?.0;
+                    let r = d.table.as_ref()?.ranges.iter().find(|r| r.iova == *iova)?;
+                    Some(pte_details(label, r))
+                }) }
+            }
+        </section>
+    }
+}
+
+/// Each paging domain's counters, those the cursor's step changed marked.
+fn counters_table(
+    domains: &[(&DomainView, MapCounters)],
+    before: &[(DomainId, MapCounters)],
+) -> Html {
+    html! {
                 <div class="pt-scroll">
                 <table class="counters">
                     <thead><tr>
@@ -156,20 +197,6 @@ pub fn page_table_panel() -> Html {
                     </tbody>
                 </table>
                 </div>
-                { for domains.iter().filter_map(|(d, _)| d.table.as_ref().filter(|t| !t.ranges.is_empty()).map(|t| (d, t))).map(|(d, t)| ranges(&d.label, t, &picked, &walk_at)) }
-                { for domains.iter().filter_map(|(d, _)| d.table.as_ref().map(|t| (d, t))).map(|(d, _)| walk_input(&d.label, &walk_at)) }
-                { for walk_at.as_ref().and_then(|(label, iova)| {
-                    let d = domains.iter().find(|(d, _)| d.label == *label)?.0;
-                    let t = d.table.as_ref()?;
-                    Some(html! { <PtWalk label={label.clone()} tables={t.walk.clone()} iova={*iova} /> })
-                }) }
-                { for picked.as_ref().and_then(|(label, iova)| {
-                    let d = domains.iter().find(|(d, _)| d.label == *label)?.0;
-                    let r = d.table.as_ref()?.ranges.iter().find(|r| r.iova == *iova)?;
-                    Some(pte_details(label, r))
-                }) }
-            }
-        </section>
     }
 }
 
