@@ -94,6 +94,11 @@ def fail(why):
 def main():
     if not list(dist.glob("iommu-worker_bg.wasm")) or not list(dist.glob("iommu-worker.js")):
         fail(f"no iommu-worker.js / iommu-worker_bg.wasm in {dist}")
+    # The two bins are one crate: wasm-bindgen snippets (inline_js) of both would land in
+    # one snippets/<crate>/ folder and could overwrite each other (web/src/worker.rs
+    # beside_bundle), so the page has none.
+    if (dist / "snippets").exists():
+        fail(f"{dist}/snippets exists: an inline_js snippet in the web crate (see worker::beside_bundle)")
     port = int(os.environ.get("DIST_CHECK_PORT") or free_port())
     driver_port = int(os.environ.get("DIST_CHECK_DRIVER_PORT") or free_port())
     with serve(dist, port) as url, session(driver_port) as call:
