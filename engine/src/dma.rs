@@ -468,7 +468,10 @@ impl DmaCookie {
     }
 
     /// drivers/iommu/dma-iommu.c: fq_flush_timeout() (v6.10): one global flush, then every
-    /// CPU's ring is drained (into the rcache of the CPU the timer runs on).
+    /// CPU's ring is drained (into the rcache of the CPU the timer runs on). The model runs
+    /// the timer on the CPU that armed it (`queue_iova()`); the kernel's `fq_timer` is not
+    /// pinned (`timer_setup(&cookie->fq_timer, fq_flush_timeout, 0)`), so with
+    /// `timer_migration` it may fire on another CPU.
     fn fq_flush_timeout<P: IoPgtableOps>(&mut self, domain: &mut PagingDomain<P>, cpu: usize) {
         if let Some(fq) = &mut self.fq {
             fq.timer = None;

@@ -1487,7 +1487,8 @@ mod iova_view {
     /// stays in the tree, marked queued, in the unmapping CPU's ring, and the 10 ms
     /// `fq_timer` is armed (IOVA_FQ_TIMEOUT). When it fires, fq_flush_timeout() flushes the
     /// IOTLB and fq_ring_free_locked() frees the entry with free_iova_fast() into the
-    /// rcache of the CPU the timer runs on (the one that armed it: CPU 1).
+    /// rcache of the CPU the timer runs on (modelled as the one that armed it: CPU 1; the
+    /// kernel's fq_timer is not pinned, so timer migration may move it).
     #[test]
     fn the_iova_view_shows_the_flush_queue_and_its_waiting_ranges() {
         let r = corpus_run("flush-queue.iommu");
